@@ -1,0 +1,84 @@
+#include "evidence/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "imaging/error.hpp"
+
+namespace cw::evidence {
+namespace {
+std::atomic<unsigned> g_counter{0};
+
+[[noreturn]] void fail(const fs::path& path, const std::string& what, int err) {
+  throw Error(path.string() + ": " + what + ": " + std::strerror(err));
+}
+}  // namespace
+
+fs::path tempPathFor(const fs::path& path) {
+  const auto n = g_counter.fetch_add(1);
+  return path.parent_path() / ("." + path.stem().string() + ".tmp-" + std::to_string(::getpid()) +
+                               "-" + std::to_string(n) + path.extension().string());
+}
+
+void syncPath(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void writeFileAtomic(const fs::path& path, std::string_view content) {
+  const fs::path tmp = tempPathFor(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, "cannot create", errno);
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(path, "write failed", err);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail(path, "write failed", err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail(path, "rename failed", err);
+  }
+  syncPath(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+}
+
+void produceFileAtomic(const fs::path& path,
+                       const std::function<void(const fs::path& tmp)>& produce) {
+  const fs::path tmp = tempPathFor(path);
+  try {
+    produce(tmp);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  syncPath(tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail(path, "rename failed", err);
+  }
+  syncPath(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+}
+
+}  // namespace cw::evidence

@@ -1,0 +1,27 @@
+#pragma once
+// Atomic file replacement: content goes to a temp file in the destination folder, is fsync'd,
+// and is renamed over the final name, so no file under a final name is ever partial.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace cw::evidence {
+
+namespace fs = std::filesystem;
+
+// Writes `content` to `path` atomically. Throws cw::Error naming the path and errno text.
+void writeFileAtomic(const fs::path& path, std::string_view content);
+
+// For writers that need a path of their own (GDAL, HDF5): `produce` writes the temp path it is
+// given; on success the temp file is fsync'd and renamed to `path`, on any exception it is removed.
+void produceFileAtomic(const fs::path& path, const std::function<void(const fs::path& tmp)>& produce);
+
+// A temp name beside `path`: "<dir>/.<name>.tmp-<pid>-<n><ext>", keeping the extension so that
+// drivers that dispatch on it still work.
+fs::path tempPathFor(const fs::path& path);
+
+// fsync a file or directory by path (best effort for directories).
+void syncPath(const fs::path& path);
+
+}  // namespace cw::evidence

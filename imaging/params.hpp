@@ -1,0 +1,48 @@
+#pragma once
+// Declared, typed options for registered units (change methods, object detectors), in the
+// manner of GDAL's algorithm arguments: each unit lists its options with defaults and ranges,
+// the config loader validates user values against that list once, and the unit reads them back
+// typed. Values are numbers or a choice from a fixed list.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cw::imaging {
+
+struct OptionSpec {
+  std::string name;
+  std::string help;
+  // A number option when `choices` is empty, otherwise a choice option.
+  double defaultNumber = 0.0;
+  double minValue = -1e300;
+  double maxValue = 1e300;
+  std::vector<std::string> choices;
+  std::string defaultChoice;
+
+  bool isChoice() const { return !choices.empty(); }
+};
+
+// Option values after validation. Lookups of undeclared names throw cw::Error (a programming error).
+class Params {
+ public:
+  Params() = default;
+  explicit Params(const std::vector<OptionSpec>& specs);  // all defaults
+
+  double number(const std::string& name) const;
+  const std::string& choice(const std::string& name) const;
+  void setNumber(const std::string& name, double value) { m_numbers[name] = value; }
+  void setChoice(const std::string& name, std::string value) { m_choices[name] = std::move(value); }
+  const std::map<std::string, double>& numbers() const { return m_numbers; }
+  const std::map<std::string, std::string>& choices() const { return m_choices; }
+
+ private:
+  std::map<std::string, double> m_numbers;
+  std::map<std::string, std::string> m_choices;
+};
+
+// Checks one user value against its spec; returns an error text or nothing.
+std::optional<std::string> checkNumber(const OptionSpec& spec, double value);
+std::optional<std::string> checkChoice(const OptionSpec& spec, const std::string& value);
+
+}  // namespace cw::imaging

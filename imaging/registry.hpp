@@ -1,0 +1,53 @@
+#pragma once
+// Named registry of change methods and object detectors. Registration is explicit
+// (registerBuiltins() lists every unit), so one grep shows them all and a static library cannot
+// silently drop one.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "imaging/change_method.hpp"
+#include "imaging/object_detector.hpp"
+
+namespace cw::imaging {
+
+struct ChangeMethodEntry {
+  std::string name;
+  std::string help;
+  std::vector<OptionSpec> options;
+  std::function<std::unique_ptr<ChangeMethod>(const Params&)> create;
+};
+
+struct DetectorEntry {
+  std::string name;
+  std::string help;
+  std::vector<OptionSpec> options;
+  std::function<std::unique_ptr<ObjectDetector>(const Params&)> create;
+};
+
+class Registry {
+ public:
+  // The process-wide registry with every built-in unit registered (thread-safe first use).
+  static const Registry& builtins();
+
+  void add(ChangeMethodEntry entry) { m_methods.push_back(std::move(entry)); }
+  void add(DetectorEntry entry) { m_detectors.push_back(std::move(entry)); }
+
+  const ChangeMethodEntry* method(const std::string& name) const;
+  const DetectorEntry* detector(const std::string& name) const;
+  const std::vector<ChangeMethodEntry>& methods() const { return m_methods; }
+  const std::vector<DetectorEntry>& detectors() const { return m_detectors; }
+
+  std::unique_ptr<ChangeMethod> createMethod(const std::string& name, const Params& p) const;
+  std::unique_ptr<ObjectDetector> createDetector(const std::string& name, const Params& p) const;
+
+ private:
+  std::vector<ChangeMethodEntry> m_methods;
+  std::vector<DetectorEntry> m_detectors;
+};
+
+// Lists every built-in unit. Each unit's .cpp provides its register function.
+void registerBuiltins(Registry& registry);
+
+}  // namespace cw::imaging

@@ -1,0 +1,11 @@
+#pragma once
+// Subcommands of the changewatch CLI. Each lives in pipeline/cmd_<name>.cpp and registers itself
+// on the app; main() lists them in the order --help shows them. A subcommand that does not exist
+// yet is simply not listed.
+#include <CLI/CLI.hpp>
+
+namespace cw::pipeline {
+
+void addValidateCommand(CLI::App& app);
+
+}  // namespace cw::pipeline

@@ -1,0 +1,119 @@
+#pragma once
+// The run configuration: YAML parsed once into typed structs, validated in one place per struct.
+// Every problem found is reported together, each as "file:line:col: key.path: message". After
+// load() returns, no YAML node travels further. Relative paths are resolved against the config
+// file's folder.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imaging/params.hpp"
+
+namespace cw::pipeline {
+
+namespace fs = std::filesystem;
+
+// UTC instant, seconds since the Unix epoch.
+using TimePoint = std::int64_t;
+
+// Parses an ISO 8601 date or date-time ("2025-03-01", "2025-03-01T10:20:30Z",
+// "2025-03-01T10:20:30+02:00"); returns nothing when malformed.
+std::optional<TimePoint> parseIsoTime(const std::string& text);
+std::string formatIsoTime(TimePoint t);  // "2025-03-01T10:20:30Z"
+std::string formatIsoDate(TimePoint t);  // "2025-03-01"
+
+struct LonLat {
+  double lon = 0.0;
+  double lat = 0.0;
+};
+
+struct SceneSource {
+  enum class Kind { Files, Folder, Stac } kind = Kind::Files;
+  std::vector<fs::path> files;  // Kind::Files
+  fs::path folder;              // Kind::Folder
+  std::string glob = "*.tif";   // Kind::Folder
+  fs::path stac;                // Kind::Stac: a local STAC ItemCollection JSON file
+  // Regex with one capture group holding the date (YYYYMMDD, YYYY-MM-DD or an ISO date-time),
+  // applied to the file name when no metadata gives the acquisition time.
+  std::string timePattern;
+};
+
+struct DetectorConfig {
+  std::string name;  // registered detector: ships | tanks | blobs
+  imaging::Params params;
+};
+
+struct Aoi {
+  std::string id;  // [A-Za-z0-9_-]{1,64}
+  std::string name;
+  std::string kind = "port";             // port | facility
+  std::vector<LonLat> polygon;           // outer ring in WGS84, closed (first == last)
+  bool crossesAntimeridian = false;      // from a bbox with west > east
+  std::vector<LonLat> water;             // optional water polygon, WGS84; empty if none
+  std::vector<DetectorConfig> detectors;
+};
+
+struct ChangeConfig {
+  std::string method = "irmad";  // registered change method
+  imaging::Params params;
+  double openRadiusM = 0.0;   // morphological open radius; 0 = one pixel
+  double closeRadiusM = 0.0;  // morphological close radius; 0 = one pixel
+  double minAreaM2 = 200.0;   // change polygons smaller than this are dropped
+};
+
+struct GridConfig {
+  double pixelSizeM = 0.0;  // 0 = the finest contributing scene's
+  int epsg = 0;             // 0 = UTM zone of the AOI centroid
+  std::string resampling = "bilinear";  // nearest | bilinear | cubic (values; masks use nearest)
+};
+
+struct TilingConfig {
+  int tilePx = 512;
+  int memoryMb = 1024;                    // budget for tiles in flight
+  std::int64_t maxGridPx = 400'000'000;   // refuse grids larger than this (per AOI)
+  std::int64_t maxTiles = 100'000;
+};
+
+struct PairingConfig {
+  std::string strategy = "consecutive";  // consecutive | baseline | all
+  int maxGapDays = 3660;
+};
+
+struct SensorConfig {
+  std::string profile = "generic";  // generic | sentinel2 | landsat | sar
+  // Explicit 1-based band numbers per role, overriding the profile (e.g. {"nir", 4}).
+  std::vector<std::pair<std::string, int>> bands;
+  int cloudBand = 0;               // 1-based band holding a cloud mask (nonzero = cloud); 0 = none
+  std::optional<double> nodata;    // overrides the scenes' own nodata value
+};
+
+struct Config {
+  fs::path file;    // the config file itself (absolute)
+  fs::path output;  // run folder
+  int threads = 0;  // 0 = all cores
+  TimePoint windowStart = 0;
+  TimePoint windowEnd = 0;
+  PairingConfig pairing;
+  std::vector<SceneSource> scenes;
+  SensorConfig sensor;
+  double minCoverage = 0.2;  // fraction of the AOI a scene must image validly
+  GridConfig grid;
+  TilingConfig tiling;
+  ChangeConfig change;
+  std::vector<Aoi> aois;
+  fs::path declarations;  // optional
+};
+
+// Loads and validates a config file. Throws cw::UsageError listing every problem found.
+Config loadConfig(const fs::path& file);
+
+// The resolved config as canonical YAML (defaults filled in, paths absolute): written next to the
+// outputs so every run can be reproduced, and hashed into the job records.
+std::string toYaml(const Config& config);
+
+bool isSafeId(const std::string& id);
+
+}  // namespace cw::pipeline

@@ -1,0 +1,47 @@
+#include "tiles/gdal_dataset.hpp"
+
+#include <cpl_error.h>
+
+#include <system_error>
+
+#include "imaging/error.hpp"
+
+namespace cw::tiles {
+namespace {
+
+void checkFile(const std::string& path) {
+  // /vsi paths and VRT XML strings are not plain files; let GDAL judge them.
+  if (path.rfind("/vsi", 0) == 0 || path.rfind("<", 0) == 0) return;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw Error(path + ": no such file");
+  if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0) {
+    throw Error(path + ": empty file (0 bytes)");
+  }
+}
+
+GdalDataset open(const std::string& path, unsigned flags, const char* what) {
+  checkFile(path);
+  CPLErrorReset();
+  GDALDataset* ds = GDALDataset::FromHandle(
+      GDALOpenEx(path.c_str(), flags | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
+                 nullptr));
+  if (!ds) {
+    throw Error(path + ": " + lastGdalError(std::string("not a ") + what + " GDAL can read"));
+  }
+  return GdalDataset(ds);
+}
+
+}  // namespace
+
+std::string lastGdalError(const std::string& fallback) {
+  const char* msg = CPLGetLastErrorMsg();
+  if (msg && *msg) return msg;
+  return fallback;
+}
+
+GdalDataset openRaster(const std::string& path) { return open(path, GDAL_OF_RASTER, "raster"); }
+
+GdalDataset openVector(const std::string& path) { return open(path, GDAL_OF_VECTOR, "vector"); }
+
+}  // namespace cw::tiles

@@ -1,0 +1,30 @@
+#pragma once
+// RAII ownership of GDAL datasets, and opening with errors that carry GDAL's own message.
+// A GdalDataset is not thread-safe: GDAL handles are never shared between threads; each thread
+// opens its own.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <gdal_priv.h>
+
+namespace cw::tiles {
+
+struct GdalDatasetCloser {
+  void operator()(GDALDataset* ds) const {
+    if (ds) GDALClose(GDALDataset::ToHandle(ds));
+  }
+};
+using GdalDataset = std::unique_ptr<GDALDataset, GdalDatasetCloser>;
+
+// Opens a raster read-only. Throws cw::Error "<path>: <reason>" where reason is GDAL's message,
+// "no such file", "empty file (0 bytes)" or "not a raster GDAL can read".
+GdalDataset openRaster(const std::string& path);
+
+// Opens a vector dataset read-only, with the same error contract.
+GdalDataset openVector(const std::string& path);
+
+// GDAL's last error message for this thread, or `fallback` when there is none.
+std::string lastGdalError(const std::string& fallback = "unknown GDAL error");
+
+}  // namespace cw::tiles

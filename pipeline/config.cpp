@@ -1,7 +1,1020 @@
 #include "pipeline/config.hpp"
 
+#include <ogrsf_frmts.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include "imaging/error.hpp"
+#include "imaging/registry.hpp"
+#include "tiles/gdal_dataset.hpp"
 
 namespace cw::pipeline {
-Config loadConfig(const fs::path& file) { throw UsageError(file.string() + ": not implemented yet"); }
+namespace {
+
+constexpr std::uintmax_t kMaxConfigBytes = 4 * 1024 * 1024;
+constexpr int kMaxNestingDepth = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Time parsing
+
+bool allDigits(const std::string& s, size_t pos, size_t n) {
+  if (pos + n > s.size()) return false;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+int num(const std::string& s, size_t pos, size_t n) { return std::stoi(s.substr(pos, n)); }
+
+bool validDate(int y, int m, int d) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + ((m == 2 && leap) ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems and key checks
+
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
+  std::string best;
+  size_t bestD = 3;  // suggest only close matches
+  for (const auto& k : known) {
+    const size_t d = editDistance(key, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  if (!best.empty()) return " (did you mean '" + best + "'?)";
+  std::string all;
+  for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+  return " (known keys: " + all + ")";
+}
+
+class Problems {
+ public:
+  explicit Problems(std::string file) : m_file(std::move(file)) {}
+
+  void add(const YAML::Node& at, const std::string& path, const std::string& message) {
+    std::ostringstream os;
+    os << m_file;
+    if (at.IsDefined() && at.Mark().line >= 0) {
+      os << ':' << at.Mark().line + 1 << ':' << at.Mark().column + 1;
+    }
+    os << ": " << (path.empty() ? "" : path + ": ") << message;
+    m_list.push_back(os.str());
+  }
+  void addPlain(const std::string& path, const std::string& message) {
+    m_list.push_back(m_file + ": " + (path.empty() ? "" : path + ": ") + message);
+  }
+  bool empty() const { return m_list.empty(); }
+  [[noreturn]] void raise() const {
+    std::string all;
+    for (size_t i = 0; i < m_list.size(); ++i) all += (i ? "\n" : "") + m_list[i];
+    if (m_list.size() > 1) all += "\n(" + std::to_string(m_list.size()) + " problems)";
+    throw UsageError(all);
+  }
+
+ private:
+  std::string m_file;
+  std::vector<std::string> m_list;
+};
+
+std::string join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+// Reads one YAML mapping: every key must be declared; typed getters record problems.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, Problems& problems,
+            std::vector<std::string> known)
+      : m_node(node), m_path(std::move(path)), m_problems(problems), m_known(std::move(known)) {
+    if (!node.IsMap()) {
+      m_problems.add(node, m_path, "expected a mapping of keys");
+      m_ok = false;
+      return;
+    }
+    for (const auto& kv : node) {
+      const auto key = kv.first.as<std::string>();
+      if (std::find(m_known.begin(), m_known.end(), key) == m_known.end()) {
+        m_problems.add(kv.first, m_path, "unknown key '" + key + "'" + suggestion(key, m_known));
+      }
+    }
+  }
+
+  bool ok() const { return m_ok; }
+  bool has(const std::string& key) const { return m_ok && m_node[key].IsDefined() && !m_node[key].IsNull(); }
+  YAML::Node node(const std::string& key) const { return m_ok ? m_node[key] : YAML::Node(); }
+  std::string path(const std::string& key) const { return join(m_path, key); }
+  const YAML::Node& self() const { return m_node; }
+
+  void getString(const std::string& key, std::string& out) const {
+    if (!has(key)) return;
+    const auto n = m_node[key];
+    if (!n.IsScalar()) {
+      m_problems.add(n, path(key), "expected a text value");
+      return;
+    }
+    out = n.Scalar();
+  }
+
+  template <typename T>
+  void getNumber(const std::string& key, T& out, double minV, double maxV) const {
+    if (!has(key)) return;
+    const auto n = m_node[key];
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
+      m_problems.add(n, path(key), "expected a number, got '" + scalarText(n) + "'");
+      return;
+    }
+    if (std::is_integral_v<T> && std::floor(v) != v) {
+      m_problems.add(n, path(key), "expected a whole number, got '" + n.Scalar() + "'");
+      return;
+    }
+    if (v < minV || v > maxV) {
+      std::ostringstream os;
+      os << "value " << n.Scalar() << " is out of range [" << minV << ", " << maxV << "]";
+      m_problems.add(n, path(key), os.str());
+      return;
+    }
+    out = static_cast<T>(v);
+  }
+
+  void getChoice(const std::string& key, std::string& out,
+                 const std::vector<std::string>& choices) const {
+    if (!has(key)) return;
+    std::string v;
+    getString(key, v);
+    if (v.empty()) return;
+    if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+      std::string all;
+      for (const auto& c : choices) all += (all.empty() ? "" : ", ") + c;
+      m_problems.add(m_node[key], path(key), "'" + v + "' is not one of: " + all);
+      return;
+    }
+    out = v;
+  }
+
+  void getTime(const std::string& key, TimePoint& out, bool required) const {
+    if (!has(key)) {
+      if (required) m_problems.add(m_node, m_path, "missing required key '" + key + "'");
+      return;
+    }
+    const auto n = m_node[key];
+    const auto t = n.IsScalar() ? parseIsoTime(n.Scalar()) : std::nullopt;
+    if (!t) {
+      m_problems.add(n, path(key),
+                     "expected an ISO 8601 date like 2025-03-01 or 2025-03-01T10:00:00Z, got '" +
+                         scalarText(n) + "'");
+      return;
+    }
+    out = *t;
+  }
+
+  static std::string scalarText(const YAML::Node& n) {
+    if (n.IsScalar()) return n.Scalar();
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    return "nothing";
+  }
+
+ private:
+  YAML::Node m_node;
+  std::string m_path;
+  Problems& m_problems;
+  std::vector<std::string> m_known;
+  bool m_ok = true;
+};
+
+fs::path resolvePath(const fs::path& base, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = base / path;
+  return path.lexically_normal();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-parse guards for hostile files: size, encoding and nesting depth are checked before
+// yaml-cpp sees the text (its recursive parser would overflow the stack on deep nesting).
+
+std::string readGuarded(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) throw UsageError(file.string() + ": no such file");
+  if (fs::is_directory(file, ec)) throw UsageError(file.string() + ": is a folder, not a file");
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw UsageError(file.string() + ": cannot read: " + ec.message());
+  if (size > kMaxConfigBytes) {
+    throw UsageError(file.string() + ": config is " + std::to_string(size / (1024 * 1024)) +
+                     " MB; the limit is " + std::to_string(kMaxConfigBytes / (1024 * 1024)) +
+                     " MB");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError(file.string() + ": cannot open for reading");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  // UTF-8 validation, reporting the line of the first bad byte.
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    size_t extra = 0;
+    if (c < 0x80) {
+      extra = 0;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      extra = 1;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      extra = 3;
+    } else {
+      throw UsageError(file.string() + ":" + std::to_string(line) +
+                       ": not valid UTF-8 (byte 0x" +
+                       [&] {
+                         std::ostringstream os;
+                         os << std::hex << static_cast<int>(c);
+                         return os.str();
+                       }() +
+                       ")");
+    }
+    for (size_t k = 1; k <= extra; ++k) {
+      if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+        throw UsageError(file.string() + ":" + std::to_string(line) + ": not valid UTF-8");
+      }
+    }
+    i += extra + 1;
+  }
+
+  // Nesting: flow brackets and block indentation.
+  int depth = 0;
+  line = 1;
+  bool lineStart = true;
+  int indent = 0;
+  bool inQuote = false;
+  char quote = 0;
+  for (char ch : text) {
+    if (ch == '\n') {
+      ++line;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (ch == ' ' || ch == '-') {
+        ++indent;
+        if (indent / 2 > kMaxNestingDepth) {
+          throw UsageError(file.string() + ":" + std::to_string(line) +
+                           ": nesting deeper than " + std::to_string(kMaxNestingDepth) +
+                           " levels");
+        }
+        continue;
+      }
+      lineStart = false;
+    }
+    if (inQuote) {
+      if (ch == quote) inQuote = false;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') {
+      inQuote = true;
+      quote = ch;
+    } else if (ch == '#') {
+      // Comments end at the newline; skip the nesting count until then.
+      inQuote = true;
+      quote = '\n';
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxNestingDepth) {
+        throw UsageError(file.string() + ":" + std::to_string(line) + ": nesting deeper than " +
+                         std::to_string(kMaxNestingDepth) + " levels");
+      }
+    } else if (ch == ']' || ch == '}') {
+      depth = std::max(0, depth - 1);
+    }
+  }
+  return text;
+}
+
+// Aliases are legitimate YAML, but a config has no use for them and they are the vehicle of
+// "billion laughs" expansion. Count the anchors and aliases in the text and refuse many.
+void checkAliases(const std::string& text, const fs::path& file) {
+  size_t aliases = 0;
+  bool inQuote = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (inQuote) {
+      if (ch == quote) inQuote = false;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') {
+      inQuote = true;
+      quote = ch;
+    } else if (ch == '#') {
+      inQuote = true;
+      quote = '\n';
+    } else if (ch == '*' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '[' ||
+                             text[i - 1] == ',' || text[i - 1] == '\n')) {
+      ++aliases;
+    }
+  }
+  if (aliases > 100) {
+    throw UsageError(file.string() + ": " + std::to_string(aliases) +
+                     " YAML aliases; a config may use at most 100");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry
+
+bool readLonLat(const YAML::Node& n, const std::string& path, Problems& problems, LonLat& out) {
+  double lon = 0, lat = 0;
+  if (!n.IsSequence() || n.size() != 2 || !YAML::convert<double>::decode(n[0], lon) ||
+      !YAML::convert<double>::decode(n[1], lat)) {
+    problems.add(n, path, "expected a [lon, lat] pair of numbers");
+    return false;
+  }
+  if (!std::isfinite(lon) || lon < -180 || lon > 180) {
+    problems.add(n, path, "longitude " + n[0].Scalar() + " is out of range [-180, 180]");
+    return false;
+  }
+  if (!std::isfinite(lat) || lat < -90 || lat > 90) {
+    problems.add(n, path, "latitude " + n[1].Scalar() + " is out of range [-90, 90]");
+    return false;
+  }
+  out = {lon, lat};
+  return true;
+}
+
+bool readRing(const YAML::Node& n, const std::string& path, Problems& problems,
+              std::vector<LonLat>& ring) {
+  if (!n.IsSequence() || n.size() < 3) {
+    problems.add(n, path, "expected a list of at least 3 [lon, lat] points");
+    return false;
+  }
+  ring.clear();
+  bool ok = true;
+  for (size_t i = 0; i < n.size(); ++i) {
+    LonLat p;
+    if (readLonLat(n[i], indexed(path, i), problems, p)) {
+      ring.push_back(p);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return false;
+  if (ring.front().lon != ring.back().lon || ring.front().lat != ring.back().lat) {
+    ring.push_back(ring.front());
+  }
+  return true;
+}
+
+// Validates a WGS84 ring through OGR: non-zero area and simple (not self-intersecting).
+bool checkRing(const std::vector<LonLat>& ring, const YAML::Node& at, const std::string& path,
+               Problems& problems) {
+  OGRLinearRing r;
+  for (const auto& p : ring) r.addPoint(p.lon, p.lat);
+  OGRPolygon poly;
+  poly.addRing(&r);
+  if (!poly.IsValid() || poly.get_Area() <= 0.0) {
+    problems.add(at, path, "the polygon is not valid (self-intersecting or of zero area)");
+    return false;
+  }
+  return true;
+}
+
+bool readGeoJsonRing(const fs::path& file, const YAML::Node& at, const std::string& path,
+                     Problems& problems, std::vector<LonLat>& ring) {
+  try {
+    auto ds = tiles::openVector(file.string());
+    OGRLayer* layer = ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr;
+    if (!layer) throw Error(file.string() + ": has no layer");
+    layer->ResetReading();
+    std::unique_ptr<OGRFeature> feature(layer->GetNextFeature());
+    if (!feature || !feature->GetGeometryRef()) throw Error(file.string() + ": has no feature");
+    const OGRGeometry* g = feature->GetGeometryRef();
+    const OGRPolygon* poly = nullptr;
+    if (wkbFlatten(g->getGeometryType()) == wkbPolygon) {
+      poly = g->toPolygon();
+    } else if (wkbFlatten(g->getGeometryType()) == wkbMultiPolygon &&
+               g->toMultiPolygon()->getNumGeometries() > 0) {
+      poly = g->toMultiPolygon()->getGeometryRef(0);
+    }
+    if (!poly || !poly->getExteriorRing()) {
+      throw Error(file.string() + ": the first feature is not a polygon");
+    }
+    const OGRLinearRing* r = poly->getExteriorRing();
+    ring.clear();
+    for (int i = 0; i < r->getNumPoints(); ++i) ring.push_back({r->getX(i), r->getY(i)});
+    return true;
+  } catch (const Error& e) {
+    problems.add(at, path, e.what());
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options of registered units
+
+void readOptions(const YAML::Node& n, const std::string& path, Problems& problems,
+                 const std::vector<imaging::OptionSpec>& specs, imaging::Params& out) {
+  out = imaging::Params(specs);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsMap()) {
+    problems.add(n, path, "expected a mapping of option: value");
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  for (const auto& kv : n) {
+    const auto key = kv.first.as<std::string>();
+    const auto it = std::find_if(specs.begin(), specs.end(),
+                                 [&](const imaging::OptionSpec& s) { return s.name == key; });
+    if (it == specs.end()) {
+      problems.add(kv.first, path, "unknown option '" + key + "'" + suggestion(key, names));
+      continue;
+    }
+    const auto& v = kv.second;
+    if (!v.IsScalar()) {
+      problems.add(v, join(path, key), "expected a single value");
+      continue;
+    }
+    if (it->isChoice()) {
+      if (auto err = imaging::checkChoice(*it, v.Scalar())) {
+        problems.add(v, join(path, key), *err);
+      } else {
+        out.setChoice(key, v.Scalar());
+      }
+    } else {
+      double d = 0;
+      if (!YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
+        problems.add(v, join(path, key), "expected a number, got '" + v.Scalar() + "'");
+      } else if (auto err = imaging::checkNumber(*it, d)) {
+        problems.add(v, join(path, key), *err);
+      } else {
+        out.setNumber(key, d);
+      }
+    }
+  }
+}
+
+std::vector<std::string> registeredNames(bool methods) {
+  std::vector<std::string> names;
+  const auto& reg = imaging::Registry::builtins();
+  if (methods) {
+    for (const auto& e : reg.methods()) names.push_back(e.name);
+  } else {
+    for (const auto& e : reg.detectors()) names.push_back(e.name);
+  }
+  return names;
+}
+
+std::string unknownUnit(const std::string& what, const std::string& name,
+                        const std::vector<std::string>& names) {
+  std::string msg = "unknown " + what + " '" + name + "'";
+  if (names.empty()) return msg + " (none is registered)";
+  size_t bestD = 3;
+  std::string best;
+  for (const auto& k : names) {
+    if (editDistance(name, k) < bestD) {
+      bestD = editDistance(name, k);
+      best = k;
+    }
+  }
+  if (!best.empty()) return msg + " (did you mean '" + best + "'?)";
+  std::string all;
+  for (const auto& k : names) all += (all.empty() ? "" : ", ") + k;
+  return msg + " (registered: " + all + ")";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+void readScenes(const YAML::Node& n, const std::string& path, const fs::path& base,
+                Problems& problems, Config& c) {
+  if (!n.IsSequence() || n.size() == 0) {
+    problems.add(n, path, "expected a non-empty list of scene sources (folder, files or stac)");
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string p = indexed(path, i);
+    MapReader r(n[i], p, problems, {"folder", "glob", "files", "stac", "time_pattern"});
+    if (!r.ok()) continue;
+    SceneSource s;
+    const int kinds = r.has("folder") + r.has("files") + r.has("stac");
+    if (kinds != 1) {
+      problems.add(n[i], p, "give exactly one of 'folder', 'files' or 'stac'");
+      continue;
+    }
+    r.getString("time_pattern", s.timePattern);
+    if (!s.timePattern.empty()) {
+      try {
+        std::regex re(s.timePattern);
+        if (re.mark_count() < 1) {
+          problems.add(r.node("time_pattern"), r.path("time_pattern"),
+                       "the pattern needs one capture group holding the date");
+        }
+      } catch (const std::regex_error& e) {
+        problems.add(r.node("time_pattern"), r.path("time_pattern"),
+                     std::string("not a valid regular expression: ") + e.what());
+      }
+    }
+    if (r.has("folder")) {
+      s.kind = SceneSource::Kind::Folder;
+      std::string folder;
+      r.getString("folder", folder);
+      s.folder = resolvePath(base, folder);
+      r.getString("glob", s.glob);
+      if (!fs::is_directory(s.folder)) {
+        problems.add(r.node("folder"), r.path("folder"), "no such folder: " + s.folder.string());
+      }
+    } else if (r.has("files")) {
+      s.kind = SceneSource::Kind::Files;
+      const auto files = r.node("files");
+      if (!files.IsSequence() || files.size() == 0) {
+        problems.add(files, r.path("files"), "expected a non-empty list of file paths");
+        continue;
+      }
+      for (size_t k = 0; k < files.size(); ++k) {
+        if (!files[k].IsScalar()) {
+          problems.add(files[k], indexed(r.path("files"), k), "expected a file path");
+          continue;
+        }
+        const auto f = resolvePath(base, files[k].Scalar());
+        if (!fs::exists(f)) {
+          problems.add(files[k], indexed(r.path("files"), k), "no such file: " + f.string());
+        }
+        s.files.push_back(f);
+      }
+    } else {
+      s.kind = SceneSource::Kind::Stac;
+      std::string stac;
+      r.getString("stac", stac);
+      s.stac = resolvePath(base, stac);
+      if (!fs::is_regular_file(s.stac)) {
+        problems.add(r.node("stac"), r.path("stac"), "no such file: " + s.stac.string());
+      }
+    }
+    c.scenes.push_back(std::move(s));
+  }
+}
+
+void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Problems& problems,
+             Config& c) {
+  MapReader r(n, p, problems,
+              {"id", "name", "kind", "bbox", "polygon", "geojson", "water", "water_geojson",
+               "detectors"});
+  if (!r.ok()) return;
+  Aoi a;
+  if (!r.has("id")) {
+    problems.add(n, p, "missing required key 'id'");
+  } else {
+    r.getString("id", a.id);
+    if (!isSafeId(a.id)) {
+      problems.add(r.node("id"), r.path("id"),
+                   "'" + a.id +
+                       "' is not a safe id: use 1-64 letters, digits, '_' or '-' (it becomes a "
+                       "folder name)");
+    }
+  }
+  a.name = a.id;
+  r.getString("name", a.name);
+  r.getChoice("kind", a.kind, {"port", "facility"});
+
+  const int geoms = r.has("bbox") + r.has("polygon") + r.has("geojson");
+  if (geoms != 1) {
+    problems.add(n, p, "give exactly one geometry: 'bbox', 'polygon' or 'geojson'");
+  } else if (r.has("bbox")) {
+    const auto b = r.node("bbox");
+    std::vector<double> v;
+    bool numeric = b.IsSequence();
+    if (numeric) {
+      for (const auto& x : b) {
+        double d = 0;
+        if (!YAML::convert<double>::decode(x, d) || !std::isfinite(d)) numeric = false;
+        v.push_back(d);
+      }
+    }
+    if (!numeric || v.size() != 4) {
+      problems.add(b, r.path("bbox"),
+                   "expected 4 numbers [west, south, east, north], got " +
+                       (b.IsSequence() ? std::to_string(b.size()) + (numeric ? "" : " values")
+                                       : MapReader::scalarText(b)));
+    } else {
+      const double w = v[0], s = v[1], e = v[2], nn = v[3];
+      if (w < -180 || w > 180 || e < -180 || e > 180) {
+        problems.add(b, r.path("bbox"), "longitude out of range [-180, 180]");
+      } else if (s < -90 || s > 90 || nn < -90 || nn > 90) {
+        problems.add(b, r.path("bbox"), "latitude out of range [-90, 90]");
+      } else if (s >= nn) {
+        problems.add(b, r.path("bbox"), "south must be below north (zero or inverted area)");
+      } else if (w == e) {
+        problems.add(b, r.path("bbox"), "west equals east (zero area)");
+      } else if (w > e && (w - e) < 180) {
+        // West > east is an antimeridian crossing only when the box stays narrow; a wide
+        // "crossing" of more than 180 degrees is almost surely swapped coordinates.
+        problems.add(b, r.path("bbox"),
+                     "west > east is an inverted bbox (an antimeridian crossing must span less "
+                     "than 180 degrees, e.g. [179.5, -17, -179.5, -16])");
+      } else {
+        const double east = w > e ? e + 360.0 : e;
+        a.crossesAntimeridian = w > e;
+        a.polygon = {{w, s}, {east, s}, {east, nn}, {w, nn}, {w, s}};
+      }
+    }
+  } else if (r.has("polygon")) {
+    if (readRing(r.node("polygon"), r.path("polygon"), problems, a.polygon)) {
+      checkRing(a.polygon, r.node("polygon"), r.path("polygon"), problems);
+    }
+  } else {
+    std::string f;
+    r.getString("geojson", f);
+    if (readGeoJsonRing(resolvePath(base, f), r.node("geojson"), r.path("geojson"), problems,
+                        a.polygon)) {
+      checkRing(a.polygon, r.node("geojson"), r.path("geojson"), problems);
+    }
+  }
+
+  if (r.has("water") && r.has("water_geojson")) {
+    problems.add(n, p, "give at most one of 'water' and 'water_geojson'");
+  } else if (r.has("water")) {
+    if (readRing(r.node("water"), r.path("water"), problems, a.water)) {
+      checkRing(a.water, r.node("water"), r.path("water"), problems);
+    }
+  } else if (r.has("water_geojson")) {
+    std::string f;
+    r.getString("water_geojson", f);
+    readGeoJsonRing(resolvePath(base, f), r.node("water_geojson"), r.path("water_geojson"),
+                    problems, a.water);
+  }
+
+  if (r.has("detectors")) {
+    const auto d = r.node("detectors");
+    if (!d.IsSequence()) {
+      problems.add(d, r.path("detectors"), "expected a list of detectors");
+    } else {
+      const auto names = registeredNames(false);
+      for (size_t k = 0; k < d.size(); ++k) {
+        const std::string dp = indexed(r.path("detectors"), k);
+        MapReader dr(d[k], dp, problems, {"name", "options"});
+        if (!dr.ok()) continue;
+        DetectorConfig dc;
+        if (!dr.has("name")) {
+          problems.add(d[k], dp, "missing required key 'name'");
+          continue;
+        }
+        dr.getString("name", dc.name);
+        const auto* entry = imaging::Registry::builtins().detector(dc.name);
+        if (!entry) {
+          problems.add(dr.node("name"), dr.path("name"), unknownUnit("detector", dc.name, names));
+          continue;
+        }
+        readOptions(dr.node("options"), dr.path("options"), problems, entry->options, dc.params);
+        a.detectors.push_back(std::move(dc));
+      }
+    }
+  }
+  c.aois.push_back(std::move(a));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::optional<TimePoint> parseIsoTime(const std::string& text) {
+  const std::string& s = text;
+  if (!allDigits(s, 0, 4) || s.size() < 10 || s[4] != '-' || !allDigits(s, 5, 2) || s[7] != '-' ||
+      !allDigits(s, 8, 2)) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = num(s, 0, 4) - 1900;
+  tm.tm_mon = num(s, 5, 2) - 1;
+  tm.tm_mday = num(s, 8, 2);
+  if (!validDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday)) return std::nullopt;
+  long offset = 0;
+  if (s.size() > 10) {
+    if ((s[10] != 'T' && s[10] != ' ') || !allDigits(s, 11, 2) || s.size() < 16 || s[13] != ':' ||
+        !allDigits(s, 14, 2)) {
+      return std::nullopt;
+    }
+    tm.tm_hour = num(s, 11, 2);
+    tm.tm_min = num(s, 14, 2);
+    size_t pos = 16;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!allDigits(s, pos + 1, 2)) return std::nullopt;
+      tm.tm_sec = num(s, pos + 1, 2);
+      pos += 3;
+      if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      }
+    }
+    if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return std::nullopt;
+    if (pos < s.size()) {
+      if (s[pos] == 'Z' && pos + 1 == s.size()) {
+        // UTC
+      } else if ((s[pos] == '+' || s[pos] == '-') && allDigits(s, pos + 1, 2) &&
+                 s.size() == pos + 6 && s[pos + 3] == ':' && allDigits(s, pos + 4, 2)) {
+        offset = (num(s, pos + 1, 2) * 3600L + num(s, pos + 4, 2) * 60L) * (s[pos] == '+' ? 1 : -1);
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  return static_cast<TimePoint>(timegm(&tm)) - offset;
+}
+
+std::string formatIsoTime(TimePoint t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string formatIsoDate(TimePoint t) { return formatIsoTime(t).substr(0, 10); }
+
+bool isSafeId(const std::string& id) {
+  static const std::regex re("[A-Za-z0-9_-]{1,64}");
+  if (!std::regex_match(id, re)) return false;
+  // Reserved device names on Windows file systems: the evidence folder must be portable.
+  static const std::set<std::string> reserved = {"CON", "PRN", "AUX", "NUL", "COM1", "COM2",
+                                                 "COM3", "COM4", "LPT1", "LPT2", "LPT3"};
+  std::string upper = id;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  return !reserved.count(upper);
+}
+
+Config loadConfig(const fs::path& fileIn) {
+  const fs::path file = fs::absolute(fileIn).lexically_normal();
+  const std::string text = readGuarded(file);
+  checkAliases(text, file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw UsageError(file.string() + ": the config is empty");
+
+  Problems problems(file.string());
+  Config c;
+  c.file = file;
+  const fs::path base = file.parent_path();
+
+  MapReader r(root, "", problems,
+              {"output", "threads", "window", "pairing", "scenes", "sensor", "min_coverage", "grid",
+               "tiling", "change", "aois", "declarations"});
+  if (!r.ok()) problems.raise();
+
+  std::string output = "out";
+  r.getString("output", output);
+  c.output = resolvePath(base, output);
+  r.getNumber("threads", c.threads, 0, 1024);
+  r.getNumber("min_coverage", c.minCoverage, 0.0, 1.0);
+
+  if (!r.has("window")) {
+    problems.add(root, "", "missing required key 'window' (with start and end dates)");
+  } else {
+    MapReader w(r.node("window"), "window", problems, {"start", "end"});
+    if (w.ok()) {
+      w.getTime("start", c.windowStart, true);
+      w.getTime("end", c.windowEnd, true);
+      // A date-only end means the whole day.
+      if (w.has("end") && w.node("end").IsScalar() && w.node("end").Scalar().size() == 10) {
+        c.windowEnd += 86399;
+      }
+      if (c.windowStart && c.windowEnd && c.windowEnd < c.windowStart) {
+        problems.add(w.node("end"), "window.end", "the window ends before it starts");
+      }
+    }
+  }
+
+  if (r.has("pairing")) {
+    MapReader pr(r.node("pairing"), "pairing", problems, {"strategy", "max_gap_days"});
+    pr.getChoice("strategy", c.pairing.strategy, {"consecutive", "baseline", "all"});
+    pr.getNumber("max_gap_days", c.pairing.maxGapDays, 1, 36600);
+  }
+
+  if (!r.has("scenes")) {
+    problems.add(root, "", "missing required key 'scenes' (a list of folder/files/stac sources)");
+  } else {
+    readScenes(r.node("scenes"), "scenes", base, problems, c);
+  }
+
+  if (r.has("sensor")) {
+    MapReader sr(r.node("sensor"), "sensor", problems, {"profile", "bands", "cloud_band", "nodata"});
+    sr.getChoice("profile", c.sensor.profile, {"generic", "sentinel2", "landsat", "sar"});
+    sr.getNumber("cloud_band", c.sensor.cloudBand, 0, 1000);
+    if (sr.has("nodata")) {
+      double nd = 0;
+      sr.getNumber("nodata", nd, -1e300, 1e300);
+      c.sensor.nodata = nd;
+    }
+    if (sr.has("bands")) {
+      const std::vector<std::string> roles = {"blue", "green", "red",   "nir",
+                                              "swir1", "swir2", "vv", "vh"};
+      MapReader br(sr.node("bands"), "sensor.bands", problems, roles);
+      if (br.ok()) {
+        for (const auto& role : roles) {
+          if (!br.has(role)) continue;
+          int band = 0;
+          br.getNumber(role, band, 1, 1000);
+          if (band > 0) c.sensor.bands.emplace_back(role, band);
+        }
+      }
+    }
+  }
+
+  if (r.has("grid")) {
+    MapReader gr(r.node("grid"), "grid", problems, {"pixel_size_m", "epsg", "resampling"});
+    gr.getNumber("pixel_size_m", c.grid.pixelSizeM, 0.0, 10000.0);
+    gr.getNumber("epsg", c.grid.epsg, 0, 999999);
+    gr.getChoice("resampling", c.grid.resampling, {"nearest", "bilinear", "cubic"});
+    if (c.grid.epsg > 0) {
+      OGRSpatialReference srs;
+      if (srs.importFromEPSG(c.grid.epsg) != OGRERR_NONE || !srs.IsProjected()) {
+        problems.add(gr.node("epsg"), "grid.epsg",
+                     "EPSG:" + std::to_string(c.grid.epsg) + " is not a known projected CRS");
+      }
+    }
+  }
+
+  if (r.has("tiling")) {
+    MapReader tr(r.node("tiling"), "tiling", problems,
+                 {"tile_px", "memory_mb", "max_grid_px", "max_tiles"});
+    tr.getNumber("tile_px", c.tiling.tilePx, 64, 8192);
+    tr.getNumber("memory_mb", c.tiling.memoryMb, 64, 1 << 20);
+    tr.getNumber("max_grid_px", c.tiling.maxGridPx, 1, 1e13);
+    tr.getNumber("max_tiles", c.tiling.maxTiles, 1, 1e9);
+  }
+
+  {
+    const auto& reg = imaging::Registry::builtins();
+    if (r.has("change")) {
+      MapReader cr(r.node("change"), "change", problems,
+                   {"method", "options", "open_radius_m", "close_radius_m", "min_area_m2"});
+      cr.getString("method", c.change.method);
+      cr.getNumber("open_radius_m", c.change.openRadiusM, 0.0, 10000.0);
+      cr.getNumber("close_radius_m", c.change.closeRadiusM, 0.0, 10000.0);
+      cr.getNumber("min_area_m2", c.change.minAreaM2, 0.0, 1e12);
+      if (const auto* m = reg.method(c.change.method)) {
+        readOptions(cr.node("options"), "change.options", problems, m->options, c.change.params);
+      } else {
+        problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
+                     unknownUnit("change method", c.change.method, registeredNames(true)));
+      }
+    } else if (const auto* m = reg.method(c.change.method)) {
+      c.change.params = imaging::Params(m->options);
+    }
+  }
+
+  if (!r.has("aois")) {
+    problems.add(root, "", "missing required key 'aois' (the areas of interest)");
+  } else if (!r.node("aois").IsSequence() || r.node("aois").size() == 0) {
+    problems.add(r.node("aois"), "aois", "expected a non-empty list of areas of interest");
+  } else {
+    const auto aois = r.node("aois");
+    for (size_t i = 0; i < aois.size(); ++i) readAoi(aois[i], indexed("aois", i), base, problems, c);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < c.aois.size(); ++i) {
+      if (!c.aois[i].id.empty() && !seen.insert(c.aois[i].id).second) {
+        problems.add(aois[i], indexed("aois", i), "duplicate AOI id '" + c.aois[i].id + "'");
+      }
+    }
+  }
+
+  if (r.has("declarations")) {
+    std::string d;
+    r.getString("declarations", d);
+    c.declarations = resolvePath(base, d);
+    if (!fs::is_regular_file(c.declarations)) {
+      problems.add(r.node("declarations"), "declarations", "no such file: " + c.declarations.string());
+    }
+  }
+
+  if (!problems.empty()) problems.raise();
+  return c;
+}
+
+std::string toYaml(const Config& c) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "output" << YAML::Value << c.output.string();
+  e << YAML::Key << "threads" << YAML::Value << c.threads;
+  e << YAML::Key << "window" << YAML::Value << YAML::BeginMap << YAML::Key << "start"
+    << YAML::Value << formatIsoTime(c.windowStart) << YAML::Key << "end" << YAML::Value
+    << formatIsoTime(c.windowEnd) << YAML::EndMap;
+  e << YAML::Key << "pairing" << YAML::Value << YAML::BeginMap << YAML::Key << "strategy"
+    << YAML::Value << c.pairing.strategy << YAML::Key << "max_gap_days" << YAML::Value
+    << c.pairing.maxGapDays << YAML::EndMap;
+  e << YAML::Key << "scenes" << YAML::Value << YAML::BeginSeq;
+  for (const auto& s : c.scenes) {
+    e << YAML::BeginMap;
+    switch (s.kind) {
+      case SceneSource::Kind::Folder:
+        e << YAML::Key << "folder" << YAML::Value << s.folder.string() << YAML::Key << "glob"
+          << YAML::Value << s.glob;
+        break;
+      case SceneSource::Kind::Files:
+        e << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
+        for (const auto& f : s.files) e << f.string();
+        e << YAML::EndSeq;
+        break;
+      case SceneSource::Kind::Stac:
+        e << YAML::Key << "stac" << YAML::Value << s.stac.string();
+        break;
+    }
+    if (!s.timePattern.empty()) e << YAML::Key << "time_pattern" << YAML::Value << s.timePattern;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndSeq;
+  e << YAML::Key << "sensor" << YAML::Value << YAML::BeginMap << YAML::Key << "profile"
+    << YAML::Value << c.sensor.profile;
+  if (!c.sensor.bands.empty()) {
+    e << YAML::Key << "bands" << YAML::Value << YAML::BeginMap;
+    for (const auto& [role, band] : c.sensor.bands) e << YAML::Key << role << YAML::Value << band;
+    e << YAML::EndMap;
+  }
+  e << YAML::Key << "cloud_band" << YAML::Value << c.sensor.cloudBand;
+  if (c.sensor.nodata) e << YAML::Key << "nodata" << YAML::Value << *c.sensor.nodata;
+  e << YAML::EndMap;
+  e << YAML::Key << "min_coverage" << YAML::Value << c.minCoverage;
+  e << YAML::Key << "grid" << YAML::Value << YAML::BeginMap << YAML::Key << "pixel_size_m"
+    << YAML::Value << c.grid.pixelSizeM << YAML::Key << "epsg" << YAML::Value << c.grid.epsg
+    << YAML::Key << "resampling" << YAML::Value << c.grid.resampling << YAML::EndMap;
+  e << YAML::Key << "tiling" << YAML::Value << YAML::BeginMap << YAML::Key << "tile_px"
+    << YAML::Value << c.tiling.tilePx << YAML::Key << "memory_mb" << YAML::Value
+    << c.tiling.memoryMb << YAML::Key << "max_grid_px" << YAML::Value << c.tiling.maxGridPx
+    << YAML::Key << "max_tiles" << YAML::Value << c.tiling.maxTiles << YAML::EndMap;
+  auto params = [&e](const imaging::Params& p) {
+    e << YAML::BeginMap;
+    for (const auto& [k, v] : p.numbers()) e << YAML::Key << k << YAML::Value << v;
+    for (const auto& [k, v] : p.choices()) e << YAML::Key << k << YAML::Value << v;
+    e << YAML::EndMap;
+  };
+  e << YAML::Key << "change" << YAML::Value << YAML::BeginMap << YAML::Key << "method"
+    << YAML::Value << c.change.method << YAML::Key << "options" << YAML::Value;
+  params(c.change.params);
+  e << YAML::Key << "open_radius_m" << YAML::Value << c.change.openRadiusM << YAML::Key
+    << "close_radius_m" << YAML::Value << c.change.closeRadiusM << YAML::Key << "min_area_m2"
+    << YAML::Value << c.change.minAreaM2 << YAML::EndMap;
+  e << YAML::Key << "aois" << YAML::Value << YAML::BeginSeq;
+  auto ring = [&e](const std::vector<LonLat>& pts) {
+    e << YAML::BeginSeq;
+    for (const auto& p : pts) e << YAML::Flow << YAML::BeginSeq << p.lon << p.lat << YAML::EndSeq;
+    e << YAML::EndSeq;
+  };
+  for (const auto& a : c.aois) {
+    e << YAML::BeginMap << YAML::Key << "id" << YAML::Value << a.id << YAML::Key << "name"
+      << YAML::Value << a.name << YAML::Key << "kind" << YAML::Value << a.kind << YAML::Key
+      << "polygon" << YAML::Value;
+    ring(a.polygon);
+    if (!a.water.empty()) {
+      e << YAML::Key << "water" << YAML::Value;
+      ring(a.water);
+    }
+    e << YAML::Key << "detectors" << YAML::Value << YAML::BeginSeq;
+    for (const auto& d : a.detectors) {
+      e << YAML::BeginMap << YAML::Key << "name" << YAML::Value << d.name << YAML::Key
+        << "options" << YAML::Value;
+      params(d.params);
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq << YAML::EndMap;
+  }
+  e << YAML::EndSeq;
+  if (!c.declarations.empty()) {
+    e << YAML::Key << "declarations" << YAML::Value << c.declarations.string();
+  }
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
 }  // namespace cw::pipeline

@@ -1,0 +1,378 @@
+#include "pipeline/catalog.hpp"
+
+#include <fnmatch.h>
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "tiles/gdal_dataset.hpp"
+
+namespace cw::pipeline {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kRoles = {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh"};
+
+std::optional<TimePoint> timeFromText(std::string text) {
+  // "YYYY:MM:DD HH:MM:SS" (TIFF) -> ISO
+  if (text.size() >= 19 && text[4] == ':' && text[7] == ':' && text[10] == ' ') {
+    text[4] = '-';
+    text[7] = '-';
+    text[10] = 'T';
+    return parseIsoTime(text.substr(0, 19) + "Z");
+  }
+  if (text.size() == 8 && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    text = text.substr(0, 4) + "-" + text.substr(4, 2) + "-" + text.substr(6, 2);
+  }
+  if (auto t = parseIsoTime(text)) return t;
+  // Timestamps without a zone are taken as UTC.
+  if (text.size() >= 19) return parseIsoTime(text.substr(0, 19) + "Z");
+  return std::nullopt;
+}
+
+std::optional<TimePoint> timeFromMetadata(GDALDataset& ds) {
+  for (const char* key : {"ACQUISITION_DATETIME", "DATETIME", "SENSING_TIME", "PRODUCT_START_TIME",
+                          "DATATAKE_1_DATATAKE_SENSING_START", "TIFFTAG_DATETIME",
+                          "DATE_ACQUIRED"}) {
+    if (const char* v = ds.GetMetadataItem(key)) {
+      if (auto t = timeFromText(v)) return t;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<TimePoint> timeFromName(const std::string& name, const std::string& pattern) {
+  if (pattern.empty()) return std::nullopt;
+  std::smatch m;
+  const std::regex re(pattern);
+  if (!std::regex_search(name, m, re) || m.size() < 2) return std::nullopt;
+  return timeFromText(m[1].str());
+}
+
+// Band roles: explicit config bands win; then band descriptions naming a role; then the profile.
+void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
+  const int n = ds.GetRasterCount();
+  for (int b = 1; b <= n; ++b) {
+    std::string d = ds.GetRasterBand(b)->GetDescription();
+    std::transform(d.begin(), d.end(), d.begin(), ::tolower);
+    if (std::find(kRoles.begin(), kRoles.end(), d) != kRoles.end()) s.bands[d] = b;
+    if (d == "cloud" || d == "scl" || d == "qa_pixel") s.cloudBand = b;
+  }
+  if (s.bands.empty()) {
+    if (sensor.profile == "sar") {
+      s.bands["vv"] = 1;
+      if (n >= 2) s.bands["vh"] = 2;
+    } else if (sensor.profile == "sentinel2" && n >= 4) {
+      s.bands = {{"red", 1}, {"green", 2}, {"blue", 3}, {"nir", 4}};
+    } else if (sensor.profile == "landsat" && n >= 4) {
+      s.bands = {{"blue", 1}, {"green", 2}, {"red", 3}, {"nir", 4}};
+      if (n >= 6) {
+        s.bands["swir1"] = 5;
+        s.bands["swir2"] = 6;
+      }
+    } else if (n >= 4) {
+      s.bands = {{"blue", 1}, {"green", 2}, {"red", 3}, {"nir", 4}};
+    } else if (n == 3) {
+      s.bands = {{"red", 1}, {"green", 2}, {"blue", 3}};
+    }
+  }
+  for (const auto& [role, band] : sensor.bands) s.bands[role] = band;
+  if (sensor.cloudBand > 0) s.cloudBand = sensor.cloudBand;
+}
+
+double metresPerUnit(const tiles::GridSpec& grid, double lat) {
+  OGRSpatialReference srs;
+  srs.importFromWkt(grid.wkt.c_str());
+  if (srs.IsProjected()) return srs.GetLinearUnits();
+  // Geographic degrees: metres per degree of longitude at this latitude (the finer axis).
+  return 111320.0 * std::max(0.1, std::cos(lat * M_PI / 180.0));
+}
+
+std::vector<LonLat> footprintOf(const tiles::GridSpec& grid) {
+  OGRSpatialReference src, dst;
+  src.importFromWkt(grid.wkt.c_str());
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  dst.SetWellKnownGeogCS("WGS84");
+  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&src, &dst));
+  if (!t) throw Error("its CRS cannot be transformed to WGS84");
+  std::vector<LonLat> ring;
+  const int steps = 8;
+  auto edge = [&](double c0, double r0, double c1, double r1) {
+    for (int k = 0; k < steps; ++k) {
+      const double f = static_cast<double>(k) / steps;
+      const auto p = grid.pixelToMap(c0 + f * (c1 - c0), r0 + f * (r1 - r0));
+      double x = p.x, y = p.y;
+      if (t->Transform(1, &x, &y)) ring.push_back({x, y});
+    }
+  };
+  const double w = grid.width, h = grid.height;
+  edge(0, 0, w, 0);
+  edge(w, 0, w, h);
+  edge(w, h, 0, h);
+  edge(0, h, 0, 0);
+  if (ring.size() < 4) throw Error("its extent cannot be transformed to WGS84");
+  ring.push_back(ring.front());
+  return ring;
+}
+
+// Opens one raster and fills a Scene; throws cw::Error with the reason it is unusable.
+Scene describeScene(const std::string& dataset, const std::string& id, const fs::path& nameForTime,
+                    const SceneSource& source, const SensorConfig& sensor,
+                    std::optional<TimePoint> knownTime) {
+  auto ds = tiles::openRaster(dataset);
+  Scene s;
+  s.id = id;
+  s.dataset = dataset;
+  s.bandCount = ds->GetRasterCount();
+  if (s.bandCount < 1) throw Error("has no raster bands");
+  s.grid = tiles::GridSpec::fromDataset(*ds);
+  if (!s.grid.georeferenced()) throw Error("has no CRS (the scene is not georeferenced)");
+  if (s.grid.width < 2 || s.grid.height < 2) {
+    throw Error("is " + std::to_string(s.grid.width) + "×" + std::to_string(s.grid.height) +
+                " pixels, too small to use");
+  }
+  if (knownTime) {
+    s.time = *knownTime;
+    s.timeSource = "stac";
+  } else if (auto t = timeFromMetadata(*ds)) {
+    s.time = *t;
+    s.timeSource = "metadata";
+  } else if (auto t2 = timeFromName(nameForTime.filename().string(), source.timePattern)) {
+    s.time = *t2;
+    s.timeSource = "filename";
+  } else {
+    throw Error("has no acquisition time (no STAC datetime, no date in its metadata" +
+                std::string(source.timePattern.empty() ? ", and no scenes[].time_pattern is set"
+                                                       : ", and its name does not match time_pattern") +
+                ")");
+  }
+  assignBands(s, *ds, sensor);
+  int hasNodata = 0;
+  const double nd = ds->GetRasterBand(1)->GetNoDataValue(&hasNodata);
+  if (sensor.nodata) {
+    s.nodata = sensor.nodata;
+  } else if (hasNodata) {
+    s.nodata = nd;
+  }
+  s.footprint = footprintOf(s.grid);
+  s.pixelSizeM = s.grid.pixelSizeX() * metresPerUnit(s.grid, s.footprint.front().lat);
+  return s;
+}
+
+std::vector<fs::path> listFolder(const SceneSource& src) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(src.folder)) {
+    if (!e.is_regular_file()) continue;
+    if (::fnmatch(src.glob.c_str(), e.path().filename().c_str(), 0) == 0) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string roleOfCommonName(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  if (name == "swir16") return "swir1";
+  if (name == "swir22") return "swir2";
+  if (name == "nir08" || name == "nir09") return "nir";
+  return name;
+}
+
+// Resolves an asset href against the ItemCollection's folder, refusing anything that leaves it
+// (.., absolute paths elsewhere, URLs): assets are local files beside the catalog.
+fs::path resolveHref(const fs::path& base, const std::string& href) {
+  if (href.find("://") != std::string::npos) {
+    throw Error("asset href '" + href + "' is remote; only local files are read");
+  }
+  const fs::path root = fs::weakly_canonical(base);
+  const fs::path p = fs::weakly_canonical(fs::path(href).is_absolute() ? fs::path(href) : base / href);
+  const auto rel = p.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") {
+    throw Error("asset href '" + href + "' escapes the folder of its ItemCollection");
+  }
+  return p;
+}
+
+void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
+                  std::vector<std::pair<Scene, std::string>>& out) {
+  std::ifstream in(src.stac);
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::exception& e) {
+    throw UsageError(src.stac.string() + ": not valid JSON: " + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("features") || !doc["features"].is_array()) {
+    throw UsageError(src.stac.string() + ": not a STAC ItemCollection (no \"features\" array)");
+  }
+  const fs::path base = src.stac.parent_path();
+  int index = 0;
+  for (const auto& item : doc["features"]) {
+    const std::string where = src.stac.string() + " features[" + std::to_string(index++) + "]";
+    try {
+      if (!item.is_object()) throw Error("is not an object");
+      const std::string id = item.value("id", "");
+      if (id.empty()) throw Error("has no id");
+      if (!isSafeId(id)) throw Error("id '" + id + "' is not a safe id ([A-Za-z0-9_-]{1,64})");
+      std::optional<TimePoint> time;
+      if (item.contains("properties") && item["properties"].is_object()) {
+        const auto& props = item["properties"];
+        if (props.contains("datetime") && props["datetime"].is_string()) {
+          time = parseIsoTime(props["datetime"].get<std::string>());
+        } else if (props.contains("start_datetime") && props["start_datetime"].is_string()) {
+          time = parseIsoTime(props["start_datetime"].get<std::string>());
+        }
+      }
+      if (!item.contains("assets") || !item["assets"].is_object() || item["assets"].empty()) {
+        throw Error("has no assets");
+      }
+      // One multi-band asset (role "data", or the only raster) or one asset per band role.
+      std::map<std::string, fs::path> perRole;
+      std::optional<fs::path> multi;
+      std::map<std::string, int> multiBands;
+      for (const auto& [key, asset] : item["assets"].items()) {
+        if (!asset.is_object() || !asset.contains("href") || !asset["href"].is_string()) continue;
+        const std::string type = asset.value("type", "");
+        if (!type.empty() && type.find("image/") == std::string::npos) continue;
+        const fs::path href = resolveHref(base, asset["href"].get<std::string>());
+        std::vector<std::string> bandRoles;
+        if (asset.contains("eo:bands") && asset["eo:bands"].is_array()) {
+          for (const auto& b : asset["eo:bands"]) {
+            bandRoles.push_back(b.is_object() ? roleOfCommonName(b.value("common_name", b.value("name", "")))
+                                              : "");
+          }
+        }
+        if (bandRoles.size() > 1) {
+          multi = href;
+          for (size_t i = 0; i < bandRoles.size(); ++i) {
+            if (!bandRoles[i].empty()) multiBands[bandRoles[i]] = static_cast<int>(i) + 1;
+          }
+        } else {
+          const std::string role = bandRoles.size() == 1 && !bandRoles[0].empty()
+                                       ? bandRoles[0]
+                                       : roleOfCommonName(key);
+          if (std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end() || role == "cloud") {
+            perRole[role] = href;
+          } else if (!multi) {
+            multi = href;
+          }
+        }
+      }
+      std::string dataset;
+      std::vector<fs::path> files;
+      SensorConfig sc = sensor;
+      if (multi && perRole.empty()) {
+        dataset = multi->string();
+        files.push_back(*multi);
+        for (const auto& [role, band] : multiBands) {
+          if (role == "cloud") {
+            sc.cloudBand = band;
+          } else {
+            sc.bands.emplace_back(role, band);
+          }
+        }
+      } else if (!perRole.empty()) {
+        // Stack the per-band assets in a VRT, in a fixed role order.
+        std::vector<std::string> names;
+        int b = 1;
+        for (const auto& role : kRoles) {
+          if (!perRole.count(role)) continue;
+          names.push_back(perRole[role].string());
+          files.push_back(perRole[role]);
+          sc.bands.emplace_back(role, b++);
+        }
+        if (perRole.count("cloud")) {
+          names.push_back(perRole["cloud"].string());
+          files.push_back(perRole["cloud"]);
+          sc.cloudBand = b++;
+        }
+        std::vector<const char*> srcs;
+        for (const auto& n : names) srcs.push_back(n.c_str());
+        const char* argv[] = {"-separate", "-resolution", "highest", nullptr};
+        GDALBuildVRTOptions* opts = GDALBuildVRTOptionsNew(const_cast<char**>(argv), nullptr);
+        dataset = "/vsimem/changewatch/stac/" + id + ".vrt";
+        int usageError = 0;
+        GDALDatasetH vrt = GDALBuildVRT(dataset.c_str(), static_cast<int>(srcs.size()), nullptr,
+                                        srcs.data(), opts, &usageError);
+        GDALBuildVRTOptionsFree(opts);
+        if (!vrt) throw Error("cannot stack its band assets: " + tiles::lastGdalError());
+        GDALClose(vrt);
+      } else {
+        throw Error("has no raster asset");
+      }
+      Scene s = describeScene(dataset, id, files.front(), src, sc, time);
+      if (!time) throw Error("has no properties.datetime");
+      s.files = files;
+      out.emplace_back(std::move(s), where);
+    } catch (const Error& e) {
+      cat.skipped.push_back({where, e.what()});
+    }
+  }
+}
+
+}  // namespace
+
+std::string sceneIdFromPath(const fs::path& path) {
+  std::string id = path.stem().string();
+  for (auto& ch : id) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+  }
+  if (id.size() > 64) id = id.substr(0, 64);
+  if (id.empty()) id = "scene";
+  return id;
+}
+
+Catalog buildCatalog(const Config& config) {
+  Catalog cat;
+  std::vector<std::pair<Scene, std::string>> found;
+  for (const auto& src : config.scenes) {
+    if (src.kind == SceneSource::Kind::Stac) {
+      addStacItems(src, config.sensor, cat, found);
+      continue;
+    }
+    const auto files = src.kind == SceneSource::Kind::Folder ? listFolder(src) : src.files;
+    for (const auto& f : files) {
+      try {
+        Scene s = describeScene(f.string(), sceneIdFromPath(f), f, src, config.sensor, std::nullopt);
+        s.files = {f};
+        found.emplace_back(std::move(s), f.string());
+      } catch (const Error& e) {
+        std::string msg = e.what();
+        // openRaster() prefixes the path already; keep the reason alone.
+        if (msg.rfind(f.string() + ": ", 0) == 0) msg = msg.substr(f.string().size() + 2);
+        cat.skipped.push_back({f.string(), msg});
+      }
+    }
+  }
+  std::set<std::string> ids;
+  for (auto& [s, where] : found) {
+    if (s.time < config.windowStart || s.time > config.windowEnd) {
+      cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + ", outside the window " +
+                                        formatIsoDate(config.windowStart) + " to " +
+                                        formatIsoDate(config.windowEnd)});
+      continue;
+    }
+    if (!ids.insert(s.id).second) {
+      cat.skipped.push_back({where, "duplicate scene id '" + s.id + "'"});
+      continue;
+    }
+    cat.scenes.push_back(std::move(s));
+  }
+  std::sort(cat.scenes.begin(), cat.scenes.end(), [](const Scene& a, const Scene& b) {
+    return a.time != b.time ? a.time < b.time : a.id < b.id;
+  });
+  std::sort(cat.skipped.begin(), cat.skipped.end(),
+            [](const SkippedScene& a, const SkippedScene& b) { return a.path < b.path; });
+  for (const auto& sk : cat.skipped) log::debug("skipped " + sk.path + ": " + sk.reason);
+  return cat;
+}
+
+}  // namespace cw::pipeline

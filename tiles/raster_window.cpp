@@ -1,0 +1,126 @@
+#include "tiles/raster_window.hpp"
+
+#include <cmath>
+
+#include <cpl_error.h>
+
+#include "imaging/error.hpp"
+
+namespace cw::tiles {
+namespace {
+
+std::string windowText(const cv::Rect& w) {
+  return "window " + std::to_string(w.x) + "," + std::to_string(w.y) + " " +
+         std::to_string(w.width) + "x" + std::to_string(w.height);
+}
+
+}  // namespace
+
+GDALDataset& HandleCache::get(const std::string& path) {
+  auto& local = m_handles.local();
+  auto it = local.find(path);
+  if (it == local.end()) it = local.emplace(path, openRaster(path)).first;
+  return *it->second;
+}
+
+std::vector<int> selectedBands(GDALDataset& ds, const RasterSource& source) {
+  std::vector<int> bands = source.bands;
+  const int count = ds.GetRasterCount();
+  if (bands.empty()) {
+    for (int b = 1; b <= count; ++b) bands.push_back(b);
+  }
+  for (int b : bands) {
+    if (b < 1 || b > count) {
+      throw Error(source.path + ": band " + std::to_string(b) + " out of range (1.." +
+                  std::to_string(count) + ")");
+    }
+  }
+  if (bands.empty()) throw Error(source.path + ": no raster bands");
+  return bands;
+}
+
+RasterWindow readWindow(GDALDataset& ds, const RasterSource& source, const cv::Rect& window) {
+  std::vector<int> bands = selectedBands(ds, source);
+  const int p = static_cast<int>(bands.size());
+  if (p > CV_CN_MAX) throw Error(source.path + ": too many bands (" + std::to_string(p) + ")");
+  RasterWindow out;
+  out.data.create(window.height, window.width, CV_32FC(p));
+  CPLErrorReset();
+  const GSpacing pixelSpace = GSpacing(sizeof(float)) * p;
+  if (ds.RasterIO(GF_Read, window.x, window.y, window.width, window.height, out.data.data,
+                  window.width, window.height, GDT_Float32, p, bands.data(), pixelSpace,
+                  static_cast<GSpacing>(out.data.step[0]), sizeof(float), nullptr) != CE_None) {
+    throw Error(source.path + ": cannot read " + windowText(window) + ": " +
+                lastGdalError("read failed"));
+  }
+
+  // Nodata per band (the override wins), then NaN/Inf, then GDAL's per-dataset mask.
+  std::vector<double> nodata(p);
+  std::vector<bool> hasNodata(p, false);
+  bool perDatasetMask = false;
+  for (int i = 0; i < p; ++i) {
+    GDALRasterBand* band = ds.GetRasterBand(bands[i]);
+    int has = 0;
+    const double v = band->GetNoDataValue(&has);
+    if (source.nodata) {
+      nodata[i] = *source.nodata;
+      hasNodata[i] = true;
+    } else if (has) {
+      nodata[i] = v;
+      hasNodata[i] = true;
+    }
+    const int flags = band->GetMaskFlags();
+    if (!(flags & GMF_ALL_VALID) && !(flags & GMF_NODATA)) perDatasetMask = true;
+  }
+  out.valid.create(window.height, window.width, CV_8U);
+  for (int y = 0; y < window.height; ++y) {
+    const float* row = out.data.ptr<float>(y);
+    uchar* v = out.valid.ptr<uchar>(y);
+    for (int x = 0; x < window.width; ++x) {
+      bool ok = true;
+      for (int i = 0; i < p; ++i) {
+        const float f = row[x * p + i];
+        // nodata is compared after conversion to float, as GDAL stores it in the file's type.
+        if (!std::isfinite(f) || (hasNodata[i] && f == static_cast<float>(nodata[i]))) ok = false;
+      }
+      v[x] = ok ? 255 : 0;
+    }
+  }
+  if (perDatasetMask) {
+    GDALRasterBand* maskBand = ds.GetRasterBand(bands[0])->GetMaskBand();
+    cv::Mat m(window.height, window.width, CV_8U);
+    if (maskBand->RasterIO(GF_Read, window.x, window.y, window.width, window.height, m.data,
+                           window.width, window.height, GDT_Byte, 0,
+                           static_cast<GSpacing>(m.step[0]), nullptr) != CE_None) {
+      throw Error(source.path + ": cannot read mask of " + windowText(window) + ": " +
+                  lastGdalError("read failed"));
+    }
+    out.valid.setTo(0, m == 0);
+  }
+  return out;
+}
+
+cv::Mat readMaskWindow(GDALDataset& ds, const MaskSource& source, const cv::Rect& window) {
+  if (source.band < 1 || source.band > ds.GetRasterCount()) {
+    throw Error(source.path + ": mask band " + std::to_string(source.band) + " out of range");
+  }
+  cv::Mat m(window.height, window.width, CV_8U);
+  CPLErrorReset();
+  // Read as float so that non-zero fractions (e.g. 0.5 after resampling) are not rounded to 0.
+  cv::Mat f(window.height, window.width, CV_32F);
+  if (ds.GetRasterBand(source.band)
+          ->RasterIO(GF_Read, window.x, window.y, window.width, window.height, f.data,
+                     window.width, window.height, GDT_Float32, 0,
+                     static_cast<GSpacing>(f.step[0]), nullptr) != CE_None) {
+    throw Error(source.path + ": cannot read mask " + windowText(window) + ": " +
+                lastGdalError("read failed"));
+  }
+  if (source.validWhereNonZero) {
+    m = (f != 0) & (f == f);
+  } else {
+    m = (f == 0);
+  }
+  return m;
+}
+
+}  // namespace cw::tiles

@@ -1,0 +1,36 @@
+#pragma once
+// evidence.geojson and detections.geojson: RFC 7946 FeatureCollections written through OGR's
+// GeoJSON driver (RFC7946=YES, WRITE_NAME=NO, COORDINATE_PRECISION=7, lon/lat order), so the
+// files are what GDAL itself produces and validate as RFC 7946. Features come in the canonical
+// order of assignEvidenceIds() (footprints, then changes, then detections), so the same evidence
+// gives byte-identical files. Writes are atomic (temp + rename). Not thread-safe per file.
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "evidence/evidence_types.hpp"
+
+namespace cw::evidence {
+
+// Chip files of one evidence item, relative to the job folder ("chips/<id>_before.png"...).
+struct ChipPaths {
+  std::string before;
+  std::string after;
+  std::string mask;
+};
+using ChipIndex = std::map<std::string, ChipPaths>;  // evidence id -> chips
+
+// Every feature has: id (top-level and property), feature_type ("footprint" | "change" |
+// "detection"), aoi, before_scene, after_scene, before_time, after_time, chip_before,
+// chip_after, chip_mask (empty when the item has no chips). Changes add area_m2, mean_score,
+// pixel_count, method; detections add kind, length_m, width_m, heading_deg, area_m2, score,
+// scene_id, x_px, y_px; footprints add scene_id, scene_time, area_m2, valid_fraction,
+// imaged_fraction. Requires ids (assignEvidenceIds). Throws cw::Error on GDAL failure.
+void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& evidence,
+                          const ChipIndex& chips);
+
+// The detections alone, with the same properties as in evidence.geojson.
+void writeDetectionsGeoJson(const std::filesystem::path& path, const JobEvidence& evidence,
+                            const ChipIndex& chips);
+
+}  // namespace cw::evidence

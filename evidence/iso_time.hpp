@@ -1,0 +1,20 @@
+#pragma once
+// ISO 8601 UTC times as used in evidence files: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with
+// an optional "Z" or "+HH:MM"/"-HH:MM" offset (no offset means UTC). Thread-safe.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cw::evidence {
+
+// Seconds since 1970-01-01T00:00:00Z, or nullopt when `text` is not such a time or names an
+// impossible date (2024-02-30). Fractional seconds are truncated.
+std::optional<std::int64_t> parseIsoTime(const std::string& text);
+
+// True when `text` is a date only ("YYYY-MM-DD"), i.e. a whole day.
+bool isIsoDateOnly(const std::string& text);
+
+// "YYYY-MM-DDTHH:MM:SSZ".
+std::string formatIsoTime(std::int64_t secondsSinceEpoch);
+
+}  // namespace cw::evidence

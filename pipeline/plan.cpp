@@ -1,0 +1,291 @@
+#include "pipeline/plan.hpp"
+
+#include <ogr_geometry.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "imaging/error.hpp"
+#include "tiles/aoi_grid.hpp"
+#include "tiles/scene_warp.hpp"
+
+namespace cw::pipeline {
+namespace {
+
+constexpr int kCoverageSamples = 128;
+
+// Footprint overlap test in WGS84, cheap enough to rule out scenes before any warping.
+bool overlaps(const std::vector<LonLat>& a, const std::vector<LonLat>& b) {
+  auto poly = [](const std::vector<LonLat>& ring, double shift) {
+    OGRLinearRing r;
+    for (const auto& p : ring) r.addPoint(p.lon + shift, p.lat);
+    r.closeRings();
+    OGRPolygon pg;
+    pg.addRing(&r);
+    return pg;
+  };
+  const OGRPolygon pa = poly(a, 0.0);
+  // An AOI crossing the antimeridian has longitudes above 180: compare both sides.
+  for (double shift : {0.0, 360.0, -360.0}) {
+    const OGRPolygon pb = poly(b, shift);
+    if (pa.Intersects(&pb)) return true;
+  }
+  return false;
+}
+
+std::string pct(double f) {
+  std::ostringstream os;
+  os << static_cast<int>(std::round(f * 100.0)) << "%";
+  return os.str();
+}
+
+std::vector<Job> pairJobs(const Config& config, const std::string& aoiId,
+                          const std::vector<const Scene*>& used) {
+  std::vector<std::pair<const Scene*, const Scene*>> pairs;
+  const TimePoint maxGap = static_cast<TimePoint>(config.pairing.maxGapDays) * 86400;
+  const auto& strategy = config.pairing.strategy;
+  for (size_t i = 0; i < used.size(); ++i) {
+    for (size_t j = i + 1; j < used.size(); ++j) {
+      const bool pick = strategy == "consecutive" ? j == i + 1
+                        : strategy == "baseline"  ? i == 0
+                                                  : true;
+      if (pick && used[j]->time - used[i]->time <= maxGap) pairs.emplace_back(used[i], used[j]);
+    }
+  }
+  std::vector<Job> jobs;
+  for (const auto& [b, a] : pairs) {
+    Job j;
+    j.aoiId = aoiId;
+    j.beforeId = b->id;
+    j.afterId = a->id;
+    j.id = aoiId + "/" + b->id + "_" + a->id;
+    jobs.push_back(j);
+  }
+  return jobs;
+}
+
+}  // namespace
+
+const Scene& Plan::scene(const std::string& id) const {
+  for (const auto& s : catalog.scenes) {
+    if (s.id == id) return s;
+  }
+  throw Error("no scene '" + id + "' in the catalog");
+}
+
+const AoiPlan& Plan::aoi(const std::string& id) const {
+  for (const auto& a : aois) {
+    if (a.aoiId == id) return a;
+  }
+  throw Error("no AOI '" + id + "' in the plan");
+}
+
+std::vector<std::pair<double, double>> ringOf(const Aoi& aoi) {
+  std::vector<std::pair<double, double>> ring;
+  for (const auto& p : aoi.polygon) ring.emplace_back(p.lon, p.lat);
+  return ring;
+}
+
+double pixelSizeFor(const Config& config, const std::vector<const Scene*>& scenes) {
+  if (config.grid.pixelSizeM > 0) return config.grid.pixelSizeM;
+  double best = 0.0;
+  for (const auto* s : scenes) {
+    if (s->pixelSizeM > 0 && (best == 0.0 || s->pixelSizeM < best)) best = s->pixelSizeM;
+  }
+  // Round to a centimetre so that scenes of the same sensor give the same grid.
+  return best > 0 ? std::round(best * 100.0) / 100.0 : 10.0;
+}
+
+Plan makePlan(const Config& config) {
+  Plan plan;
+  plan.catalog = buildCatalog(config);
+  for (const auto& aoi : config.aois) {
+    AoiPlan ap;
+    ap.aoiId = aoi.id;
+    std::vector<const Scene*> overlapping;
+    for (const auto& s : plan.catalog.scenes) {
+      if (overlaps(aoi.polygon, s.footprint)) {
+        overlapping.push_back(&s);
+      } else {
+        ap.coverage.push_back({s.id, 0.0, 0.0, false, "does not overlap the AOI"});
+      }
+    }
+    try {
+      if (plan.catalog.scenes.empty()) throw Error("no usable scene in the time window");
+      if (overlapping.empty()) throw Error("no scene overlaps the AOI");
+      ap.pixelSizeM = pixelSizeFor(config, overlapping);
+      tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
+      ap.grid = tiles::makeAoiGrid(req);
+      const std::int64_t px = static_cast<std::int64_t>(ap.grid.width) * ap.grid.height;
+      const int tile = config.tiling.tilePx;
+      const std::int64_t tiles = static_cast<std::int64_t>((ap.grid.width + tile - 1) / tile) *
+                                 ((ap.grid.height + tile - 1) / tile);
+      if (px > config.tiling.maxGridPx) {
+        std::ostringstream os;
+        os << "the AOI grid would be " << ap.grid.width << "×" << ap.grid.height << " = " << px
+           << " pixels, above tiling.max_grid_px (" << config.tiling.maxGridPx
+           << "); raise tiling.max_grid_px or use a coarser grid.pixel_size_m";
+        throw Error(os.str());
+      }
+      if (tiles > config.tiling.maxTiles) {
+        std::ostringstream os;
+        os << "the AOI grid needs " << tiles << " tiles, above tiling.max_tiles ("
+           << config.tiling.maxTiles << "); raise it or use a larger tiling.tile_px";
+        throw Error(os.str());
+      }
+      ap.tileCount = static_cast<int>(tiles);
+
+      // Coverage on a coarse copy of the grid: the same warp as the job, at ≤128 px a side.
+      tiles::GridSpec coarse = ap.grid;
+      const double f = std::max(1.0, std::max(ap.grid.width, ap.grid.height) /
+                                         static_cast<double>(kCoverageSamples));
+      coarse.width = std::max(1, static_cast<int>(std::ceil(ap.grid.width / f)));
+      coarse.height = std::max(1, static_cast<int>(std::ceil(ap.grid.height / f)));
+      coarse.geoTransform[1] = ap.grid.geoTransform[1] * ap.grid.width / coarse.width;
+      coarse.geoTransform[5] = ap.grid.geoTransform[5] * ap.grid.height / coarse.height;
+      const std::string base = "/vsimem/changewatch/plan/" + aoi.id + "/";
+      tiles::writePolygonMask(tiles::ringInGridCrs(req, coarse), coarse, base + "aoi.tif");
+      for (const auto* s : overlapping) {
+        SceneCoverage sc{s->id, 0.0, 0.0, false, ""};
+        try {
+          std::vector<int> bands;
+          for (const auto& [role, b] : s->bands) bands.push_back(b);
+          std::sort(bands.begin(), bands.end());
+          if (bands.empty()) bands.push_back(1);
+          tiles::WarpRequest wr{s->dataset, {bands.front()}, s->nodata, "near", true};
+          tiles::writeWarpedVrt(wr, coarse, base + s->id + ".vrt");
+          std::string cloud;
+          if (s->cloudBand > 0) {
+            tiles::WarpRequest cr{s->dataset, {s->cloudBand}, std::nullopt, "near", false};
+            cloud = base + s->id + ".cloud.vrt";
+            tiles::writeWarpedVrt(cr, coarse, cloud);
+          }
+          const auto cov = tiles::estimateCoverage(base + s->id + ".vrt", 2, cloud, base + "aoi.tif",
+                                                   kCoverageSamples);
+          sc.imaged = cov.imaged;
+          sc.valid = cov.valid;
+          if (cov.imaged <= 0.0) {
+            sc.reason = "images none of the AOI (all nodata there)";
+          } else if (cov.valid < config.minCoverage) {
+            sc.reason = "valid coverage " + pct(cov.valid) + " is below min_coverage " +
+                        pct(config.minCoverage);
+          } else {
+            sc.used = true;
+          }
+        } catch (const Error& e) {
+          sc.reason = e.what();
+        }
+        ap.coverage.push_back(sc);
+      }
+      VSIRmdirRecursive(base.c_str());
+    } catch (const Error& e) {
+      ap.error = e.what();
+    }
+    // Catalog order for the report, so the listing reads chronologically.
+    std::vector<SceneCoverage> ordered;
+    std::vector<const Scene*> used;
+    for (const auto& s : plan.catalog.scenes) {
+      for (const auto& c : ap.coverage) {
+        if (c.sceneId != s.id) continue;
+        ordered.push_back(c);
+        if (c.used && ap.error.empty()) used.push_back(&s);
+      }
+    }
+    ap.coverage = ordered;
+    if (ap.error.empty()) {
+      for (auto& j : pairJobs(config, aoi.id, used)) plan.jobs.push_back(j);
+    }
+    plan.aois.push_back(ap);
+  }
+  std::stable_sort(plan.jobs.begin(), plan.jobs.end(), [](const Job& a, const Job& b) {
+    return a.aoiId < b.aoiId;
+  });
+  for (size_t i = 0; i < plan.jobs.size(); ++i) plan.jobs[i].index = static_cast<int>(i);
+  return plan;
+}
+
+nlohmann::json planToJson(const Config& config, const Plan& plan) {
+  using nlohmann::json;
+  json j;
+  j["config"] = config.file.string();
+  j["output"] = config.output.string();
+  j["scenes"] = json::array();
+  for (const auto& s : plan.catalog.scenes) {
+    j["scenes"].push_back({{"id", s.id},
+                           {"dataset", s.dataset},
+                           {"time", formatIsoTime(s.time)},
+                           {"time_source", s.timeSource},
+                           {"bands", s.bandCount},
+                           {"epsg", s.grid.epsg()},
+                           {"pixel_size_m", s.pixelSizeM}});
+  }
+  j["skipped"] = json::array();
+  for (const auto& s : plan.catalog.skipped) {
+    j["skipped"].push_back({{"path", s.path}, {"reason", s.reason}});
+  }
+  j["aois"] = json::array();
+  for (const auto& a : plan.aois) {
+    json ja{{"id", a.aoiId}};
+    if (!a.error.empty()) {
+      ja["error"] = a.error;
+    } else {
+      ja["grid"] = {{"epsg", a.grid.epsg()},
+                    {"width", a.grid.width},
+                    {"height", a.grid.height},
+                    {"pixel_size_m", a.pixelSizeM},
+                    {"geotransform", a.grid.geoTransform},
+                    {"tiles", a.tileCount},
+                    {"tile_px", config.tiling.tilePx}};
+    }
+    ja["coverage"] = json::array();
+    for (const auto& c : a.coverage) {
+      json jc{{"scene", c.sceneId}, {"imaged", c.imaged}, {"valid", c.valid}, {"used", c.used}};
+      if (!c.reason.empty()) jc["reason"] = c.reason;
+      ja["coverage"].push_back(jc);
+    }
+    j["aois"].push_back(ja);
+  }
+  j["jobs"] = json::array();
+  for (const auto& job : plan.jobs) {
+    j["jobs"].push_back({{"index", job.index},
+                         {"id", job.id},
+                         {"aoi", job.aoiId},
+                         {"before", job.beforeId},
+                         {"after", job.afterId},
+                         {"before_time", formatIsoTime(plan.scene(job.beforeId).time)},
+                         {"after_time", formatIsoTime(plan.scene(job.afterId).time)}});
+  }
+  return j;
+}
+
+std::string planToText(const Config& config, const Plan& plan) {
+  std::ostringstream os;
+  os << "plan for " << config.file.string() << "\n"
+     << "  " << plan.catalog.scenes.size() << " scene(s) in the window, "
+     << plan.catalog.skipped.size() << " skipped, " << config.aois.size() << " AOI(s), "
+     << plan.jobs.size() << " job(s); output " << config.output.string() << "\n";
+  for (const auto& s : plan.catalog.skipped) os << "  skipped " << s.path << ": " << s.reason << "\n";
+  for (const auto& a : plan.aois) {
+    os << "\nAOI " << a.aoiId << ": ";
+    if (!a.error.empty()) {
+      os << "cannot run: " << a.error << "\n";
+    } else {
+      os << a.grid.describe() << ", " << a.tileCount << " tile(s) of " << config.tiling.tilePx
+         << " px\n";
+    }
+    for (const auto& c : a.coverage) {
+      const auto& s = plan.scene(c.sceneId);
+      os << "  " << (c.used ? "use " : "skip") << "  " << c.sceneId << "  "
+         << formatIsoTime(s.time) << "  imaged " << pct(c.imaged) << "  valid " << pct(c.valid);
+      if (!c.reason.empty()) os << "  (" << c.reason << ")";
+      os << "\n";
+    }
+  }
+  os << "\njobs:\n";
+  if (plan.jobs.empty()) os << "  none\n";
+  for (const auto& j : plan.jobs) os << "  " << j.index << "  " << j.id << "\n";
+  return os.str();
+}
+
+}  // namespace cw::pipeline

@@ -1,0 +1,241 @@
+#include "evidence/manifest.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cw_version.hpp"
+#include "evidence/atomic_file.hpp"
+#include "evidence/sha256.hpp"
+#include "imaging/error.hpp"
+
+namespace cw::evidence {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+std::string hostName() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Every listable regular file under `root`, as sorted generic relative paths.
+std::vector<std::string> listFiles(const fs::path& root, const std::set<std::string>& skip) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(root)) return out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    const fs::path rel = it->path().lexically_relative(root);
+    if (it->is_directory()) {
+      if (isUnlistedPath(rel)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || isUnlistedPath(rel)) continue;
+    const std::string r = rel.generic_string();
+    if (!skip.count(r)) out.push_back(r);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ordered_json hashFiles(const fs::path& root, const std::vector<std::string>& files) {
+  ordered_json j = ordered_json::object();
+  for (const auto& f : files) {
+    const fs::path p = root / f;
+    j[f] = {{"sha256", sha256File(p)}, {"size", fs::file_size(p)}};
+  }
+  return j;
+}
+
+ordered_json sceneJson(const SceneRef& s) {
+  return {{"id", s.id}, {"path", s.path}, {"sha256", s.sha256}, {"time", s.timeIso}};
+}
+
+}  // namespace
+
+bool isUnlistedPath(const fs::path& relative) {
+  const std::string first = relative.begin() != relative.end() ? relative.begin()->string() : "";
+  if (first == "slurm") return true;
+  const std::string name = relative.filename().string();
+  if (name == "reviews.jsonl") return true;
+  if (name.size() >= 5 && name.ends_with(".lock")) return true;
+  if (!name.empty() && name[0] == '.' && name.find(".tmp-") != std::string::npos) return true;
+  // Hidden run state (.work scratch VRTs, .cache, .lock) is not evidence.
+  for (const auto& part : relative) {
+    const std::string s = part.string();
+    if (s.size() > 1 && s[0] == '.' && s != "..") return true;
+  }
+  if (name == "failed.json") return true;
+  return false;
+}
+
+void writeJobRecord(const fs::path& jobDir, const JobEvidence& ev, const JobRecord& rec) {
+  const JobInfo& info = ev.info;
+  ordered_json j;
+  j["status"] = rec.status;
+  if (!rec.error.empty()) j["error"] = rec.error;
+  j["aoi"] = info.aoiId;
+  j["pair"] = info.pairId();
+  j["before"] = sceneJson(info.before);
+  j["after"] = sceneJson(info.after);
+  j["method"] = info.method;
+  j["config_hash"] = info.configHash;
+  j["software_version"] = kGitDescribe;
+  j["started"] = rec.startedIso;
+  j["finished"] = rec.finishedIso;
+  j["timings_s"] = rec.timingsS;
+  j["grid"] = {{"epsg", info.grid.epsg},
+               {"width", info.grid.width},
+               {"height", info.grid.height},
+               {"pixel_size_m", info.grid.pixelSizeM},
+               {"geotransform", info.grid.geotransform}};
+  j["parameters"] = ev.params;
+  double changeArea = 0;
+  for (const auto& c : ev.changes) changeArea += c.areaM2;
+  ordered_json counts = ordered_json::array();
+  for (const auto& c : ev.counts)
+    counts.push_back({{"scene_id", c.sceneId},
+                      {"time", c.timeIso},
+                      {"kind", c.kind},
+                      {"count", c.count},
+                      {"valid_fraction", c.footprint.validFraction}});
+  j["summary"] = {{"change_polygons", ev.changes.size()},
+                  {"change_area_m2", changeArea},
+                  {"detections", ev.detections.size()},
+                  {"counts", counts}};
+  j["files"] = hashFiles(jobDir, listFiles(jobDir, {"job.json"}));
+  writeFileAtomic(jobDir / "job.json", j.dump(2) + "\n");
+}
+
+void writeRunManifest(const fs::path& outDir, const RunManifest& m) {
+  ordered_json j;
+  j["changewatch"] = kVersion;
+  j["software_version"] = kGitDescribe;
+  j["host"] = hostName();
+  j["started"] = m.startedIso;
+  j["finished"] = m.finishedIso;
+  j["config"] = {{"path", m.configPath},
+                 {"sha256", sha256Hex(m.configText)},
+                 {"text", m.configText}};
+  std::vector<SceneRef> inputs = m.inputs;
+  std::sort(inputs.begin(), inputs.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  inputs.erase(std::unique(inputs.begin(), inputs.end(),
+                           [](auto& a, auto& b) { return a.id == b.id && a.path == b.path; }),
+               inputs.end());
+  ordered_json in = ordered_json::array();
+  for (const auto& s : inputs) in.push_back(sceneJson(s));
+  j["inputs"] = in;
+  j["outputs"] = hashFiles(outDir, listFiles(outDir, {"manifest.json"}));
+  writeFileAtomic(outDir / "manifest.json", j.dump(2) + "\n");
+}
+
+VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
+  if (!fs::is_directory(outDir)) throw Error(outDir.string() + ": not a folder");
+  VerifyReport rep;
+  // rel path -> expected hashes (one per record that lists it) and where it was listed.
+  std::map<std::string, std::set<std::string>> expected;
+  auto readRecord = [&](const fs::path& p, ordered_json& j) {
+    std::ifstream in(p);
+    try {
+      j = ordered_json::parse(in);
+      return true;
+    } catch (const std::exception& e) {
+      rep.problems.push_back(p.lexically_relative(outDir).generic_string() +
+                             ": not valid JSON (" + e.what() + ")");
+      return false;
+    }
+  };
+
+  const fs::path manifestPath = outDir / "manifest.json";
+  bool haveManifest = false;
+  ordered_json manifest;
+  if (!fs::is_regular_file(manifestPath)) {
+    rep.problems.push_back("manifest.json: missing (was the merge step run?)");
+  } else if (readRecord(manifestPath, manifest)) {
+    haveManifest = true;
+    for (const auto& [rel, e] : manifest.value("outputs", ordered_json::object()).items())
+      expected[rel].insert(e.value("sha256", ""));
+  }
+
+  std::vector<fs::path> jobRecords;
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const fs::path rel = it->path().lexically_relative(outDir);
+    if (it->is_directory() && isUnlistedPath(rel)) it.disable_recursion_pending();
+    if (it->is_regular_file() && it->path().filename() == "job.json")
+      jobRecords.push_back(it->path());
+  }
+  std::sort(jobRecords.begin(), jobRecords.end());
+  std::set<std::string> jobDirs;
+  for (const auto& p : jobRecords) {
+    const fs::path jobRel = p.parent_path().lexically_relative(outDir);
+    jobDirs.insert(jobRel.generic_string());
+    ordered_json j;
+    if (!readRecord(p, j)) continue;
+    for (const auto& [rel, e] : j.value("files", ordered_json::object()).items())
+      expected[(jobRel / rel).generic_string()].insert(e.value("sha256", ""));
+  }
+  // A job.json listed in the manifest but deleted is caught as missing below.
+
+  for (const auto& [rel, hashes] : expected) {
+    const fs::path p = outDir / rel;
+    if (!fs::is_regular_file(p)) {
+      rep.missing.push_back(rel);
+      continue;
+    }
+    ++rep.filesChecked;
+    const std::string actual = sha256File(p);
+    for (const auto& h : hashes)
+      if (h != actual) {
+        rep.changed.push_back(rel + ": sha256 " + h + " listed, file has " + actual);
+        break;
+      }
+  }
+
+  // Extra files: with a manifest every file under OUT must be listed; without one, every file
+  // in a job folder must be listed in its job.json.
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const fs::path rel = it->path().lexically_relative(outDir);
+    if (it->is_directory()) {
+      if (isUnlistedPath(rel)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || isUnlistedPath(rel)) continue;
+    const std::string r = rel.generic_string();
+    if (r == "manifest.json" || expected.count(r)) continue;
+    bool inJob = false;
+    for (fs::path d = rel.parent_path(); !d.empty(); d = d.parent_path())
+      if (jobDirs.count(d.generic_string())) inJob = true;
+    if (haveManifest || inJob) {
+      // job.json files are listed by the manifest, not by themselves.
+      if (!haveManifest && rel.filename() == "job.json") continue;
+      rep.extra.push_back(r);
+    }
+  }
+  std::sort(rep.extra.begin(), rep.extra.end());
+
+  if (haveManifest && opt.checkInputs) {
+    for (const auto& s : manifest.value("inputs", ordered_json::array())) {
+      const std::string path = s.value("path", ""), sha = s.value("sha256", "");
+      if (path.empty() || sha.empty()) continue;
+      if (!fs::is_regular_file(path)) {
+        rep.notes.push_back("input " + s.value("id", path) + " (" + path +
+                            ") is not on this machine; not re-hashed");
+        continue;
+      }
+      ++rep.filesChecked;
+      const std::string actual = sha256File(path);
+      if (actual != sha)
+        rep.changed.push_back("input " + path + ": sha256 " + sha + " listed, file has " + actual);
+    }
+  }
+  return rep;
+}
+
+}  // namespace cw::evidence

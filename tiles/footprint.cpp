@@ -1,0 +1,125 @@
+#include "tiles/footprint.hpp"
+
+#include <gdal_alg.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "imaging/error.hpp"
+#include "tiles/gdal_dataset.hpp"
+
+namespace cw::tiles {
+namespace {
+
+std::vector<GByte> readBand(GDALDataset& ds, int band, int x, int y, int w, int h, int bw, int bh) {
+  std::vector<GByte> buf(static_cast<size_t>(bw) * bh);
+  GDALRasterIOExtraArg extra;
+  INIT_RASTERIO_EXTRA_ARG(extra);
+  extra.eResampleAlg = GRIORA_NearestNeighbour;
+  CPLErrorReset();
+  if (ds.GetRasterBand(band)->RasterIO(GF_Read, x, y, w, h, buf.data(), bw, bh, GDT_Byte, 0, 0,
+                                       &extra) != CE_None) {
+    throw Error(std::string(ds.GetDescription()) + ": read failed: " + lastGdalError());
+  }
+  return buf;
+}
+
+}  // namespace
+
+FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneVrt, int alphaBand,
+                                 const std::string& cloudVrt, const std::string& aoiMask) {
+  auto scene = openRaster(sceneVrt);
+  auto aoi = openRaster(aoiMask);
+  GdalDataset cloud;
+  if (!cloudVrt.empty()) cloud = openRaster(cloudVrt);
+
+  FootprintResult r;
+  const int w = grid.width, h = grid.height;
+  long long inAoi = 0, imaged = 0, valid = 0;
+  const int strip = 256;
+  for (int y = 0; y < h; y += strip) {
+    const int sh = std::min(strip, h - y);
+    const auto a = readBand(*aoi, 1, 0, y, w, sh, w, sh);
+    const auto al = readBand(*scene, alphaBand, 0, y, w, sh, w, sh);
+    std::vector<GByte> c;
+    if (cloud) c = readBand(*cloud, 1, 0, y, w, sh, w, sh);
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i]) continue;
+      ++inAoi;
+      if (al[i] == 255) {
+        ++imaged;
+        if (c.empty() || c[i] == 0) ++valid;
+      }
+    }
+  }
+  const double pxArea = grid.pixelArea();
+  r.aoiAreaM2 = inAoi * pxArea;
+  if (inAoi) {
+    r.imagedFraction = static_cast<double>(imaged) / inAoi;
+    r.validFraction = static_cast<double>(valid) / inAoi;
+  }
+  r.validAreaM2 = valid * pxArea;
+
+  // Outline on a decimated copy of the valid mask.
+  const double f = std::max(1.0, std::max(w, h) / 512.0);
+  const int cw = std::max(1, static_cast<int>(std::ceil(w / f)));
+  const int ch = std::max(1, static_cast<int>(std::ceil(h / f)));
+  const auto a = readBand(*aoi, 1, 0, 0, w, h, cw, ch);
+  const auto al = readBand(*scene, alphaBand, 0, 0, w, h, cw, ch);
+  std::vector<GByte> c;
+  if (cloud) c = readBand(*cloud, 1, 0, 0, w, h, cw, ch);
+  std::vector<GByte> m(a.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    m[i] = (a[i] && al[i] == 255 && (c.empty() || c[i] == 0)) ? 1 : 0;
+  }
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  GdalDataset ds(mem->Create("", cw, ch, 1, GDT_Byte, nullptr));
+  GridSpec coarse = grid;
+  coarse.width = cw;
+  coarse.height = ch;
+  coarse.geoTransform[1] = grid.geoTransform[1] * w / cw;
+  coarse.geoTransform[5] = grid.geoTransform[5] * h / ch;
+  coarse.applyTo(*ds);
+  if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, cw, ch, m.data(), cw, ch, GDT_Byte, 0, 0,
+                                     nullptr) != CE_None) {
+    throw Error("cannot trace the footprint: " + lastGdalError());
+  }
+
+  GDALDriver* memv = GetGDALDriverManager()->GetDriverByName("Memory");
+  GdalDataset vds(memv->Create("", 0, 0, 0, GDT_Unknown, nullptr));
+  OGRSpatialReference srs;
+  srs.importFromWkt(grid.wkt.c_str());
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRLayer* layer = vds->CreateLayer("fp", &srs, wkbPolygon, nullptr);
+  OGRFieldDefn fld("v", OFTInteger);
+  layer->CreateField(&fld);
+  GDALRasterBand* band = ds->GetRasterBand(1);
+  if (GDALPolygonize(band, band, layer, 0, nullptr, nullptr, nullptr) != CE_None) {
+    throw Error("cannot trace the footprint: " + lastGdalError());
+  }
+  OGRSpatialReference wgs;
+  wgs.SetWellKnownGeogCS("WGS84");
+  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&srs, &wgs));
+  if (!ct) throw Error("cannot transform the footprint to WGS84");
+  layer->ResetReading();
+  for (auto& feat : *layer) {
+    OGRGeometry* g = feat->GetGeometryRef();
+    if (!g || g->transform(ct.get()) != OGRERR_NONE) continue;
+    const OGRPolygon* p = g->toPolygon();
+    std::vector<std::vector<std::array<double, 2>>> rings;
+    auto addRing = [&](const OGRLinearRing* ring) {
+      std::vector<std::array<double, 2>> pts;
+      for (int i = 0; i < ring->getNumPoints(); ++i) pts.push_back({ring->getX(i), ring->getY(i)});
+      rings.push_back(std::move(pts));
+    };
+    addRing(p->getExteriorRing());
+    for (int i = 0; i < p->getNumInteriorRings(); ++i) addRing(p->getInteriorRing(i));
+    r.polygons.push_back(std::move(rings));
+  }
+  return r;
+}
+
+}  // namespace cw::tiles

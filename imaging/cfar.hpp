@@ -1,0 +1,43 @@
+#pragma once
+// Two-parameter CFAR (constant false-alarm rate) detector, after Crisp (2004), "The state-of-the-
+// art in ship detection in synthetic aperture radar imagery", DSTO-RR-0272, as implemented in
+// ESA SNAP's AdaptiveThresholdingOp:
+//   a target window (mean of the pixels under test), a guard window that is excluded, and a
+//   background window; the ring = background box minus guard box gives mu_bg and sigma_bg, and
+//   a pixel is a target when  targetMean > mu_bg + t * sigma_bg  with the Gaussian threshold
+//   t = sqrt(2) * erfinv(1 - 2 * PFA).
+// Sums over the windows come from integral images (cv::integral) of x, x^2 and of the usable
+// mask, so the cost per pixel does not depend on the window sizes.
+// No-decision rule (SNAP: nodata in the window suppresses a detection): a pixel is decided only
+// if its target window is all usable and the unusable fraction of its ring is at most
+// `maxMaskedFraction` (0 = any land/nodata in the window means no decision). Statistics use
+// usable ring pixels only. Windows are clipped at the image edge (outside the image is neither
+// land nor nodata); at least half of the full ring must remain.
+//
+// Validated by tests/imaging/test_ship_detector.cpp: targets at (t + 0.25) sigma above Gaussian
+// and gamma clutter are found, at (t - 0.25) sigma they are not; no decision near nodata.
+// Pure and thread-safe.
+#include <opencv2/core.hpp>
+
+namespace cw::imaging {
+
+struct CfarWindowsPx {
+  int target = 1;       // full width in pixels (odd)
+  int guard = 41;       // full width in pixels (odd), > target
+  int background = 81;  // full width in pixels (odd), > guard
+};
+
+// Window sizes in metres -> odd pixel widths at `pixelSizeM`; guard > target and background >
+// guard are enforced by at least 2 pixels.
+CfarWindowsPx cfarWindowsPx(double targetM, double guardM, double backgroundM, double pixelSizeM);
+
+// t such that P(N(0,1) > t) = pfa, i.e. sqrt(2) * erfinv(1 - 2 pfa). Throws for pfa outside (0,
+// 0.5).
+double cfarThresholdFromPfa(double pfa);
+
+// z = (targetMean - mu_bg) / sigma_bg per pixel (CV_32F), NaN where no decision is made.
+// `band` CV_32F; `usable` CV_8U (255 = water and valid) of the same size.
+cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& windows,
+              double maxMaskedFraction = 0.0);
+
+}  // namespace cw::imaging

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <set>
 #include <vector>
 
@@ -373,6 +374,9 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
 }  // namespace
 
 void writeHdf5Product(const fs::path& path, const JobEvidence& ev, const ProductSources& src) {
+  // Debian's HDF5 is built without thread-safety: serialise every HDF5 call in the process.
+  static std::mutex hdf5Mutex;
+  std::lock_guard lock(hdf5Mutex);
   H5::Exception::dontPrint();
   produceFileAtomic(path, [&](const fs::path& tmp) {
     try {

@@ -15,7 +15,8 @@
 // HDF5 driver lists score and mask as subdatasets. 2-D variables are chunked (256 x 256 by
 // default) and deflate-compressed; score and mask are copied from their rasters in strips of
 // chunk rows, so memory stays O(width x chunk). Object timestamps are off, so the same input
-// gives a byte-identical file. Written atomically. Not thread-safe (HDF5 is built serial).
+// gives a byte-identical file. Written atomically. Thread-safe: calls are serialised by a process-wide mutex (Debian's
+// HDF5 is built without thread-safety).
 #include <filesystem>
 #include <string>
 

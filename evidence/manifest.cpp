@@ -80,6 +80,8 @@ void writeJobRecord(const fs::path& jobDir, const JobEvidence& ev, const JobReco
   j["status"] = rec.status;
   if (!rec.error.empty()) j["error"] = rec.error;
   j["aoi"] = info.aoiId;
+  j["aoi_name"] = info.aoiName;
+  j["aoi_kind"] = info.aoiKind;
   j["pair"] = info.pairId();
   j["before"] = sceneJson(info.before);
   j["after"] = sceneJson(info.after);
@@ -89,6 +91,7 @@ void writeJobRecord(const fs::path& jobDir, const JobEvidence& ev, const JobReco
   j["started"] = rec.startedIso;
   j["finished"] = rec.finishedIso;
   j["timings_s"] = rec.timingsS;
+  j["run"] = {{"job_key", rec.jobKey}, {"task", rec.task}};
   j["grid"] = {{"epsg", info.grid.epsg},
                {"width", info.grid.width},
                {"height", info.grid.height},

@@ -1,0 +1,80 @@
+#pragma once
+// What the run saw, per AOI, gathered across all its jobs for corroboration and the report.
+// A scene appears in several jobs (consecutive pairs share scenes); it is observed once, from
+// the first job (in sorted folder order) that counted it. Reviewer decisions from
+// OUT/reviews.jsonl are applied here: a "rejected" detection is removed from its scene's count
+// and a "rejected" change polygon is dropped, so verdicts rest on confirmed or unreviewed
+// evidence only.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "evidence/evidence_types.hpp"
+#include "evidence/geojson_writer.hpp"
+
+namespace cw::evidence {
+
+// Last decision per evidence id ("confirmed", "rejected", ...), from a JSON-lines file whose
+// records carry "evidence_id" (or "id") and "decision" (or "status"). Malformed lines are skipped
+// with a warning. An absent file gives an empty map.
+using ReviewDecisions = std::map<std::string, std::string>;
+ReviewDecisions readReviews(const std::filesystem::path& reviewsJsonl);
+
+// One evidence item as the report shows it; paths are relative to OUT.
+struct EvidenceItem {
+  std::string id;
+  std::string type;     // "change" | "detection"
+  std::string kind;     // detector kind for detections, "change" otherwise
+  std::string sceneId;  // detections: the scene; changes: the after scene
+  std::string timeIso;
+  LonLat position{};  // detection point or change centroid
+  double areaM2 = 0.0;
+  double score = 0.0;
+  Polygon outline;  // changes only
+  std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
+};
+
+struct SceneObservation {
+  std::string sceneId;
+  std::string timeIso;
+  std::int64_t timeS = 0;
+  double validFraction = 0.0;
+  double imagedFraction = -1.0;  // -1 unknown
+  double footprintAreaM2 = 0.0;
+  MultiPolygon footprint;
+  std::map<std::string, int> counts;                             // kind -> count
+  std::map<std::string, std::vector<std::string>> detectionIds;  // kind -> evidence ids
+};
+
+struct PairObservation {
+  std::string beforeSceneId, afterSceneId;
+  std::int64_t beforeS = 0, afterS = 0;
+  std::string jobDir;  // relative to OUT
+  std::vector<std::string> changeIds;
+};
+
+struct AoiObservations {
+  std::string aoiId, aoiName, aoiKind;
+  std::vector<SceneObservation> scenes;  // by time
+  std::vector<PairObservation> pairs;    // by before time, then after time
+  std::map<std::string, EvidenceItem> items;  // evidence id -> item
+};
+
+using Observations = std::map<std::string, AoiObservations>;  // by AOI id
+
+// Adds one job's evidence. `jobDirRel` is the job folder relative to OUT ("<aoi>/<pair>").
+void addJobObservations(Observations& obs, const JobEvidence& evidence, const ChipIndex& chips,
+                        const std::string& jobDirRel, const ReviewDecisions& reviews = {});
+
+// Reads every complete job under OUT (OUT/<aoi>/<pair>/job.json with status "complete", plus its
+// evidence.geojson) in sorted order and adds it. Throws cw::Error on unreadable files.
+Observations collectObservations(const std::filesystem::path& outDir,
+                                 const ReviewDecisions& reviews = {});
+
+// Reads a job folder back into JobEvidence (info and counts from job.json; footprints, changes
+// and detections from evidence.geojson) and its chip index.
+JobEvidence readJobEvidence(const std::filesystem::path& jobDir, ChipIndex* chips = nullptr);
+
+}  // namespace cw::evidence

@@ -3,6 +3,8 @@
 #include "imaging/log_ratio.hpp"
 #include "imaging/registry.hpp"
 #include "imaging/ship_detector.hpp"
+#include "imaging/tank_detector.hpp"
+#include "imaging/blob_detector.hpp"
 
 namespace cw::imaging {
 
@@ -13,6 +15,8 @@ void registerBuiltins(Registry& registry) {
   registerIrmadMethod(registry);
   registerLogRatioMethod(registry);
   registerShipDetector(registry);
+  registerTankDetector(registry);
+  registerBlobDetector(registry);
 }
 
 }  // namespace cw::imaging

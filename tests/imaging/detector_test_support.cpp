@@ -70,13 +70,14 @@ void writeOverlay(const std::string& path, const imaging::DetectionTile& tile,
     const double lpx = d.lengthM / tile.pixelSizeM * f, wpx = d.widthM / tile.pixelSizeM * f;
     const cv::Point2f c(static_cast<float>(d.centroidPx.x * f),
                         static_cast<float>(d.centroidPx.y * f));
-    if (d.kind != "ship") {
+    if (d.kind == "tank") {
       cv::circle(out, c, static_cast<int>(lpx / 2 + 3), cv::Scalar(0, 255, 255), 1);
       continue;
     }
     // Heading 0 = north (up), clockwise; RotatedRect angle is clockwise from +x in image axes.
-    const cv::RotatedRect r(c, cv::Size2f(static_cast<float>(lpx + 6), static_cast<float>(wpx + 6)),
-                            static_cast<float>(d.headingDeg - 90.0));
+    const cv::RotatedRect r(
+        c, cv::Size2f(static_cast<float>(lpx + 4 * f), static_cast<float>(wpx + 4 * f)),
+        static_cast<float>(d.headingDeg - 90.0));
     cv::Point2f p[4];
     r.points(p);
     for (int i = 0; i < 4; ++i) cv::line(out, p[i], p[(i + 1) % 4], cv::Scalar(0, 0, 255), 1);
@@ -117,7 +118,8 @@ void writeOverlay(const std::string& path, const imaging::DetectionTile& tile,
                                     idx.rows, GDT_Byte, 0, 0) != CE_None) {
     throw std::runtime_error("cannot fill overlay for " + path);
   }
-  GDALDataset* written = png->CreateCopy(path.c_str(), m, FALSE, const_cast<char**>(kPngOptions), nullptr, nullptr);
+  GDALDataset* written =
+      png->CreateCopy(path.c_str(), m, FALSE, const_cast<char**>(kPngOptions), nullptr, nullptr);
   if (!written) throw std::runtime_error("cannot write " + path);
   GDALClose(written);
   GDALClose(m);

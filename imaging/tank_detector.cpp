@@ -1,0 +1,222 @@
+#include "imaging/tank_detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "imaging/detector_options.hpp"
+#include "imaging/error.hpp"
+#include "imaging/water_mask.hpp"
+
+namespace cw::imaging {
+namespace {
+
+constexpr int kSectors = 16;
+
+TankDetectorOptions fromParams(const Params& p) {
+  TankDetectorOptions o;
+  o.minDiameterM = p.number("min_diameter_m");
+  o.maxDiameterM = p.number("max_diameter_m");
+  o.circleQuality = p.number("circle_quality");
+  o.edgeThreshold = p.number("edge_threshold");
+  o.shadowContrast = p.number("shadow_contrast");
+  return o;
+}
+
+int normWindowPx(const TankDetectorOptions& o, double px) {
+  return static_cast<int>(std::lround(4.0 * o.maxDiameterM / px)) | 1;
+}
+
+}  // namespace
+
+std::vector<OptionSpec> TankDetector::optionSpecs() {
+  const TankDetectorOptions d;
+  return {
+      numberOption("min_diameter_m", "smallest tank diameter, m", d.minDiameterM, 1.0, 1000.0),
+      numberOption("max_diameter_m", "largest tank diameter, m", d.maxDiameterM, 1.0, 1000.0),
+      numberOption("circle_quality", "Hough circle quality (1 = perfect circle)", d.circleQuality,
+                   0.1, 1.0),
+      numberOption("edge_threshold", "Canny high threshold on the normalised band (0-255)",
+                   d.edgeThreshold, 1.0, 1000.0),
+      numberOption("shadow_contrast", "shadow depth in local standard deviations", d.shadowContrast,
+                   0.0, 100.0),
+  };
+}
+
+TankDetector::TankDetector(TankDetectorOptions options) : m_options(options) {
+  if (m_options.minDiameterM > m_options.maxDiameterM) {
+    throw UsageError("tanks: min_diameter_m must be <= max_diameter_m");
+  }
+}
+
+TankDetector::TankDetector(const Params& params) : TankDetector(fromParams(params)) {}
+
+int TankDetector::haloPx(double pixelSizeM) const {
+  return normWindowPx(m_options, pixelSizeM) / 2 +
+         static_cast<int>(std::ceil(m_options.maxDiameterM / pixelSizeM)) + 2;
+}
+
+std::vector<Detection> TankDetector::detect(const DetectionTile& tile) const {
+  const auto& o = m_options;
+  if (tile.image.empty()) return {};
+  const double px = tile.pixelSizeM;
+  if (!(px > 0.0)) throw Error("tanks: pixel size must be > 0 m");
+  const cv::Mat valid =
+      tile.valid.empty() ? cv::Mat(tile.image.size(), CV_8U, cv::Scalar(255)) : tile.valid;
+  const cv::Mat band = brightnessBand(tile.image, tile.roles);
+
+  // Local normalisation over valid pixels only (nodata must not pull the mean).
+  cv::Mat vf;
+  valid.convertTo(vf, CV_32F, 1.0 / 255.0);
+  cv::Mat b = band.mul(vf);
+  const int win = normWindowPx(o, px);
+  const cv::Size k(win, win);
+  cv::Mat sum, sq, cnt;
+  cv::blur(b, sum, k);
+  cv::blur(b.mul(b), sq, k);
+  cv::blur(vf, cnt, k);
+  cnt = cv::max(cnt, 1e-3);
+  cv::Mat mean = sum / cnt;
+  cv::Mat sd;
+  cv::sqrt(cv::max(sq / cnt - mean.mul(mean), 1e-6), sd);
+  cv::Mat norm = (band - mean) / sd;
+  // Tank roofs are bright; clipping everything darker than the local mean removes the shadow's
+  // own outline, which would otherwise pull the fitted circle towards the shadow.
+  cv::Mat norm8;
+  cv::Mat clipped = cv::min(cv::max(norm, 0.0), 4.0);
+  clipped.convertTo(norm8, CV_8U, 60.0, 0.0);
+  norm8.setTo(0, valid == 0);
+
+  // The gradient Hough transform is unreliable below ~8 px radius: small tanks are searched on
+  // an upsampled band and the circles scaled back.
+  double minR = o.minDiameterM / px / 2.0, maxR = o.maxDiameterM / px / 2.0;
+  const double up = std::clamp(8.0 / minR, 1.0, 3.0);
+  if (up > 1.0) cv::resize(norm8, norm8, cv::Size(), up, up, cv::INTER_LINEAR);
+  std::vector<cv::Vec3f> circles;
+  cv::HoughCircles(norm8, circles, cv::HOUGH_GRADIENT_ALT, 1.5, std::max(2.0, 2.0 * minR * up),
+                   o.edgeThreshold / up, o.circleQuality,  // gradients shrink by `up`
+                   std::max(1, static_cast<int>(std::floor(minR * up))),
+                   static_cast<int>(std::ceil(maxR * up)));
+  for (auto& c : circles) {
+    // Back to pixel-index units of the tile (pixel i covers [i, i+1) * up in the upsampled band).
+    c[0] = static_cast<float>((c[0] + 0.5) / up - 0.5);
+    c[1] = static_cast<float>((c[1] + 0.5) / up - 0.5);
+    // Edges sit on the outer boundary pixels: the fitted radius is ~0.5 px too large.
+    c[2] = static_cast<float>(c[2] / up - 0.5);
+  }
+  // Compact bright components: below ~7 px radius the gradient Hough transform misses tanks or
+  // misplaces them by a pixel or two, while a thresholded roof gives its centre and area exactly.
+  {
+    cv::Mat bright = (norm > 1.0) & valid;
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(bright, labels, stats, centroids, 8, CV_32S);
+    std::vector<std::vector<cv::Point2f>> pts(n);
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* pl = labels.ptr<int>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        if (pl[x]) pts[pl[x]].emplace_back(static_cast<float>(x), static_cast<float>(y));
+      }
+    }
+    for (int i = 1; i < n; ++i) {
+      const double area = stats.at<int>(i, cv::CC_STAT_AREA);
+      const double r = std::sqrt(area / CV_PI);
+      if (r < minR - 1.0 || r > maxR + 1.0) continue;
+      cv::Point2f ec;
+      float er = 0.0f;
+      cv::minEnclosingCircle(pts[i], ec, er);
+      if (area / (CV_PI * (er + 0.5) * (er + 0.5)) < 0.6) continue;  // not round
+      const cv::Vec3f comp(static_cast<float>(centroids.at<double>(i, 0)),
+                           static_cast<float>(centroids.at<double>(i, 1)), static_cast<float>(r));
+      bool replaced = false;
+      for (auto& c : circles) {
+        if (std::hypot(c[0] - comp[0], c[1] - comp[1]) < 0.5 * std::max(c[2], comp[2]) &&
+            std::abs(c[2] - comp[2]) < 0.3 * comp[2] + 1.0) {
+          c = comp;
+          replaced = true;
+        }
+      }
+      if (!replaced) circles.push_back(comp);
+    }
+  }
+
+  std::vector<Detection> out;
+  for (const auto& c : circles) {
+    // HoughCircles centres are in pixel-index units; ours put pixel centres at +0.5.
+    const double cx = c[0] + 0.5, cy = c[1] + 0.5, r = c[2];
+    const double d = 2.0 * r * px;
+    if (d < o.minDiameterM - px || d > o.maxDiameterM + px) continue;
+    const cv::Point ci(static_cast<int>(cx), static_cast<int>(cy));
+    if (!cv::Rect(0, 0, band.cols, band.rows).contains(ci) || !valid.at<uchar>(ci)) continue;
+    if (!tile.water.empty() && tile.water.at<uchar>(ci)) continue;
+
+    // Sector means of the annulus just outside the circle.
+    std::vector<double> sSum(kSectors, 0.0), sCnt(kSectors, 0.0);
+    const double r0 = r + 0.5, r1 = 1.5 * r + 1.0;
+    const int x0 = std::max(0, static_cast<int>(cx - r1)),
+              x1 = std::min(band.cols - 1, static_cast<int>(cx + r1));
+    const int y0 = std::max(0, static_cast<int>(cy - r1)),
+              y1 = std::min(band.rows - 1, static_cast<int>(cy + r1));
+    for (int y = y0; y <= y1; ++y) {
+      for (int x = x0; x <= x1; ++x) {
+        if (!valid.at<uchar>(y, x)) continue;
+        const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+        const double rr = std::hypot(dx, dy);
+        if (rr < r0 || rr > r1) continue;
+        double az = std::atan2(dx, -dy);  // compass azimuth, 0 = north
+        if (az < 0) az += 2.0 * CV_PI;
+        const int s = std::min(kSectors - 1, static_cast<int>(az / (2.0 * CV_PI) * kSectors));
+        sSum[s] += band.at<float>(y, x);
+        sCnt[s] += 1.0;
+      }
+    }
+    std::vector<double> m(kSectors);
+    bool complete = true;
+    for (int s = 0; s < kSectors; ++s) {
+      if (sCnt[s] < 1.0) complete = false;
+      m[s] = sCnt[s] > 0 ? sSum[s] / sCnt[s] : 0.0;
+    }
+    if (!complete) continue;
+    std::vector<double> sorted = m;
+    std::nth_element(sorted.begin(), sorted.begin() + kSectors / 2, sorted.end());
+    const double median = sorted[kSectors / 2];
+    // Darkest run of three adjacent sectors: a crescent, not a single dark pixel cluster.
+    int best = 0;
+    double bestMean = 1e300;
+    for (int s = 0; s < kSectors; ++s) {
+      const double run = (m[(s + kSectors - 1) % kSectors] + m[s] + m[(s + 1) % kSectors]) / 3.0;
+      if (run < bestMean) {
+        bestMean = run;
+        best = s;
+      }
+    }
+    const double opposite =
+        (m[(best + kSectors / 2 - 1) % kSectors] + m[(best + kSectors / 2) % kSectors] +
+         m[(best + kSectors / 2 + 1) % kSectors]) /
+        3.0;
+    const double localSd = sd.at<float>(ci);
+    const double depth = (median - bestMean) / localSd;
+    const double oppositeDepth = (median - opposite) / localSd;
+    if (depth < o.shadowContrast || std::abs(oppositeDepth) > 0.5 * depth) continue;
+
+    Detection det;
+    det.kind = "tank";
+    det.centroidPx = {cx, cy};
+    det.lengthM = d;
+    det.widthM = d;
+    det.areaM2 = CV_PI * d * d / 4.0;
+    det.headingDeg = (best + 0.5) * 360.0 / kSectors;
+    det.score = depth;
+    out.push_back(det);
+  }
+  return out;
+}
+
+void registerTankDetector(Registry& registry) {
+  registry.add(
+      DetectorEntry{TankDetector::kName,
+                    "circular storage tanks: Hough circles 15-60 m confirmed by a shadow crescent",
+                    TankDetector::optionSpecs(),
+                    [](const Params& p) { return std::make_unique<TankDetector>(p); }});
+}
+
+}  // namespace cw::imaging

@@ -8,12 +8,6 @@ namespace cw::pipeline {
 
 void addSimulateCommand(CLI::App& app);
 void addValidateCommand(CLI::App& app);
-void addVerifyCommand(CLI::App& app);
 void addPlanCommand(CLI::App& app);
-void addRunCommand(CLI::App& app);
-void addMergeCommand(CLI::App& app);
-void addStatusCommand(CLI::App& app);
-void addChangeCommand(CLI::App& app);
-void addCountCommand(CLI::App& app);
 
 }  // namespace cw::pipeline

@@ -30,13 +30,7 @@ int main(int argc, char** argv) {
 
   cw::pipeline::addSimulateCommand(app);
   cw::pipeline::addValidateCommand(app);
-  cw::pipeline::addVerifyCommand(app);
   cw::pipeline::addPlanCommand(app);
-  cw::pipeline::addRunCommand(app);
-  cw::pipeline::addMergeCommand(app);
-  cw::pipeline::addStatusCommand(app);
-  cw::pipeline::addChangeCommand(app);
-  cw::pipeline::addCountCommand(app);
 
   cw::pipeline::initGdal();
   try {

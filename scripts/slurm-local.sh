@@ -57,6 +57,7 @@ SlurmdPidFile=$rundir/slurmd.pid
 SlurmctldLogFile=$logdir/slurmctld.log
 SlurmdLogFile=$logdir/slurmd.log
 ProctrackType=proctrack/linuxproc
+MpiDefault=none
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
@@ -64,7 +65,7 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=$logdir/jobcomp.log
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1,sched_interval=2
 DependencyParameters=kill_invalid_depend
 ReturnToService=2
 MinJobAge=300

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <opencv2/imgproc.hpp>
+
 #include "imaging/change_sample.hpp"
 #include "imaging/error.hpp"
 
@@ -38,8 +40,11 @@ std::vector<OptionSpec> LogRatioMethod::options() {
                {"median", "lee", "enhanced_lee", "none"}, "median"});
   o.push_back({"filter_radius", "speckle filter radius in pixels (window 2r+1; median: 1 or 2)", 1,
                1, 15, {}, ""});
-  o.push_back({"enl", "equivalent number of looks for the Lee filters; 0 = estimate from the data",
-               0.0, 0.0, 1e6, {}, ""});
+  o.push_back({"post_filter_radius",
+               "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)", 1, 0,
+               1, {}, ""});
+  o.push_back({"enl", "equivalent number of looks of the speckle, for the Lee filters", 4.0, 0.1,
+               1e6, {}, ""});
   o.push_back({"damping", "enhanced Lee damping factor", 1.0, 0.0, 100.0, {}, ""});
   o.push_back({"eps",
                "added to both intensities before the ratio; 0 = 1 % of the median filtered "
@@ -58,87 +63,64 @@ LogRatioMethod::LogRatioMethod(const Params& params) {
   if (m_filter.kind == SpeckleFilterKind::Median && m_filter.radiusPx > 2) {
     throw UsageError("logratio: median filter_radius must be 1 or 2 pixels");
   }
-  m_enl = params.number("enl");
+  m_postRadiusPx = static_cast<int>(params.number("post_filter_radius"));
+  m_filter.cu2 = 1.0 / params.number("enl");
   m_filter.damping = params.number("damping");
-  if (m_enl > 0.0) m_filter.cu2 = 1.0 / m_enl;
   m_epsOption = params.number("eps");
   m_thresholdMethod = parseThresholdMethod(params.choice("threshold"));
   m_fixedThreshold = params.number("threshold_value");
 }
 
-bool LogRatioMethod::usesMoments() const {
-  return m_filter.kind == SpeckleFilterKind::Lee || m_filter.kind == SpeckleFilterKind::EnhancedLee;
-}
-
 cv::Mat LogRatioMethod::sampleTile(const ChangeTile& tile, const cv::Rect& core) const {
   checkSingleBand(tile);
   const auto pts = latticePixels(tile, core);
-  // Median/none: the filtered intensities. Lee filters: (I, m, v) per date, because Cu^2 is only
-  // known after fit() has seen every tile.
-  std::vector<cv::Mat> planes;
-  if (usesMoments()) {
-    for (const cv::Mat* img : {&tile.before, &tile.after}) {
-      cv::Mat m, v;
-      maskedLocalMoments(*img, tile.valid, m_filter.radiusPx, m, v);
-      planes.push_back(*img);
-      planes.push_back(m);
-      planes.push_back(v);
-    }
-  } else {
-    planes.push_back(speckleFilter(tile.before, tile.valid, m_filter));
-    planes.push_back(speckleFilter(tile.after, tile.valid, m_filter));
-  }
-  const int cols = kSampleCoordCols + static_cast<int>(planes.size());
-  cv::Mat out(static_cast<int>(pts.size()), cols, CV_32F);
+  // The filtered intensities of both dates over the post filter's window around each lattice
+  // pixel (NaN where invalid): fit() needs eps before it can form ratios, and then reproduces
+  // score()'s post median exactly. Window pixels outside the tile replicate the edge, as
+  // cv::medianBlur does; inside the grid the halo makes that case impossible.
+  const cv::Mat f1 = speckleFilter(tile.before, tile.valid, m_filter);
+  const cv::Mat f2 = speckleFilter(tile.after, tile.valid, m_filter);
+  const int r = m_postRadiusPx, win = (2 * r + 1) * (2 * r + 1);
+  cv::Mat out(static_cast<int>(pts.size()), kSampleCoordCols + 2 * win, CV_32F);
   for (size_t i = 0; i < pts.size(); ++i) {
     float* row = out.ptr<float>(static_cast<int>(i));
     row[0] = static_cast<float>(tile.originPx.x + pts[i].x);
     row[1] = static_cast<float>(tile.originPx.y + pts[i].y);
-    for (size_t k = 0; k < planes.size(); ++k) row[2 + k] = planes[k].at<float>(pts[i]);
+    int k = 0;
+    for (int dy = -r; dy <= r; ++dy) {
+      for (int dx = -r; dx <= r; ++dx, ++k) {
+        const int y = std::clamp(pts[i].y + dy, 0, tile.valid.rows - 1);
+        const int x = std::clamp(pts[i].x + dx, 0, tile.valid.cols - 1);
+        const bool ok = tile.valid.at<unsigned char>(y, x) != 0;
+        row[2 + k] = ok ? f1.at<float>(y, x) : kNaN;
+        row[2 + win + k] = ok ? f2.at<float>(y, x) : kNaN;
+      }
+    }
   }
   return out;
 }
 
 void LogRatioMethod::fit(const cv::Mat& samples) {
   const cv::Mat rows = canonicalSampleOrder(samples);
-  const int expectCols = kSampleCoordCols + (usesMoments() ? 6 : 2);
-  if (rows.cols != expectCols) throw Error("logratio: sample rows have an unexpected layout");
+  const int win = (2 * m_postRadiusPx + 1) * (2 * m_postRadiusPx + 1);
+  if (rows.cols != kSampleCoordCols + 2 * win) {
+    throw Error("logratio: sample rows have an unexpected layout");
+  }
   const int n = rows.rows;
   if (n < 20) {
     throw Error("logratio: " + std::to_string(n) +
                 " valid sample pixels are too few to fit (need at least 20)");
   }
-  if (usesMoments() && m_enl <= 0.0) {
-    std::vector<float> cv2;
-    cv2.reserve(2 * n);
-    for (int i = 0; i < n; ++i) {
-      const float* r = rows.ptr<float>(i);
-      for (int d = 0; d < 2; ++d) {
-        const float m = r[3 + 3 * d], v = r[4 + 3 * d];
-        if (m > 0.0f) cv2.push_back(v / (m * m));
-      }
-    }
-    m_filter.cu2 = std::max(median(std::move(cv2)), 1e-6);
-  }
-  std::vector<float> f1(n), f2(n);
-  for (int i = 0; i < n; ++i) {
-    const float* r = rows.ptr<float>(i);
-    if (!usesMoments()) {
-      f1[i] = r[2];
-      f2[i] = r[3];
-    } else {
-      const float cu2 = static_cast<float>(m_filter.cu2);
-      const bool enh = m_filter.kind == SpeckleFilterKind::EnhancedLee;
-      const float damp = static_cast<float>(m_filter.damping);
-      f1[i] = enh ? enhancedLeeValue(r[2], r[3], r[4], cu2, damp) : leeValue(r[2], r[3], r[4], cu2);
-      f2[i] = enh ? enhancedLeeValue(r[5], r[6], r[7], cu2, damp) : leeValue(r[5], r[6], r[7], cu2);
-    }
-  }
+  const int centre = win / 2;
   if (m_epsOption > 0.0) {
     m_eps = static_cast<float>(m_epsOption);
   } else {
-    std::vector<float> both(f1);
-    both.insert(both.end(), f2.begin(), f2.end());
+    std::vector<float> both;
+    both.reserve(2 * n);
+    for (int i = 0; i < n; ++i) {
+      both.push_back(rows.at<float>(i, 2 + centre));
+      both.push_back(rows.at<float>(i, 2 + win + centre));
+    }
     const double med = median(std::move(both));
     m_eps = static_cast<float>(med > 0.0 ? kEpsFractionOfMedian * med : 1e-6);
   }
@@ -146,7 +128,16 @@ void LogRatioMethod::fit(const cv::Mat& samples) {
     m_threshold = m_fixedThreshold;
   } else {
     cv::Mat lr(n, 1, CV_32F);
-    for (int i = 0; i < n; ++i) lr.at<float>(i) = logRatio(f1[i], f2[i], m_eps);
+    std::vector<float> w(win);
+    for (int i = 0; i < n; ++i) {
+      const float* r = rows.ptr<float>(i);
+      for (int k = 0; k < win; ++k) {
+        const float a = r[2 + k], b = r[2 + win + k];
+        w[k] = std::isnan(a) ? 0.0f : logRatio(a, b, m_eps);
+      }
+      std::nth_element(w.begin(), w.begin() + win / 2, w.end());
+      lr.at<float>(i) = w[win / 2];
+    }
     m_threshold = autoThreshold(m_thresholdMethod, lr);
   }
   m_fitted = true;
@@ -163,8 +154,15 @@ cv::Mat LogRatioMethod::score(const ChangeTile& tile) const {
     const float* b = f2.ptr<float>(y);
     const unsigned char* v = tile.valid.ptr<unsigned char>(y);
     float* o = out.ptr<float>(y);
-    for (int x = 0; x < out.cols; ++x) o[x] = v[x] ? logRatio(a[x], b[x], m_eps) : kNaN;
+    // Invalid pixels enter the post median as "no change", so nodata never spreads change.
+    for (int x = 0; x < out.cols; ++x) o[x] = v[x] ? logRatio(a[x], b[x], m_eps) : 0.0f;
   }
+  if (m_postRadiusPx > 0) {
+    cv::Mat median;
+    cv::medianBlur(out, median, 2 * m_postRadiusPx + 1);
+    out = median;
+  }
+  out.setTo(kNaN, tile.valid == 0);
   return out;
 }
 
@@ -172,7 +170,6 @@ std::map<std::string, std::vector<double>> LogRatioMethod::solved() const {
   std::map<std::string, std::vector<double>> s;
   s["eps"] = {m_eps};
   s["threshold"] = {m_threshold};
-  if (usesMoments()) s["cu2"] = {m_filter.cu2};
   return s;
 }
 

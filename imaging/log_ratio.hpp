@@ -37,7 +37,7 @@ class LogRatioMethod : public ChangeMethod {
   LogRatioMethod() : LogRatioMethod(Params(options())) {}
 
   std::string name() const override { return kName; }
-  int haloPx() const override { return m_filter.haloPx(); }
+  int haloPx() const override { return m_filter.haloPx() + m_postRadiusPx; }
   cv::Mat sampleTile(const ChangeTile& tile, const cv::Rect& core) const override;
   void fit(const cv::Mat& samples) override;
   cv::Mat score(const ChangeTile& tile) const override;
@@ -45,10 +45,8 @@ class LogRatioMethod : public ChangeMethod {
   std::map<std::string, std::vector<double>> solved() const override;
 
  private:
-  bool usesMoments() const;
-
   SpeckleFilterOptions m_filter;
-  double m_enl = 0.0;
+  int m_postRadiusPx = 1;
   double m_epsOption = 0.0;
   ThresholdMethod m_thresholdMethod = ThresholdMethod::Otsu;
   double m_fixedThreshold = 0.0;

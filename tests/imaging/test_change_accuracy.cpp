@@ -119,21 +119,28 @@ TEST_CASE("change method ablation on the real pairs", "[.ablation][real]") {
   if (!haveData()) return;
   const Pair ottawa = loadSar("ottawa"), bern = loadSar("bern"), taizhou = loadTaizhou();
   for (const std::string filter : {"median", "lee", "enhanced_lee", "none"}) {
-    for (const std::string thr : {"otsu", "kittler"}) {
+    for (double post : {0.0, 1.0}) {
       for (double radius : {1.0, 2.0}) {
-        auto m = create("logratio", {{"filter", filter}, {"threshold", thr}},
-                        {{"filter_radius", radius}});
-        const std::string tag = filter + " r" + std::to_string(int(radius)) + " " + thr;
-        evaluate(*m, ottawa, "Ottawa logratio " + tag);
-        evaluate(*m, bern, "Bern logratio " + tag);
+        for (double enl : {1.0, 4.0, 16.0}) {
+          if (filter != "lee" && filter != "enhanced_lee" && enl != 4.0) continue;
+          auto m = create("logratio", {{"filter", filter}},
+                          {{"filter_radius", radius}, {"post_filter_radius", post}, {"enl", enl}});
+          const std::string tag = filter + " r" + std::to_string(int(radius)) + " post " +
+                                  std::to_string(int(post)) + " enl " + std::to_string(enl);
+          evaluate(*m, ottawa, "Ottawa logratio " + tag);
+          evaluate(*m, bern, "Bern logratio " + tag);
+        }
       }
     }
   }
-  for (double eps : {0.1, 1.0, 5.0}) {
+  for (double eps : {0.3, 1.0, 3.0}) {
     auto m = create("logratio", {}, {{"eps", eps}});
     evaluate(*m, ottawa, "Ottawa logratio eps " + std::to_string(eps));
     evaluate(*m, bern, "Bern logratio eps " + std::to_string(eps));
   }
+  auto ki = create("logratio", {{"threshold", "kittler"}});
+  evaluate(*ki, ottawa, "Ottawa logratio kittler");
+  evaluate(*ki, bern, "Bern logratio kittler");
   for (const std::string norm : {"irmad", "zscore", "none"}) {
     for (const std::string thr : {"otsu", "kittler"}) {
       auto m = create("cva", {{"normalization", norm}, {"threshold", thr}});

@@ -54,7 +54,25 @@ ShiftEstimate estimateShift(const cv::Mat& reference, const cv::Mat& moving, con
   double response = 0.0;
   out.shiftPx = cv::phaseCorrelate(a, b, window, &response);
   out.response = std::isfinite(response) ? response : 0.0;
-  if (out.response == 0.0) out.shiftPx = {};
+  if (out.response == 0.0) {
+    out.shiftPx = {};
+    return out;
+  }
+  // phaseCorrelate's centroid around the peak is biased towards the nearest integer shift (by
+  // up to 0.25 px, measured on a (2.3, -1.7) shift). Resampling the moving image by the
+  // estimate and measuring the small residual removes most of that bias.
+  for (int refine = 0; refine < 2; ++refine) {
+    cv::Mat shiftedValid;
+    cv::Mat back = applyShift(b, out.shiftPx, &shiftedValid);
+    if (!valid.empty()) shiftedValid &= valid;
+    if (cv::countNonZero(shiftedValid) * 2 < static_cast<int>(shiftedValid.total())) break;
+    const cv::Mat a2 = filledWithValidMean(a, shiftedValid);
+    back = filledWithValidMean(back, shiftedValid);
+    double r2 = 0.0;
+    const cv::Point2d residual = cv::phaseCorrelate(a2, back, window, &r2);
+    if (!std::isfinite(r2) || std::abs(residual.x) > 1.0 || std::abs(residual.y) > 1.0) break;
+    out.shiftPx += residual;
+  }
   return out;
 }
 

@@ -30,7 +30,11 @@ double median(std::vector<float> v) {
   return v[k];
 }
 
-inline float logRatio(float a, float b, float eps) { return std::fabs(std::log((b + eps) / (a + eps))); }
+// A difference of logs rather than the log of a quotient: floating-point subtraction is exactly
+// antisymmetric, so swapping the dates gives bit-identical scores.
+inline float logRatio(float a, float b, float eps) {
+  return std::fabs(std::log(b + eps) - std::log(a + eps));
+}
 
 }  // namespace
 

@@ -82,10 +82,13 @@ int ShipDetector::haloPx(double pixelSizeM) const {
 
 ComponentShape componentShape(const std::vector<cv::Point>& pixels, double pixelSizeM) {
   // The rectangle over pixel centres spans one pixel less than the object; add it back.
+  // Relative to the first pixel, so the float result does not depend on where the tile starts.
   std::vector<cv::Point2f> centres;
   centres.reserve(pixels.size());
-  for (const auto& p : pixels)
-    centres.emplace_back(static_cast<float>(p.x), static_cast<float>(p.y));
+  const cv::Point o = pixels.empty() ? cv::Point() : pixels.front();
+  for (const auto& p : pixels) {
+    centres.emplace_back(static_cast<float>(p.x - o.x), static_cast<float>(p.y - o.y));
+  }
   const cv::RotatedRect r = cv::minAreaRect(centres);
   cv::Point2f v[4];
   r.points(v);

@@ -1,0 +1,327 @@
+// changewatch count IMAGE --out DIR [--detector ships|tanks|blobs] [--threads N]
+//
+// Counts objects in one image with a registered detector, tiled (tiles/detection_runner), and
+// writes
+//   DIR/detections.geojson  RFC 7946 points (OGR GeoJSON driver, RFC7946=YES) with kind, score,
+//                           length_m, width_m, heading_deg, area_m2, scene, x_px, y_px;
+//   DIR/counts.json         count per kind, the imaged footprint (valid, cloud-free area in m2
+//                           and its outline), pixel size, tiling and the detector options.
+// A raster without georeferencing runs on its pixel grid with a warning: coordinates are then
+// pixel coordinates (x right, y down), which both files state in "crs_note"; detections.geojson
+// is then plain JSON written by us, since it cannot be RFC 7946.
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "evidence/atomic_file.hpp"
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "imaging/registry.hpp"
+#include "pipeline/commands.hpp"
+#include "tiles/detection_runner.hpp"
+#include "tiles/gdal_dataset.hpp"
+
+namespace cw::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+struct CountArgs {
+  std::string image;
+  std::string out;
+  std::string detector = "ships";
+  int threads = 0;
+  int tileSizePx = 512;
+  double pixelSizeM = 0.0;
+  std::vector<std::string> options;  // name=value
+};
+
+// Band roles from band descriptions ("red", "nir", "vv", ...) or colour interpretation; a band
+// described "cloud" becomes the cloud mask instead.
+struct BandPlan {
+  std::vector<int> bands;
+  std::vector<imaging::BandRole> roles;
+  int cloudBand = 0;
+};
+
+BandPlan planBands(GDALDataset& ds) {
+  BandPlan p;
+  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+    GDALRasterBand* band = ds.GetRasterBand(b);
+    std::string d = band->GetDescription();
+    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const GDALColorInterp ci = band->GetColorInterpretation();
+    if (d == "cloud") {
+      p.cloudBand = b;
+      continue;
+    }
+    if (ci == GCI_AlphaBand || d == "alpha") continue;
+    imaging::BandRole role = imaging::BandRole::Grey;
+    if (d == "blue" || ci == GCI_BlueBand)
+      role = imaging::BandRole::Blue;
+    else if (d == "green" || ci == GCI_GreenBand)
+      role = imaging::BandRole::Green;
+    else if (d == "red" || ci == GCI_RedBand)
+      role = imaging::BandRole::Red;
+    else if (d == "nir")
+      role = imaging::BandRole::Nir;
+    else if (d == "vv")
+      role = imaging::BandRole::Vv;
+    else if (d == "vh")
+      role = imaging::BandRole::Vh;
+    p.bands.push_back(b);
+    p.roles.push_back(role);
+  }
+  if (p.bands.empty()) throw UsageError(std::string("no image bands in ") + ds.GetDescription());
+  return p;
+}
+
+imaging::Params parseOptions(const imaging::DetectorEntry& entry,
+                             const std::vector<std::string>& options) {
+  imaging::Params params(entry.options);
+  for (const auto& kv : options) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) throw UsageError("--set expects name=value, got '" + kv + "'");
+    const std::string name = kv.substr(0, eq), value = kv.substr(eq + 1);
+    const imaging::OptionSpec* spec = nullptr;
+    for (const auto& s : entry.options) {
+      if (s.name == name) spec = &s;
+    }
+    if (!spec) {
+      std::string all;
+      for (const auto& s : entry.options) all += (all.empty() ? "" : ", ") + s.name;
+      throw UsageError(entry.name + ": unknown option '" + name + "' (options: " + all + ")");
+    }
+    if (spec->isChoice()) {
+      if (auto err = imaging::checkChoice(*spec, value)) {
+        throw UsageError(entry.name + ": " + name + ": " + *err);
+      }
+      params.setChoice(name, value);
+    } else {
+      double v = 0.0;
+      try {
+        size_t used = 0;
+        v = std::stod(value, &used);
+        if (used != value.size()) throw std::invalid_argument("trailing text");
+      } catch (const std::exception&) {
+        throw UsageError(entry.name + ": " + name + ": '" + value + "' is not a number");
+      }
+      if (auto err = imaging::checkNumber(*spec, v)) {
+        throw UsageError(entry.name + ": " + name + ": " + *err);
+      }
+      params.setNumber(name, v);
+    }
+  }
+  return params;
+}
+
+Json optionsJson(const imaging::Params& p) {
+  Json o = Json::object();
+  for (const auto& [k, v] : p.numbers()) o[k] = v;
+  for (const auto& [k, v] : p.choices()) o[k] = v;
+  return o;
+}
+
+Json footprintGeometry(const tiles::DetectionRunResult& r) {
+  Json coords = Json::array();
+  for (const auto& poly : r.footprint) {
+    Json rings = Json::array();
+    for (const auto& ring : poly) {
+      Json pts = Json::array();
+      for (const auto& p : ring) pts.push_back({p.x, p.y});
+      rings.push_back(pts);
+    }
+    coords.push_back(rings);
+  }
+  return Json{{"type", "MultiPolygon"}, {"coordinates", coords}};
+}
+
+void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
+                     const std::string& sceneId) {
+  evidence::produceFileAtomic(path, [&](const fs::path& tmp) {
+    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
+    if (!drv) throw Error("GDAL has no GeoJSON driver");
+    tiles::GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) throw Error(path.string() + ": " + tiles::lastGdalError());
+    OGRSpatialReference wgs84;
+    wgs84.SetWellKnownGeogCS("WGS84");
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const char* lco[] = {"RFC7946=YES", "WRITE_NAME=NO", "COORDINATE_PRECISION=7", nullptr};
+    OGRLayer* layer = ds->CreateLayer("detections", &wgs84, wkbPoint, const_cast<char**>(lco));
+    if (!layer) throw Error(path.string() + ": " + tiles::lastGdalError());
+    for (const auto& [name, type] :
+         std::vector<std::pair<const char*, OGRFieldType>>{{"kind", OFTString},
+                                                           {"score", OFTReal},
+                                                           {"length_m", OFTReal},
+                                                           {"width_m", OFTReal},
+                                                           {"heading_deg", OFTReal},
+                                                           {"area_m2", OFTReal},
+                                                           {"scene", OFTString},
+                                                           {"x_px", OFTReal},
+                                                           {"y_px", OFTReal}}) {
+      OGRFieldDefn f(name, type);
+      layer->CreateField(&f);
+    }
+    for (const auto& g : r.detections) {
+      const auto& d = g.detection;
+      OGRFeature f(layer->GetLayerDefn());
+      f.SetField("kind", d.kind.c_str());
+      f.SetField("score", d.score);
+      f.SetField("length_m", d.lengthM);
+      f.SetField("width_m", d.widthM);
+      f.SetField("heading_deg", d.headingDeg);
+      f.SetField("area_m2", d.areaM2);
+      f.SetField("scene", sceneId.c_str());
+      f.SetField("x_px", d.centroidPx.x);
+      f.SetField("y_px", d.centroidPx.y);
+      OGRPoint pt(g.lon, g.lat);
+      f.SetGeometry(&pt);
+      if (layer->CreateFeature(&f) != OGRERR_NONE) {
+        throw Error(path.string() + ": " + tiles::lastGdalError());
+      }
+    }
+  });
+}
+
+void writeGeoJsonPixel(const fs::path& path, const tiles::DetectionRunResult& r,
+                       const std::string& sceneId) {
+  Json features = Json::array();
+  for (const auto& g : r.detections) {
+    const auto& d = g.detection;
+    features.push_back(
+        {{"type", "Feature"},
+         {"properties",
+          {{"kind", d.kind},
+           {"score", d.score},
+           {"length_m", d.lengthM},
+           {"width_m", d.widthM},
+           {"heading_deg", d.headingDeg},
+           {"area_m2", d.areaM2},
+           {"scene", sceneId},
+           {"x_px", d.centroidPx.x},
+           {"y_px", d.centroidPx.y}}},
+         {"geometry", {{"type", "Point"}, {"coordinates", {d.centroidPx.x, d.centroidPx.y}}}}});
+  }
+  const Json doc{{"type", "FeatureCollection"},
+                 {"crs_note",
+                  "not georeferenced: coordinates are pixel coordinates (x right, y down, pixel "
+                  "centre at +0.5), not WGS84; this file is not RFC 7946"},
+                 {"features", features}};
+  evidence::writeFileAtomic(path, doc.dump(1) + "\n");
+}
+
+void runCount(const CountArgs& a) {
+  const auto& reg = imaging::Registry::builtins();
+  const imaging::DetectorEntry* entry = reg.detector(a.detector);
+  if (!entry) {
+    std::string all;
+    for (const auto& e : reg.detectors()) all += (all.empty() ? "" : ", ") + e.name;
+    throw UsageError("unknown detector '" + a.detector + "' (known: " + all + ")");
+  }
+  const imaging::Params params = parseOptions(*entry, a.options);
+  const auto detector = entry->create(params);
+
+  tiles::GdalDataset ds = tiles::openRaster(a.image);
+  const BandPlan bands = planBands(*ds);
+  const tiles::GridSpec grid = tiles::GridSpec::fromDataset(*ds);
+  ds.reset();
+  double pixelSizeM = a.pixelSizeM;
+  std::string crsNote;
+  if (!grid.georeferenced()) {
+    if (pixelSizeM <= 0.0) {
+      pixelSizeM = 1.0;
+      log::warn(a.image + ": not georeferenced and no --pixel-size: assuming 1 m pixels");
+    }
+    log::warn(a.image +
+              ": not georeferenced: running on the pixel grid; coordinates in the "
+              "outputs are pixel coordinates");
+    crsNote =
+        "not georeferenced: coordinates are pixel coordinates (x right, y down); pixel "
+        "size " +
+        std::to_string(pixelSizeM) + " m as given";
+  } else if (pixelSizeM <= 0.0) {
+    if (!grid.metric()) {
+      throw UsageError(a.image + ": the CRS is not in metres; pass --pixel-size (m)");
+    }
+    pixelSizeM = std::sqrt(grid.pixelArea());
+  }
+
+  tiles::DetectionRunRequest req;
+  req.scene = tiles::RasterSource{a.image, bands.bands, std::nullopt};
+  req.roles = bands.roles;
+  if (bands.cloudBand > 0) req.cloud = tiles::MaskSource{a.image, bands.cloudBand, false};
+  req.pixelSizeM = pixelSizeM;
+  req.tileSizePx = a.tileSizePx;
+  req.threads = a.threads;
+  req.learnSceneWater = a.detector == "ships";
+  const tiles::DetectionRunResult r = tiles::runDetection(*detector, req);
+
+  const fs::path out(a.out);
+  fs::create_directories(out);
+  const std::string sceneId = fs::path(a.image).stem().string();
+  if (grid.georeferenced()) {
+    writeGeoJsonOgr(out / "detections.geojson", r, sceneId);
+  } else {
+    writeGeoJsonPixel(out / "detections.geojson", r, sceneId);
+  }
+
+  std::map<std::string, int> perKind;
+  for (const auto& g : r.detections) ++perKind[g.detection.kind];
+  Json counts = Json::object();
+  for (const auto& [k, n] : perKind) counts[k] = n;
+  Json doc{{"scene", sceneId},
+           {"image", a.image},
+           {"detector", a.detector},
+           {"detector_options", optionsJson(params)},
+           {"counts", counts},
+           {"total", r.detections.size()},
+           {"imaged_footprint",
+            {{"valid_area_m2", r.validAreaM2},
+             {"valid_pixels", r.validPixels},
+             {"valid_fraction", r.validPixels / (double(grid.width) * grid.height)},
+             {"geometry", footprintGeometry(r)}}},
+           {"pixel_size_m", pixelSizeM},
+           {"grid", {{"width", grid.width}, {"height", grid.height}, {"epsg", grid.epsg()}}},
+           {"water_mask", r.waterSource},
+           {"tiles", r.tiles},
+           {"tile_size_px", a.tileSizePx},
+           {"halo_px", r.haloPx},
+           {"seconds", r.seconds}};
+  if (!crsNote.empty()) doc["crs_note"] = crsNote;
+  evidence::writeFileAtomic(out / "counts.json", doc.dump(2) + "\n");
+  std::cout << a.image << ": " << r.detections.size() << " detection"
+            << (r.detections.size() == 1 ? "" : "s") << " (" << a.detector << ") over "
+            << r.validAreaM2 / 1e6 << " km2 imaged -> " << (out / "detections.geojson").string()
+            << '\n';
+}
+
+}  // namespace
+
+void addCountCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "count",
+      "Count objects (ships, tanks, blobs) in one image; writes detections.geojson and "
+      "counts.json with the imaged footprint");
+  auto a = std::make_shared<CountArgs>();
+  cmd->add_option("IMAGE", a->image, "Raster to count objects in (any GDAL format)")->required();
+  cmd->add_option("--out", a->out, "Output folder")->required();
+  cmd->add_option("--detector", a->detector, "Detector: ships, tanks or blobs")
+      ->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--tile-size", a->tileSizePx, "Tile size in pixels")
+      ->check(CLI::Range(64, 16384))
+      ->capture_default_str();
+  cmd->add_option("--pixel-size", a->pixelSizeM,
+                  "Pixel size in m (required sense for images without a metric CRS)");
+  cmd->add_option("--set", a->options, "Detector option name=value (repeatable)");
+  cmd->callback([a] { runCount(*a); });
+}
+
+}  // namespace cw::pipeline

@@ -1,0 +1,30 @@
+#pragma once
+// The object-counting step of a job: one configured detector over one date warped onto the AOI
+// grid, tiled, with detections converted to evidence records (grid pixels and WGS84 lon/lat).
+#include <string>
+#include <vector>
+
+#include "evidence/evidence_types.hpp"
+#include "pipeline/config.hpp"
+#include "tiles/grid_spec.hpp"
+
+namespace cw::pipeline {
+
+struct DetectionStepInput {
+  tiles::GridSpec grid;
+  double pixelSizeM = 0.0;
+  std::string sceneVrt;            // warped scene: `roles` bands then alpha
+  std::vector<std::string> roles;  // band roles of sceneVrt, in band order
+  std::string cloudVrt;            // warped cloud band (non-zero = cloud), or empty
+  std::string aoiMask;             // 255 inside the AOI
+  std::string waterMask;           // 255 on water (config polygon), or empty
+  std::string sceneId;
+  int threads = 0;
+  int tilePx = 512;
+};
+
+// Detections sorted deterministically (by grid row, then column).
+std::vector<evidence::DetectionRecord> detectObjects(const DetectorConfig& detector,
+                                                     const DetectionStepInput& input);
+
+}  // namespace cw::pipeline

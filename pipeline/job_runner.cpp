@@ -1,0 +1,369 @@
+#include "pipeline/job_runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cw_version.hpp"
+#include "evidence/atomic_file.hpp"
+#include "evidence/job_evidence_writer.hpp"
+#include "evidence/manifest.hpp"
+#include "evidence/sha256.hpp"
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "imaging/registry.hpp"
+#include "pipeline/detection_step.hpp"
+#include "tiles/aoi_grid.hpp"
+#include "tiles/change_map.hpp"
+#include "tiles/footprint.hpp"
+#include "tiles/scene_warp.hpp"
+
+namespace cw::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kRoleOrder = {"blue", "green", "red", "nir",
+                                             "swir1", "swir2", "vv", "vh"};
+
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+const Aoi& aoiOf(const Config& config, const std::string& id) {
+  for (const auto& a : config.aois) {
+    if (a.id == id) return a;
+  }
+  throw Error("no AOI '" + id + "' in the config");
+}
+
+// Spectral roles both scenes have, in a fixed order; the change is computed on these.
+std::vector<std::string> commonRoles(const Scene& a, const Scene& b) {
+  std::vector<std::string> roles;
+  for (const auto& r : kRoleOrder) {
+    if (a.bands.count(r) && b.bands.count(r)) roles.push_back(r);
+  }
+  return roles;
+}
+
+std::string nowIso() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return formatIsoTime(static_cast<TimePoint>(t));
+}
+
+evidence::GridInfo gridInfo(const tiles::GridSpec& g, double pixelSizeM) {
+  evidence::GridInfo gi;
+  gi.epsg = g.epsg();
+  gi.wkt = g.wkt;
+  gi.geotransform = g.geoTransform;
+  gi.width = g.width;
+  gi.height = g.height;
+  gi.pixelSizeM = pixelSizeM;
+  return gi;
+}
+
+// Polygon JSON (lon, lat) from the change map into the evidence structs.
+evidence::Polygon polygonFromGeoJson(const std::string& geometryJson) {
+  evidence::Polygon out;
+  const auto g = nlohmann::json::parse(geometryJson);
+  auto ringsOf = [](const nlohmann::json& rings) {
+    evidence::Polygon p;
+    for (const auto& ring : rings) {
+      evidence::Ring r;
+      for (const auto& pt : ring) r.push_back({pt[0].get<double>(), pt[1].get<double>()});
+      p.push_back(std::move(r));
+    }
+    return p;
+  };
+  if (g.value("type", "") == "Polygon") return ringsOf(g["coordinates"]);
+  if (g.value("type", "") == "MultiPolygon" && !g["coordinates"].empty()) {
+    return ringsOf(g["coordinates"][0]);
+  }
+  return out;
+}
+
+struct WarpedScene {
+  std::string values;  // warped VRT: the common roles, then alpha
+  std::string cloud;   // warped cloud band, or empty
+  int alphaBand = 0;
+};
+
+WarpedScene warpScene(const Scene& s, const std::vector<std::string>& roles,
+                      const tiles::GridSpec& grid, const std::string& resampling,
+                      const fs::path& work, const std::string& tag) {
+  WarpedScene w;
+  std::vector<int> bands;
+  for (const auto& r : roles) bands.push_back(s.bands.at(r));
+  tiles::WarpRequest req{s.dataset, bands, s.nodata, resampling, true};
+  w.values = (work / (tag + ".vrt")).string();
+  tiles::writeWarpedVrt(req, grid, w.values);
+  w.alphaBand = static_cast<int>(bands.size()) + 1;
+  if (s.cloudBand > 0) {
+    tiles::WarpRequest cr{s.dataset, {s.cloudBand}, std::nullopt, "near", false};
+    w.cloud = (work / (tag + ".cloud.vrt")).string();
+    tiles::writeWarpedVrt(cr, grid, w.cloud);
+  }
+  return w;
+}
+
+void writeCounts(const fs::path& path, const evidence::JobEvidence& ev) {
+  nlohmann::ordered_json j;
+  j["aoi"] = ev.info.aoiId;
+  j["pair"] = ev.info.pairId();
+  j["counts"] = nlohmann::ordered_json::array();
+  for (const auto& c : ev.counts) {
+    j["counts"].push_back({{"scene_id", c.sceneId},
+                           {"time", c.timeIso},
+                           {"kind", c.kind},
+                           {"count", c.count},
+                           {"imaged_area_m2", c.footprint.areaM2},
+                           {"valid_fraction", c.footprint.validFraction},
+                           {"imaged_fraction", c.footprint.imagedFraction}});
+  }
+  j["footprints"] = nlohmann::ordered_json::array();
+  for (const auto& f : ev.footprints) {
+    j["footprints"].push_back({{"scene_id", f.sceneId},
+                               {"time", f.timeIso},
+                               {"valid_area_m2", f.areaM2},
+                               {"valid_fraction", f.validFraction},
+                               {"imaged_fraction", f.imagedFraction}});
+  }
+  evidence::writeFileAtomic(path, j.dump(2) + "\n");
+}
+
+void recordFailure(const fs::path& dir, const Job& job, const JobRunOptions& options,
+                   const std::string& error) {
+  nlohmann::ordered_json j{{"status", "failed"},
+                           {"job", job.id},
+                           {"index", job.index},
+                           {"error", error},
+                           {"finished", nowIso()},
+                           {"task", options.task}};
+  try {
+    evidence::writeFileAtomic(dir / "failed.json", j.dump(2) + "\n");
+  } catch (const Error&) {
+    // The original error matters more than the record of it.
+  }
+}
+
+}  // namespace
+
+fs::path jobDir(const Config& config, const Job& job) { return config.output / job.id; }
+
+std::string jobKey(const Config& config, const Plan& plan, const Job& job) {
+  // The parts of the resolved config that change a job's result, as canonical YAML.
+  Config subset;
+  subset.file = config.file;
+  subset.windowStart = 0;
+  subset.windowEnd = 0;
+  subset.sensor = config.sensor;
+  subset.grid = config.grid;
+  subset.change = config.change;
+  subset.minCoverage = config.minCoverage;
+  subset.aois = {aoiOf(config, job.aoiId)};
+  std::string text = toYaml(subset);
+  for (const auto* id : {&job.beforeId, &job.afterId}) {
+    const Scene& s = plan.scene(*id);
+    text += "scene " + s.id + " " + std::to_string(s.time);
+    for (const auto& f : s.files) text += " " + cachedSha256(config.output, f);
+    text += "\n";
+  }
+  return evidence::sha256Hex(text);
+}
+
+void runJob(const Config& config, const Plan& plan, const Job& job, const JobRunOptions& options) {
+  const auto t0 = Clock::now();
+  const fs::path dir = jobDir(config, job);
+  fs::create_directories(dir);
+  FileLock lock(dir / ".lock", FileLock::Mode::Exclusive, "job " + job.id);
+  const std::string started = nowIso();
+  try {
+    const Aoi& aoi = aoiOf(config, job.aoiId);
+    const AoiPlan& ap = plan.aoi(job.aoiId);
+    const Scene& before = plan.scene(job.beforeId);
+    const Scene& after = plan.scene(job.afterId);
+    const std::string key = jobKey(config, plan, job);
+
+    // A job being redone is not complete until its new job.json lands.
+    std::error_code ec;
+    fs::remove(dir / "job.json", ec);
+    const fs::path work = dir / ".work";
+    fs::remove_all(work, ec);
+    fs::create_directories(work);
+
+    std::map<std::string, double> timings;
+    auto step = Clock::now();
+
+    const auto roles = commonRoles(before, after);
+    if (roles.empty()) {
+      throw Error("scenes " + before.id + " (" + std::to_string(before.bandCount) + " bands) and " +
+                  after.id + " (" + std::to_string(after.bandCount) +
+                  " bands) share no band role; set sensor.bands");
+    }
+    const tiles::GridSpec& grid = ap.grid;
+    tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
+    const std::string aoiMask = (work / "aoi.tif").string();
+    tiles::writePolygonMask(tiles::ringInGridCrs(req, grid), grid, aoiMask);
+    const WarpedScene wb = warpScene(before, roles, grid, config.grid.resampling, work, "before");
+    const WarpedScene wa = warpScene(after, roles, grid, config.grid.resampling, work, "after");
+    std::string waterMask;
+    if (!aoi.water.empty()) {
+      tiles::AoiGridRequest wreq{{}, ap.pixelSizeM, config.grid.epsg};
+      for (const auto& p : aoi.water) wreq.ringLonLat.emplace_back(p.lon, p.lat);
+      waterMask = (work / "water.tif").string();
+      tiles::writePolygonMask(tiles::ringInGridCrs(wreq, grid), grid, waterMask);
+    }
+    timings["warp"] = secondsSince(step);
+
+    // Footprints: what each date actually imaged over the AOI.
+    step = Clock::now();
+    evidence::JobEvidence ev;
+    ev.info.aoiId = aoi.id;
+    ev.info.aoiName = aoi.name;
+    ev.info.aoiKind = aoi.kind;
+    auto sceneRef = [&](const Scene& s) {
+      evidence::SceneRef r;
+      r.id = s.id;
+      r.path = s.files.empty() ? s.dataset : s.files.front().string();
+      r.sha256 = s.files.empty() ? "" : cachedSha256(config.output, s.files.front());
+      r.timeIso = formatIsoTime(s.time);
+      return r;
+    };
+    ev.info.before = sceneRef(before);
+    ev.info.after = sceneRef(after);
+    ev.info.grid = gridInfo(grid, ap.pixelSizeM);
+    ev.info.method = config.change.method;
+    ev.info.configHash = key;
+    for (const auto& [s, w] : {std::pair{&before, &wb}, std::pair{&after, &wa}}) {
+      const auto fp = tiles::computeFootprint(grid, w->values, w->alphaBand, w->cloud, aoiMask);
+      evidence::Footprint f;
+      f.sceneId = s->id;
+      f.timeIso = formatIsoTime(s->time);
+      f.areaM2 = fp.validAreaM2;
+      f.validFraction = fp.validFraction;
+      f.imagedFraction = fp.imagedFraction;
+      f.polygons = fp.polygons;
+      ev.footprints.push_back(std::move(f));
+    }
+    timings["footprint"] = secondsSince(step);
+
+    // Change.
+    step = Clock::now();
+    auto method =
+        imaging::Registry::builtins().createMethod(config.change.method, config.change.params);
+    tiles::ChangeInputs in;
+    in.grid = grid;
+    in.before = {wb.values, {}, std::nullopt};
+    in.after = {wa.values, {}, std::nullopt};
+    for (int b = 1; b < wb.alphaBand; ++b) {
+      in.before.bands.push_back(b);
+      in.after.bands.push_back(b);
+    }
+    in.masks.push_back({aoiMask, 1, true});
+    if (!wb.cloud.empty()) in.masks.push_back({wb.cloud, 1, false});
+    if (!wa.cloud.empty()) in.masks.push_back({wa.cloud, 1, false});
+    tiles::ChangeMapOptions co;
+    co.threads = options.threads;
+    co.tileSizePx = config.tiling.tilePx;
+    co.memoryBudgetBytes = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
+    co.openRadiusM = config.change.openRadiusM;
+    co.closeRadiusM = config.change.closeRadiusM;
+    co.minAreaM2 = config.change.minAreaM2;
+    const auto cm = tiles::runChangeMap(in, *method, co, dir);
+    timings["change"] = secondsSince(step);
+    ev.params = cm.solved;
+    ev.params["threshold"] = {cm.threshold};
+    ev.params["shift_px"] = {cm.shiftPx.x, cm.shiftPx.y};
+    ev.params["shift_confidence"] = {cm.shiftConfidence};
+    ev.params["shift_applied"] = {cm.shiftApplied ? 1.0 : 0.0};
+    ev.params["changed_area_m2"] = {cm.changedAreaM2};
+    for (const auto& p : cm.polygons) {
+      evidence::ChangePolygon c;
+      c.rings = polygonFromGeoJson(p.geometryJson);
+      c.areaM2 = p.areaM2;
+      c.meanScore = p.meanScore;
+      c.pixelCount = p.pixelCount;
+      c.bboxPx = {p.boundsPx.x, p.boundsPx.y, p.boundsPx.width, p.boundsPx.height};
+      ev.changes.push_back(std::move(c));
+    }
+
+    // Objects, per detector and date.
+    step = Clock::now();
+    for (const auto& det : aoi.detectors) {
+      for (const auto& [s, w, fi] :
+           {std::tuple{&before, &wb, 0}, std::tuple{&after, &wa, 1}}) {
+        DetectionStepInput di;
+        di.grid = grid;
+        di.pixelSizeM = ap.pixelSizeM;
+        di.sceneVrt = w->values;
+        di.roles = roles;
+        di.cloudVrt = w->cloud;
+        di.aoiMask = aoiMask;
+        di.waterMask = waterMask;
+        di.sceneId = s->id;
+        di.threads = options.threads;
+        di.tilePx = config.tiling.tilePx;
+        auto dets = detectObjects(det, di);
+        evidence::SceneCount sc;
+        sc.sceneId = s->id;
+        sc.timeIso = formatIsoTime(s->time);
+        sc.kind = det.name;
+        sc.count = static_cast<int>(dets.size());
+        sc.footprint = ev.footprints[fi];
+        ev.counts.push_back(sc);
+        for (auto& d : dets) ev.detections.push_back(std::move(d));
+      }
+    }
+    timings["count"] = secondsSince(step);
+
+    // Evidence, then the record.
+    step = Clock::now();
+    writeCounts(dir / "counts.json", ev);
+    evidence::JobEvidenceSources src;
+    src.chips.beforePath = wb.values;
+    src.chips.afterPath = wa.values;
+    src.chips.maskPath = cm.maskPath.string();
+    std::vector<int> rgb;
+    for (const char* r : {"red", "green", "blue"}) {
+      const auto it = std::find(roles.begin(), roles.end(), r);
+      if (it != roles.end()) rgb.push_back(static_cast<int>(it - roles.begin()) + 1);
+    }
+    if (rgb.size() != 3) rgb = {1};
+    // For the review tiles of `serve`: which warped bands render as red, green, blue.
+    evidence::writeFileAtomic(work / "layers.json",
+                              nlohmann::json{{"before", "before.vrt"},
+                                             {"after", "after.vrt"},
+                                             {"rgb_bands", rgb},
+                                             {"alpha_band", wb.alphaBand}}
+                                      .dump() +
+                                  "\n");
+    src.chips.beforeBands = rgb;
+    src.chips.afterBands = rgb;
+    src.product.scorePath = cm.scorePath.string();
+    src.product.maskPath = cm.maskPath.string();
+    evidence::writeJobEvidence(dir, ev, src);
+    timings["evidence"] = secondsSince(step);
+    timings["total"] = secondsSince(t0);
+
+    fs::remove(dir / "failed.json", ec);
+    evidence::JobRecord rec;
+    rec.startedIso = started;
+    rec.finishedIso = nowIso();
+    rec.timingsS = timings;
+    rec.jobKey = key;
+    rec.task = options.task;
+    evidence::writeJobRecord(dir, ev, rec);
+    log::info("job " + std::to_string(job.index) + " " + job.id + ": " +
+              std::to_string(ev.changes.size()) + " change polygon(s), " +
+              std::to_string(ev.detections.size()) + " detection(s) in " +
+              std::to_string(static_cast<int>(timings["total"] + 0.5)) + " s");
+  } catch (const std::exception& e) {
+    recordFailure(dir, job, options, e.what());
+    throw Error("job " + std::to_string(job.index) + " " + job.id + ": " + e.what());
+  }
+}
+
+}  // namespace cw::pipeline

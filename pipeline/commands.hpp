@@ -9,6 +9,7 @@ namespace cw::pipeline {
 void addSimulateCommand(CLI::App& app);
 void addValidateCommand(CLI::App& app);
 void addPlanCommand(CLI::App& app);
+void addChangeCommand(CLI::App& app);
 void addCountCommand(CLI::App& app);
 
 }  // namespace cw::pipeline

@@ -595,6 +595,9 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   }
   res.timingsS["cog"] = secondsSince(tw);
   res.timingsS["total"] = secondsSince(t0);
+  std::string t;
+  for (const auto& [k, v] : res.timingsS) t += " " + k + "=" + std::to_string(v);
+  log::debug("change map timings (s):" + t);
   return res;
 }
 

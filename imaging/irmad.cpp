@@ -98,14 +98,20 @@ cv::Mat chiSquareOfStacked(const IrmadModel& m, const cv::Mat& data) {
   return z;
 }
 
-// Per-pixel Z with compile-time band count so the inner loops unroll and the coefficients stay
-// in registers; P = 0 is the run-time-sized fallback.
+// Per-pixel Z with compile-time band count. The MAD variates are the vector lanes: each input
+// band is broadcast and multiplied into all P variates at once, so for P = 4 a pixel costs 8
+// vector multiply-adds (the compiler vectorizes the inner `i` loops). P = 0 is the run-time-sized
+// fallback.
 template <int P>
 void chiSquareKernel(const float* coef, int p, const cv::Mat& before, const cv::Mat& after,
                      const cv::Mat& valid, cv::Mat& z) {
+  constexpr int kMax = P > 0 ? P : 64;
   const int bands = P > 0 ? P : p;
-  // coef layout per MAD variate i: [A_i0..A_ip-1, B_i0..B_ip-1, c_i]
-  const int stride = 2 * bands + 1;
+  // coef layout, transposed: A[j][i] at coef[j*bands + i], B[j][i] at coef[(bands + j)*bands + i],
+  // offsets c[i] at coef[2*bands*bands + i].
+  const float* ca = coef;
+  const float* cb = coef + bands * bands;
+  const float* cc = coef + 2 * bands * bands;
   for (int y = 0; y < before.rows; ++y) {
     const float* xb = before.ptr<float>(y);
     const float* xa = after.ptr<float>(y);
@@ -114,13 +120,14 @@ void chiSquareKernel(const float* coef, int p, const cv::Mat& before, const cv::
     for (int x = 0; x < before.cols; ++x) {
       const float* pb = xb + static_cast<size_t>(x) * bands;
       const float* pa = xa + static_cast<size_t>(x) * bands;
-      float acc = 0.0f;
-      for (int i = 0; i < bands; ++i) {
-        const float* c = coef + i * stride;
-        float t = -c[2 * bands];
-        for (int j = 0; j < bands; ++j) t += c[j] * pb[j] - c[bands + j] * pa[j];
-        acc += t * t;
+      float t[kMax];
+      for (int i = 0; i < bands; ++i) t[i] = -cc[i];
+      for (int j = 0; j < bands; ++j) {
+        const float b = pb[j], a = pa[j];
+        for (int i = 0; i < bands; ++i) t[i] += ca[j * bands + i] * b - cb[j * bands + i] * a;
       }
+      float acc = 0.0f;
+      for (int i = 0; i < bands; ++i) acc += t[i] * t[i];
       out[x] = (v && !v[x]) ? kNaN : acc;
     }
   }
@@ -199,18 +206,18 @@ cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, cons
       after.size() != before.size()) {
     throw Error("irmad: images must be CV_32FC" + std::to_string(p) + " of the same size");
   }
+  if (p > 64) throw Error("irmad: at most 64 bands are supported");
   std::vector<float> coef(static_cast<size_t>(p) * (2 * p + 1));
   for (int i = 0; i < p; ++i) {
-    float* c = coef.data() + static_cast<size_t>(i) * (2 * p + 1);
     double offset = 0.0;
     for (int j = 0; j < p; ++j) {
       const double a = model.a.at<double>(i, j) / model.sigma[i];
       const double b = model.b.at<double>(i, j) / model.sigma[i];
-      c[j] = static_cast<float>(a);
-      c[p + j] = static_cast<float>(b);
+      coef[static_cast<size_t>(j) * p + i] = static_cast<float>(a);
+      coef[static_cast<size_t>(p + j) * p + i] = static_cast<float>(b);
       offset += a * model.meanBefore[j] - b * model.meanAfter[j];
     }
-    c[2 * p] = static_cast<float>(offset);
+    coef[static_cast<size_t>(2 * p) * p + i] = static_cast<float>(offset);
   }
   cv::Mat z(before.size(), CV_32F);
   switch (p) {

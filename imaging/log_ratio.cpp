@@ -41,11 +41,11 @@ inline float logRatio(float a, float b, float eps) {
 std::vector<OptionSpec> LogRatioMethod::options() {
   std::vector<OptionSpec> o;
   o.push_back({"filter", "speckle filter applied to both dates before the ratio", 0, 0, 0,
-               {"median", "lee", "enhanced_lee", "none"}, "median"});
-  o.push_back({"filter_radius", "speckle filter radius in pixels (window 2r+1; median: 1 or 2)", 1,
+               {"lee", "median", "enhanced_lee", "none"}, "lee"});
+  o.push_back({"filter_radius", "speckle filter radius in pixels (window 2r+1; median: 1 or 2)", 2,
                1, 15, {}, ""});
   o.push_back({"post_filter_radius",
-               "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)", 1, 0,
+               "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)", 0, 0,
                1, {}, ""});
   o.push_back({"enl", "equivalent number of looks of the speckle, for the Lee filters", 4.0, 0.1,
                1e6, {}, ""});

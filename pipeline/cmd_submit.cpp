@@ -169,37 +169,43 @@ void addSubmitCommand(CLI::App& app) {
     }
     std::cout << "\n";
     const bool mergeNeeded = !todo.empty() || (inFlightSkipped.empty() && !mergeIsCurrent(c, plan));
-    const BatchScripts scripts = slurm.writeScripts(req);
-    if (!scripts.array.empty()) {
-      std::cout << "wrote " << scripts.array.string() << " (--array=" << scripts.arraySpec << ")\n";
-    } else {
-      std::cout << "nothing incomplete: no array to submit\n";
-    }
-    std::cout << "wrote " << scripts.merge.string() << "\n";
-    if (a->dryRun) {
-      std::cout << "dry run: nothing submitted. To submit by hand:\n";
-      if (scripts.array.empty()) {
-        std::cout << "  sbatch " << scripts.merge.string() << "\n";
-      } else {
-        std::cout << "  A=$(sbatch --parsable " << scripts.array.string() << ")\n"
-                  << "  sbatch --dependency=afterok:$A " << scripts.merge.string() << "\n";
-      }
-      if (every) std::cout << "  (--every " << a->every << " would also submit a re-arming job)\n";
-      return;
-    }
-
     Submission sub;
-    if (!todo.empty() || mergeNeeded) {
+    if (!mergeNeeded && !a->dryRun) {
+      // Scripts and submission.json of the last submission stay as they are: they describe what
+      // is still in flight.
+      if (!inFlightSkipped.empty()) {
+        std::cout << "nothing new to submit: the jobs left are still queued or running from the "
+                     "last submission\n";
+      } else {
+        std::cout << "nothing to submit: every job is complete and the merge is current\n";
+      }
+    } else {
+      const BatchScripts scripts = slurm.writeScripts(req);
+      if (!scripts.array.empty()) {
+        std::cout << "wrote " << scripts.array.string() << " (--array=" << scripts.arraySpec << ")\n";
+      } else {
+        std::cout << "every job is complete: no array, only the merge\n";
+      }
+      std::cout << "wrote " << scripts.merge.string() << "\n";
+      if (a->dryRun) {
+        std::cout << "dry run: nothing submitted. To submit by hand:\n";
+        if (scripts.array.empty()) {
+          std::cout << "  sbatch " << scripts.merge.string() << "\n";
+        } else {
+          std::cout << "  A=$(sbatch --parsable " << scripts.array.string() << ")\n"
+                    << "  sbatch --dependency=afterok:$A " << scripts.merge.string() << "\n";
+        }
+        if (every) std::cout << "  (--every " << a->every << " would also submit a re-arming job)\n";
+        return;
+      }
       sub = slurm.submit(req, scripts);
       if (!sub.arrayJob.empty()) {
-        std::cout << "submitted array job " << sub.arrayJob << " (" << todo.size() << " task(s), --array="
-                  << scripts.arraySpec << ")\n";
+        std::cout << "submitted array job " << sub.arrayJob << " (" << todo.size()
+                  << " task(s), --array=" << scripts.arraySpec << ")\n";
       }
       std::cout << "submitted merge job " << sub.mergeJob
                 << (sub.arrayJob.empty() ? "" : " (after array " + sub.arrayJob + " succeeds)")
                 << "\n";
-    } else {
-      std::cout << "nothing to submit: every job is complete and the merge is current\n";
     }
 
     if (every) {

@@ -58,7 +58,8 @@ nlohmann::json readJson(const fs::path& p) {
 // The plan's jobs as (index, id).
 std::vector<std::pair<int, std::string>> planJobs(const fs::path& out) {
   std::vector<std::pair<int, std::string>> jobs;
-  for (const auto& j : readJson(out / "plan.json")["jobs"]) {
+  const auto plan = readJson(out / "plan.json");
+  for (const auto& j : plan["jobs"]) {
     jobs.emplace_back(j["index"].get<int>(), j["id"].get<std::string>());
   }
   return jobs;

@@ -9,6 +9,8 @@ namespace cw::pipeline {
 void addSimulateCommand(CLI::App& app);
 void addValidateCommand(CLI::App& app);
 void addPlanCommand(CLI::App& app);
+void addSubmitCommand(CLI::App& app);
+void addUnscheduleCommand(CLI::App& app);
 void addChangeCommand(CLI::App& app);
 void addCountCommand(CLI::App& app);
 

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   cw::pipeline::addSimulateCommand(app);
   cw::pipeline::addValidateCommand(app);
   cw::pipeline::addPlanCommand(app);
+  cw::pipeline::addSubmitCommand(app);
+  cw::pipeline::addUnscheduleCommand(app);
   cw::pipeline::addChangeCommand(app);
   cw::pipeline::addCountCommand(app);
 

@@ -15,9 +15,11 @@
 // difference on the invariant set (irmad), 1 (zscore, none). The score is the magnitude
 // sqrt(sum_j (d_j / scale_j)^2). The threshold is Otsu (default) or Kittler-Illingworth on the
 // sample magnitudes, or a fixed magnitude with threshold_value > 0.
-// Validated: tests/imaging/test_change_accuracy.cpp, Landsat Taizhou (labelled pixels) kappa
-// >= 0.89; tests/imaging/test_change_methods.cpp, synthetic pair with per-band gain/offset and a
-// changed square, F1 >= 0.9.
+// Validated: tests/imaging/test_change_accuracy.cpp, Landsat Taizhou (labelled pixels, no
+// open/close), kappa: defaults (irmad normalization, Otsu) 0.929; Kittler-Illingworth 0.960;
+// zscore + Otsu (the textbook baseline) 0.898; none + Otsu 0.06 (raw bands differ in scale).
+// tests/imaging/test_change_methods.cpp: synthetic pair with per-band gain/offset and a changed
+// square, F1 >= 0.9, gains recovered within 0.03.
 #include <map>
 #include <string>
 #include <vector>

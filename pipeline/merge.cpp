@@ -3,7 +3,11 @@
 #include <chrono>
 #include <set>
 
+#include "evidence/corroboration.hpp"
+#include "evidence/declarations.hpp"
 #include "evidence/manifest.hpp"
+#include "evidence/observations.hpp"
+#include "evidence/report.hpp"
 #include "evidence/stac.hpp"
 #include "imaging/log.hpp"
 #include "pipeline/job_runner.hpp"
@@ -27,6 +31,25 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
               " job(s) are not complete; the merge covers the complete ones only");
   }
 
+  // Verdicts: what the complete jobs observed against what was declared, with the reviewers'
+  // decisions so far (a rejected item no longer counts).
+  const auto reviews = evidence::readReviews(config.output / "reviews.jsonl");
+  const auto observations = evidence::collectObservations(config.output, reviews);
+  std::vector<evidence::Declaration> declarations;
+  if (!config.declarations.empty()) {
+    std::set<std::string> known;
+    for (const auto& a : config.aois) known.insert(a.id);
+    declarations = evidence::loadDeclarations(config.declarations, known);
+  }
+  const evidence::CorroborationRules rules;
+  const auto verdicts = evidence::corroborate(declarations, observations, rules, reviews);
+  evidence::writeCorroboration(config.output, verdicts, rules);
+  evidence::writeReport(config.output, verdicts, observations, rules);
+  sum.verdicts = static_cast<int>(verdicts.size());
+  for (const auto& v : verdicts) {
+    if (v.verdict == evidence::Verdict::Discrepancy) ++sum.discrepancies;
+  }
+
   std::vector<evidence::AoiCollectionInfo> aois;
   for (const auto& a : config.aois) aois.push_back({a.id, a.name, a.kind});
   evidence::writeStacCatalog(config.output, aois);
@@ -48,7 +71,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   m.finishedIso = now();
   evidence::writeRunManifest(config.output, m);
   log::info("merged " + std::to_string(sum.completeJobs) + " job(s) into " +
-            config.output.string());
+            config.output.string() + ": " + std::to_string(sum.verdicts) + " verdict(s), " +
+            std::to_string(sum.discrepancies) + " discrepancy(ies)");
   return sum;
 }
 

@@ -63,39 +63,32 @@ Cca solveCca(const cv::Mat& cov, int p) {
   return out;
 }
 
-// Stacked n x 2p CV_64F data.
-cv::Mat stackRows(const cv::Mat& before, const cv::Mat& after) {
-  cv::Mat d;
-  cv::hconcat(before, after, d);
-  d.convertTo(d, CV_64F);
-  return d;
-}
-
-// MAD variates scaled by 1/sigma as one (2p x p) projection of the centred data.
-cv::Mat scaledProjection(const IrmadModel& m) {
-  const int p = m.bands;
-  cv::Mat w(2 * p, p, CV_64F);
+// Z of each sample row, streamed: no n x 2p temporaries, so the fit's memory is the sample
+// itself plus one double per row.
+void chiSquareOfRows(const IrmadModel& m, const cv::Mat& before, const cv::Mat& after,
+                     cv::Mat& z) {
+  const int p = m.bands, n = before.rows;
+  std::vector<double> wa(p * p), wb(p * p), c(p);
   for (int i = 0; i < p; ++i) {
+    c[i] = 0.0;
     for (int j = 0; j < p; ++j) {
-      w.at<double>(j, i) = m.a.at<double>(i, j) / m.sigma[i];
-      w.at<double>(p + j, i) = -m.b.at<double>(i, j) / m.sigma[i];
+      wa[i * p + j] = m.a.at<double>(i, j) / m.sigma[i];
+      wb[i * p + j] = m.b.at<double>(i, j) / m.sigma[i];
+      c[i] += wa[i * p + j] * m.meanBefore[j] - wb[i * p + j] * m.meanAfter[j];
     }
   }
-  return w;
-}
-
-cv::Mat chiSquareOfStacked(const IrmadModel& m, const cv::Mat& data) {
-  const int p = m.bands;
-  cv::Mat mean(1, 2 * p, CV_64F);
-  for (int j = 0; j < p; ++j) {
-    mean.at<double>(j) = m.meanBefore[j];
-    mean.at<double>(p + j) = m.meanAfter[j];
+  z.create(n, 1, CV_64F);
+  for (int r = 0; r < n; ++r) {
+    const float* x = before.ptr<float>(r);
+    const float* y = after.ptr<float>(r);
+    double acc = 0.0;
+    for (int i = 0; i < p; ++i) {
+      double t = -c[i];
+      for (int j = 0; j < p; ++j) t += wa[i * p + j] * x[j] - wb[i * p + j] * y[j];
+      acc += t * t;
+    }
+    z.at<double>(r) = acc;
   }
-  cv::Mat centred = data - cv::repeat(mean, data.rows, 1);
-  cv::Mat mad = centred * scaledProjection(m);
-  cv::Mat z;
-  cv::reduce(mad.mul(mad), z, 1, cv::REDUCE_SUM, CV_64F);
-  return z;
 }
 
 // Per-pixel Z with compile-time band count. The MAD variates are the vector lanes: each input
@@ -149,42 +142,69 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
        << " bands (need at least " << 20 * p << ")";
     throw Error(os.str());
   }
-  const cv::Mat data = stackRows(before, after);
   cv::Mat w = cv::Mat::ones(n, 1, CV_64F);
+  cv::Mat z;
   IrmadModel m;
   m.bands = p;
   std::vector<double> lastRho(p, -1.0);
+  const int q = 2 * p;
+  std::vector<double> v(q), mean(q), cov(q * q);
+  auto rowValues = [&](int r) {
+    const float* x = before.ptr<float>(r);
+    const float* y = after.ptr<float>(r);
+    for (int j = 0; j < p; ++j) {
+      v[j] = x[j];
+      v[p + j] = y[j];
+    }
+  };
   for (int it = 1; it <= std::max(1, opt.maxIterations); ++it) {
-    const double sw = cv::sum(w)[0];
+    // Weighted mean, then the weighted covariance of the centred data (two passes for
+    // precision), in row order so the result does not depend on anything but the sample.
+    double sw = 0.0;
+    std::fill(mean.begin(), mean.end(), 0.0);
+    for (int r = 0; r < n; ++r) {
+      const double wr = w.at<double>(r);
+      rowValues(r);
+      sw += wr;
+      for (int j = 0; j < q; ++j) mean[j] += wr * v[j];
+    }
     if (!(sw > 2.0)) throw Error("irmad: no-change weights vanished; pair has no common signal");
-    cv::Mat mean;
-    cv::reduce(data.mul(cv::repeat(w, 1, 2 * p)), mean, 0, cv::REDUCE_SUM, CV_64F);
-    mean /= sw;
-    cv::Mat sqw;
-    cv::sqrt(w, sqw);
-    cv::Mat centred = (data - cv::repeat(mean, n, 1)).mul(cv::repeat(sqw, 1, 2 * p));
-    cv::Mat cov;
-    cv::mulTransposed(centred, cov, true);
-    cov /= sw;
+    for (double& x : mean) x /= sw;
+    std::fill(cov.begin(), cov.end(), 0.0);
+    for (int r = 0; r < n; ++r) {
+      const double wr = w.at<double>(r);
+      rowValues(r);
+      for (int j = 0; j < q; ++j) v[j] -= mean[j];
+      for (int j = 0; j < q; ++j) {
+        const double wj = wr * v[j];
+        for (int k = j; k < q; ++k) cov[j * q + k] += wj * v[k];
+      }
+    }
+    cv::Mat covMat(q, q, CV_64F);
+    for (int j = 0; j < q; ++j) {
+      for (int k = j; k < q; ++k) {
+        covMat.at<double>(j, k) = covMat.at<double>(k, j) = cov[j * q + k] / sw;
+      }
+    }
     for (int j = 0; j < 2 * p; ++j) {
-      if (!(cov.at<double>(j, j) > 0.0)) {
+      if (!(covMat.at<double>(j, j) > 0.0)) {
         throw Error("irmad: band " + std::to_string(j % p + 1) + " of the " +
                     (j < p ? "before" : "after") + " image is constant over the sample");
       }
     }
-    Cca cca = solveCca(cov, p);
+    Cca cca = solveCca(covMat, p);
     m.a = cca.a;
     m.b = cca.b;
     m.rho = cca.rho;
-    m.meanBefore.assign(mean.ptr<double>(), mean.ptr<double>() + p);
-    m.meanAfter.assign(mean.ptr<double>() + p, mean.ptr<double>() + 2 * p);
+    m.meanBefore.assign(mean.begin(), mean.begin() + p);
+    m.meanAfter.assign(mean.begin() + p, mean.end());
     m.sigma.resize(p);
     for (int i = 0; i < p; ++i) m.sigma[i] = std::sqrt(std::max(2.0 * (1.0 - m.rho[i]), 1e-12));
     m.iterations = it;
     double delta = 0.0;
     for (int i = 0; i < p; ++i) delta = std::max(delta, std::fabs(m.rho[i] - lastRho[i]));
     lastRho = m.rho;
-    const cv::Mat z = chiSquareOfStacked(m, data);
+    chiSquareOfRows(m, before, after, z);
     for (int r = 0; r < n; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
     if (delta < opt.tolerance) {
       m.converged = true;
@@ -196,7 +216,9 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
 }
 
 cv::Mat irmadChiSquareRows(const IrmadModel& model, const cv::Mat& before, const cv::Mat& after) {
-  return chiSquareOfStacked(model, stackRows(before, after));
+  cv::Mat z;
+  chiSquareOfRows(model, before, after, z);
+  return z;
 }
 
 cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, const cv::Mat& after,

@@ -20,7 +20,7 @@ struct ChipPaths {
 };
 using ChipIndex = std::map<std::string, ChipPaths>;  // evidence id -> chips
 
-// Every feature has: id (top-level and property), feature_type ("footprint" | "change" |
+// Every feature has: a top-level string "id" (OGR ID_FIELD), feature_type ("footprint" | "change" |
 // "detection"), aoi, before_scene, after_scene, before_time, after_time, chip_before,
 // chip_after, chip_mask (empty when the item has no chips). Changes add area_m2, mean_score,
 // pixel_count, method; detections add kind, length_m, width_m, heading_deg, area_m2, score,

@@ -161,7 +161,8 @@ VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
     rep.problems.push_back("manifest.json: missing (was the merge step run?)");
   } else if (readRecord(manifestPath, manifest)) {
     haveManifest = true;
-    for (const auto& [rel, e] : manifest.value("outputs", ordered_json::object()).items())
+    const ordered_json outputs = manifest.value("outputs", ordered_json::object());
+    for (const auto& [rel, e] : outputs.items())
       expected[rel].insert(e.value("sha256", ""));
   }
 
@@ -180,7 +181,8 @@ VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
     jobDirs.insert(jobRel.generic_string());
     ordered_json j;
     if (!readRecord(p, j)) continue;
-    for (const auto& [rel, e] : j.value("files", ordered_json::object()).items())
+    const ordered_json files = j.value("files", ordered_json::object());
+    for (const auto& [rel, e] : files.items())
       expected[(jobRel / rel).generic_string()].insert(e.value("sha256", ""));
   }
   // A job.json listed in the manifest but deleted is caught as missing below.

@@ -8,6 +8,7 @@ namespace cw::pipeline {
 
 void addSimulateCommand(CLI::App& app);
 void addValidateCommand(CLI::App& app);
+void addVerifyCommand(CLI::App& app);
 void addPlanCommand(CLI::App& app);
 void addSubmitCommand(CLI::App& app);
 void addUnscheduleCommand(CLI::App& app);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
 
   cw::pipeline::addSimulateCommand(app);
   cw::pipeline::addValidateCommand(app);
+  cw::pipeline::addVerifyCommand(app);
   cw::pipeline::addPlanCommand(app);
   cw::pipeline::addSubmitCommand(app);
   cw::pipeline::addUnscheduleCommand(app);

@@ -1,0 +1,38 @@
+#include <iostream>
+
+#include "evidence/manifest.hpp"
+#include "imaging/error.hpp"
+#include "pipeline/commands.hpp"
+
+namespace cw::pipeline {
+
+void addVerifyCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "verify", "Re-hash every output listed in OUT/manifest.json and each job.json; exit 1 "
+                "naming each changed, missing or extra file");
+  auto out = std::make_shared<std::string>();
+  auto skipInputs = std::make_shared<bool>(false);
+  cmd->add_option("OUT", *out, "Output folder of a run")->required();
+  cmd->add_flag("--skip-inputs", *skipInputs, "Do not re-hash the input scenes");
+  cmd->callback([out, skipInputs] {
+    evidence::VerifyOptions opt;
+    opt.checkInputs = !*skipInputs;
+    const evidence::VerifyReport r = evidence::verifyOutput(*out, opt);
+    for (const auto& n : r.notes) std::cout << "note: " << n << '\n';
+    for (const auto& p : r.problems) std::cerr << "problem: " << p << '\n';
+    for (const auto& c : r.changed) std::cerr << "changed: " << c << '\n';
+    for (const auto& m : r.missing) std::cerr << "missing: " << m << '\n';
+    for (const auto& e : r.extra) std::cerr << "extra: " << e << '\n';
+    if (r.ok()) {
+      std::cout << *out << ": OK, " << r.filesChecked << " files intact\n";
+      return;
+    }
+    const size_t n = r.problems.size() + r.changed.size() + r.missing.size() + r.extra.size();
+    throw Error(*out + ": verification FAILED: " + std::to_string(n) + " problem" +
+                (n == 1 ? "" : "s") + " (" + std::to_string(r.changed.size()) + " changed, " +
+                std::to_string(r.missing.size()) + " missing, " + std::to_string(r.extra.size()) +
+                " extra)");
+  });
+}
+
+}  // namespace cw::pipeline

@@ -1,0 +1,143 @@
+// End to end on simulator scenes: simulate -> run -> verdicts, verify, determinism, resume.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_support.hpp"
+
+using cw::test::readText;
+using cw::test::runCli;
+using cw::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json readJson(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+// The "files" hashes of every job.json under OUT, keyed by job folder.
+std::map<std::string, nlohmann::json> jobFileHashes(const fs::path& out) {
+  std::map<std::string, nlohmann::json> m;
+  for (const auto& e : fs::recursive_directory_iterator(out)) {
+    if (e.path().filename() != "job.json") continue;
+    m[fs::relative(e.path().parent_path(), out).string()] = readJson(e.path())["files"];
+  }
+  return m;
+}
+
+// One simulated run shared by the tests of this file (simulating and running takes a while).
+struct SimRun {
+  TempDir dir{"cwe2e"};
+  fs::path out;
+  int exitCode = -1;
+  std::string log;
+  SimRun() {
+    auto sim = runCli("simulate --out " + dir.path().string() + " --seed 3 --size 1024 --dates 2");
+    REQUIRE(sim.exitCode == 0);
+    out = dir / "out";
+    auto run = runCli("run " + (dir / "config.yaml").string() + " --threads 2");
+    exitCode = run.exitCode;
+    log = run.output;
+  }
+};
+
+SimRun& simRun() {
+  static SimRun run;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a simulator run completes every job and merges", "[integration][slow]") {
+  auto& r = simRun();
+  INFO(r.log);
+  REQUIRE(r.exitCode == 0);
+  for (const char* f : {"manifest.json", "catalog.json", "report.html", "corroboration.json",
+                        "corroboration.csv", "plan.json"}) {
+    CHECK(fs::exists(r.out / f));
+  }
+  const auto plan = readJson(r.out / "plan.json");
+  REQUIRE(plan["jobs"].size() == 2);  // 2 AOIs x 1 pair
+  for (const auto& j : plan["jobs"]) {
+    const fs::path jd = r.out / j["id"].get<std::string>();
+    for (const char* f : {"score.tif", "mask.tif", "changes.geojson", "evidence.geojson",
+                          "detections.geojson", "counts.json", "product.h5", "item.json",
+                          "job.json"}) {
+      INFO(jd / f);
+      CHECK(fs::exists(jd / f));
+    }
+  }
+  const auto status = runCli("status " + r.out.string());
+  CHECK(status.exitCode == 0);
+  CHECK_THAT(status.output, Catch::Contains("totals: 2 complete, 0 failed, 0 missing"));
+}
+
+TEST_CASE("e2e: the false declaration is a discrepancy citing ship detections", "[integration][slow]") {
+  auto& r = simRun();
+  REQUIRE(r.exitCode == 0);
+  const auto c = readJson(r.out / "corroboration.json");
+  std::map<std::string, nlohmann::json> byRef;
+  for (const auto& v : c["verdicts"]) byRef[v["reference"].get<std::string>()] = v;
+  REQUIRE(byRef.count("SIM-FALSE-IDLE"));
+  const auto& idle = byRef["SIM-FALSE-IDLE"];
+  INFO(idle.dump());
+  CHECK(idle["verdict"] == "discrepancy");
+  REQUIRE(!idle["evidence_ids"].empty());
+  CHECK_THAT(idle["evidence_ids"][0].get<std::string>(), Catch::Contains("ship"));
+  CHECK(byRef["SIM-NOSCENES"]["verdict"] == "unverifiable");
+  CHECK(byRef["SIM-TRUE-CONSTR"]["verdict"] == "consistent");
+  CHECK_THAT(readText(r.out / "report.html"), Catch::Contains("discrepancy"));
+}
+
+TEST_CASE("e2e: verify passes untouched and names a tampered or deleted file", "[integration][slow]") {
+  auto& r = simRun();
+  REQUIRE(r.exitCode == 0);
+  TempDir copy("cwverify");
+  fs::copy(r.out, copy.path() / "out", fs::copy_options::recursive);
+  const fs::path out = copy.path() / "out";
+  auto ok = runCli("verify " + out.string());
+  INFO(ok.output);
+  CHECK(ok.exitCode == 0);
+
+  const auto plan = readJson(out / "plan.json");
+  const fs::path jd = out / plan["jobs"][0]["id"].get<std::string>();
+  {
+    std::fstream f(jd / "mask.tif", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(2000);
+    char ch = 0;
+    f.read(&ch, 1);
+    ch = static_cast<char>(ch ^ 0xFF);
+    f.seekp(2000);
+    f.write(&ch, 1);
+  }
+  auto bad = runCli("verify " + out.string());
+  CHECK(bad.exitCode == 1);
+  CHECK_THAT(bad.output, Catch::Contains("mask.tif"));
+
+  fs::path chip;
+  for (const auto& e : fs::directory_iterator(jd / "chips")) chip = e.path();
+  REQUIRE(!chip.empty());
+  fs::remove(chip);
+  auto missing = runCli("verify " + out.string());
+  CHECK(missing.exitCode == 1);
+  CHECK_THAT(missing.output, Catch::Contains(chip.filename().string()));
+}
+
+TEST_CASE("e2e: a rerun skips complete jobs and a second run gives identical evidence",
+          "[integration][slow]") {
+  auto& r = simRun();
+  REQUIRE(r.exitCode == 0);
+  const auto before = jobFileHashes(r.out);
+  auto again = runCli("run " + (r.dir / "config.yaml").string());
+  CHECK(again.exitCode == 0);
+  CHECK_THAT(again.output, Catch::Contains("0 done, 2 already complete"));
+
+  // A fresh run into another folder with one thread: byte-identical evidence.
+  auto other = runCli("run " + (r.dir / "config.yaml").string() + " --threads 1 --out " +
+                      (r.dir / "out1").string());
+  REQUIRE(other.exitCode == 0);
+  CHECK(jobFileHashes(r.dir / "out1") == before);
+}

@@ -29,6 +29,9 @@ std::optional<TimePoint> timeFromText(std::string text) {
     text[10] = 'T';
     return parseIsoTime(text.substr(0, 19) + "Z");
   }
+  if (text.size() == 4 && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    text += "-01-01";  // a year alone: its first day
+  }
   if (text.size() == 8 && std::all_of(text.begin(), text.end(), ::isdigit)) {
     text = text.substr(0, 4) + "-" + text.substr(4, 2) + "-" + text.substr(6, 2);
   }

@@ -55,6 +55,14 @@ cv::Mat sampleBandPairs(const ChangeTile& tile, const cv::Rect& core) {
   return out;
 }
 
+cv::Mat evenlySpacedRows(const cv::Mat& rows, int maxRows) {
+  if (maxRows <= 0 || rows.rows <= maxRows) return rows;
+  const int step = (rows.rows + maxRows - 1) / maxRows;
+  cv::Mat out((rows.rows + step - 1) / step, rows.cols, rows.type());
+  for (int i = 0; i < out.rows; ++i) rows.row(i * step).copyTo(out.row(i));
+  return out;
+}
+
 cv::Mat canonicalSampleOrder(const cv::Mat& samples) {
   if (samples.type() != CV_32F || samples.cols < kSampleCoordCols) {
     throw Error("sample rows must be CV_32F [gx, gy, features...]");

@@ -27,6 +27,12 @@ cv::Mat sampleBandPairs(const ChangeTile& tile, const cv::Rect& core);
 // cw::Error when the rows do not carry the coordinate columns.
 cv::Mat canonicalSampleOrder(const cv::Mat& samples);
 
+// At most maxRows rows, evenly spaced (every ceil(n / maxRows)-th row, starting with the first),
+// as a view when nothing is dropped. Applied to canonically ordered rows it is deterministic for
+// any tiling. Used where an iterative fit does not gain from more rows than a few hundred
+// thousand (an 8 x 8 covariance), so the fit time does not grow with the scene.
+cv::Mat evenlySpacedRows(const cv::Mat& rows, int maxRows);
+
 // Checks that before/after/valid agree in size and band count; throws cw::Error otherwise.
 void checkChangeTile(const ChangeTile& tile, const char* method);
 

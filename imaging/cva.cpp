@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "imaging/change_sample.hpp"
+#include "imaging/chi_square.hpp"
 #include "imaging/error.hpp"
 #include "imaging/irmad.hpp"
 
@@ -133,7 +134,13 @@ void CvaMethod::fit(const cv::Mat& samples) {
   std::vector<int> invariant = all;
   if (m_normalization == Normalization::Irmad) {
     cv::Mat weights;
-    fitIrmad(before, after, IrmadOptions{}, &weights);
+    const IrmadModel model = fitIrmad(
+        evenlySpacedRows(before, IrmadMethod::kMaxIterationRows),
+        evenlySpacedRows(after, IrmadMethod::kMaxIterationRows), IrmadOptions{});
+    // Weights of every sample row under the model fitted on the thinned rows.
+    const cv::Mat z = irmadChiSquareRows(model, before, after);
+    weights.create(n, 1, CV_64F);
+    for (int i = 0; i < n; ++i) weights.at<double>(i) = chiSquareSf(z.at<double>(i), p);
     invariant.clear();
     for (int i = 0; i < n; ++i) {
       if (weights.at<double>(i) > kInvariantProbability) invariant.push_back(i);

@@ -2,7 +2,8 @@
 // Change vector analysis (Malila 1980) with relative radiometric normalization.
 //
 // Normalization (option `normalization`), solved in fit() on the lattice sample:
-//   irmad (default): IR-MAD (Nielsen 2007) on the sample gives each pixel's P(no change);
+//   irmad (default): IR-MAD (Nielsen 2007) on the sample (thinned to
+//          IrmadMethod::kMaxIterationRows rows) gives each sample pixel's P(no change);
 //          pixels with P(no change) > 0.95 are the invariant set (as in Canty & Nielsen 2008,
 //          "Automatic radiometric normalization of multitemporal satellite imagery with the
 //          iteratively re-weighted MAD transformation"), and per band an orthogonal regression

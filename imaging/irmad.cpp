@@ -310,7 +310,9 @@ void IrmadMethod::fit(const cv::Mat& samples) {
   const int p = (rows.cols - kSampleCoordCols) / 2;
   const cv::Mat before = rows.colRange(kSampleCoordCols, kSampleCoordCols + p);
   const cv::Mat after = rows.colRange(kSampleCoordCols + p, kSampleCoordCols + 2 * p);
-  m_model = fitIrmad(before, after, m_options);
+  const cv::Mat thin = evenlySpacedRows(rows, kMaxIterationRows);
+  m_model = fitIrmad(thin.colRange(kSampleCoordCols, kSampleCoordCols + p),
+                     thin.colRange(kSampleCoordCols + p, kSampleCoordCols + 2 * p), m_options);
   if (m_fixedProbability > 0.0) {
     // Invert the CDF by bisection on Z: the CDF is monotone and this runs once.
     double lo = 0.0, hi = 1.0;

@@ -13,7 +13,8 @@
 // b_i then correlates positively with a_i (rho_i >= 0), so results are deterministic.
 //
 // IrmadMethod (registered as "irmad") iterates on the lattice sample of the fit pass (stride set
-// by the driver); the iterations never re-read the scenes. score() applies the model once per
+// by the driver), thinned to at most kMaxIterationRows evenly spaced rows; the iterations never
+// re-read the scenes. The threshold is then solved on Z of the whole sample. score() applies the model once per
 // pixel with a fixed-size, vectorizable kernel (no temporaries). Its score is, by option `score`:
 //   significance (default): -log10(1 - chi^2_p(Z)), i.e. P(change) = 1 - 10^-score. Monotone in Z
 //                 and without the float saturation of the probability itself (P = 1 - 1e-9 is
@@ -75,6 +76,8 @@ cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, cons
 class IrmadMethod : public ChangeMethod {
  public:
   static constexpr const char* kName = "irmad";
+  // Rows the iterations run on (the rest of the sample only enters the threshold).
+  static constexpr int kMaxIterationRows = 262144;
   enum class Score { Significance, Probability, Z };
 
   static std::vector<OptionSpec> options();

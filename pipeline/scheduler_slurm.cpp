@@ -304,6 +304,7 @@ Submission SlurmScheduler::submit(const BatchRequest& r, const BatchScripts& s) 
 
 std::string SlurmScheduler::submitRearm(const BatchRequest& r, const Recurrence& rec) const {
   const fs::path script = slurmDir(r) / "rearm.sbatch";
+  fs::create_directories(slurmDir(r) / "logs");
   std::ostringstream os;
   os << header(r, "schedule: re-plans and submits the jobs of new scene pairs every " +
                       rec.everyText + ", then its own successor")

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "change_test_support.hpp"
+#include "imaging/change_sample.hpp"
 #include "imaging/cva.hpp"
 #include "imaging/error.hpp"
 #include "imaging/irmad.hpp"
@@ -213,4 +214,15 @@ TEST_CASE("change methods report clear errors", "[unit][imaging]") {
   p.setChoice("filter", "median");
   p.setNumber("filter_radius", 3);
   CHECK_THROWS_WITH(LogRatioMethod(p), "logratio: median filter_radius must be 1 or 2 pixels");
+}
+
+TEST_CASE("large samples are thinned evenly and deterministically", "[unit][imaging]") {
+  cv::Mat rows(1000, 3, CV_32F);
+  for (int i = 0; i < rows.rows; ++i) rows.at<float>(i, 0) = static_cast<float>(i);
+  const cv::Mat thin = evenlySpacedRows(rows, 300);
+  REQUIRE(thin.rows == 250);  // every 4th row
+  CHECK(thin.at<float>(0, 0) == 0.0f);
+  CHECK(thin.at<float>(1, 0) == 4.0f);
+  CHECK(thin.at<float>(249, 0) == 996.0f);
+  CHECK(evenlySpacedRows(rows, 1000).data == rows.data);
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <gdal_priv.h>
+#include <ogr_spatialref.h>
 #include <opencv2/core.hpp>
 
 namespace fs = std::filesystem;
@@ -153,6 +154,17 @@ TEST_CASE("change: bad inputs exit 1 with the reason", "[integration]") {
     }
     GDALClose(ds);
   }
+  // Two georeferenced rasters 100 km apart in UTM 33N: no overlap.
+  for (auto [name, x0] : {std::pair{"here.tif", 500000.0}, std::pair{"far.tif", 600000.0}}) {
+    GDALDataset* ds = drv->Create((dir / name).c_str(), 64, 64, 1, GDT_UInt16, nullptr);
+    REQUIRE(ds);
+    double gt[6] = {x0, 10, 0, 5000000, 0, -10};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32633);
+    ds->SetSpatialRef(&srs);
+    GDALClose(ds);
+  }
   std::ofstream(dir / "empty.tif").close();
   {
     // A truncated GeoTIFF: the header survives, the image data does not.
@@ -181,6 +193,10 @@ TEST_CASE("change: bad inputs exit 1 with the reason", "[integration]") {
   CHECK(p.code == 1);
   CHECK(p.out.find("band counts differ") != std::string::npos);
   CHECK(p.out.find("has 1 band(s)") != std::string::npos);
+
+  p = runCw("change " + (dir / "here.tif").string() + " " + (dir / "far.tif").string() + out);
+  CHECK(p.code == 1);
+  CHECK(p.out.find("the images do not overlap") != std::string::npos);
 
   p = runCw("change " + one + " " + one + out + " --method nosuch");
   CHECK(p.code == 2);

@@ -48,7 +48,7 @@ double cfarThresholdFromPfa(double pfa) {
 }
 
 cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w,
-              double maxMaskedFraction) {
+              double maxMaskedFraction, const cv::Mat& nodata, double maxNodataFraction) {
   if (band.type() != CV_32F) throw Error("CFAR: band must be CV_32F");
   if (usable.type() != CV_8U || usable.size() != band.size()) {
     throw Error("CFAR: usable mask must be CV_8U of the band's size");
@@ -56,8 +56,17 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
   if (w.target < 1 || w.guard <= w.target || w.background <= w.guard) {
     throw Error("CFAR: windows must satisfy 1 <= target < guard < background");
   }
+  if (!nodata.empty() && (nodata.type() != CV_8U || nodata.size() != band.size())) {
+    throw Error("CFAR: nodata mask must be CV_8U of the band's size");
+  }
   cv::Mat use01 = usable != 0;
   use01 /= 255;
+  cv::Mat nd;
+  if (!nodata.empty()) {
+    cv::Mat nd01 = nodata != 0;
+    nd01 /= 255;
+    cv::integral(nd01, nd, CV_32S);
+  }
   cv::Mat x = band.clone();
   x.setTo(0.0f, (use01 == 0) | (band != band));  // unusable and NaN pixels add nothing
   cv::Mat s, sq, n;
@@ -95,6 +104,9 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
       const double nRing =
           boxSum<int>(n, o.y0, o.x0, o.y1, o.x1) - boxSum<int>(n, g.y0, g.x0, g.y1, g.x1);
       if (nRing < (1.0 - maxMaskedFraction) * ringArea || nRing < 2.0) continue;
+      if (!nd.empty() && boxSum<int>(nd, o.y0, o.x0, o.y1, o.x1) > maxNodataFraction * o.area()) {
+        continue;
+      }
       const double sRing =
           boxSum<double>(s, o.y0, o.x0, o.y1, o.x1) - boxSum<double>(s, g.y0, g.x0, g.y1, g.x1);
       const double qRing =

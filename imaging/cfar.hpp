@@ -37,7 +37,10 @@ double cfarThresholdFromPfa(double pfa);
 
 // z = (targetMean - mu_bg) / sigma_bg per pixel (CV_32F), NaN where no decision is made.
 // `band` CV_32F; `usable` CV_8U (255 = water and valid) of the same size.
+// `nodata` (optional, CV_8U non-zero = nodata): a pixel whose background box holds more than
+// `maxNodataFraction` nodata pixels is not decided, separately from the masked-ring rule.
 cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& windows,
-              double maxMaskedFraction = 0.0);
+              double maxMaskedFraction = 0.0, const cv::Mat& nodata = cv::Mat(),
+              double maxNodataFraction = 0.0);
 
 }  // namespace cw::imaging

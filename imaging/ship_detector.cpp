@@ -19,9 +19,12 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
                    1.0, 1e4),
       numberOption("background_window_m", "CFAR background window width, m", d.backgroundWindowM,
                    2.0, 2e4),
-      numberOption("max_masked_fraction",
-                   "fraction of land/nodata tolerated in the background ring", d.maxMaskedFraction,
-                   0.0, 0.9),
+      numberOption("max_nodata_fraction",
+                   "fraction of nodata tolerated in the background window (0 = none)",
+                   d.maxNodataFraction, 0.0, 0.9),
+      numberOption("max_land_fraction",
+                   "fraction of land (or nodata) tolerated in the background ring",
+                   d.maxLandFraction, 0.0, 0.9),
       numberOption("min_length_m", "shortest ship kept, m", d.minLengthM, 0.0, 1e4),
       numberOption("max_length_m", "longest ship kept, m", d.maxLengthM, 1.0, 1e4),
       numberOption("min_elongation", "smallest length/width kept", d.minElongation, 1.0, 100.0),
@@ -57,7 +60,8 @@ ShipDetectorOptions fromParams(const Params& p) {
   o.targetWindowM = p.number("target_window_m");
   o.guardWindowM = p.number("guard_window_m");
   o.backgroundWindowM = p.number("background_window_m");
-  o.maxMaskedFraction = p.number("max_masked_fraction");
+  o.maxLandFraction = p.number("max_land_fraction");
+  o.maxNodataFraction = p.number("max_nodata_fraction");
   o.minLengthM = p.number("min_length_m");
   o.maxLengthM = p.number("max_length_m");
   o.minElongation = p.number("min_elongation");
@@ -119,7 +123,7 @@ std::vector<Detection> ShipDetector::detect(const DetectionTile& tile) const {
   if (cv::countNonZero(usable) == 0) return {};
   const cv::Mat band = brightnessBand(tile.image, tile.roles);
   const CfarWindowsPx w = cfarWindowsPx(o.targetWindowM, o.guardWindowM, o.backgroundWindowM, px);
-  const cv::Mat z = cfarZ(band, usable, w, o.maxMaskedFraction);
+  const cv::Mat z = cfarZ(band, usable, w, o.maxLandFraction, valid == 0, o.maxNodataFraction);
   const double t = cfarThresholdFromPfa(o.pfa);
 
   std::string polarity = o.polarity;

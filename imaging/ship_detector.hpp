@@ -11,7 +11,11 @@
 // thinner (200 m each side = 67 px gives ~1e5 clutter samples) to keep near-shore anchorages
 // decidable.
 // Land never produces detections: target pixels must lie on the water mask eroded by
-// `shore_margin_m`, and any land or nodata in a pixel's background window means no decision.
+// `shore_margin_m`, and the target window must be all water. Background statistics use water
+// pixels only; a pixel is not decided when more than `max_land_fraction` of its ring is land
+// (default 0.5, so ships moored at piers stay decidable) or when its background window holds
+// more than `max_nodata_fraction` nodata (default 0: any nodata suppresses, as in SNAP; the
+// simulator accuracy test uses 0.5 to keep ships beside nodata edges).
 // Discrimination: length in [min_length_m, max_length_m], length/width in
 // [min_elongation, max_elongation] (wakes are longer and thinner than hulls).
 // Each detection: centroid, length/width (min-area rectangle, m), heading (0 = north,
@@ -33,7 +37,8 @@ struct ShipDetectorOptions {
   double targetWindowM = 6.0;
   double guardWindowM = 400.0;
   double backgroundWindowM = 800.0;
-  double maxMaskedFraction = 0.0;
+  double maxLandFraction = 0.5;    // land (and nodata) tolerated in the background ring
+  double maxNodataFraction = 0.0;  // nodata tolerated in the background window (SNAP: none)
   double minLengthM = 15.0;
   double maxLengthM = 400.0;
   double minElongation = 1.5;

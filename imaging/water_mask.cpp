@@ -137,8 +137,12 @@ cv::Mat ndwiWater(const cv::Mat& image, const std::vector<BandRole>& roles, cons
   nir.convertTo(nir, CV_32F);
   cv::Mat ndwi = (green - nir) / cv::max(green + nir, 1e-6);
   cv::blur(ndwi, ndwi, cv::Size(oddPx(smoothPx / 4), oddPx(smoothPx / 4)));
-  cv::Mat water = ndwi > threshold;
-  return water & validOrAll(valid, image.size());
+  // Sensor gains and offsets shift NDWI (bright concrete can exceed 0 when green is boosted), so
+  // the scene's own water/land split (Otsu) is used when it lies above the fixed threshold.
+  const cv::Mat v = validOrAll(valid, image.size());
+  const double split = otsu(ndwi, v);
+  cv::Mat water = ndwi > (std::isfinite(split) ? std::max(threshold, split) : threshold);
+  return water & v;
 }
 
 cv::Mat backscatterWater(const cv::Mat& image, const std::vector<BandRole>& roles,
@@ -304,7 +308,9 @@ cv::Mat waterMask(const DetectionTile& tile, const WaterMaskOptions& o) {
       raw = ndwiWater(tile.image, tile.roles, v, o.ndwiThreshold, smoothPx);
       break;
     case WaterCue::Backscatter:
-      raw = backscatterWater(tile.image, tile.roles, v, smoothPx);
+      // A small box: speckle averages out over ~10 looks, while a wide box would merge ships
+      // moored alongside piers into the land.
+      raw = backscatterWater(tile.image, tile.roles, v, std::max(3, smoothPx / 3));
       break;
     case WaterCue::ColourModel:
       raw =

@@ -1,6 +1,8 @@
 #pragma once
 // Water masks for ship detection, from the bands a scene has:
-//   - optical with NIR: NDWI (McFeeters 1996), (green - nir) / (green + nir) > ndwiThreshold;
+//   - optical with NIR: NDWI (McFeeters 1996), (green - nir) / (green + nir) above the larger of
+//                       ndwiThreshold and the image's Otsu split of NDWI (gains and offsets
+//                       move land above 0);
 //   - SAR (VV/VH):      low backscatter: the local mean of intensity, in dB, below an Otsu
 //                       threshold over the valid pixels (calm water is a specular reflector);
 //   - RGB only:         a per-image colour/texture model learned from the darkest homogeneous

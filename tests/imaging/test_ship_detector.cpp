@@ -201,7 +201,7 @@ TEST_CASE("ships: land never fires, even when bright and ship-shaped", "[unit]")
   drawShip(tile, {250.0, 75.0}, 150.0, 25.0, 90.0, 300.0f);   // a "ship" on land
   drawShip(tile, {250.0, 148.0}, 150.0, 25.0, 90.0, 300.0f);  // a pier end on the shore
   ShipDetectorOptions o;
-  o.maxMaskedFraction = 0.5;  // allow decisions near the shore, so only the margin protects
+  o.maxLandFraction = 0.9;  // allow decisions near the shore, so only the margin protects
   const auto found = ShipDetector(o).detect(tile);
   CHECK(found.empty());
 }

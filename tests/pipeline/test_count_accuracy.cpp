@@ -1,0 +1,193 @@
+// Object-counting accuracy on simulator scenes with exact truth (pipeline/simulator.hpp), through
+// the same tiled runner as `changewatch count` (tiles/detection_runner.hpp).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "imaging/registry.hpp"
+#include "imaging/ship_detector.hpp"
+#include "imaging/tank_detector.hpp"
+#include "pipeline/simulator.hpp"
+#include "tiles/detection_runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace cw;
+
+namespace {
+
+struct Truth {
+  double x = 0, y = 0, lon = 0, lat = 0, sizeM = 0, widthM = 0;
+};
+
+struct Score {
+  int truth = 0, found = 0, matched = 0;
+  double worstGeoErrM = 0.0;       // |geotag distance - pixel distance x 3 m|: the conversion
+  std::vector<double> geoErrorsM;  // geotag distance to the truth lon/lat
+  double medianGeoErrM() {
+    if (geoErrorsM.empty()) return 0.0;
+    std::nth_element(geoErrorsM.begin(), geoErrorsM.begin() + geoErrorsM.size() / 2,
+                     geoErrorsM.end());
+    return geoErrorsM[geoErrorsM.size() / 2];
+  }
+  double precision() const { return found ? double(matched) / found : 0.0; }
+  double recall() const { return truth ? double(matched) / truth : 0.0; }
+  double countError() const { return truth ? std::abs(found - truth) / double(truth) : 0.0; }
+  void add(const Score& o) {
+    truth += o.truth;
+    found += o.found;
+    matched += o.matched;
+    worstGeoErrM = std::max(worstGeoErrM, o.worstGeoErrM);
+    geoErrorsM.insert(geoErrorsM.end(), o.geoErrorsM.begin(), o.geoErrorsM.end());
+  }
+};
+
+// Greedy one-to-one matching, nearest first, within `tolPx(truth)`; geotag error in metres.
+template <class Tol>
+Score match(const std::vector<tiles::GeoDetection>& dets, const std::vector<Truth>& truth,
+            Tol tolPx) {
+  Score s;
+  s.truth = static_cast<int>(truth.size());
+  s.found = static_cast<int>(dets.size());
+  std::vector<std::tuple<double, size_t, size_t>> pairs;
+  for (size_t t = 0; t < truth.size(); ++t) {
+    for (size_t d = 0; d < dets.size(); ++d) {
+      const auto& c = dets[d].detection.centroidPx;
+      const double dist = std::hypot(c.x - truth[t].x, c.y - truth[t].y);
+      if (dist <= tolPx(truth[t])) pairs.emplace_back(dist, t, d);
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<bool> usedT(truth.size()), usedD(dets.size());
+  for (const auto& [dist, t, d] : pairs) {
+    if (usedT[t] || usedD[d]) continue;
+    usedT[t] = usedD[d] = true;
+    ++s.matched;
+    const double kmPerDegLat = 111.32;
+    const double dx = (dets[d].lon - truth[t].lon) * kmPerDegLat * 1000.0 *
+                      std::cos(truth[t].lat * CV_PI / 180.0);
+    const double dy = (dets[d].lat - truth[t].lat) * kmPerDegLat * 1000.0;
+    // Geotag error net of the centroid error: compare against the detection's own pixel offset.
+    const double pixelErrM = dist * 3.0;
+    s.worstGeoErrM = std::max(s.worstGeoErrM, std::abs(std::hypot(dx, dy) - pixelErrM));
+    s.geoErrorsM.push_back(std::hypot(dx, dy));
+  }
+  return s;
+}
+
+struct SimCase {
+  pipeline::SimulationResult sim;
+  nlohmann::json truth;
+};
+
+SimCase simulate(pipeline::SimSensor sensor, const fs::path& dir) {
+  pipeline::SimulatorOptions o;
+  o.outDir = dir;
+  o.sizePx = 1536;
+  o.dates = 3;
+  o.sensor = sensor;
+  SimCase c;
+  c.sim = pipeline::simulateScenes(o);
+  std::ifstream in(c.sim.truthJson);
+  c.truth = nlohmann::json::parse(in);
+  return c;
+}
+
+tiles::DetectionRunRequest request(const fs::path& scene, pipeline::SimSensor sensor) {
+  tiles::DetectionRunRequest r;
+  if (sensor == pipeline::SimSensor::Optical) {
+    r.scene = {scene.string(), {1, 2, 3, 4}, std::nullopt};
+    r.roles = {imaging::BandRole::Blue, imaging::BandRole::Green, imaging::BandRole::Red,
+               imaging::BandRole::Nir};
+    r.cloud = tiles::MaskSource{scene.string(), 5, false};
+  } else {
+    r.scene = {scene.string(), {1}, std::nullopt};
+    r.roles = {imaging::BandRole::Vv};
+  }
+  r.pixelSizeM = 3.0;
+  r.tileSizePx = 512;
+  r.threads = 2;
+  return r;
+}
+
+// Ships: defaults except max_nodata_fraction = 0.5 (clouds and the nodata corner would
+// otherwise suppress every ship within 400 m of them).
+Score scoreShips(const SimCase& c, pipeline::SimSensor sensor) {
+  imaging::ShipDetectorOptions o;
+  o.maxNodataFraction = 0.5;
+  const imaging::ShipDetector det(o);
+  Score total;
+  for (size_t k = 0; k < c.sim.scenes.size(); ++k) {
+    auto req = request(c.sim.scenes[k], sensor);
+    req.learnSceneWater = true;
+    const auto r = tiles::runDetection(det, req);
+    std::vector<Truth> truth;
+    for (const auto& s : c.truth["ships"]) {
+      if (s["date_index"].get<size_t>() != k || s.value("in_cloud", false)) continue;
+      truth.push_back({s["x_px"], s["y_px"], s["lon"], s["lat"], s["length_m"], s["width_m"]});
+    }
+    const Score sc =
+        match(r.detections, truth, [](const Truth& t) { return 1.5 * t.widthM / 3.0; });
+    WARN("ships date " << k << ": " << sc.matched << "/" << sc.truth << " matched, " << sc.found
+                       << " found");
+    total.add(sc);
+  }
+  return total;
+}
+
+}  // namespace
+
+// Hidden ([.]): run with `test_pipeline "[accuracy]"`. These assert the issue's targets; the SAR
+// case does not meet them yet (ships moored alongside piers merge with the pier in the
+// backscatter land mask), see the figures in the report.
+// Issue target: ships precision and recall >= 0.9 and count error <= 10 % (match within
+// 1.5 x ship width), including ships across tile borders and beside nodata; geotags within one
+// pixel (3 m) of the truth lon/lat.
+TEST_CASE("count accuracy: ships on simulated optical scenes", "[.][accuracy][slow]") {
+  const fs::path dir = fs::temp_directory_path() / "cw_test_count_optical";
+  fs::remove_all(dir);
+  const SimCase c = simulate(pipeline::SimSensor::Optical, dir);
+  Score s = scoreShips(c, pipeline::SimSensor::Optical);
+  WARN("optical ships: precision " << s.precision() << ", recall " << s.recall() << ", count error "
+                                   << s.countError() << ", median geotag error "
+                                   << s.medianGeoErrM() << " m");
+  CHECK(s.precision() >= 0.9);
+  CHECK(s.recall() >= 0.9);
+  CHECK(s.countError() <= 0.10);
+  CHECK(s.worstGeoErrM <= 0.5);     // lon/lat is the pixel centroid, exactly converted
+  CHECK(s.medianGeoErrM() <= 3.0);  // within one pixel of the truth
+
+  // Tanks (static; date 0 is cloud-free): match within a quarter diameter.
+  const imaging::TankDetector tanks;
+  auto req = request(c.sim.scenes[0], pipeline::SimSensor::Optical);
+  const auto r = tiles::runDetection(tanks, req);
+  std::vector<Truth> truth;
+  for (const auto& t : c.truth["tanks"]) {
+    if (t["date_index"].get<int>() != 0) continue;
+    truth.push_back({t["x_px"], t["y_px"], t["lon"], t["lat"], t["diameter_m"], t["diameter_m"]});
+  }
+  const Score ts = match(r.detections, truth,
+                         [](const Truth& t) { return std::max(1.5, 0.25 * t.sizeM / 3.0); });
+  WARN("tanks: " << ts.matched << "/" << ts.truth << " matched, " << ts.found
+                 << " found: precision " << ts.precision() << ", recall " << ts.recall());
+  CHECK(ts.precision() >= 0.9);
+  CHECK(ts.recall() >= 0.9);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("count accuracy: ships on simulated SAR scenes", "[.][accuracy][slow]") {
+  const fs::path dir = fs::temp_directory_path() / "cw_test_count_sar";
+  fs::remove_all(dir);
+  const SimCase c = simulate(pipeline::SimSensor::Sar, dir);
+  Score s = scoreShips(c, pipeline::SimSensor::Sar);
+  WARN("SAR ships: precision " << s.precision() << ", recall " << s.recall() << ", count error "
+                               << s.countError() << ", median geotag error " << s.medianGeoErrM()
+                               << " m");
+  CHECK(s.precision() >= 0.9);
+  CHECK(s.recall() >= 0.9);
+  CHECK(s.countError() <= 0.10);
+  CHECK(s.worstGeoErrM <= 0.5);     // lon/lat is the pixel centroid, exactly converted
+  CHECK(s.medianGeoErrM() <= 3.0);  // within one pixel of the truth
+  fs::remove_all(dir);
+}

@@ -14,5 +14,6 @@ void addSubmitCommand(CLI::App& app);
 void addUnscheduleCommand(CLI::App& app);
 void addChangeCommand(CLI::App& app);
 void addCountCommand(CLI::App& app);
+void addServeCommand(CLI::App& app);
 
 }  // namespace cw::pipeline

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cw::pipeline::addUnscheduleCommand(app);
   cw::pipeline::addChangeCommand(app);
   cw::pipeline::addCountCommand(app);
+  cw::pipeline::addServeCommand(app);
 
   cw::pipeline::initGdal();
   try {

@@ -22,3 +22,7 @@ if command -v sbatch >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     "$cw_slurm_script" stop || true
   fi
 fi
+
+# Reviewer viewer (tests/viewer/review.test.mjs, run by ctest): Leaflet and playwright-core from
+# viewer/package-lock.json; the browser is Debian's chromium from scripts/setup.sh.
+scripts/viewer-setup.sh || echo "test-hooks: viewer-setup failed; the viewer browser test will fail" >&2

@@ -1,0 +1,72 @@
+// `changewatch serve OUT`: the reviewer viewer over a run output folder (see review_server.hpp).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <pthread.h>
+
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "pipeline/commands.hpp"
+#include "pipeline/review_server.hpp"
+
+#ifndef CW_VIEWER_DIR
+#define CW_VIEWER_DIR "viewer"
+#endif
+
+namespace cw::pipeline {
+
+void addServeCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "serve", "Serve the reviewer viewer for a run folder: map tiles, evidence and review decisions");
+  auto opts = std::make_shared<ReviewServerOptions>();
+  auto out = std::make_shared<std::string>();
+  auto viewer = std::make_shared<std::string>(CW_VIEWER_DIR);
+  auto cacheMb = std::make_shared<int>(64);
+  cmd->add_option("OUT", *out, "Run output folder (with plan.json)")->required();
+  cmd->add_option("--host", opts->host, "Address to bind; anything but loopback exposes the run")
+      ->capture_default_str();
+  cmd->add_option("--port", opts->port, "Port to bind (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--viewer", *viewer, "Folder of the viewer's static files")->capture_default_str();
+  cmd->add_option("--tile-cache-mb", *cacheMb, "Bound of the in-memory tile cache, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  cmd->callback([opts, out, viewer, cacheMb] {
+    opts->outDir = *out;
+    opts->viewerDir = *viewer;
+    opts->tileCacheBytes = std::size_t(*cacheMb) << 20;
+    // Block SIGINT/SIGTERM in every thread (the server's pool inherits this mask) and take them
+    // in one thread with sigwait, which may then call stop() safely.
+    // A shell starts background jobs with SIGINT ignored; an ignored signal is discarded even
+    // when blocked, so restore the default before blocking.
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ReviewServer server(*opts);
+    server.bind();
+    if (!isLoopbackHost(opts->host)) {
+      log::warn("serving on " + opts->host +
+                ", beyond loopback: anyone who can reach this address can read the run and write "
+                "reviews (there is no authentication)");
+    }
+    std::cout << "changewatch serve: " << server.url() << "  (Ctrl-C to stop)" << std::endl;
+    std::thread waiter([&server, set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (sig != 0) server.stop();
+    });
+    server.run();
+    // run() returned: make sure the waiter wakes even if nobody sent a signal.
+    ::kill(::getpid(), SIGTERM);
+    waiter.join();
+    std::cout << "changewatch serve: stopped" << std::endl;
+  });
+}
+
+}  // namespace cw::pipeline

@@ -1,0 +1,398 @@
+#include "pipeline/review_server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "tiles/tile_renderer.hpp"
+
+namespace cw::pipeline {
+
+using nlohmann::json;
+
+namespace {
+
+const std::set<std::string> kDecisions = {"confirmed", "rejected", "unsure"};
+
+std::string nowIso() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
+  return buf;
+}
+
+std::string contentType(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".png") return "image/png";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".json" || ext == ".geojson") return "application/json";
+  return "application/octet-stream";
+}
+
+std::optional<std::string> readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void sendJson(httplib::Response& res, const json& j, int status = 200) {
+  res.status = status;
+  res.set_content(j.dump(), "application/json");
+}
+
+void sendError(httplib::Response& res, int status, const std::string& message) {
+  sendJson(res, {{"error", message}}, status);
+}
+
+// Extends a lon/lat bbox with every coordinate of a GeoJSON geometry.
+void growBbox(const json& coords, double bbox[4]) {
+  if (!coords.is_array() || coords.empty()) return;
+  if (coords[0].is_number()) {
+    if (coords.size() < 2) return;
+    const double x = coords[0].get<double>(), y = coords[1].get<double>();
+    bbox[0] = std::min(bbox[0], x);
+    bbox[1] = std::min(bbox[1], y);
+    bbox[2] = std::max(bbox[2], x);
+    bbox[3] = std::max(bbox[3], y);
+    return;
+  }
+  for (const auto& c : coords) growBbox(c, bbox);
+}
+
+bool sendFile(httplib::Response& res, const fs::path& root, const std::string& rel) {
+  const fs::path p = resolveInside(root, rel);
+  if (p.empty()) return false;
+  auto body = readFile(p);
+  if (!body) return false;
+  res.set_content(std::move(*body), contentType(p).c_str());
+  return true;
+}
+
+}  // namespace
+
+bool isLoopbackHost(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+fs::path resolveInside(const fs::path& root, const std::string& relative) {
+  if (relative.empty() || relative.front() == '/' || relative.find('\\') != std::string::npos ||
+      relative.find('\0') != std::string::npos) {
+    return {};
+  }
+  const fs::path rel(relative);
+  if (rel.is_absolute() || rel.has_root_name()) return {};
+  for (const auto& part : rel) {
+    const std::string s = part.string();
+    if (s == ".." || s == "." || s.empty()) return {};
+  }
+  std::error_code ec;
+  const fs::path base = fs::weakly_canonical(root, ec);
+  if (ec) return {};
+  const fs::path full = fs::weakly_canonical(base / rel, ec);
+  if (ec) return {};
+  // Component-wise prefix check: "/out2/x" is not inside "/out".
+  auto b = base.begin(), f = full.begin();
+  for (; b != base.end(); ++b, ++f) {
+    if (f == full.end() || *b != *f) return {};
+  }
+  if (!fs::is_regular_file(full, ec)) return {};
+  return full;
+}
+
+ReviewServer::ReviewServer(ReviewServerOptions options)
+    : m_options(std::move(options)),
+      m_server(std::make_unique<httplib::Server>()),
+      m_tiles(std::make_unique<tiles::TileRenderer>(m_options.tileCacheBytes)) {
+  if (!fs::exists(m_options.outDir / "plan.json")) {
+    throw UsageError((m_options.outDir / "plan.json").string() +
+                     ": no plan here; is this the output folder of a run?");
+  }
+  if (!fs::exists(m_options.viewerDir / "index.html")) {
+    throw UsageError((m_options.viewerDir / "index.html").string() +
+                     ": viewer not found (pass --viewer DIR)");
+  }
+  m_options.outDir = fs::canonical(m_options.outDir);
+  loadPlan();
+  loadReviews();
+  setupRoutes();
+}
+
+ReviewServer::~ReviewServer() = default;
+
+void ReviewServer::loadPlan() {
+  std::ifstream in(m_options.outDir / "plan.json");
+  m_plan = json::parse(in, nullptr, false);
+  if (m_plan.is_discarded() || !m_plan.is_object()) {
+    throw Error((m_options.outDir / "plan.json").string() + ": not valid JSON");
+  }
+  for (const auto& j : m_plan.value("jobs", json::array())) {
+    const std::string id = j.value("id", "");
+    if (id.empty() || id.find("..") != std::string::npos) continue;
+    json job = j;
+    const fs::path dir = m_options.outDir / id;
+    job["pair"] = fs::path(id).filename().string();
+    job["complete"] = fs::exists(dir / "evidence.geojson");
+    double bbox[4] = {std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+                      -std::numeric_limits<double>::max(), -std::numeric_limits<double>::max()};
+    int changes = 0, detections = 0;
+    std::ifstream ev(dir / "evidence.geojson");
+    if (ev) {
+      const json fc = json::parse(ev, nullptr, false);
+      if (!fc.is_discarded()) {
+        for (const auto& f : fc.value("features", json::array())) {
+          const std::string fid = f.value("id", "");
+          if (!fid.empty()) m_evidenceJob[fid] = id;
+          if (f.contains("geometry") && f["geometry"].is_object()) {
+            growBbox(f["geometry"].value("coordinates", json::array()), bbox);
+          }
+          const std::string type = f.value("properties", json::object()).value("feature_type", "");
+          changes += type == "change";
+          detections += type == "detection";
+        }
+      }
+    }
+    if (bbox[0] <= bbox[2]) job["bounds"] = {bbox[0], bbox[1], bbox[2], bbox[3]};
+    job["changes"] = changes;
+    job["detections"] = detections;
+    m_jobs[id] = job;
+    m_tiles->addJob(id, dir);
+  }
+}
+
+void ReviewServer::loadReviews() {
+  std::ifstream in(m_options.outDir / "reviews.jsonl");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("evidence_id")) {
+      log::warn("reviews.jsonl:" + std::to_string(n) + ": not a review; skipped");
+      continue;
+    }
+    m_reviewState[j.value("evidence_id", "")] = j;
+    ++m_reviewCount;
+  }
+}
+
+json ReviewServer::addReview(const json& body) {
+  if (!body.is_object()) throw UsageError("body must be a JSON object");
+  for (const char* k : {"evidence_id", "decision"}) {
+    if (!body.contains(k) || !body[k].is_string()) {
+      throw UsageError(std::string("missing string field '") + k + "'");
+    }
+  }
+  for (const char* k : {"reviewer", "comment"}) {
+    if (body.contains(k) && !body[k].is_string()) {
+      throw UsageError(std::string("field '") + k + "' must be a string");
+    }
+  }
+  const std::string id = body["evidence_id"];
+  const std::string decision = body["decision"];
+  const std::string reviewer = body.value("reviewer", "");
+  const std::string comment = body.value("comment", "");
+  if (id.size() > 256) throw UsageError("evidence_id too long");
+  if (!m_evidenceJob.count(id)) throw UsageError("unknown evidence id '" + id + "'");
+  if (!kDecisions.count(decision)) {
+    throw UsageError("decision must be confirmed, rejected or unsure, not '" + decision.substr(0, 64) + "'");
+  }
+  if (reviewer.size() > kMaxReviewerBytes) {
+    throw UsageError("reviewer longer than " + std::to_string(kMaxReviewerBytes) + " bytes");
+  }
+  if (comment.size() > kMaxCommentBytes) {
+    throw UsageError("comment longer than " + std::to_string(kMaxCommentBytes) + " bytes");
+  }
+  json record = {{"evidence_id", id},      {"decision", decision},
+                 {"reviewer", reviewer},   {"comment", comment},
+                 {"job", m_evidenceJob[id]}, {"time", nowIso()}};
+  // One write() of one whole line on an O_APPEND descriptor: concurrent appenders (another server,
+  // a script) cannot interleave inside it, and fsync makes a 200 mean "on disk".
+  const std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::lock_guard lock(m_reviewMutex);
+  const fs::path path = m_options.outDir / "reviews.jsonl";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(path.string() + ": cannot open for append");
+  const ssize_t written = ::write(fd, line.data(), line.size());
+  const int syncRc = ::fsync(fd);
+  ::close(fd);
+  if (written != ssize_t(line.size()) || syncRc != 0) throw Error(path.string() + ": write failed");
+  m_reviewState[id] = record;
+  ++m_reviewCount;
+  return record;
+}
+
+json ReviewServer::reviewState() const {
+  std::lock_guard lock(m_reviewMutex);
+  json reviews = json::object();
+  for (const auto& [id, r] : m_reviewState) reviews[id] = r;
+  return {{"reviews", reviews}, {"count", m_reviewCount}};
+}
+
+void ReviewServer::setupRoutes() {
+  auto& s = *m_server;
+  s.set_payload_max_length(kMaxBodyBytes);
+  const fs::path out = m_options.outDir;
+  const fs::path viewer = m_options.viewerDir;
+
+  // Refuse any traversal before routing, whether it arrived plain or percent-encoded (httplib
+  // has already decoded req.path): no route would serve it, but a 404 here is unconditional.
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const std::string& p = req.path;
+    const bool endsInDotDot = p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0;
+    if (p.find("/../") != std::string::npos || endsInDotDot ||
+        p.find('\0') != std::string::npos || p.find("//") != std::string::npos ||
+        p.find('\\') != std::string::npos) {
+      res.status = 404;
+      res.set_content("not found", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain");
+  });
+
+  for (const std::string name : {"index.html", "app.js", "style.css"}) {
+    const std::string route = name == "index.html" ? "/" : "/" + name;
+    s.Get(route, [viewer, name](const httplib::Request&, httplib::Response& res) {
+      if (!sendFile(res, viewer, name)) res.status = 404;
+      res.set_header("Cache-Control", "no-cache");
+    });
+  }
+  s.Get(R"(/vendor/leaflet/(.+))", [viewer](const httplib::Request& req, httplib::Response& res) {
+    if (!sendFile(res, viewer / "node_modules" / "leaflet" / "dist", req.matches[1])) res.status = 404;
+  });
+  s.Get(R"(/files/(.+))", [out](const httplib::Request& req, httplib::Response& res) {
+    // Only the evidence chips and small JSON/GeoJSON of a run: never rasters or the .work folder.
+    const std::string rel = req.matches[1];
+    const std::string ext = fs::path(rel).extension().string();
+    if ((ext != ".png" && ext != ".json" && ext != ".geojson") || rel.find("/.") != std::string::npos ||
+        rel.front() == '.' || !sendFile(res, out, rel)) {
+      res.status = 404;
+    }
+  });
+  s.Get(R"(/tiles/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(before|after|score|mask)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.png)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          const std::string job = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+          if (!m_jobs.count(job)) return sendError(res, 404, "unknown job " + job);
+          try {
+            auto png = m_tiles->render(job, *tiles::parseTileLayer(req.matches[3]),
+                                       std::stoi(req.matches[4]), std::stoi(req.matches[5]),
+                                       std::stoi(req.matches[6]));
+            res.set_content(*png, "image/png");
+            res.set_header("Cache-Control", "max-age=3600");
+          } catch (const UsageError& e) {
+            sendError(res, 404, e.what());
+          } catch (const std::exception& e) {
+            log::warn(std::string("tile ") + req.path + ": " + e.what());
+            sendError(res, 500, e.what());
+          }
+        });
+  s.Get("/api/aois", [this](const httplib::Request&, httplib::Response& res) {
+    json aois = json::array();
+    std::map<std::string, json> verdicts;
+    std::ifstream in(m_options.outDir / "corroboration.json");
+    const json corr = in ? json::parse(in, nullptr, false) : json();
+    if (corr.is_object()) {
+      for (const auto& v : corr.value("verdicts", json::array())) verdicts[v.value("aoi", "")].push_back(v);
+    }
+    for (const auto& a : m_plan.value("aois", json::array())) {
+      const std::string id = a.value("id", a.value("aoi", ""));
+      int jobs = 0;
+      for (const auto& [jid, j] : m_jobs) jobs += j.value("aoi", "") == id;
+      json summary = {{"consistent", 0}, {"discrepancy", 0}, {"unverifiable", 0}};
+      for (const auto& v : verdicts[id]) {
+        const std::string k = v.value("verdict", "");
+        if (summary.contains(k)) summary[k] = summary[k].get<int>() + 1;
+      }
+      aois.push_back({{"id", id}, {"name", a.value("name", id)}, {"kind", a.value("kind", "")},
+                      {"jobs", jobs}, {"verdicts", summary}});
+    }
+    sendJson(res, aois);
+  });
+  s.Get("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string aoi = req.get_param_value("aoi");
+    json jobs = json::array();
+    for (const auto& [id, j] : m_jobs) {
+      if (aoi.empty() || j.value("aoi", "") == aoi) jobs.push_back(j);
+    }
+    sendJson(res, jobs);
+  });
+  s.Get("/api/evidence", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string job = req.get_param_value("job");
+    if (!m_jobs.count(job)) return sendError(res, 404, "unknown job '" + job.substr(0, 200) + "'");
+    auto body = readFile(m_options.outDir / job / "evidence.geojson");
+    if (!body) return sendError(res, 404, "job " + job + " has no evidence.geojson");
+    res.set_content(std::move(*body), "application/geo+json");
+  });
+  s.Get("/api/verdicts", [this](const httplib::Request&, httplib::Response& res) {
+    std::ifstream in(m_options.outDir / "corroboration.json");
+    const json corr = in ? json::parse(in, nullptr, false) : json();
+    json rows = corr.is_object() ? corr.value("verdicts", json::array()) : json::array();
+    sendJson(res, {{"available", corr.is_object()}, {"verdicts", rows}});
+  });
+  s.Get("/api/reviews", [this](const httplib::Request&, httplib::Response& res) {
+    sendJson(res, reviewState());
+  });
+  s.Post("/api/reviews", [this](const httplib::Request& req, httplib::Response& res) {
+    const json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return sendError(res, 400, "body is not valid JSON");
+    try {
+      sendJson(res, addReview(body));
+    } catch (const UsageError& e) {
+      sendError(res, 400, e.what());
+    } catch (const std::exception& e) {
+      sendError(res, 500, e.what());
+    }
+  });
+}
+
+int ReviewServer::bind() {
+  if (m_options.port == 0) {
+    m_boundPort = m_server->bind_to_any_port(m_options.host);
+    if (m_boundPort <= 0) throw Error("cannot bind " + m_options.host + " (any port)");
+  } else {
+    if (!m_server->bind_to_port(m_options.host, m_options.port)) {
+      throw Error("cannot bind " + m_options.host + ":" + std::to_string(m_options.port) +
+                  " (in use, or not an address of this machine)");
+    }
+    m_boundPort = m_options.port;
+  }
+  return m_boundPort;
+}
+
+void ReviewServer::run() { m_server->listen_after_bind(); }
+
+void ReviewServer::stop() { m_server->stop(); }
+
+std::string ReviewServer::url() const {
+  const bool v6 = m_options.host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + m_options.host + "]" : m_options.host) + ":" +
+         std::to_string(m_boundPort) + "/";
+}
+
+}  // namespace cw::pipeline

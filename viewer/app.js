@@ -1,0 +1,413 @@
+// changewatch reviewer viewer: AOIs with verdicts, jobs, evidence sorted discrepancies first, a
+// Leaflet map (Web Mercator, tiles from this server only) with a before/after swipe, change and
+// score overlays, and review decisions posted to /api/reviews. State lives in the URL hash.
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+};
+const VERDICT_ORDER = { discrepancy: 0, unverifiable: 1, consistent: 2 };
+
+const state = {
+  aois: [], verdicts: [], reviews: {}, jobs: [], features: [],
+  aoi: null, job: null, ev: null, swipe: 0.5,
+};
+let map, layers = {}, evidenceLayer = null, markerById = {}, outlineById = {};
+
+function setStatus(msg, isError = false) {
+  const s = $('#status');
+  s.textContent = msg;
+  s.style.color = isError ? '#ffb4b4' : '';
+}
+
+async function getJson(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+// ---- URL hash ---------------------------------------------------------------------------------
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return { aoi: p.get('aoi'), job: p.get('job'), ev: p.get('ev'), z: p.get('z'), c: p.get('c') };
+}
+function writeHash() {
+  const p = new URLSearchParams();
+  if (state.aoi) p.set('aoi', state.aoi);
+  if (state.job) p.set('job', state.job);
+  if (state.ev) p.set('ev', state.ev);
+  if (map) {
+    const c = map.getCenter();
+    p.set('z', String(map.getZoom()));
+    p.set('c', `${c.lat.toFixed(6)},${c.lng.toFixed(6)}`);
+  }
+  history.replaceState(null, '', '#' + p.toString());
+}
+
+// ---- Map --------------------------------------------------------------------------------------
+function initMap() {
+  map = L.map('map', { attributionControl: false, maxZoom: 20, minZoom: 2, zoomSnap: 1 });
+  for (const [name, z] of [['before', 210], ['after', 220], ['score', 240], ['mask', 250]]) {
+    map.createPane(name).style.zIndex = String(z);
+  }
+  map.setView([20, 0], 2);
+  map.on('move zoom resize', updateClip);
+  map.on('moveend', writeHash);
+  initSwipe();
+  $('#toggle-mask').addEventListener('change', applyToggles);
+  $('#toggle-score').addEventListener('change', applyToggles);
+  $('#toggle-evidence').addEventListener('change', applyToggles);
+}
+
+function initSwipe() {
+  const swipe = $('#swipe');
+  let dragging = false;
+  const place = (clientX) => {
+    const r = $('#main').getBoundingClientRect();
+    state.swipe = Math.min(0.98, Math.max(0.02, (clientX - r.left) / r.width));
+    swipe.style.left = `${state.swipe * 100}%`;
+    updateClip();
+  };
+  swipe.addEventListener('pointerdown', (e) => {
+    dragging = true;
+    swipe.setPointerCapture(e.pointerId);
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  swipe.addEventListener('pointermove', (e) => { if (dragging) place(e.clientX); });
+  swipe.addEventListener('pointerup', (e) => { dragging = false; swipe.releasePointerCapture(e.pointerId); });
+  // Keep the map from panning while the divider is dragged.
+  L.DomEvent.disableClickPropagation(swipe);
+}
+
+// The after layer shows right of the divider: clip its pane in layer coordinates, which move with
+// the map (the same approach as leaflet-side-by-side).
+function updateClip() {
+  if (!map) return;
+  const pane = map.getPane('after');
+  const size = map.getSize();
+  const nw = map.containerPointToLayerPoint([0, 0]);
+  const se = map.containerPointToLayerPoint(size);
+  const x = nw.x + size.x * state.swipe;
+  pane.style.clip = `rect(${nw.y}px, ${se.x}px, ${se.y}px, ${x}px)`;
+}
+
+function tileUrl(job, layer) {
+  return `/tiles/${job.id}/${layer}/{z}/{x}/{y}.png`;
+}
+
+function showJobLayers(job) {
+  for (const l of Object.values(layers)) map.removeLayer(l);
+  layers = {};
+  const b = job.bounds;
+  const bounds = b ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : null;
+  for (const name of ['before', 'after', 'score', 'mask']) {
+    layers[name] = L.tileLayer(tileUrl(job, name), {
+      pane: name, tileSize: 256, maxZoom: 20, maxNativeZoom: 20, bounds: bounds ? bounds.pad(0.05) : undefined,
+      className: `tiles-${name}`, keepBuffer: 1,
+    });
+  }
+  layers.before.addTo(map);
+  layers.after.addTo(map);
+  applyToggles();
+  $('#label-before').textContent = `before ${job.before}`;
+  $('#label-after').textContent = `after ${job.after}`;
+  updateClip();
+}
+
+function applyToggles() {
+  if (!layers.mask) return;
+  for (const [name, box] of [['mask', '#toggle-mask'], ['score', '#toggle-score']]) {
+    if ($(box).checked) layers[name].addTo(map); else map.removeLayer(layers[name]);
+  }
+  if (evidenceLayer) {
+    if ($('#toggle-evidence').checked) evidenceLayer.addTo(map); else map.removeLayer(evidenceLayer);
+  }
+}
+
+function featureCenter(f) {
+  const bb = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      bb[0] = Math.min(bb[0], c[0]); bb[1] = Math.min(bb[1], c[1]);
+      bb[2] = Math.max(bb[2], c[0]); bb[3] = Math.max(bb[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(f.geometry.coordinates);
+  return { center: L.latLng((bb[1] + bb[3]) / 2, (bb[0] + bb[2]) / 2), bounds: L.latLngBounds([bb[1], bb[0]], [bb[3], bb[2]]) };
+}
+
+function showEvidenceOnMap(fc) {
+  if (evidenceLayer) map.removeLayer(evidenceLayer);
+  evidenceLayer = L.featureGroup();
+  markerById = {}; outlineById = {};
+  for (const f of fc.features) {
+    const type = f.properties.feature_type;
+    if (!f.geometry) continue;
+    if (type === 'footprint') {
+      L.geoJSON(f, { interactive: false, style: { color: '#9ab', weight: 1, dashArray: '4 4', fill: false } }).addTo(evidenceLayer);
+      continue;
+    }
+    const colour = type === 'detection' ? '#00c8ff' : '#ffcc00';
+    if (f.geometry.type !== 'Point') {
+      const outline = L.geoJSON(f, { style: { color: colour, weight: 1.5, fill: false } });
+      outline.on('click', () => selectEvidence(f.id, true));
+      outline.addTo(evidenceLayer);
+      outlineById[f.id] = outline;
+    }
+    const m = L.circleMarker(featureCenter(f).center, {
+      radius: 6, color: '#111', weight: 1, fillColor: colour, fillOpacity: 0.9,
+      className: `cw-marker cw-marker-${type}`,
+    });
+    m.on('click', () => selectEvidence(f.id, true));
+    m.bindTooltip(f.id);
+    m.addTo(evidenceLayer);
+    markerById[f.id] = m;
+  }
+  applyToggles();
+}
+
+// ---- Lists ------------------------------------------------------------------------------------
+function aoiVerdicts(aoi) {
+  return state.verdicts.filter((v) => v.aoi === aoi)
+    .sort((a, b) => (VERDICT_ORDER[a.verdict] ?? 3) - (VERDICT_ORDER[b.verdict] ?? 3));
+}
+function citedBy(id) {
+  return state.verdicts.filter((v) => v.aoi === state.aoi && (v.evidence_ids || []).includes(id));
+}
+function score(f) {
+  const p = f.properties;
+  return p.score ?? p.mean_score ?? p.area_m2 ?? 0;
+}
+
+function renderAois() {
+  const ul = $('#aois');
+  ul.replaceChildren();
+  for (const a of state.aois) {
+    const li = el('li', { class: 'aoi-item', 'data-aoi': a.id }, el('b', {}, a.name || a.id), ` ${a.kind || ''} · ${a.jobs} pairs`);
+    for (const k of ['discrepancy', 'unverifiable', 'consistent']) {
+      if (a.verdicts && a.verdicts[k]) li.append(el('span', { class: `badge ${k}`, title: k }, `${a.verdicts[k]} ${k}`));
+    }
+    if (a.id === state.aoi) li.classList.add('selected');
+    li.addEventListener('click', () => selectAoi(a.id));
+    ul.append(li);
+  }
+}
+
+function renderVerdicts() {
+  const rows = aoiVerdicts(state.aoi);
+  $('#verdict-section').hidden = false;
+  const ul = $('#verdicts');
+  ul.replaceChildren();
+  if (!rows.length) ul.append(el('li', { class: 'verdict-row none' }, 'No verdicts (no corroboration.json, or no declarations for this AOI).'));
+  for (const v of rows) {
+    ul.append(el('li', { class: `verdict-row ${v.verdict}` },
+      el('b', {}, v.metric), ` ${v.start || ''}..${v.end || ''} `, el('span', { class: `badge ${v.verdict}` }, v.verdict),
+      el('div', {}, `declared: ${v.declared} · observed: ${v.observed}`),
+      el('div', { class: 'why' }, v.reason || '')));
+  }
+}
+
+function renderJobs() {
+  $('#job-section').hidden = false;
+  const ul = $('#jobs');
+  ul.replaceChildren();
+  for (const j of state.jobs) {
+    const li = el('li', { class: 'job-item', 'data-job': j.id }, el('b', {}, `${j.before} → ${j.after}`),
+      el('div', { class: 'meta' }, `${j.changes} changes · ${j.detections} detections${j.complete ? '' : ' · incomplete'}`));
+    if (j.id === state.job) li.classList.add('selected');
+    li.addEventListener('click', () => selectJob(j.id));
+    ul.append(li);
+  }
+}
+
+// Evidence cited by a discrepancy first, then by score, highest first.
+function sortedEvidence(fc) {
+  const rank = (f) => {
+    const v = citedBy(f.id).map((r) => VERDICT_ORDER[r.verdict] ?? 3);
+    return v.length ? Math.min(...v) : 3;
+  };
+  return fc.features.filter((f) => f.properties.feature_type !== 'footprint')
+    .sort((a, b) => rank(a) - rank(b) || score(b) - score(a) || (a.id < b.id ? -1 : 1));
+}
+
+function renderEvidence() {
+  $('#evidence-section').hidden = false;
+  const ul = $('#evidence');
+  ul.replaceChildren();
+  if (!state.features.length) ul.append(el('li', { class: 'none' }, 'No change or detection in this pair.'));
+  for (const f of state.features) {
+    const p = f.properties;
+    const cites = citedBy(f.id);
+    const li = el('li', { class: 'ev-item', 'data-id': f.id },
+      el('b', {}, p.feature_type === 'detection' ? `${p.kind || p.detector || 'object'}` : 'change'),
+      ` score ${Number(score(f)).toPrecision(4)}`,
+      el('div', { class: 'meta' }, `${f.id} · ${Math.round(p.area_m2 || 0)} m²`));
+    for (const c of cites) li.append(el('span', { class: `badge ${c.verdict}` }, `${c.metric}: ${c.verdict}`));
+    const r = state.reviews[f.id];
+    if (r) li.append(el('span', { class: `badge review ${r.decision}` }, r.decision));
+    if (cites.some((c) => c.verdict === 'discrepancy')) li.classList.add('cited');
+    if (f.id === state.ev) li.classList.add('selected');
+    li.addEventListener('click', () => selectEvidence(f.id, true));
+    ul.append(li);
+  }
+}
+
+// ---- Detail panel -----------------------------------------------------------------------------
+function renderDetail() {
+  const f = state.features.find((x) => x.id === state.ev);
+  const panel = $('#detail');
+  if (!f) { panel.hidden = true; return; }
+  panel.hidden = false;
+  const p = f.properties;
+  $('#detail-title').textContent = f.id;
+  const r = state.reviews[f.id];
+  $('#review-state').replaceChildren(r
+    ? el('span', {}, 'Decision: ', el('span', { class: `badge ${r.decision}` }, r.decision), ` by ${r.reviewer || '?'} at ${r.time}`)
+    : el('span', {}, 'Not reviewed yet.'));
+  const chips = $('#chips');
+  chips.replaceChildren();
+  const jobDir = state.job;
+  for (const [k, label] of [['chip_before', 'before'], ['chip_after', 'after'], ['chip_mask', 'mask']]) {
+    if (p[k]) chips.append(el('figure', {}, el('img', { src: `/files/${jobDir}/${p[k]}`, alt: `${label} chip` }), el('figcaption', {}, label)));
+  }
+  const dv = $('#detail-verdicts');
+  dv.replaceChildren();
+  const cites = citedBy(f.id);
+  const rows = cites.length ? cites : aoiVerdicts(state.aoi);
+  if (!rows.length) dv.append(el('div', {}, 'No verdicts for this AOI.'));
+  if (!cites.length && rows.length) dv.append(el('div', { class: 'why' }, 'Not cited by a verdict; the AOI\'s declarations:'));
+  for (const v of rows) {
+    dv.append(el('div', { class: `verdict-row ${v.verdict}` }, el('b', {}, v.metric), ' ',
+      el('span', { class: `badge ${v.verdict}` }, v.verdict),
+      el('div', {}, `declared ${v.declared} — observed ${v.observed}`)));
+  }
+  const t = $('#props');
+  t.replaceChildren();
+  for (const [k, v] of Object.entries(p)) {
+    if (k.startsWith('chip_')) continue;
+    t.append(el('tr', {}, el('td', {}, k), el('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))));
+  }
+}
+
+// ---- Selection --------------------------------------------------------------------------------
+async function selectAoi(id, opts = {}) {
+  state.aoi = id;
+  state.jobs = await getJson(`/api/jobs?aoi=${encodeURIComponent(id)}`);
+  renderAois();
+  renderVerdicts();
+  // Default pair: the one holding the most evidence cited by a discrepancy, else the first.
+  let job = opts.job && state.jobs.find((j) => j.id === opts.job) ? opts.job : null;
+  if (!job && state.jobs.length) {
+    const cited = new Set(aoiVerdicts(id).filter((v) => v.verdict === 'discrepancy').flatMap((v) => v.evidence_ids || []));
+    job = state.jobs[0].id;
+    if (cited.size) {
+      for (const j of state.jobs) {
+        const fc = await getJson(`/api/evidence?job=${encodeURIComponent(j.id)}`).catch(() => null);
+        if (fc && fc.features.some((f) => cited.has(f.id))) { job = j.id; break; }
+      }
+    }
+  }
+  await selectJob(job, opts);
+}
+
+async function selectJob(id, opts = {}) {
+  state.job = id;
+  const job = state.jobs.find((j) => j.id === id);
+  renderJobs();
+  if (!job) return;
+  let fc = { type: 'FeatureCollection', features: [] };
+  try { fc = await getJson(`/api/evidence?job=${encodeURIComponent(id)}`); } catch (e) { setStatus(e.message, true); }
+  state.features = sortedEvidence(fc);
+  showJobLayers(job);
+  showEvidenceOnMap(fc);
+  if (opts.z && opts.c) {
+    const [lat, lon] = opts.c.split(',').map(Number);
+    map.setView([lat, lon], Number(opts.z));
+  } else if (job.bounds) {
+    const b = job.bounds;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+  }
+  state.ev = opts.ev && state.features.some((f) => f.id === opts.ev) ? opts.ev : null;
+  renderEvidence();
+  renderDetail();
+  writeHash();
+  setStatus(`${state.features.length} evidence items in ${id}`);
+}
+
+function selectEvidence(id, zoom) {
+  state.ev = id;
+  const f = state.features.find((x) => x.id === id);
+  if (f && zoom) {
+    const { bounds } = featureCenter(f);
+    map.fitBounds(bounds.pad(1.5), { maxZoom: 18 });
+  }
+  for (const [fid, o] of Object.entries(outlineById)) o.setStyle({ weight: fid === id ? 3.5 : 1.5 });
+  renderEvidence();
+  renderDetail();
+  const li = document.querySelector(`.ev-item[data-id="${CSS.escape(id)}"]`);
+  if (li) li.scrollIntoView({ block: 'nearest' });
+  writeHash();
+}
+
+function moveEvidence(step) {
+  if (!state.features.length) return;
+  let i = state.features.findIndex((f) => f.id === state.ev);
+  i = i < 0 ? (step > 0 ? 0 : state.features.length - 1) : Math.min(state.features.length - 1, Math.max(0, i + step));
+  selectEvidence(state.features[i].id, true);
+}
+
+async function review(decision) {
+  if (!state.ev) { setStatus('Select an evidence item first (j/k).', true); return; }
+  const reviewer = $('#reviewer').value.trim() || 'reviewer';
+  localStorage.setItem('cw-reviewer', reviewer);
+  const body = { evidence_id: state.ev, decision, reviewer, comment: $('#comment').value };
+  const r = await fetch('/api/reviews', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) { setStatus(`Review not saved: ${j.error || r.status}`, true); return; }
+  state.reviews[j.evidence_id] = j;
+  $('#comment').value = '';
+  setStatus(`${j.evidence_id}: ${decision}`);
+  renderEvidence();
+  renderDetail();
+}
+
+// ---- Start ------------------------------------------------------------------------------------
+async function start() {
+  initMap();
+  $('#reviewer').value = localStorage.getItem('cw-reviewer') || '';
+  $('#detail-close').addEventListener('click', () => { state.ev = null; renderEvidence(); renderDetail(); writeHash(); });
+  for (const b of document.querySelectorAll('#detail .buttons button')) {
+    b.addEventListener('click', () => review(b.dataset.decision));
+  }
+  document.addEventListener('keydown', (e) => {
+    if (e.target.matches('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const actions = { j: () => moveEvidence(1), k: () => moveEvidence(-1), c: () => review('confirmed'), r: () => review('rejected'), u: () => review('unsure') };
+    if (actions[e.key]) { e.preventDefault(); actions[e.key](); }
+  });
+  try {
+    const [aois, verdicts, reviews] = await Promise.all([getJson('/api/aois'), getJson('/api/verdicts'), getJson('/api/reviews')]);
+    state.aois = aois;
+    state.verdicts = verdicts.verdicts || [];
+    state.reviews = reviews.reviews || {};
+    // AOIs with discrepancies first.
+    state.aois.sort((a, b) => (b.verdicts?.discrepancy || 0) - (a.verdicts?.discrepancy || 0) || (a.id < b.id ? -1 : 1));
+    renderAois();
+    setStatus(verdicts.available ? `${state.aois.length} AOIs` : `${state.aois.length} AOIs (no corroboration.json: no verdicts)`);
+    const h = readHash();
+    if (h.aoi && state.aois.some((a) => a.id === h.aoi)) await selectAoi(h.aoi, h);
+    document.body.dataset.ready = 'true';
+  } catch (e) {
+    setStatus(e.message, true);
+  }
+}
+
+start();

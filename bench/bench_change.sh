@@ -21,7 +21,8 @@ measure() {
   local out=() i
   "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }   # warm-up
   for ((i = 0; i < RUNS; i++)); do
-    out+=("$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)")
+    /usr/bin/time -o "$CACHE/.time" -f '%e %U %S %M' "$@" >/dev/null 2>&1
+    out+=("$(tail -1 "$CACHE/.time")")
   done
   printf '%s\n' "${out[@]}" | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2) {
     printf "%.2f %.2f %.0f\n", $1, $2 + $3, $4 / 1024 }'

@@ -260,7 +260,11 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
   if (g.width <= 0 || g.height <= 0) throw Error("product.h5: the job grid has no size");
   H5::FileCreatPropList fcpl;
   check(H5Pset_obj_track_times(fcpl.getId(), false), "H5Pset_obj_track_times");
-  H5::H5File file(tmp.string(), H5F_ACC_TRUNC, fcpl);
+  // Strong close: closing the file closes any id still open in it (H5DS helpers included), so
+  // the file is complete on disk before it is renamed into place and no handle outlives it.
+  H5::FileAccPropList fapl;
+  fapl.setFcloseDegree(H5F_CLOSE_STRONG);
+  H5::H5File file(tmp.string(), H5F_ACC_TRUNC, fcpl, fapl);
   H5::Group root = file.openGroup("/");
 
   strAttr(root, "Conventions", "CF-1.8");

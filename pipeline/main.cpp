@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   cw::pipeline::addValidateCommand(app);
   cw::pipeline::addVerifyCommand(app);
   cw::pipeline::addPlanCommand(app);
+  cw::pipeline::addRunCommand(app);
+  cw::pipeline::addMergeCommand(app);
+  cw::pipeline::addStatusCommand(app);
   cw::pipeline::addSubmitCommand(app);
   cw::pipeline::addUnscheduleCommand(app);
   cw::pipeline::addChangeCommand(app);

@@ -38,6 +38,7 @@ constexpr double kLandMarginPx = 10.0;    // ships keep this clear of land and p
 constexpr double kShipGapPx = 8.0;        // between hulls of the same date
 constexpr double kEdgeMarginPx = 10.0;    // ships keep this clear of the nodata edge
 constexpr double kNodataCornerFrac = 0.28;
+constexpr double kPsfSigmaPx = 0.6;       // Gaussian point spread function of the "sensor"
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: mt19937_64 is specified bit-exactly by the standard, the distributions are not, so
@@ -958,6 +959,10 @@ RenderedDate renderDate(const Scenario& s, int k, const fs::path& path, const st
   std::vector<cv::Mat> canvasBands = materialToBands(s, material);
   std::vector<cv::Mat> bands(canvasBands.size());
   tbb::parallel_for(0, static_cast<int>(canvasBands.size()), [&](int b) {
+    // The sensor's point spread function: real images are band-limited, so edges are not
+    // razor-sharp and a sub-pixel shift resamples them as it would in real imagery.
+    cv::GaussianBlur(canvasBands[b], canvasBands[b], cv::Size(5, 5), kPsfSigmaPx, kPsfSigmaPx,
+                     cv::BORDER_REFLECT);
     bands[b] = shiftToScene(s, canvasBands[b], date.shift, cv::INTER_LINEAR);
   });
   canvasBands.clear();

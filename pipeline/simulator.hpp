@@ -25,7 +25,7 @@
 // Nuisances: per-date per-band gain (0.85-1.15) and offset (+-150 DN: larger offsets would push
 // water NDWI below 0.2; worst case here is ~0.3), misregistration of date k > 0 by a shift of up
 // to 3 px (quantized to 1/32 px, OpenCV's warp precision; date 0 is unshifted), Gaussian sensor
-// noise, clouds on date min(2, K-1) (blobs that brighten the pixels, flagged in the cloud band
+// noise after a Gaussian PSF (sigma 0.6 px), clouds on date min(2, K-1) (blobs that brighten the pixels, flagged in the cloud band
 // including their feathered edge) and a missing bottom-left diagonal corner (nodata) on date
 // min(1, K-1).
 //

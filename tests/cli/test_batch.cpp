@@ -246,7 +246,7 @@ TEST_CASE("batch: a run killed with SIGKILL mid-job resumes to the uninterrupted
       if (!fs::exists(f)) continue;
       ++present;
       INFO(f.string());
-      CHECK(cw::evidence::sha256File(f) == sha.get<std::string>());
+      CHECK(cw::evidence::sha256File(f) == sha.at("sha256").get<std::string>());
     }
   }
   CHECK(present >= 1);

@@ -214,9 +214,9 @@ std::shared_ptr<const TileRenderer::LayerInfo> TileRenderer::layerInfo(const std
           info->path = own.string();
           info->rgbBands = layers.value("rgb_bands", std::vector<int>{1, 2, 3});
           const int alpha = layers.value("alpha_band", 0);
-          GdalDataset ds = openRaster(before.string());
+          GdalDataset ds = openRaster(own.string());
           for (int b : info->rgbBands) {
-            if (b < 1 || b > ds->GetRasterCount()) throw Error(before.string() + ": no band " + std::to_string(b));
+            if (b < 1 || b > ds->GetRasterCount()) throw Error(own.string() + ": no band " + std::to_string(b));
             info->stretch.push_back(bandPercentiles(*ds, b, alpha, 0.02, 0.98, false));
           }
           if (alpha != ds->GetRasterCount()) {

@@ -4,9 +4,9 @@
 //
 // Layers:
 //   before, after  the scenes warped onto the job grid (.work/before.vrt, .work/after.vrt, bands
-//                  from .work/layers.json), RGB with one 2-98 % percentile stretch per band taken
-//                  from the BEFORE scene and applied to both, so that the swipe compares like with
-//                  like; pixels outside the imaged area are transparent.
+//                  from .work/layers.json), RGB with a 2-98 % percentile stretch per band of each
+//                  scene (one shared stretch saturated scenes whose gain differs, e.g. the
+//                  simulator's); pixels outside the imaged area are transparent.
 //   score          score.tif through the inferno colour ramp from the lowest valid score to its
 //                  99th percentile; the lowest score (no change) is transparent.
 //   mask           mask.tif: change (1) is opaque red, everything else transparent.

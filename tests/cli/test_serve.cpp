@@ -1,6 +1,9 @@
 // `changewatch serve`: path safety, review validation and persistence, tiles inside and outside
 // the data, on a small run folder made here (one job with a mask, a score and one change).
 #include <atomic>
+#include <cmath>
+#include <functional>
+#include <sstream>
 #include <csignal>
 #include <thread>
 
@@ -13,7 +16,7 @@
 
 #include "imaging/error.hpp"
 #include "pipeline/review_server.hpp"
-#include "test_support.hpp"
+#include "tests/test_support.hpp"
 #include "tiles/tile_renderer.hpp"
 
 namespace {

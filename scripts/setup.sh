@@ -19,7 +19,7 @@ pkgs=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(otb-bin hyperfine) ;;
+    --bench) pkgs+=(otb-bin hyperfine wrk) ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

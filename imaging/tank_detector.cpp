@@ -124,7 +124,8 @@ std::vector<Detection> TankDetector::detect(const DetectionTile& tile) const {
       cv::Point2f ec;
       float er = 0.0f;
       cv::minEnclosingCircle(pts[i], ec, er);
-      if (area / (CV_PI * (er + 0.5) * (er + 0.5)) < 0.6) continue;  // not round
+      // Discs fill >= 0.7 of their enclosing circle (+0.5 px), squares (roofs) <= 2/pi = 0.64.
+      if (area / (CV_PI * (er + 0.5) * (er + 0.5)) < 0.7) continue;
       const cv::Vec3f comp(static_cast<float>(centroids.at<double>(i, 0)),
                            static_cast<float>(centroids.at<double>(i, 1)), static_cast<float>(r));
       bool replaced = false;

@@ -171,6 +171,14 @@ TEST_CASE("count accuracy: ships on simulated optical scenes", "[.][accuracy][sl
                          [](const Truth& t) { return std::max(1.5, 0.25 * t.sizeM / 3.0); });
   WARN("tanks: " << ts.matched << "/" << ts.truth << " matched, " << ts.found
                  << " found: precision " << ts.precision() << ", recall " << ts.recall());
+  for (const auto& g : r.detections) {
+    bool near = false;
+    for (const auto& t : truth)
+      near |= std::hypot(g.detection.centroidPx.x - t.x, g.detection.centroidPx.y - t.y) < 3;
+    if (!near)
+      UNSCOPED_INFO("unmatched tank " << g.detection.centroidPx << " d " << g.detection.lengthM
+                                      << " score " << g.detection.score);
+  }
   CHECK(ts.precision() >= 0.9);
   CHECK(ts.recall() >= 0.9);
   fs::remove_all(dir);

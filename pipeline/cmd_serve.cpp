@@ -5,6 +5,9 @@
 
 #include <pthread.h>
 
+#include <cpl_conv.h>
+#include <gdal.h>
+
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
 #include "pipeline/commands.hpp"
@@ -48,6 +51,9 @@ void addServeCommand(CLI::App& app) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // The block cache only needs to hold the overview blocks of the tiles in view; a server runs
+    // for hours, so keep its resident memory modest unless GDAL_CACHEMAX says otherwise.
+    if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(GIntBig(128) << 20);
     ReviewServer server(*opts);
     server.bind();
     if (!isLoopbackHost(opts->host)) {

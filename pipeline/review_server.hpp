@@ -99,6 +99,7 @@ class ReviewServer {
   nlohmann::json m_plan;
   std::map<std::string, nlohmann::json> m_jobs;         // id -> plan job
   std::map<std::string, std::string> m_evidenceJob;     // evidence id -> job id
+  std::map<std::string, std::pair<std::string, std::string>> m_aoiNames;  // id -> name, kind
   mutable std::mutex m_reviewMutex;
   std::map<std::string, nlohmann::json> m_reviewState;  // evidence id -> last record
   std::size_t m_reviewCount = 0;

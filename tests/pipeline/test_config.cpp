@@ -120,8 +120,10 @@ TEST_CASE("config: unknown keys are errors with a suggestion", "[unit]") {
   Fixture f;
   const auto msg = f.errorOf(replaceOnce(kGood, "threads: 2", "thraeds: 2"));
   CHECK_THAT(msg, Catch::Contains("x.yaml:2:1: unknown key 'thraeds' (did you mean 'threads'?)"));
-  const auto nested = f.errorOf(replaceOnce(kGood, "tile_px: 256", "tile_size: 256"));
-  CHECK_THAT(nested, Catch::Contains("tiling: unknown key 'tile_size' (did you mean 'tile_px'?)"));
+  const auto nested = f.errorOf(replaceOnce(kGood, "tile_px: 256", "tilepx: 256"));
+  CHECK_THAT(nested, Catch::Contains("tiling: unknown key 'tilepx' (did you mean 'tile_px'?)"));
+  const auto far = f.errorOf(replaceOnce(kGood, "tile_px: 256", "size: 256"));
+  CHECK_THAT(far, Catch::Contains("unknown key 'size' (known keys: tile_px, memory_mb, max_grid_px, max_tiles)"));
 }
 
 TEST_CASE("config: wrong types and out-of-range values name the key path", "[unit]") {
@@ -131,7 +133,7 @@ TEST_CASE("config: wrong types and out-of-range values name the key path", "[uni
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "tile_px: 256", "tile_px: 3")),
              Catch::Contains("tiling.tile_px: value 3 is out of range [64, 8192]"));
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]", "bbox: [29.0, 41.0, 29.05]")),
-             Catch::Contains("x.yaml:21:11: aois[0].bbox: expected 4 numbers [west, south, east, north], got 3"));
+             Catch::Contains("x.yaml:22:11: aois[0].bbox: expected 4 numbers [west, south, east, north], got 3"));
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "strategy: baseline", "strategy: nearest")),
              Catch::Contains("pairing.strategy: 'nearest' is not one of: consecutive, baseline, all"));
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "41.0, 29.05, 41.04]", "41.0, 29.05, 95]")),

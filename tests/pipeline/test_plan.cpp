@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <ogr_spatialref.h>
+
 #include "imaging/error.hpp"
 #include "pipeline/catalog.hpp"
 #include "pipeline/plan.hpp"
@@ -191,12 +193,18 @@ TEST_CASE("plan: the real Landsat Taizhou pair (ENVI, UTM 51N) lands on one grid
                           "scenes: [{files: [" + (dir / "2000TM").string() + ", " +
                           (dir / "2003TM").string() + "], time_pattern: \"(\\\\d{4})TM\"}]\n"
                           "sensor: {profile: landsat}\n"
+                          "grid: {epsg: 32651}\n"
                           "aois: [{id: taizhou, bbox: [119.86, 32.45, 119.95, 32.53]}]\n");
   const Config c = loadConfig(d / "c.yaml");
   const Plan p = makePlan(c);
   for (const auto& s : p.catalog.skipped) INFO(s.path << ": " << s.reason);
   REQUIRE(p.catalog.scenes.size() == 2);
-  CHECK(p.catalog.scenes[0].grid.epsg() == 32651);
+  // The ENVI header's WKT names UTM zone 51N without an EPSG code.
+  OGRSpatialReference srs;
+  srs.importFromWkt(p.catalog.scenes[0].grid.wkt.c_str());
+  int north = 0;
+  CHECK(srs.GetUTMZone(&north) == 51);
+  CHECK(north == 1);
   CHECK(p.catalog.scenes[0].bandCount == 6);
   CHECK(p.catalog.scenes[0].pixelSizeM == Approx(30.0));
   CHECK(p.catalog.scenes[0].bands.at("nir") == 4);

@@ -37,6 +37,3 @@ fi
 
 ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900
 
-# product.h5 must open in xarray (engine="h5netcdf") on named dims y, x; the evidence HDF5 test
-# leaves the product it wrote in the build folder. Debian's python3 has xarray and h5netcdf.
-/usr/bin/python3 scripts/check_h5_xarray.py "$dir/xarray_check_product.h5"

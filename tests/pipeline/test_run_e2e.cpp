@@ -105,13 +105,15 @@ TEST_CASE("e2e: verify passes untouched and names a tampered or deleted file", "
   const auto plan = readJson(out / "plan.json");
   const fs::path jd = out / plan["jobs"][0]["id"].get<std::string>();
   {
+    const auto mid = static_cast<std::streamoff>(fs::file_size(jd / "mask.tif") / 2);
     std::fstream f(jd / "mask.tif", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(2000);
+    f.seekg(mid);
     char ch = 0;
     f.read(&ch, 1);
     ch = static_cast<char>(ch ^ 0xFF);
-    f.seekp(2000);
+    f.seekp(mid);
     f.write(&ch, 1);
+    REQUIRE(f.good());
   }
   auto bad = runCli("verify " + out.string());
   CHECK(bad.exitCode == 1);

@@ -25,29 +25,11 @@
 namespace cw::pipeline {
 namespace {
 
-std::optional<nlohmann::json> readJsonFile(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return std::nullopt;
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
-}
-
 fs::path selfExe() {
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw Error("cannot find this changewatch executable (/proc/self/exe): " + ec.message());
   return p;
-}
-
-std::string isoUtc(std::time_t t) {
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The merge is already current when OUT/manifest.json is newer than every job record.
@@ -225,7 +207,7 @@ void addSubmitCommand(CLI::App& app) {
         rec.submitArgs.insert(rec.submitArgs.end(), {"--max-parallel", std::to_string(a->maxParallel)});
       }
       if (!a->time.empty()) rec.submitArgs.insert(rec.submitArgs.end(), {"--time", a->time});
-      const std::string next = isoUtc(std::time(nullptr) + every->count());
+      const std::string next = formatIsoTime(static_cast<TimePoint>(std::time(nullptr) + every->count()));
       const std::string job = slurm.submitRearm(req, rec);
       nlohmann::ordered_json s{{"every", a->every},
                                {"every_s", every->count()},

@@ -65,17 +65,19 @@ const char* toString(JobState s) {
   return "?";
 }
 
+std::optional<nlohmann::json> readJsonFile(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 JobStatus readJobStatus(const fs::path& jobDir, const std::string& jobKey) {
   JobStatus st;
-  auto readJson = [](const fs::path& p) -> std::optional<nlohmann::json> {
-    std::ifstream in(p);
-    if (!in) return std::nullopt;
-    try {
-      return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception&) {
-      return std::nullopt;
-    }
-  };
+  const auto& readJson = readJsonFile;
   if (auto j = readJson(jobDir / "job.json")) {
     const std::string status = j->value("status", "");
     st.finished = j->value("finished", "");

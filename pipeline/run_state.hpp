@@ -42,6 +42,9 @@ struct JobStatus {
   std::string task;      // the Slurm task that ran it, if any ("<job>_<task>")
 };
 
+// Parses a JSON file; nothing when it is absent or not valid JSON.
+std::optional<nlohmann::json> readJsonFile(const fs::path& path);
+
 // Reads a job folder's state; `jobKey` empty = do not check staleness.
 JobStatus readJobStatus(const fs::path& jobDir, const std::string& jobKey);
 

@@ -1,5 +1,7 @@
 #include "pipeline/scheduler_slurm.hpp"
 
+#include "pipeline/config.hpp"
+
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -139,13 +141,6 @@ std::string sbatch(const std::vector<std::string>& extra, const fs::path& script
   return id;
 }
 
-std::string isoUtc(std::time_t t) {
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 constexpr const char* kPlaceholder = "@ARRAY_JOB_ID@";
 
@@ -293,7 +288,7 @@ Submission SlurmScheduler::submit(const BatchRequest& r, const BatchScripts& s) 
                 (sub.arrayJob.empty() ? "" : "; array job " + sub.arrayJob + " was cancelled"));
   }
   nlohmann::ordered_json j{{"scheduler", "slurm"},
-                           {"submitted", isoUtc(std::time(nullptr))},
+                           {"submitted", formatIsoTime(static_cast<TimePoint>(std::time(nullptr)))},
                            {"array_job", sub.arrayJob},
                            {"array", s.arraySpec},
                            {"indices", r.jobIndices},

@@ -526,10 +526,11 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
     }
     if (!removed.empty()) {
       int bandList[2] = {1, 2};
-      double burn[2] = {0.0, 0.0};
+      // GDAL reads one burn value per band and geometry (nBandCount x nGeomCount).
+      std::vector<double> burn(2 * removed.size(), 0.0);
       if (GDALRasterizeGeometries(GDALDataset::ToHandle(maskRw.get()), 2, bandList,
                                   static_cast<int>(removed.size()), removed.data(), nullptr,
-                                  nullptr, burn, nullptr, nullptr, nullptr) != CE_None) {
+                                  nullptr, burn.data(), nullptr, nullptr, nullptr) != CE_None) {
         throw Error("cannot remove small changes from the mask: " + lastGdalError());
       }
       res.changedPixels -= removedPx;

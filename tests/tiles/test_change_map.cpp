@@ -179,3 +179,36 @@ TEST_CASE("mismatched inputs give clear errors", "[unit]") {
   CHECK_FALSE(fs::exists(dir / "out" / "score.tif"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("many small changes below the minimum area are all burnt out of the mask",
+          "[integration]") {
+  // Regression: burning several small polygons out at once read one burn value per band and
+  // geometry past a 2-element array and crashed on the demo scenes.
+  const fs::path dir = test::scratchDir("smallmany");
+  const auto grid = test::utmGrid(120, 120);
+  cv::Mat before(120, 120, CV_32F, cv::Scalar(100)), after = before.clone();
+  after(cv::Rect(10, 10, 40, 40)).setTo(300);  // 16 000 m²: kept
+  int small = 0;
+  for (int y = 60; y < 115; y += 8) {
+    for (int x = 60; x < 115; x += 8) {
+      after(cv::Rect(x, y, 2, 2)).setTo(300);  // 400 m² each: removed
+      ++small;
+    }
+  }
+  REQUIRE(small > 40);
+  test::writeTif(dir / "before.tif", before, grid);
+  test::writeTif(dir / "after.tif", after, grid);
+  test::AbsDiffMethod m(0, 50.0);
+  tiles::ChangeInputs in;
+  in.grid = grid;
+  in.before.path = (dir / "before.tif").string();
+  in.after.path = (dir / "after.tif").string();
+  tiles::ChangeMapOptions o;
+  o.coregister = false;
+  o.minAreaM2 = 1000;
+  const auto r = tiles::runChangeMap(in, m, o, dir / "out");
+  REQUIRE(r.polygons.size() == 1);
+  CHECK(r.changedPixels == 1600);
+  const cv::Mat mask = test::readBand(r.maskPath, 1, CV_8U);
+  CHECK(cv::countNonZero(mask == 1) == 1600);
+}

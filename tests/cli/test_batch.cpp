@@ -124,10 +124,20 @@ bool exited(pid_t pid, int* code = nullptr) {
 // ---- Slurm ----------------------------------------------------------------------------------
 
 bool slurmUp() {
-  const auto r = run("timeout 10 sinfo -h -o %T");
-  const bool up = r.exitCode == 0 && (r.output.find("idle") != std::string::npos ||
-                                      r.output.find("mix") != std::string::npos ||
-                                      r.output.find("alloc") != std::string::npos);
+  // A node between jobs can be "planned" (reserved by the backfill scheduler) or briefly
+  // "completing"; give it up to 30 s to show a usable state before calling Slurm absent.
+  auto usable = [](const std::string& s) {
+    for (const char* state : {"idle", "mix", "alloc", "planned", "completing"}) {
+      if (s.find(state) != std::string::npos) return true;
+    }
+    return false;
+  };
+  auto r = run("timeout 10 sinfo -h -o %T");
+  for (int i = 0; i < 30 && r.exitCode == 0 && !usable(r.output); ++i) {
+    ::sleep(1);
+    r = run("timeout 10 sinfo -h -o %T");
+  }
+  const bool up = r.exitCode == 0 && usable(r.output);
   if (!up) {
     const char* req = std::getenv("CW_REQUIRE_SLURM");
     if (req && std::string(req) == "1") FAIL("CW_REQUIRE_SLURM=1 but no Slurm node: " << r.output);

@@ -219,7 +219,7 @@ fs::path resolvePath(const fs::path& base, const std::string& p) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pre-parse guards for hostile files: size, encoding and nesting depth are checked before
+// Pre-parse guards for hostile files: size, encoding, nesting depth and aliases are checked before
 // yaml-cpp sees the text (its recursive parser would overflow the stack on deep nesting).
 
 std::string readGuarded(const fs::path& file) {
@@ -276,11 +276,15 @@ std::string readGuarded(const fs::path& file) {
   int indent = 0;
   bool inQuote = false;
   char quote = 0;
+  char prev = 0;
+  size_t aliases = 0;
   for (char ch : text) {
     if (ch == '\n') {
       ++line;
       lineStart = true;
       indent = 0;
+      if (inQuote && quote == '\n') inQuote = false;  // a comment ends here
+      prev = ch;
       continue;
     }
     if (lineStart) {
@@ -291,12 +295,14 @@ std::string readGuarded(const fs::path& file) {
                            ": nesting deeper than " + std::to_string(kMaxNestingDepth) +
                            " levels");
         }
+        prev = ch;
         continue;
       }
       lineStart = false;
     }
     if (inQuote) {
       if (ch == quote) inQuote = false;
+      prev = ch;
       continue;
     }
     if (ch == '"' || ch == '\'') {
@@ -313,38 +319,19 @@ std::string readGuarded(const fs::path& file) {
       }
     } else if (ch == ']' || ch == '}') {
       depth = std::max(0, depth - 1);
-    }
-  }
-  return text;
-}
-
-// Aliases are legitimate YAML, but a config has no use for them and they are the vehicle of
-// "billion laughs" expansion. Count the anchors and aliases in the text and refuse many.
-void checkAliases(const std::string& text, const fs::path& file) {
-  size_t aliases = 0;
-  bool inQuote = false;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (inQuote) {
-      if (ch == quote) inQuote = false;
-      continue;
-    }
-    if (ch == '"' || ch == '\'') {
-      inQuote = true;
-      quote = ch;
-    } else if (ch == '#') {
-      inQuote = true;
-      quote = '\n';
-    } else if (ch == '*' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '[' ||
-                             text[i - 1] == ',' || text[i - 1] == '\n')) {
+    } else if (ch == '*' && (prev == ' ' || prev == '[' || prev == ',' || prev == '\n' ||
+                             prev == 0)) {
       ++aliases;
     }
+    prev = ch;
   }
+  // Aliases are legitimate YAML, but a config has no use for them and they are the vehicle of
+  // "billion laughs" expansion: refuse many.
   if (aliases > 100) {
     throw UsageError(file.string() + ": " + std::to_string(aliases) +
                      " YAML aliases; a config may use at most 100");
   }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -773,7 +760,6 @@ bool isSafeId(const std::string& id) {
 Config loadConfig(const fs::path& fileIn) {
   const fs::path file = fs::absolute(fileIn).lexically_normal();
   const std::string text = readGuarded(file);
-  checkAliases(text, file);
   YAML::Node root;
   try {
     root = YAML::Load(text);

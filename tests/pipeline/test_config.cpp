@@ -217,6 +217,9 @@ TEST_CASE("config: hostile files: alias bombs, deep nesting, non-UTF-8, huge fil
   CHECK_THAT(f.errorOf(bomb), Catch::Contains("YAML aliases; a config may use at most 100"));
   CHECK_THAT(f.errorOf(std::string(10000, '[') + std::string(10000, ']')),
              Catch::Contains("x.yaml:1: nesting deeper than 64 levels"));
+  // A comment before it must not hide the nesting (comments end at their newline).
+  CHECK_THAT(f.errorOf("# note\n" + std::string(10000, '[') + std::string(10000, ']')),
+             Catch::Contains("x.yaml:2: nesting deeper than 64 levels"));
   CHECK_THAT(f.errorOf("output: out\nname: \xff\xfe\n"), Catch::Contains("x.yaml:2: not valid UTF-8"));
   CHECK_THAT(f.errorOf(std::string(5 * 1024 * 1024, '#')), Catch::Contains("the limit is 4 MB"));
   CHECK_THAT(f.errorOf(""), Catch::Contains("the config is empty"));

@@ -92,6 +92,50 @@ bool sendFile(httplib::Response& res, const fs::path& root, const std::string& r
   return true;
 }
 
+// One request in memory, the response collected: httplib's request parsing, routing and response
+// writing run unchanged on it (process_request is protected, hence the subclass).
+class MemoryStream : public httplib::Stream {
+ public:
+  explicit MemoryStream(const std::string& in) : m_in(in) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, m_in.size() - m_pos);
+    std::copy_n(m_in.data() + m_pos, n, ptr);
+    m_pos += n;
+    return ssize_t(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    m_out.append(ptr, size);
+    return ssize_t(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  socket_t socket() const override { return -1; }
+  std::string& out() { return m_out; }
+
+ private:
+  const std::string& m_in;
+  size_t m_pos = 0;
+  std::string m_out;
+};
+
+class HttpServer : public httplib::Server {
+ public:
+  std::string handle(const std::string& request) {
+    MemoryStream stream(request);
+    bool closed = false;
+    process_request(stream, true, closed, nullptr);
+    return std::move(stream.out());
+  }
+};
+
 }  // namespace
 
 bool isLoopbackHost(const std::string& host) {
@@ -125,7 +169,7 @@ fs::path resolveInside(const fs::path& root, const std::string& relative) {
 
 ReviewServer::ReviewServer(ReviewServerOptions options)
     : m_options(std::move(options)),
-      m_server(std::make_unique<httplib::Server>()),
+      m_server(std::make_unique<HttpServer>()),
       m_tiles(std::make_unique<tiles::TileRenderer>(m_options.tileCacheBytes)) {
   if (!fs::exists(m_options.outDir / "plan.json")) {
     throw UsageError((m_options.outDir / "plan.json").string() +
@@ -399,6 +443,10 @@ int ReviewServer::bind() {
     m_boundPort = m_options.port;
   }
   return m_boundPort;
+}
+
+std::string ReviewServer::handleRawRequest(const std::string& request) {
+  return static_cast<HttpServer&>(*m_server).handle(request);
 }
 
 void ReviewServer::run() { m_server->listen_after_bind(); }

@@ -87,6 +87,11 @@ class ReviewServer {
   // {"reviews": {evidence_id: last record}, "count": total lines}
   nlohmann::json reviewState() const;
 
+  // Answers one raw HTTP/1.1 request (request line, headers, body) through the same routes and
+  // limits as the socket server and returns the raw response, without a socket or thread; the
+  // seam for the fuzz target fuzz/fuzz_serve_router.cpp. Thread-safe like the routes themselves.
+  std::string handleRawRequest(const std::string& request);
+
  private:
   void loadPlan();
   void loadReviews();

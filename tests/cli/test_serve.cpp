@@ -353,3 +353,27 @@ TEST_CASE("serve: the CLI prints its URL, refuses a folder without a plan and st
   }
   CHECK(text.find("changewatch serve: stopped") != std::string::npos);
 }
+
+TEST_CASE("serve: handleRawRequest answers a raw request through the same routes, without a socket",
+          "[integration][serve]") {
+  RunFixture f;
+  ReviewServer server(ReviewServerOptions{f.out, f.viewer, "127.0.0.1", 0, 8u << 20});
+  auto raw = [&](const std::string& line, const std::string& body = "") {
+    return server.handleRawRequest(line + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  std::string r = raw("GET /api/jobs");
+  CHECK(r.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(r.find("\"id\":\"aoi_a/s1_s2\"") != std::string::npos);
+  r = raw("GET /files/aoi_a/s1_s2/chips/%2e%2e/%2e%2e/%2e%2e/secret.png");
+  CHECK(r.rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(r.find("secret") == std::string::npos);
+  r = raw("POST /api/reviews", R"({"evidence_id":"aoi_a-change-000000000001","decision":"maybe"})");
+  CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(r.find("decision must be confirmed, rejected or unsure") != std::string::npos);
+  r = raw("POST /api/reviews", R"({"evidence_id":"aoi_a-change-000000000001","decision":"unsure"})");
+  CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(server.reviewState()["count"] == 1);
+  // Not HTTP at all: a 400 from the request-line parser, not a crash.
+  CHECK(server.handleRawRequest("\x01\x02 garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+}

@@ -1,0 +1,33 @@
+// libFuzzer target: the config loader (pipeline/config.hpp) on arbitrary bytes as config.yaml.
+// Contract under test: loadConfig either returns or throws cw::Error (UsageError) naming the file;
+// any other exception, crash, hang, leak or undefined behaviour is a finding.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz/fuzz_support.hpp"
+#include "imaging/error.hpp"
+#include "imaging/log.hpp"
+#include "pipeline/config.hpp"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cw::log::setLevel(cw::log::Level::Quiet);
+  // Files a config may name (AOI GeoJSON, declarations), so relative paths sometimes resolve.
+  const auto& dir = cw::fuzz::scratchDir();
+  cw::fuzz::writeBytes(dir / "aoi.geojson",
+                       R"({"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41.01],[29,41]]]})");
+  cw::fuzz::writeBytes(dir / "declarations.csv", "aoi,start,end,metric,value,reference\n");
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto file = cw::fuzz::scratchDir() / "config.yaml";
+  cw::fuzz::writeBytes(file, std::string_view(reinterpret_cast<const char*>(data), size));
+  try {
+    const cw::pipeline::Config config = cw::pipeline::loadConfig(file);
+    // A config that loads must also serialise (it is written beside every run and hashed).
+    (void)cw::pipeline::toYaml(config);
+  } catch (const cw::Error&) {
+  }
+  return 0;
+}

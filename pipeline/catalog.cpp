@@ -5,6 +5,7 @@
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -12,6 +13,7 @@
 
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "pipeline/product_reader.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::pipeline {
@@ -127,10 +129,42 @@ std::vector<LonLat> footprintOf(const tiles::GridSpec& grid) {
   return ring;
 }
 
+// A header can claim any size; one beyond this is corrupt or hostile (the largest single
+// scenes, e.g. Sentinel-2 tiles at 10980² or Landsat at ~8000², are far below it).
+constexpr std::int64_t kMaxScenePx = 10'000'000'000;
+
+void checkPlausibleSize(GDALDataset& ds) {
+  const std::int64_t px = std::int64_t(ds.GetRasterXSize()) * ds.GetRasterYSize();
+  if (px > kMaxScenePx) {
+    throw Error("its header claims " + std::to_string(ds.GetRasterXSize()) + "×" +
+                std::to_string(ds.GetRasterYSize()) + " pixels, more than the " +
+                std::to_string(kMaxScenePx) + " a scene may have (corrupt or hostile header)");
+  }
+}
+
+// A truncated file opens (its header is intact) and fails only when pixels are read; reading
+// the last pixel of each band, one block each, finds that here instead of in the middle of a job.
+void checkReadable(GDALDataset& ds) {
+  const int x = ds.GetRasterXSize() - 1, y = ds.GetRasterYSize() - 1;
+  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+    double v = 0.0;
+    CPLErrorReset();
+    if (ds.GetRasterBand(b)->RasterIO(GF_Read, x, y, 1, 1, &v, 1, 1, GDT_Float64, 0, 0, nullptr) !=
+        CE_None) {
+      throw Error("cannot be read (band " + std::to_string(b) + ", pixel " + std::to_string(x) + "," +
+                  std::to_string(y) + "): " + tiles::lastGdalError() +
+                  "; the file is truncated or corrupt");
+    }
+  }
+}
+
 // Opens one raster and fills a Scene; throws cw::Error with the reason it is unusable.
+// `knownTime` is the time its container gave (STAC datetime, product metadata), recorded with
+// `knownTimeSource`; without it the raster's own metadata, then time_pattern, then the config's
+// time decide.
 Scene describeScene(const std::string& dataset, const std::string& id, const fs::path& nameForTime,
                     const SceneSource& source, const SensorConfig& sensor,
-                    std::optional<TimePoint> knownTime) {
+                    std::optional<TimePoint> knownTime, const std::string& knownTimeSource) {
   auto ds = tiles::openRaster(dataset);
   Scene s;
   s.id = id;
@@ -143,22 +177,37 @@ Scene describeScene(const std::string& dataset, const std::string& id, const fs:
     throw Error("is " + std::to_string(s.grid.width) + "×" + std::to_string(s.grid.height) +
                 " pixels, too small to use");
   }
+  checkPlausibleSize(*ds);
+  checkReadable(*ds);
   if (knownTime) {
     s.time = *knownTime;
-    s.timeSource = "stac";
+    s.timeSource = knownTimeSource;
   } else if (auto t = timeFromMetadata(*ds)) {
     s.time = *t;
     s.timeSource = "metadata";
   } else if (auto t2 = timeFromName(nameForTime.filename().string(), source.timePattern)) {
     s.time = *t2;
     s.timeSource = "filename";
+  } else if (source.time) {
+    s.time = *source.time;
+    s.timeSource = "config";
   } else {
     throw Error("has no acquisition time (no STAC datetime, no date in its metadata" +
-                std::string(source.timePattern.empty() ? ", and no scenes[].time_pattern is set"
-                                                       : ", and its name does not match time_pattern") +
-                ")");
+                std::string(source.timePattern.empty() ? ", no scenes[].time_pattern"
+                                                       : ", its name does not match time_pattern") +
+                ", and no scenes[].time in the config)");
   }
   assignBands(s, *ds, sensor);
+  for (const auto& [role, band] : s.bands) {
+    if (band > s.bandCount) {
+      throw Error("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
+                  " band is band " + std::to_string(band) + " (sensor.bands)");
+    }
+  }
+  if (s.cloudBand > s.bandCount) {
+    throw Error("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
+                std::to_string(s.cloudBand) + " (sensor.cloud_band)");
+  }
   int hasNodata = 0;
   const double nd = ds->GetRasterBand(1)->GetNoDataValue(&hasNodata);
   if (sensor.nodata) {
@@ -171,11 +220,19 @@ Scene describeScene(const std::string& dataset, const std::string& id, const fs:
   return s;
 }
 
+// The folder's entries whose path relative to it matches the glob ('*' stays within one folder
+// level, so "*/*_MTL.txt" finds one MTL per product folder). Folders count only when they are
+// products (a Sentinel-2 .SAFE), and the walk never enters them.
 std::vector<fs::path> listFolder(const SceneSource& src) {
+  const int maxDepth = static_cast<int>(std::count(src.glob.begin(), src.glob.end(), '/'));
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(src.folder)) {
-    if (!e.is_regular_file()) continue;
-    if (::fnmatch(src.glob.c_str(), e.path().filename().c_str(), 0) == 0) files.push_back(e.path());
+  for (auto it = fs::recursive_directory_iterator(src.folder); it != fs::recursive_directory_iterator();
+       ++it) {
+    const bool product = productKind(it->path()) != ProductKind::None;
+    if (it->is_directory() && (product || it.depth() >= maxDepth)) it.disable_recursion_pending();
+    if (!it->is_regular_file() && !product) continue;
+    const std::string rel = it->path().lexically_relative(src.folder).string();
+    if (::fnmatch(src.glob.c_str(), rel.c_str(), FNM_PATHNAME) == 0) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -311,7 +368,7 @@ void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& c
       } else {
         throw Error("has no raster asset");
       }
-      Scene s = describeScene(dataset, id, files.front(), src, sc, time);
+      Scene s = describeScene(dataset, id, files.front(), src, sc, time, "stac");
       if (!time) throw Error("has no properties.datetime");
       s.files = files;
       out.emplace_back(std::move(s), where);
@@ -323,8 +380,9 @@ void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& c
 
 }  // namespace
 
-std::string sceneIdFromPath(const fs::path& path) {
-  std::string id = path.stem().string();
+std::string sceneIdFromPath(const fs::path& path) { return sanitizeId(path.stem().string()); }
+
+std::string sanitizeId(std::string id) {
   for (auto& ch : id) {
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
   }
@@ -344,7 +402,18 @@ Catalog buildCatalog(const Config& config) {
     const auto files = src.kind == SceneSource::Kind::Folder ? listFolder(src) : src.files;
     for (const auto& f : files) {
       try {
-        Scene s = describeScene(f.string(), sceneIdFromPath(f), f, src, config.sensor, std::nullopt);
+        if (const auto kind = productKind(f); kind != ProductKind::None) {
+          const Product p = openProduct(f, kind);
+          // A product names its own bands; sensor.bands and cloud_band describe plain rasters.
+          SensorConfig own;
+          own.nodata = config.sensor.nodata;
+          Scene s = describeScene(p.dataset, sanitizeId(p.id), f, src, own, p.time, "metadata");
+          s.files = p.files;
+          found.emplace_back(std::move(s), f.string());
+          continue;
+        }
+        Scene s = describeScene(f.string(), sceneIdFromPath(f), f, src, config.sensor,
+                                std::nullopt, "");
         s.files = {f};
         found.emplace_back(std::move(s), f.string());
       } catch (const Error& e) {
@@ -356,7 +425,14 @@ Catalog buildCatalog(const Config& config) {
     }
   }
   std::set<std::string> ids;
+  // A day of slack for clock skew and local times written without a zone.
+  const TimePoint latest = static_cast<TimePoint>(std::time(nullptr)) + 86400;
   for (auto& [s, where] : found) {
+    if (s.time > latest) {
+      cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + " (" + s.timeSource +
+                                        "), which is in the future; its date is wrong"});
+      continue;
+    }
     if (s.time < config.windowStart || s.time > config.windowEnd) {
       cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + ", outside the window " +
                                         formatIsoDate(config.windowStart) + " to " +

@@ -18,7 +18,7 @@ struct Scene {
   std::string dataset;     // what GDAL opens: a path or a VRT file of STAC assets
   std::vector<fs::path> files;  // the input files behind it (hashed for provenance)
   TimePoint time = 0;
-  std::string timeSource;  // "stac", "metadata", "filename"
+  std::string timeSource;  // "stac", "metadata", "filename", "config"
   tiles::GridSpec grid;
   int bandCount = 0;
   std::map<std::string, int> bands;  // role -> 1-based band (blue, green, red, nir, vv, ...)
@@ -43,7 +43,9 @@ struct Catalog {
 // (e.g. a malformed STAC ItemCollection).
 Catalog buildCatalog(const Config& config);
 
-// Safe scene id from a file name: the stem, with characters outside [A-Za-z0-9_-] replaced by '_'.
+// Safe scene id from a name: characters outside [A-Za-z0-9_-] replaced by '_', at most 64 long.
+std::string sanitizeId(std::string name);
+// Safe scene id from a file name: its stem, sanitized.
 std::string sceneIdFromPath(const fs::path& path);
 
 }  // namespace cw::pipeline

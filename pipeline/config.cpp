@@ -508,13 +508,18 @@ void readScenes(const YAML::Node& n, const std::string& path, const fs::path& ba
   }
   for (size_t i = 0; i < n.size(); ++i) {
     const std::string p = indexed(path, i);
-    MapReader r(n[i], p, problems, {"folder", "glob", "files", "stac", "time_pattern"});
+    MapReader r(n[i], p, problems, {"folder", "glob", "files", "stac", "time_pattern", "time"});
     if (!r.ok()) continue;
     SceneSource s;
     const int kinds = r.has("folder") + r.has("files") + r.has("stac");
     if (kinds != 1) {
       problems.add(n[i], p, "give exactly one of 'folder', 'files' or 'stac'");
       continue;
+    }
+    if (r.has("time")) {
+      TimePoint t = 0;
+      r.getTime("time", t, true);
+      s.time = t;
     }
     r.getString("time_pattern", s.timePattern);
     if (!s.timePattern.empty()) {
@@ -938,6 +943,7 @@ std::string toYaml(const Config& c) {
         break;
     }
     if (!s.timePattern.empty()) e << YAML::Key << "time_pattern" << YAML::Value << s.timePattern;
+    if (s.time) e << YAML::Key << "time" << YAML::Value << formatIsoTime(*s.time);
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;

@@ -39,6 +39,9 @@ struct SceneSource {
   // Regex with one capture group holding the date (YYYYMMDD, YYYY-MM-DD or an ISO date-time),
   // applied to the file name when no metadata gives the acquisition time.
   std::string timePattern;
+  // The acquisition time given in the config, the last resort after STAC, product metadata and
+  // time_pattern (e.g. a plain PNG export with no metadata).
+  std::optional<TimePoint> time;
 };
 
 struct DetectorConfig {

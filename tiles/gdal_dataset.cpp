@@ -10,8 +10,13 @@ namespace cw::tiles {
 namespace {
 
 void checkFile(const std::string& path) {
-  // /vsi paths and VRT XML strings are not plain files; let GDAL judge them.
+  // /vsi paths, VRT XML strings and subdataset names (DRIVER:file:...) are not plain files;
+  // let GDAL judge them.
   if (path.rfind("/vsi", 0) == 0 || path.rfind("<", 0) == 0) return;
+  if (const auto colon = path.find(':'); colon != std::string::npos && colon > 1 &&
+                                         path.find('/') > colon) {
+    return;
+  }
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) throw Error(path + ": no such file");
@@ -27,7 +32,11 @@ GdalDataset open(const std::string& path, unsigned flags, const char* what) {
       GDALOpenEx(path.c_str(), flags | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
                  nullptr));
   if (!ds) {
-    throw Error(path + ": " + lastGdalError(std::string("not a ") + what + " GDAL can read"));
+    // GDAL's message alone can be obscure ("Couldn't determine X spacing" from the XYZ driver
+    // for a CSV): say what was expected first.
+    const std::string expected = std::string("not a ") + what + " GDAL can read";
+    const std::string gdal = lastGdalError("");
+    throw Error(path + ": " + expected + (gdal.empty() ? "" : " (" + gdal + ")"));
   }
   return GdalDataset(ds);
 }

@@ -17,8 +17,8 @@ struct GdalDatasetCloser {
 };
 using GdalDataset = std::unique_ptr<GDALDataset, GdalDatasetCloser>;
 
-// Opens a raster read-only. Throws cw::Error "<path>: <reason>" where reason is GDAL's message,
-// "no such file", "empty file (0 bytes)" or "not a raster GDAL can read".
+// Opens a raster read-only. Throws cw::Error "<path>: <reason>" where reason is "no such file",
+// "empty file (0 bytes)" or "not a raster GDAL can read (<GDAL's message>)".
 GdalDataset openRaster(const std::string& path);
 
 // Opens a vector dataset read-only, with the same error contract.

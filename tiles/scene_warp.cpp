@@ -79,6 +79,14 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
   args.add("-ts").add(std::to_string(grid.width)).add(std::to_string(grid.height));
   args.add("-r").add(request.resampling);
   if (request.alpha) args.add("-dstalpha");
+  // Float pixels without a nodata value: NaN is no data (it would otherwise count as imaged in
+  // the alpha band, and bilinear or cubic resampling would smear it over its neighbours).
+  int hasNodata = 0;
+  GDALRasterBand* first = bands->GetRasterBand(1);
+  first->GetNoDataValue(&hasNodata);
+  if (!hasNodata && GDALDataTypeIsFloating(first->GetRasterDataType())) {
+    args.add("-srcnodata").add("nan");
+  }
   // No destination nodata: invalid pixels are flagged by the alpha band alone.
   args.add("-dstnodata").add("None");
   GDALWarpAppOptions* opts = GDALWarpAppOptionsNew(args.argv(), nullptr);

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
+#include <cstring>
+#include <future>
 #include <numeric>
+#include <queue>
 
 #include <cpl_string.h>
 #include <gdal_alg.h>
@@ -22,9 +26,16 @@ namespace cw::tiles {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The fit pass reads at most this many times maxSamplePixels pixels (see fitWindows).
+constexpr double kFitReadSampleFactor = 4.0;
 double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+
+// Process CPU seconds (all threads), for the debug log: on a shared machine the wall times of
+// the steps are noisy, their CPU times much less so.
+double cpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
 
 // Approximate metres per map unit along x, for grids whose CRS is geographic.
 double metresPerUnit(const GridSpec& grid) {
@@ -105,7 +116,7 @@ struct PairShift {
   int windows = 0;
 };
 
-PairShift estimatePairShift(const ChangeInputs& in, int threads) {
+PairShift estimatePairShift(const ChangeInputs& in, int threads, cv::Size block) {
   constexpr int kWin = 256;
   constexpr int kMaxPerAxis = 5;
   constexpr double kMinResponse = 0.05;
@@ -118,8 +129,16 @@ PairShift estimatePairShift(const ChangeInputs& in, int threads) {
     for (int i = 0; i < nx; ++i) {
       Tile t;
       t.index = static_cast<int>(windows.size());
-      const int x = nx == 1 ? (in.grid.width - kWin) / 2 : i * (in.grid.width - kWin) / (nx - 1);
-      const int y = ny == 1 ? (in.grid.height - kWin) / 2 : j * (in.grid.height - kWin) / (ny - 1);
+      int x = nx == 1 ? (in.grid.width - kWin) / 2 : i * (in.grid.width - kWin) / (nx - 1);
+      int y = ny == 1 ? (in.grid.height - kWin) / 2 : j * (in.grid.height - kWin) / (ny - 1);
+      // Inside one source block where the blocks allow it: a window across 4 blocks decodes all
+      // four (measured at 8192²: the 25 windows read ~400 MB of 2-MB blocks, a third of the
+      // read floor, before this snap).
+      if (block.width >= kWin && block.height >= kWin && block.width % kWin == 0 &&
+          block.height % kWin == 0) {
+        x = x / kWin * kWin;
+        y = y / kWin * kWin;
+      }
       t.core = t.padded = cv::Rect(x, y, kWin, kWin);
       windows.push_back(t);
     }
@@ -144,6 +163,46 @@ PairShift estimatePairShift(const ChangeInputs& in, int threads) {
   }
   est.confidence = double(agree) / double(usable.size());
   return est;
+}
+
+// Windows the fit pass reads. Every pixel is sampled on the global lattice, but on large grids
+// only a staggered subset of grid-aligned blocks is read, so the fit does not decode the scene
+// a second time (measured at 8192², DEFLATE: reading everything twice cost ~1.6 s of a ~4 s run).
+// Blocks are `blockPx` squares on the grid (aligned to the source blocks); block (bx, by) is read
+// when (bx + by * step) % every == 0, with `step` coprime to `every` near every × 0.618, so every
+// block row and block column contributes and the pattern does not align with the grid's axes.
+// `every` = 1 (read all) while the grid is at most fitReadPx pixels. The windows depend only on
+// the grid, never on the tile plan or threads, so the fit stays identical for any tiling.
+struct FitWindows {
+  std::vector<Tile> windows;
+  int every = 1;
+  double pixels = 0;
+};
+
+FitWindows fitWindows(const GridSpec& grid, cv::Size block, int haloPx, double fitReadPx) {
+  int b = 512;
+  if (block.width >= 128 && block.width <= 2048 && block.height == block.width) b = block.width;
+  const int nbx = (grid.width + b - 1) / b, nby = (grid.height + b - 1) / b;
+  FitWindows fw;
+  const double total = double(grid.width) * grid.height;
+  fw.every = total <= fitReadPx ? 1 : static_cast<int>(std::ceil(total / fitReadPx));
+  fw.every = std::min(fw.every, nbx * nby);
+  int step = std::max(1, static_cast<int>(std::lround(fw.every * 0.618)));
+  while (std::gcd(step, fw.every) != 1) ++step;
+  const cv::Rect all(0, 0, grid.width, grid.height);
+  for (int by = 0; by < nby; ++by) {
+    for (int bx = 0; bx < nbx; ++bx) {
+      if ((static_cast<long long>(bx) + static_cast<long long>(by) * step) % fw.every) continue;
+      Tile t;
+      t.index = static_cast<int>(fw.windows.size());
+      t.core = cv::Rect(bx * b, by * b, b, b) & all;
+      t.padded = cv::Rect(t.core.x - haloPx, t.core.y - haloPx, t.core.width + 2 * haloPx,
+                          t.core.height + 2 * haloPx) & all;
+      fw.pixels += double(t.core.area());
+      fw.windows.push_back(t);
+    }
+  }
+  return fw;
 }
 
 struct FitPiece {
@@ -192,21 +251,39 @@ cv::Mat mergeSamples(std::vector<FitPiece>& pieces) {
     }
     return all;
   }
-  struct Ref { long long key; int piece; int row; };
-  std::vector<Ref> refs;
-  refs.reserve(static_cast<std::size_t>(rows));
+  // Each piece's keys increase (row-major lattice pixels of one window): a k-way merge over the
+  // pieces, copying each piece's run of rows up to the next piece's key in one memcpy. (A sort
+  // of 2 M row references plus per-row cv::Mat copies cost ~0.4 s CPU at 8192².)
+  using Head = std::pair<long long, int>;  // next key, piece
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
+  std::vector<int> next(pieces.size(), 0);
   for (int i = 0; i < static_cast<int>(pieces.size()); ++i) {
-    for (int r = 0; r < pieces[i].samples.rows; ++r) refs.push_back({pieces[i].keys[r], i, r});
+    if (pieces[i].samples.rows > 0) heap.emplace(pieces[i].keys[0], i);
   }
-  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.key < b.key; });
-  for (std::size_t k = 0; k < refs.size(); ++k) {
-    pieces[refs[k].piece].samples.row(refs[k].row).copyTo(all.row(static_cast<int>(k)));
+  const std::size_t rowBytes = static_cast<std::size_t>(cols) * sizeof(float);
+  int out = 0;
+  while (!heap.empty()) {
+    const int i = heap.top().second;
+    heap.pop();
+    const FitPiece& p = pieces[i];
+    const long long limit = heap.empty() ? std::numeric_limits<long long>::max() : heap.top().first;
+    int r = next[i];
+    const int from = r;
+    while (r < p.samples.rows && p.keys[r] < limit) ++r;
+    if (p.samples.isContinuous()) {
+      std::memcpy(all.ptr<float>(out), p.samples.ptr<float>(from), rowBytes * (r - from));
+    } else {
+      for (int k = from; k < r; ++k) std::memcpy(all.ptr<float>(out + k - from), p.samples.ptr<float>(k), rowBytes);
+    }
+    out += r - from;
+    next[i] = r;
+    if (r < p.samples.rows) heap.emplace(p.keys[r], i);
   }
   return all;
 }
 
 struct TileOut {
-  cv::Mat score;  // CV_32F core
+  cv::Mat score;  // CV_32F core, or CV_16U (scaled UInt16 encoding)
   cv::Mat mask;   // CV_8UC2 core: (mask 0/1/255, change 0/1)
   long long valid = 0;
   long long changed = 0;
@@ -255,6 +332,13 @@ int radiusPx(const GridSpec& grid, double radiusM) {
 ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& method,
                              const ChangeMapOptions& opt, const fs::path& outDir) {
   const auto t0 = Clock::now();
+  std::map<std::string, double> cpuS;
+  double cpuMark = cpuSeconds();
+  auto cpuStep = [&](const char* name) {
+    const double now = cpuSeconds();
+    cpuS[name] = now - cpuMark;
+    cpuMark = now;
+  };
   ChangeMapResult res;
   res.method = method.name();
   res.grid = in.grid;
@@ -289,7 +373,7 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   // 1. Co-registration.
   auto tc = Clock::now();
   if (opt.coregister) {
-    const PairShift est = estimatePairShift(in, threads);
+    const PairShift est = estimatePairShift(in, threads, block);
     res.shiftPx = est.shift;
     res.shiftConfidence = est.confidence;
     res.shiftWindows = est.windows;
@@ -300,6 +384,7 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
               " windows, confidence " + std::to_string(est.confidence) +
               (res.shiftApplied ? ", applied" : ", not applied"));
   }
+  cpuStep("coregister");
   res.timingsS["coregister"] = secondsSince(tc);
   const cv::Point2d shift = res.shiftApplied ? res.shiftPx : cv::Point2d(0, 0);
 
@@ -322,14 +407,16 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   res.tileCount = static_cast<int>(tiles.size());
   log::info("tiles: " + plan.describe() + " (halo " + std::to_string(res.haloPx) + " px)");
 
-  // 2. Fit on the lattice.
+  // 2. Fit on the lattice, over the fit windows.
   auto tf = Clock::now();
-  const double px = double(grid.width) * grid.height;
-  res.sampleStride = std::max(
-      1, static_cast<int>(std::ceil(std::sqrt(px / double(std::max<std::size_t>(1, opt.maxSamplePixels))))));
+  const double maxSample = double(std::max<std::size_t>(1, opt.maxSamplePixels));
+  const FitWindows fw = fitWindows(grid, block, res.haloPx, kFitReadSampleFactor * maxSample);
+  res.sampleStride =
+      std::max(1, static_cast<int>(std::ceil(std::sqrt(fw.pixels / maxSample))));
+  res.fitBlockEvery = fw.every;
   {
     PairReader reader(in, shift);
-    auto pieces = mapTiles<FitPiece>(tiles, threads, [&](const Tile& t) {
+    auto pieces = mapTiles<FitPiece>(fw.windows, threads, [&](const Tile& t) {
       FitPiece p;
       imaging::ChangeTile ct = reader.read(t.padded);
       ct.stride = res.sampleStride;
@@ -340,8 +427,10 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
       }
       return p;
     });
+    cpuStep("fit_sample");
     cv::Mat samples = mergeSamples(pieces);
     pieces.clear();
+    cpuStep("fit_merge");
     res.samplePixels = samples.rows;
     if (samples.empty()) {
       throw Error("no pixel is valid in both images (nodata, clouds or outside the AOI)");
@@ -350,6 +439,7 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   }
   res.threshold = method.threshold();
   res.solved = method.solved();
+  cpuStep("fit");
   res.timingsS["fit"] = secondsSince(tf);
 
   // 3. Apply: score and mask per tile, cores written in order.
@@ -365,17 +455,28 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
     }
   } cleanup{{scoreTmp, maskTmp}};
   const int blockPx = std::min(512, std::max(16, plan.tileSizePx));
-  TiledGeoTiff scoreTif(scoreTmp, grid, 1, GDT_Float32,
-                        std::numeric_limits<double>::quiet_NaN(), blockPx);
+  const bool scoreU16 = opt.scoreEncoding == ChangeMapOptions::ScoreEncoding::UInt16;
+  const double thr = res.threshold;
+  if (scoreU16) {
+    const double base = std::isfinite(thr) && thr > 0 ? thr : 1.0;
+    res.scoreScale = base / kScoreUInt16AtThreshold;
+    res.scoreOffset = 0.0;
+  }
+  TiledGeoTiff scoreTif(scoreTmp, grid, 1, scoreU16 ? GDT_UInt16 : GDT_Float32,
+                        scoreU16 ? 65535.0 : std::numeric_limits<double>::quiet_NaN(), blockPx);
+  if (scoreU16) {
+    scoreTif.dataset().GetRasterBand(1)->SetScale(res.scoreScale);
+    scoreTif.dataset().GetRasterBand(1)->SetOffset(res.scoreOffset);
+  }
   TiledGeoTiff maskTif(maskTmp, grid, 2, GDT_Byte, std::nullopt, blockPx);
   maskTif.dataset().GetRasterBand(1)->SetNoDataValue(255);
-  const double thr = res.threshold;
   const cv::Mat openK =
       openR > 0 ? cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * openR + 1, 2 * openR + 1})
                 : cv::Mat();
   const cv::Mat closeK =
       closeR > 0 ? cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * closeR + 1, 2 * closeR + 1})
                  : cv::Mat();
+  const float invScale = static_cast<float>(1.0 / res.scoreScale);
   {
     PairReader reader(in, shift);
     streamTiles<TileOut>(
@@ -383,27 +484,55 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
         [&](const Tile& t) {
           imaging::ChangeTile ct = reader.read(t.padded);
           ct.stride = res.sampleStride;
-          cv::Mat score = method.score(ct);
+          const cv::Mat score = method.score(ct);
           if (score.size() != ct.valid.size() || score.type() != CV_32F) {
             throw Error(method.name() + ": score() returned a wrong size or type");
           }
-          cv::Mat change = (score > thr) & ct.valid;  // NaN > thr is false
-          if (openR > 0) cv::morphologyEx(change, change, cv::MORPH_OPEN, openK);
-          if (closeR > 0) cv::morphologyEx(change, change, cv::MORPH_CLOSE, closeK);
           const cv::Rect core = t.coreInPadded();
+          // With morphology the decision needs the padded neighbourhood; without it, it is
+          // taken in the one fused sweep below.
+          cv::Mat change;
+          if (openR > 0 || closeR > 0) {
+            change = (score > thr) & ct.valid;  // NaN > thr is false
+            if (openR > 0) cv::morphologyEx(change, change, cv::MORPH_OPEN, openK);
+            if (closeR > 0) cv::morphologyEx(change, change, cv::MORPH_CLOSE, closeK);
+          }
+          // One sweep over the core: score (NaN / 65535 where no decision), mask (0 / 1 / 255,
+          // no-decision pixels never become change), the 0/1 change band for polygonize, counts.
           TileOut o;
-          o.score = score(core).clone();
-          cv::Mat valid = ct.valid(core);
-          cv::Mat chg = change(core) & valid;  // no-decision pixels never become change
-          o.score.setTo(std::numeric_limits<float>::quiet_NaN(), valid == 0);
-          cv::Mat m(core.size(), CV_8U, cv::Scalar(0));
-          m.setTo(1, chg);
-          m.setTo(255, valid == 0);
-          cv::Mat c01;
-          cv::threshold(chg, c01, 0, 1, cv::THRESH_BINARY);
-          cv::merge(std::vector<cv::Mat>{m, c01}, o.mask);
-          o.valid = cv::countNonZero(valid);
-          o.changed = cv::countNonZero(chg);
+          o.score.create(core.size(), scoreU16 ? CV_16U : CV_32F);
+          o.mask.create(core.size(), CV_8UC2);
+          long long valid = 0, changed = 0;
+          const float fthr = static_cast<float>(thr);
+          for (int y = 0; y < core.height; ++y) {
+            const float* sc = score.ptr<float>(core.y + y) + core.x;
+            const uchar* va = ct.valid.ptr<uchar>(core.y + y) + core.x;
+            const uchar* ch = change.empty() ? nullptr : change.ptr<uchar>(core.y + y) + core.x;
+            uchar* mk = o.mask.ptr<uchar>(y);
+            float* sf = scoreU16 ? nullptr : o.score.ptr<float>(y);
+            uint16_t* su = scoreU16 ? o.score.ptr<uint16_t>(y) : nullptr;
+            for (int x = 0; x < core.width; ++x) {
+              const bool v = va[x] != 0;
+              const float s = sc[x];
+              // As cv::compare does: the threshold converted to the score's depth (float).
+              const bool c = v && (ch ? ch[x] != 0 : s > fthr);
+              mk[2 * x] = v ? uchar(c) : uchar(255);
+              mk[2 * x + 1] = uchar(c);
+              valid += v;
+              changed += c;
+              if (sf) {
+                sf[x] = v ? s : std::numeric_limits<float>::quiet_NaN();
+              } else {
+                const float q = s * invScale + 0.5f;
+                su[x] = !v || !(s == s) ? uint16_t(65535)
+                        : q >= 65534.0f ? uint16_t(65534)
+                        : q <= 0.0f     ? uint16_t(0)
+                                        : static_cast<uint16_t>(q);
+              }
+            }
+          }
+          o.valid = valid;
+          o.changed = changed;
           return o;
         },
         [&](const Tile& t, TileOut& o) {
@@ -414,11 +543,37 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
         });
   }
   scoreTif.close();
+  cpuStep("apply");
   res.timingsS["apply"] = secondsSince(ta);
 
-  // 4. Polygons and minimum area, on the streamed mask.
+  // 4. Polygons and minimum area, on the streamed mask. The score COG does not depend on them,
+  // so it is written on its own thread meanwhile: GDALPolygonize is serial, and so is most of
+  // the COG driver's overview pass, so together they keep both cores busy.
   auto tp = Clock::now();
   maskTif.close();
+  res.scorePath = outDir / "score.tif";
+  res.maskPath = outDir / "mask.tif";
+  CogOptions sc;
+  sc.compression = opt.compression;
+  sc.level = opt.compressionLevel;
+  sc.resampling = "AVERAGE";
+  sc.threads = threads;
+  std::future<void> scoreCog = std::async(std::launch::async, [&scoreTmp, &res, sc] {
+    GdalDataset src = openRaster(scoreTmp.string());
+    writeCog(*src, res.scorePath, sc);
+  });
+  // On any failure below: wait for the score COG, then remove it (no partial set of outputs).
+  struct ScoreCogGuard {
+    std::future<void>& f;
+    const fs::path& path;
+    bool keep = false;
+    ~ScoreCogGuard() {
+      if (keep) return;
+      if (f.valid()) f.wait();
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } scoreGuard{scoreCog, res.scorePath};
   GdalDataset maskRw(GDALDataset::Open(maskTmp.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE));
   if (!maskRw) throw Error(maskTmp.string() + ": cannot reopen: " + lastGdalError());
   GdalDataset scoreRd = openRaster(scoreTmp.string());
@@ -510,7 +665,9 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
           throw Error("cannot rasterize a change polygon: " + lastGdalError());
         }
         cv::Mat use = (inPoly != 0) & (s == s);
+        if (scoreU16) use &= (s != 65535.0f);
         poly.meanScore = cv::countNonZero(use) ? cv::mean(s, use)[0] : 0.0;
+        if (scoreU16) poly.meanScore = poly.meanScore * res.scoreScale + res.scoreOffset;
       }
       std::unique_ptr<OGRGeometry> out(g->clone());
       if (toLl) {
@@ -538,18 +695,11 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   }
   res.changedAreaM2 = double(res.changedPixels) * pixelArea *
                       std::pow(metresPerUnit(grid), 2.0);
+  cpuStep("polygons");
   res.timingsS["polygons"] = secondsSince(tp);
 
   // 5. COGs and GeoJSON, each atomically.
   auto tw = Clock::now();
-  res.scorePath = outDir / "score.tif";
-  res.maskPath = outDir / "mask.tif";
-  CogOptions sc;
-  sc.compression = opt.compression;
-  sc.level = opt.compressionLevel;
-  sc.resampling = "AVERAGE";
-  sc.threads = threads;
-  writeCog(*scoreRd, res.scorePath, sc);
   scoreRd.reset();
   maskRw->FlushCache(true);
   CogOptions mc = sc;
@@ -557,6 +707,7 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
   mc.band = 1;
   writeCog(*maskRw, res.maskPath, mc);
   maskRw.reset();
+  scoreCog.get();  // rethrows the score COG's error
   if (opt.writeGeojson && grid.georeferenced()) {
     res.geojsonPath = outDir / "changes.geojson";
     const fs::path tmp = tempPathBeside(res.geojsonPath);
@@ -592,12 +743,17 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
         }
       }
     }
+    requireCompleteJson(tmp, res.geojsonPath);  // the driver ignores a full disk
     renameInto(tmp, res.geojsonPath);
   }
+  cpuStep("cog");
+  scoreGuard.keep = true;
   res.timingsS["cog"] = secondsSince(tw);
   res.timingsS["total"] = secondsSince(t0);
   std::string t;
   for (const auto& [k, v] : res.timingsS) t += " " + k + "=" + std::to_string(v);
+  t += "; cpu:";
+  for (const auto& [k, v] : cpuS) t += " " + k + "=" + std::to_string(v);
   log::debug("change map timings (s):" + t);
   return res;
 }

@@ -2,7 +2,8 @@
 // ChangeMap: runs one imaging::ChangeMethod over a pair of rasters aligned on one grid, in
 // bounded memory, and writes the change products of one job:
 //
-//   score.tif        COG, Float32, the method's score (NaN = no decision), AVERAGE overviews
+//   score.tif        COG, Float32, the method's score (NaN = no decision), AVERAGE overviews;
+//                    or scaled UInt16 (options.scoreEncoding)
 //   mask.tif         COG, Byte, 0 = no change, 1 = change, 255 = no decision, NEAREST overviews
 //   changes.geojson  RFC 7946 (lon, lat) change polygons with area_m2, pixel_count, mean_score
 //                    (only on a georeferenced grid: a pixel grid has no lon/lat)
@@ -13,9 +14,11 @@
 //      imaging::combineShifts (response-weighted median). It is applied to AFTER (bilinear, per
 //      padded tile) when ≥ 3 windows respond and at least `minShiftConfidence` of them lie
 //      within 0.5 px of the median (so a flood or cloud does not drag the shift).
-//   2. fit: every tile is read, the method samples the valid pixels of a global lattice (stride
-//      chosen so the sample is ≤ maxSamplePixels); samples are put in raster order (so the fit
-//      is identical for any tiling and thread count) and fitted once.
+//   2. fit: the method samples the valid pixels of a global lattice (stride chosen so the
+//      sample is ≤ maxSamplePixels) in the fit windows: every grid block up to 4 × maxSamplePixels
+//      pixels, beyond that a staggered subset of the 512-px grid blocks with about that many
+//      pixels (so a large scene is not decoded twice); samples are put in raster order (so the
+//      fit is identical for any tiling and thread count) and fitted once.
 //   3. apply: a bounded pipeline computes score and mask per padded tile: mask = score >
 //      threshold on valid pixels, then a morphological open then close (elliptic, radius in
 //      metres -> pixels), whose halo is added to the method's; the tile cores are written in
@@ -64,7 +67,18 @@ struct ChangeMapOptions {
   bool writeGeojson = true;
   std::string compression = "ZSTD";      // COG compression of both outputs
   int compressionLevel = 1;
+  // score.tif encoding. Float32: the score, NaN = no decision. UInt16: round(score / scale) with
+  // scale = threshold / kScoreUInt16AtThreshold (offset 0; scores are ≥ 0), saturating at 65534
+  // (≈ 32.8 × threshold), 65535 = no decision; GDAL scale/offset metadata carry the mapping, so
+  // a reader that applies them (GDAL's unscaled read, rasterio, xarray) gets the score back
+  // within scale / 2 (threshold / 4000). The mask and polygons are decided on the float score
+  // either way. Measured in bench/RESULTS.md (write time and size per encoding).
+  enum class ScoreEncoding { Float32, UInt16 };
+  ScoreEncoding scoreEncoding = ScoreEncoding::Float32;
 };
+
+// UInt16 score encoding: the threshold maps to this code.
+constexpr double kScoreUInt16AtThreshold = 2000.0;
 
 struct ChangePolygon {
   int id = 0;
@@ -79,6 +93,8 @@ struct ChangeMapResult {
   std::string method;
   GridSpec grid;
   double threshold = 0.0;
+  double scoreScale = 1.0;         // score = code * scoreScale + scoreOffset (UInt16 encoding)
+  double scoreOffset = 0.0;
   std::map<std::string, std::vector<double>> solved;
   cv::Point2d shiftPx{0.0, 0.0};   // AFTER relative to BEFORE, applied when shiftApplied
   double shiftConfidence = 0.0;
@@ -88,6 +104,7 @@ struct ChangeMapResult {
   int tileCount = 0;
   int haloPx = 0;
   int sampleStride = 1;
+  int fitBlockEvery = 1;           // the fit read one grid block in this many (1 = all)
   long long samplePixels = 0;
   long long validPixels = 0;
   long long changedPixels = 0;     // after morphology and minimum area

@@ -1,0 +1,445 @@
+#!/usr/bin/python3
+"""changewatch benchmark suite (issue 9): whole processes against the GDAL floors and OTB.
+
+Run through scripts/bench.sh (which installs otb-bin, builds Release and calls this). Stdlib only.
+
+Every row is a whole process run under /usr/bin/time -v: one warm-up run (page cache, lazy
+loading), then --runs runs; the row reports the median wall time, the median CPU time (user +
+sys, children included) and the largest peak RSS of those runs. Rows:
+
+  read floor    bench_floors read: both images once, full-width block-row strips, GDAL_CACHEMAX=64,
+                GDAL_NUM_THREADS=threads (GDAL decodes the tiles of one request in parallel)
+  write floor   bench_floors write: the outputs that changewatch wrote (score.tif, mask.tif),
+                loaded into MEM untimed, then written as COGs with changewatch's creation
+                options; the timed part only (it holds the outputs in memory by definition)
+  cva, irmad    changewatch change BEFORE AFTER --method M --threads T
+  OTB MAD       otbcli_MultivariateAlterationDetector, ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS=T,
+                its defaults otherwise (4-band Float32 output)
+  ships         changewatch count AFTER --detector ships (one scene)
+  job           changewatch run on a config with one AOI (ships detector) over the pair: warp,
+                footprints, change (irmad), ships on both dates, evidence
+  gdalwarp      gdalwarp of both scenes onto the job's AOI grid (bilinear, -multi, NUM_THREADS)
+
+Inputs (bench/gen_pair) are cached in $CW_BENCH_CACHE (default bench/.cache).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_time_v(text):
+    def field(name):
+        m = re.search(re.escape(name) + r":\s*(.+)", text)
+        if not m:
+            raise RuntimeError(f"/usr/bin/time output lacks '{name}'")
+        return m.group(1).strip()
+
+    parts = [float(p) for p in field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")]
+    wall = 0.0
+    for p in parts:
+        wall = wall * 60 + p
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+    rss = float(field("Maximum resident set size (kbytes)")) / 1024.0
+    return wall, cpu, rss
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = os.path.join(args.cache, "work")
+        os.makedirs(self.tmp, exist_ok=True)
+
+    def once(self, cmd, env=None, prepare=None):
+        if prepare:
+            prepare()
+        tfile = os.path.join(self.tmp, "time.txt")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        p = subprocess.run(["/usr/bin/time", "-v", "-o", tfile] + cmd, env=full_env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
+        with open(tfile) as f:
+            wall, cpu, rss = parse_time_v(f.read())
+        return wall, cpu, rss, p.stdout
+
+    def measure(self, label, cmd, env=None, prepare=None, inner=None):
+        """Median of runs after a warm-up. inner(stdout) -> seconds replaces the wall time."""
+        log(f"{label}: {' '.join(cmd)}")
+        self.once(cmd, env, prepare)
+        walls, cpus, rsss, inners = [], [], [], []
+        for _ in range(self.args.runs):
+            w, c, r, out = self.once(cmd, env, prepare)
+            walls.append(w)
+            cpus.append(c)
+            rsss.append(r)
+            if inner:
+                inners.append(inner(out))
+        res = {"wall": statistics.median(inners if inner else walls),
+               "cpu": statistics.median(cpus), "rss": max(rsss),
+               "walls": inners if inner else walls}
+        log(f"  -> {res['wall']:.2f} s, cpu {res['cpu']:.2f} s, {res['rss']:.0f} MiB")
+        return res
+
+
+def gdalinfo_json(path):
+    return json.loads(subprocess.check_output(["gdalinfo", "-json", path], text=True))
+
+
+def ensure_inputs(args, size, variant):
+    d = os.path.join(args.cache, f"{size}-{variant}")
+    b, a = os.path.join(d, "before_20250301.tif"), os.path.join(d, "after_20250401.tif")
+    if not (os.path.exists(b) and os.path.exists(a)):
+        log(f"generating {size}² {variant} pair in {d}")
+        cmd = [os.path.join(args.build, "bench", "gen_pair"), str(size), d]
+        if variant == "deflate":
+            cmd.append("--deflate")
+        subprocess.run(cmd, check=True)
+    return b, a
+
+
+def job_config(args, size, before, after):
+    """A one-AOI config over the pair; returns (config path, grid from `plan --json`)."""
+    d = os.path.dirname(before)
+    ext = gdalinfo_json(before)["wgs84Extent"]["coordinates"][0]
+    ul, ll, lr, ur = ext[0], ext[1], ext[2], ext[3]
+    west, east = max(ul[0], ll[0]), min(ur[0], lr[0])
+    south, north = max(ll[1], lr[1]), min(ul[1], ur[1])
+    dx, dy = (east - west) * 0.005, (north - south) * 0.005
+    bbox = [west + dx, south + dy, east - dx, north - dy]
+    cfg = os.path.join(d, "job.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""# generated by bench/run_bench.py
+output: {os.path.join(args.cache, 'work', 'job-default')}
+threads: 0
+window: {{start: 2025-01-01, end: 2025-12-31}}
+pairing: {{strategy: consecutive, max_gap_days: 400}}
+scenes:
+  - folder: {d}
+    glob: "*_2025????.tif"
+    time_pattern: "_(\\\\d{{8}})"
+sensor:
+  profile: generic
+  bands: {{blue: 1, green: 2, red: 3, nir: 4}}
+  cloud_band: 0
+min_coverage: 0.2
+grid: {{pixel_size_m: 10, epsg: 32633, resampling: bilinear}}
+change:
+  method: irmad
+  open_radius_m: 10
+  close_radius_m: 10
+  min_area_m2: 2000
+aois:
+  - id: bench_port
+    name: Bench port
+    kind: port
+    bbox: [{bbox[0]:.7f}, {bbox[1]:.7f}, {bbox[2]:.7f}, {bbox[3]:.7f}]
+    detectors:
+      - name: ships
+""")
+    plan = json.loads(subprocess.check_output([args.cw, "plan", cfg, "--json"], text=True))
+    grid = plan["aois"][0]["grid"]
+    if len(plan["jobs"]) != 1:
+        raise RuntimeError(f"{cfg}: expected one job, plan has {len(plan['jobs'])}")
+    return cfg, grid
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="4096² and 8192² only, fewer rows at 1 thread")
+    ap.add_argument("--sizes", default=None, help="comma-separated sizes (default 4096,8192,16384)")
+    ap.add_argument("--runs", type=int, default=3, help="measured runs per row after the warm-up")
+    ap.add_argument("--rows", default="read,cva,irmad,otb,ships,job,gdalwarp,encoding",
+                    help="rows to measure")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--cache", default=os.environ.get("CW_BENCH_CACHE", os.path.join(HERE, ".cache")))
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--json", default=None, help="also write the raw rows as JSON here")
+    args = ap.parse_args()
+    args.cw = os.path.join(args.build, "changewatch")
+    floors = os.path.join(args.build, "bench", "bench_floors")
+    sizes = [int(s) for s in (args.sizes or ("4096,8192" if args.quick else "4096,8192,16384")).split(",")]
+    rows_wanted = set(args.rows.split(","))
+    os.makedirs(args.cache, exist_ok=True)
+    r = Runner(args)
+    gdal_env = {"GDAL_CACHEMAX": "64"}
+    load_before = os.getloadavg()
+    t_start = time.time()
+    rows = []  # dicts: size, variant, threads, row, wall, cpu, rss, note
+
+    def add(size, variant, threads, row, res, note=""):
+        rows.append(dict(size=size, variant=variant, threads=threads, row=row, note=note, **res))
+
+    def out_dir(name):
+        p = os.path.join(r.tmp, name)
+        return p
+
+    def fresh(p):
+        return lambda: (shutil.rmtree(p, ignore_errors=True), os.makedirs(p, exist_ok=True))
+
+    otb = shutil.which("otbcli_MultivariateAlterationDetector")
+    for size in sizes:
+        variants = ["raw", "deflate"]
+        for variant in variants:
+            before, after = ensure_inputs(args, size, variant)
+            # Threads: both everywhere in the full mode; in --quick the DEFLATE pair runs at 2 only.
+            thread_set = [1, 2] if (not args.quick or variant == "raw") else [2]
+            for t in thread_set:
+                env = dict(gdal_env, GDAL_NUM_THREADS=str(t))
+                tag = f"{size}-{variant}-t{t}"
+                if "read" in rows_wanted:
+                    add(size, variant, t, "read floor",
+                        r.measure(f"read {tag}", [floors, "read", before, after], env))
+                for m in ("cva", "irmad"):
+                    if m not in rows_wanted:
+                        continue
+                    o = out_dir(f"{m}-{tag}")
+                    add(size, variant, t, m,
+                        r.measure(f"{m} {tag}", [args.cw, "change", before, after, "--out", o,
+                                                 "--method", m, "--threads", str(t)],
+                                  env, prepare=fresh(o)))
+                    wo = out_dir(f"wfloor-{m}-{tag}")
+                    add(size, variant, t, f"write floor ({m})",
+                        r.measure(f"write floor {m} {tag}",
+                                  [floors, "write", wo, f"{o}/score.tif:AVERAGE",
+                                   f"{o}/mask.tif:NEAREST", "--threads", str(t)], env,
+                                  inner=lambda s: float(s.split()[1])))
+                    shutil.rmtree(wo, ignore_errors=True)
+                if variant != "raw":
+                    continue
+                # Rows on the uncompressed pair only (OTB's own benchmark input).
+                if "otb" in rows_wanted and otb and (t == 2 or not args.quick) and \
+                        not (size > 8192 and t == 1):
+                    o = out_dir(f"otb-{tag}")
+                    add(size, variant, t, "OTB MAD",
+                        r.measure(f"otb {tag}", [otb, "-in1", before, "-in2", after,
+                                                 "-out", os.path.join(o, "mad.tif")],
+                                  {"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": str(t)},
+                                  prepare=fresh(o)))
+                    shutil.rmtree(o, ignore_errors=True)
+                if t == 1 and args.quick:
+                    continue
+                if "ships" in rows_wanted:
+                    add(size, variant, t, "read floor (after only)",
+                        r.measure(f"read after {tag}", [floors, "read", after], env))
+                    o = out_dir(f"ships-{tag}")
+                    add(size, variant, t, "ships",
+                        r.measure(f"ships {tag}", [args.cw, "count", after, "--out", o,
+                                                   "--detector", "ships", "--threads", str(t)],
+                                  env, prepare=fresh(o)))
+                if "job" in rows_wanted or "gdalwarp" in rows_wanted:
+                    cfg, grid = job_config(args, size, before, after)
+                    gt = grid["geotransform"]
+                    w, h = grid["width"], grid["height"]
+                    te = [gt[0], gt[3] + gt[5] * h, gt[0] + gt[1] * w, gt[3]]
+                if "gdalwarp" in rows_wanted:
+                    o = out_dir(f"gdalwarp-{tag}")
+                    warp = ["gdalwarp", "-q", "-overwrite", "-t_srs", f"EPSG:{grid['epsg']}",
+                            "-te"] + [f"{v:.6f}" for v in te] + \
+                           ["-ts", str(w), str(h), "-r", "bilinear", "-multi", "-wo",
+                            f"NUM_THREADS={t}", "-co", "TILED=YES", "-dstalpha"]
+                    script = " && ".join(
+                        " ".join(warp + [src, os.path.join(o, name)])
+                        for src, name in ((before, "before.tif"), (after, "after.tif")))
+                    add(size, variant, t, "gdalwarp",
+                        r.measure(f"gdalwarp {tag}", ["sh", "-c", script], env, prepare=fresh(o)),
+                        note=f"both scenes onto the {w}×{h} AOI grid")
+                    shutil.rmtree(o, ignore_errors=True)
+                if "job" in rows_wanted:
+                    o = out_dir(f"job-{tag}")
+                    add(size, variant, t, "job",
+                        r.measure(f"job {tag}", [args.cw, "run", cfg, "--out", o, "--threads",
+                                                 str(t)], env, prepare=fresh(o)),
+                        note=f"AOI grid {w}×{h}")
+            for t in thread_set:
+                for m in ("cva", "irmad"):
+                    shutil.rmtree(out_dir(f"{m}-{size}-{variant}-t{t}"), ignore_errors=True)
+
+    # Score encoding and compression, measured on a real score (irmad and cva at 8192², 2 threads).
+    encodings = []
+    if "encoding" in rows_wanted and 8192 in sizes:
+        before, after = ensure_inputs(args, 8192, "raw")
+        for m in ("cva", "irmad"):
+            o = out_dir(f"enc-{m}")
+            shutil.rmtree(o, ignore_errors=True)
+            subprocess.run([args.cw, "change", before, after, "--out", o, "--method", m,
+                            "--threads", "2"], check=True, stdout=subprocess.DEVNULL,
+                           env=dict(os.environ, **gdal_env))
+            for comp, level, pred in (("ZSTD", 1, False), ("ZSTD", 1, True), ("DEFLATE", 1, False),
+                                      ("DEFLATE", 6, True), ("LZW", 0, False)):
+                wo = out_dir(f"enc-{m}-w")
+                cmd = [floors, "write", wo, f"{o}/score.tif:AVERAGE", "--threads", "2",
+                       "--compress", comp, "--level", str(level)] + (["--predictor"] if pred else [])
+                res = r.measure(f"encoding {m} {comp}-{level}{' pred' if pred else ''}", cmd,
+                                gdal_env, inner=lambda s: float(s.split()[1]))
+                out = subprocess.check_output(cmd, text=True, env=dict(os.environ, **gdal_env))
+                nbytes = int(re.search(r"bytes (\d+)", out).group(1))
+                dtype = gdalinfo_json(f"{o}/score.tif")["bands"][0]["type"]
+                encodings.append(dict(method=m, dtype=dtype, comp=comp, level=level, pred=pred,
+                                      wall=res["wall"], mib=nbytes / 1048576.0))
+                shutil.rmtree(wo, ignore_errors=True)
+            shutil.rmtree(o, ignore_errors=True)
+
+    load_after = os.getloadavg()
+    meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), runs=args.runs,
+                mode="quick" if args.quick else "full", sizes=sizes,
+                load_before=load_before, load_after=load_after,
+                minutes=(time.time() - t_start) / 60.0, cpus=os.cpu_count(),
+                gdal=subprocess.check_output(["gdal-config", "--version"], text=True).strip(),
+                commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                      stdout=subprocess.PIPE, text=True).stdout.strip())
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(meta=meta, rows=rows, encodings=encodings), f, indent=1)
+    with open(args.out, "w") as f:
+        f.write(render(meta, rows, encodings))
+    log(f"wrote {args.out} ({meta['minutes']:.1f} min)")
+
+
+def render(meta, rows, encodings):
+    def find(size, variant, threads, row):
+        for x in rows:
+            if (x["size"], x["variant"], x["threads"], x["row"]) == (size, variant, threads, row):
+                return x
+        return None
+
+    def fmt(v, spec=".2f"):
+        return "–" if v is None else format(v, spec)
+
+    L = []
+    L.append("# Benchmark results\n")
+    L.append(f"Generated by `scripts/bench.sh{' --quick' if meta['mode'] == 'quick' else ''}` on "
+             f"{meta['date']} (commit {meta['commit']}, GDAL {meta['gdal']}, {meta['cpus']} cores). "
+             f"Each row: median of {meta['runs']} whole-process runs after a warm-up "
+             f"(`/usr/bin/time -v`); CPU = user + sys; peak RSS = the largest of the runs. "
+             f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in meta['load_before'])}, "
+             f"after: {' / '.join(f'{v:.2f}' for v in meta['load_after'])} (other engineers were "
+             f"building on the same 2 cores, so single figures are noisy; the ratios compare rows "
+             f"of the same run). Suite time {meta['minutes']:.1f} min.\n")
+    L.append("Inputs: `bench/gen_pair` 4-band UInt16 pairs, EPSG:32633 at 10 m, tiled 512, pixel "
+             "interleave; *raw* = uncompressed, *deflate* = DEFLATE + PREDICTOR=2. Floors: "
+             "`bench/bench_floors` (plain GDAL). The write floor writes the files that run "
+             "produced (score.tif + mask.tif) from memory with changewatch's creation options; "
+             "its RSS is not comparable (it holds both rasters in memory by definition).\n")
+    L.append("| size | input | threads | row | wall s | CPU s | peak RSS MiB | ÷ floors | OTB ÷ this | 1→2 threads |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    order = ["read floor", "write floor (cva)", "cva", "write floor (irmad)", "irmad", "OTB MAD",
+             "read floor (after only)", "ships", "gdalwarp", "job"]
+    sizes = sorted({x["size"] for x in rows})
+    for size in sizes:
+        for variant in ("raw", "deflate"):
+            for threads in (1, 2):
+                for name in order:
+                    x = find(size, variant, threads, name)
+                    if not x:
+                        continue
+                    rd = find(size, variant, threads, "read floor")
+                    ratio = otb_ratio = speed = None
+                    if name in ("cva", "irmad"):
+                        wf = find(size, variant, threads, f"write floor ({name})")
+                        if rd and wf:
+                            ratio = x["wall"] / (rd["wall"] + wf["wall"])
+                        o = find(size, "raw", threads, "OTB MAD") if variant == "raw" else None
+                        if o:
+                            otb_ratio = o["wall"] / x["wall"]
+                    elif name == "ships":
+                        ra = find(size, variant, threads, "read floor (after only)")
+                        if ra:
+                            ratio = x["wall"] / ra["wall"]
+                    elif name == "job":
+                        gw = find(size, variant, threads, "gdalwarp")
+                        wf = find(size, variant, threads, "write floor (irmad)")
+                        if rd and gw and wf:
+                            ratio = x["wall"] / (rd["wall"] + gw["wall"] + wf["wall"])
+                    one = find(size, variant, 1, name) if threads == 2 else None
+                    if one:
+                        speed = one["wall"] / x["wall"]
+                    extra = ""
+                    if name == "ships":
+                        extra = f" ({size * size / 1e6 / x['wall']:.1f} MP/s)"
+                    L.append(f"| {size}² | {variant} | {threads} | {name}{extra} | {x['wall']:.2f} | "
+                             f"{x['cpu']:.2f} | {x['rss']:.0f} | {fmt(ratio)} | {fmt(otb_ratio)} | "
+                             f"{fmt(speed)} |")
+    L.append("")
+    L.append("Ratios: cva/irmad ÷ (read floor + that method's write floor); ships ÷ (read floor of "
+             "the one scene); job ÷ (read floor + gdalwarp + irmad write floor); OTB ÷ this = OTB "
+             "MAD wall ÷ this row's wall at the same size and threads; 1→2 threads = wall at 1 "
+             "thread ÷ wall at 2.\n")
+
+    # Targets.
+    L.append("## Targets\n")
+    L.append("| metric | target | measured |")
+    L.append("|---|---|---|")
+    for m in ("cva", "irmad"):
+        for variant in ("raw", "deflate"):
+            vals = []
+            for size in sizes:
+                x = find(size, variant, 2, m)
+                rd = find(size, variant, 2, "read floor")
+                wf = find(size, variant, 2, f"write floor ({m})")
+                if x and rd and wf:
+                    vals.append(f"{size}²: {x['wall'] / (rd['wall'] + wf['wall']):.2f}")
+            if vals and m == "cva":
+                L.append(f"| cva ÷ (read + write floor), {variant}, 2 threads | ≤ 1.3 | {', '.join(vals)} |")
+            elif vals:
+                L.append(f"| irmad ÷ (read + write floor), {variant}, 2 threads | (no target) | {', '.join(vals)} |")
+    vals = []
+    for size in sizes:
+        x, o = find(size, "raw", 2, "irmad"), find(size, "raw", 2, "OTB MAD")
+        if x and o:
+            vals.append(f"{size}²: {o['wall'] / x['wall']:.2f}× ({o['wall']:.1f} s vs {x['wall']:.1f} s)")
+    L.append(f"| OTB MAD ÷ irmad, 2 threads | ≥ 5 | {', '.join(vals) or '–'} |")
+    vals = []
+    for size in sizes:
+        x = find(size, "raw", 2, "job")
+        rd, gw, wf = (find(size, "raw", 2, n) for n in ("read floor", "gdalwarp", "write floor (irmad)"))
+        if x and rd and gw and wf:
+            vals.append(f"{size}²: {x['wall'] / (rd['wall'] + gw['wall'] + wf['wall']):.2f}")
+    L.append(f"| job ÷ (read + gdalwarp + write floor), 2 threads | ≤ 3 | {', '.join(vals) or '–'} |")
+    for name in ("cva", "irmad", "ships", "job", "OTB MAD", "gdalwarp"):
+        vals = []
+        for size in sizes:
+            xs = [x["rss"] for x in rows if x["size"] == size and x["row"] == name]
+            if xs:
+                vals.append(f"{size}²: {max(xs):.0f}")
+        if vals:
+            tgt = "≤ 512, flat" if name in ("cva", "irmad", "ships", "job") else "(peer)"
+            L.append(f"| peak RSS MiB, {name} (max over inputs and threads) | {tgt} | {', '.join(vals)} |")
+    for m in ("cva", "irmad"):
+        vals = []
+        for size in sizes:
+            for variant in ("raw", "deflate"):
+                a, b = find(size, variant, 1, m), find(size, variant, 2, m)
+                if a and b:
+                    vals.append(f"{size}² {variant}: {a['wall'] / b['wall']:.2f}")
+        if vals:
+            L.append(f"| {m} 1→2 threads speed-up | ≥ 1.7 | {', '.join(vals)} |")
+    L.append("")
+
+    if encodings:
+        L.append("## Score encoding and compression (8192² score.tif, COG with overviews, 2 threads)\n")
+        L.append("| method | score type | compression | write s | size MiB |")
+        L.append("|---|---|---|---|---|")
+        for e in encodings:
+            c = e["comp"] + (f" level {e['level']}" if e["comp"] != "LZW" else "") + \
+                (" + predictor" if e["pred"] else "")
+            L.append(f"| {e['method']} | {e['dtype']} | {c} | {e['wall']:.2f} | {e['mib']:.0f} |")
+        L.append("")
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -96,10 +96,12 @@ class Writer {
       throw Error(tiles::lastGdalError("cannot write GeoJSON feature"));
   }
 
-  void close(const std::filesystem::path& tmp) {
-    m_ds.reset();  // flushes; GDAL reports write errors at close through CPLGetLastErrorNo
+  void close(const std::filesystem::path& tmp, const std::filesystem::path& path) {
+    m_ds.reset();  // flushes; GDAL reports some write errors at close through CPLGetLastErrorNo
     if (CPLGetLastErrorType() == CE_Failure)
-      throw Error(tmp.string() + ": " + tiles::lastGdalError("GeoJSON write failed"));
+      throw Error(path.string() + ": " + tiles::lastGdalError("GeoJSON write failed"));
+    // ...but not a full disk: the driver ignores short writes.
+    tiles::requireCompleteJson(tmp, path);
   }
 
  private:
@@ -169,7 +171,7 @@ void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& 
     addFootprints(w, ev, chips);
     addChanges(w, ev, chips);
     addDetections(w, ev, chips);
-    w.close(tmp);
+    w.close(tmp, path);
   });
 }
 
@@ -178,7 +180,7 @@ void writeDetectionsGeoJson(const std::filesystem::path& path, const JobEvidence
   produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
     Writer w(tmp, "detections");
     addDetections(w, ev, chips);
-    w.close(tmp);
+    w.close(tmp, path);
   });
 }
 

@@ -18,6 +18,7 @@
 #include "imaging/coregistration.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "tiles/gdal_dataset.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
 #include "tiles/tiled_geotiff.hpp"

@@ -2,7 +2,13 @@
 
 #include <cpl_error.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "imaging/error.hpp"
 
@@ -42,6 +48,21 @@ GdalDataset open(const std::string& path, unsigned flags, const char* what) {
 }
 
 }  // namespace
+
+void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath) {
+  // The failed write() left its errno; later successful calls do not clear it, but failing
+  // probes (a stat of an absent sidecar) may replace it, so only I/O errors are quoted.
+  const int err = errno;
+  std::ifstream in(written, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad() || !nlohmann::json::accept(text)) {
+    const bool io = err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS;
+    throw Error(finalPath.string() + ": write failed: " +
+                (io ? std::string(std::strerror(err))
+                    : std::string("the file came out incomplete (") + std::to_string(text.size()) +
+                          " bytes, not valid JSON)"));
+  }
+}
 
 std::string lastGdalError(const std::string& fallback) {
   const char* msg = CPLGetLastErrorMsg();

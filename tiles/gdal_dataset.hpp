@@ -24,6 +24,12 @@ GdalDataset openRaster(const std::string& path);
 // Opens a vector dataset read-only, with the same error contract.
 GdalDataset openVector(const std::string& path);
 
+// GDAL's GeoJSON driver ignores a failed write(): a full disk or a file-size limit leaves a
+// truncated file and no error. Call after closing the dataset written at `written`, before
+// renaming it to `finalPath`: throws cw::Error "<finalPath>: write failed: <reason>" unless the
+// file parses as whole JSON.
+void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath);
+
 // GDAL's last error message for this thread, or `fallback` when there is none.
 std::string lastGdalError(const std::string& fallback = "unknown GDAL error");
 

@@ -42,12 +42,16 @@ struct BandSource {
   std::optional<double> nodata;
 };
 
-std::string buildVrt(const std::string& wkt, const double gt[6], int width, int height,
-                     const std::vector<BandSource>& bands) {
+// The VRT on the grid of `like` (its size, geotransform and CRS) holding `bands`.
+std::string buildVrt(GDALDataset& like, const std::vector<BandSource>& bands) {
+  const int width = like.GetRasterXSize(), height = like.GetRasterYSize();
+  double gt[6];
+  like.GetGeoTransform(gt);
+  const char* wkt = like.GetProjectionRef();
   std::ostringstream x;
   x.precision(17);
   x << "<VRTDataset rasterXSize=\"" << width << "\" rasterYSize=\"" << height << "\">\n";
-  x << "  <SRS>" << xmlEscape(wkt) << "</SRS>\n  <GeoTransform>";
+  x << "  <SRS>" << xmlEscape(wkt ? wkt : "") << "</SRS>\n  <GeoTransform>";
   for (int i = 0; i < 6; ++i) x << (i ? ", " : "") << gt[i];
   x << "</GeoTransform>\n";
   int index = 1;
@@ -70,7 +74,8 @@ std::string buildVrt(const std::string& wkt, const double gt[6], int width, int 
 }
 
 // Writes the VRT into /vsimem/ and checks GDAL opens it.
-std::string writeVrt(const std::string& id, const std::string& xml) {
+std::string writeVrt(const std::string& id, GDALDataset& like, const std::vector<BandSource>& bands) {
+  const std::string xml = buildVrt(like, bands);
   const std::string path = "/vsimem/changewatch/products/" + id + ".vrt";
   VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
   if (!f) throw Error("cannot write " + path);
@@ -204,11 +209,7 @@ Product openSentinel2(const fs::path& path) {
   if (fs::is_regular_file(path) && !endsWith(path.string(), ".xml")) p.files = {path};  // zip
   std::sort(p.files.begin(), p.files.end());
 
-  double gt[6];
-  ds10->GetGeoTransform(gt);
-  const char* wkt = ds10->GetProjectionRef();
-  p.dataset = writeVrt(p.id, buildVrt(wkt ? wkt : "", gt, ds10->GetRasterXSize(),
-                                      ds10->GetRasterYSize(), bands));
+  p.dataset = writeVrt(p.id, *ds10, bands);
   return p;
 }
 
@@ -295,11 +296,7 @@ Product openLandsat(const fs::path& mtlPath) {
   p.files.push_back(mtlPath);
   std::sort(p.files.begin(), p.files.end());
 
-  double gt[6];
-  first->GetGeoTransform(gt);
-  const char* wkt = first->GetProjectionRef();
-  p.dataset = writeVrt(p.id, buildVrt(wkt ? wkt : "", gt, first->GetRasterXSize(),
-                                      first->GetRasterYSize(), bands));
+  p.dataset = writeVrt(p.id, *first, bands);
   return p;
 }
 

@@ -69,4 +69,15 @@ inline CommandResult runCli(const std::string& args) {
 
 inline bool haveSharedData() { return fs::exists(CW_SHARED_DATA); }
 
+// A simulator run made on first use and shared, read-only, by the tests of one process:
+// `simulate --seed 5 --size 512 --dates 3` (3 optical dates at 3 m, clouds on the third).
+// Returns an empty path if the simulator fails (the caller's REQUIRE reports it).
+inline const fs::path& smallSimulation() {
+  static TempDir dir("cwsim");
+  static const bool made = runCli("simulate --out " + dir.path().string() +
+                                  " --seed 5 --size 512 --dates 3").exitCode == 0;
+  static const fs::path none;
+  return made ? dir.path() : none;
+}
+
 }  // namespace cw::test

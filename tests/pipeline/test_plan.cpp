@@ -21,14 +21,9 @@ namespace {
 
 // Small simulated scenes shared by the tests here.
 const fs::path& simDir() {
-  static TempDir dir("cwplan");
-  static bool made = [] {
-    auto r = runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 3");
-    REQUIRE(r.exitCode == 0);
-    return true;
-  }();
-  (void)made;
-  return dir.path();
+  const fs::path& dir = cw::test::smallSimulation();
+  REQUIRE(!dir.empty());
+  return dir;
 }
 
 }  // namespace

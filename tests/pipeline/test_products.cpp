@@ -22,14 +22,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path& simDir() {
-  static TempDir dir("cwprod");
-  static bool made = [] {
-    auto r = runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 3");
-    REQUIRE(r.exitCode == 0);
-    return true;
-  }();
-  (void)made;
-  return dir.path();
+  const fs::path& dir = cw::test::smallSimulation();
+  REQUIRE(!dir.empty());
+  return dir;
 }
 
 std::vector<fs::path> simScenes() {

@@ -76,10 +76,11 @@ class Runner:
             wall, cpu, rss = parse_time_v(f.read())
         return wall, cpu, rss, p.stdout
 
-    def measure(self, label, cmd, env=None, prepare=None, inner=None):
+    def measure(self, label, cmd, env=None, prepare=None, inner=None, warmup=True):
         """Median of runs after a warm-up. inner(stdout) -> seconds replaces the wall time."""
         log(f"{label}: {' '.join(cmd)}")
-        self.once(cmd, env, prepare)
+        if warmup:
+            self.once(cmd, env, prepare)
         walls, cpus, rsss, inners = [], [], [], []
         for _ in range(self.args.runs):
             w, c, r, out = self.once(cmd, env, prepare)
@@ -157,11 +158,48 @@ aois:
     return cfg, grid
 
 
+def schedule(args, size, variant, threads, row):
+    """Measured runs for a row, or None to skip it. The full suite fits in ~40 min on 2 cores:
+    at 16384² the change rows run at 2 threads on the uncompressed pair only, and the slow
+    whole-scene rows there (OTB, gdalwarp, job) run once without a warm-up (their inputs are in
+    the page cache from the rows before); the table's runs column says so."""
+    large = size >= 16384
+    if args.quick:
+        if variant == "deflate" and threads == 1:
+            return None
+        if row in ("read", "cva", "irmad"):
+            return args.runs
+        if variant != "raw" or threads != 2:
+            return None
+        if row == "otb" or row == "ships":
+            return args.runs if size == 8192 else None
+        if row in ("job", "gdalwarp"):
+            return args.runs if size == 4096 else None
+        return None
+    if large and (variant == "deflate" or threads == 1):
+        return None
+    if row in ("read", "cva", "irmad"):
+        return args.runs
+    if variant != "raw":
+        return None
+    if threads != 2:
+        return None  # the 1 → 2 thread speed-up is a target for cva and irmad only
+    if row == "otb":
+        return 1 if large else args.runs
+    if row == "ships":
+        return None if large else args.runs
+    if row in ("job", "gdalwarp"):
+        return 1 if large else args.runs
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="4096² and 8192² only, fewer rows at 1 thread")
+    ap.add_argument("--quick", action="store_true",
+                    help="4096² and 8192², 1 run per row after the warm-up, a subset of rows (~10 min)")
     ap.add_argument("--sizes", default=None, help="comma-separated sizes (default 4096,8192,16384)")
-    ap.add_argument("--runs", type=int, default=3, help="measured runs per row after the warm-up")
+    ap.add_argument("--runs", type=int, default=None,
+                    help="measured runs per row after the warm-up (default 3; 1 with --quick)")
     ap.add_argument("--rows", default="read,cva,irmad,otb,ships,job,gdalwarp,encoding",
                     help="rows to measure")
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
@@ -169,6 +207,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--json", default=None, help="also write the raw rows as JSON here")
     args = ap.parse_args()
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
     args.cw = os.path.join(args.build, "changewatch")
     floors = os.path.join(args.build, "bench", "bench_floors")
     sizes = [int(s) for s in (args.sizes or ("4096,8192" if args.quick else "4096,8192,16384")).split(",")]
@@ -178,74 +218,104 @@ def main():
     gdal_env = {"GDAL_CACHEMAX": "64"}
     load_before = os.getloadavg()
     t_start = time.time()
-    rows = []  # dicts: size, variant, threads, row, wall, cpu, rss, note
+    rows = []  # dicts: size, variant, threads, row, wall, cpu, rss, runs, note
 
-    def add(size, variant, threads, row, res, note=""):
-        rows.append(dict(size=size, variant=variant, threads=threads, row=row, note=note, **res))
+    encodings = []
+
+    def write_results(final=False):
+        load_after = os.getloadavg()
+        meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), runs=args.runs,
+                    mode="quick" if args.quick else "full", sizes=sizes, final=final,
+                    load_before=load_before, load_after=load_after,
+                    minutes=(time.time() - t_start) / 60.0, cpus=os.cpu_count(),
+                    gdal=subprocess.check_output(["gdal-config", "--version"], text=True).strip(),
+                    commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                          stdout=subprocess.PIPE, text=True).stdout.strip())
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(meta=meta, rows=rows, encodings=encodings), f, indent=1)
+        with open(args.out, "w") as f:
+            f.write(render(meta, rows, encodings))
+        return meta
+
+    def add(size, variant, threads, row, res, runs, note=""):
+        rows.append(dict(size=size, variant=variant, threads=threads, row=row, note=note,
+                         runs=runs, **res))
+        write_results()  # after every row, so an interrupted suite still leaves its figures
 
     def out_dir(name):
-        p = os.path.join(r.tmp, name)
-        return p
+        return os.path.join(r.tmp, name)
 
     def fresh(p):
         return lambda: (shutil.rmtree(p, ignore_errors=True), os.makedirs(p, exist_ok=True))
 
+    def measure(label, cmd, env, runs, prepare=None, inner=None):
+        saved = args.runs
+        args.runs = runs
+        try:
+            return r.measure(label, cmd, env, prepare=prepare, inner=inner,
+                             warmup=runs > 1 or args.quick)
+        finally:
+            args.runs = saved
+
     otb = shutil.which("otbcli_MultivariateAlterationDetector")
     for size in sizes:
-        variants = ["raw", "deflate"]
-        for variant in variants:
+        for variant in ("raw", "deflate"):
+            plans = {(t, row): schedule(args, size, variant, t, row)
+                     for t in (1, 2) for row in ("read", "cva", "irmad", "otb", "ships", "job", "gdalwarp")}
+            if not any(v for (t, row), v in plans.items() if row in rows_wanted):
+                continue
             before, after = ensure_inputs(args, size, variant)
-            # Threads: both everywhere in the full mode; in --quick the DEFLATE pair runs at 2 only.
-            thread_set = [1, 2] if (not args.quick or variant == "raw") else [2]
-            for t in thread_set:
+            for t in (1, 2):
+                def want(row):
+                    return plans[(t, row)] if row in rows_wanted else None
                 env = dict(gdal_env, GDAL_NUM_THREADS=str(t))
                 tag = f"{size}-{variant}-t{t}"
-                if "read" in rows_wanted:
+                if want("read"):
                     add(size, variant, t, "read floor",
-                        r.measure(f"read {tag}", [floors, "read", before, after], env))
+                        measure(f"read {tag}", [floors, "read", before, after], env, want("read")),
+                        want("read"))
                 for m in ("cva", "irmad"):
-                    if m not in rows_wanted:
+                    n = want(m)
+                    if not n:
                         continue
                     o = out_dir(f"{m}-{tag}")
                     add(size, variant, t, m,
-                        r.measure(f"{m} {tag}", [args.cw, "change", before, after, "--out", o,
-                                                 "--method", m, "--threads", str(t)],
-                                  env, prepare=fresh(o)))
+                        measure(f"{m} {tag}", [args.cw, "change", before, after, "--out", o,
+                                               "--method", m, "--threads", str(t)],
+                                env, n, prepare=fresh(o)), n)
                     wo = out_dir(f"wfloor-{m}-{tag}")
                     add(size, variant, t, f"write floor ({m})",
-                        r.measure(f"write floor {m} {tag}",
-                                  [floors, "write", wo, f"{o}/score.tif:AVERAGE",
-                                   f"{o}/mask.tif:NEAREST", "--threads", str(t)], env,
-                                  inner=lambda s: float(s.split()[1])))
+                        measure(f"write floor {m} {tag}",
+                                [floors, "write", wo, f"{o}/score.tif:AVERAGE",
+                                 f"{o}/mask.tif:NEAREST", "--threads", str(t)], env, n,
+                                inner=lambda s: float(s.split()[1])), n)
                     shutil.rmtree(wo, ignore_errors=True)
-                if variant != "raw":
-                    continue
-                # Rows on the uncompressed pair only (OTB's own benchmark input).
-                if "otb" in rows_wanted and otb and (t == 2 or not args.quick) and \
-                        not (size > 8192 and t == 1):
+                    shutil.rmtree(o, ignore_errors=True)
+                if want("otb") and otb:
                     o = out_dir(f"otb-{tag}")
                     add(size, variant, t, "OTB MAD",
-                        r.measure(f"otb {tag}", [otb, "-in1", before, "-in2", after,
-                                                 "-out", os.path.join(o, "mad.tif")],
-                                  {"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": str(t)},
-                                  prepare=fresh(o)))
+                        measure(f"otb {tag}", [otb, "-in1", before, "-in2", after,
+                                               "-out", os.path.join(o, "mad.tif")],
+                                {"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": str(t)}, want("otb"),
+                                prepare=fresh(o)), want("otb"))
                     shutil.rmtree(o, ignore_errors=True)
-                if t == 1 and args.quick:
-                    continue
-                if "ships" in rows_wanted:
+                if want("ships"):
                     add(size, variant, t, "read floor (after only)",
-                        r.measure(f"read after {tag}", [floors, "read", after], env))
+                        measure(f"read after {tag}", [floors, "read", after], env, want("ships")),
+                        want("ships"))
                     o = out_dir(f"ships-{tag}")
                     add(size, variant, t, "ships",
-                        r.measure(f"ships {tag}", [args.cw, "count", after, "--out", o,
-                                                   "--detector", "ships", "--threads", str(t)],
-                                  env, prepare=fresh(o)))
-                if "job" in rows_wanted or "gdalwarp" in rows_wanted:
+                        measure(f"ships {tag}", [args.cw, "count", after, "--out", o,
+                                                 "--detector", "ships", "--threads", str(t)],
+                                env, want("ships"), prepare=fresh(o)), want("ships"))
+                    shutil.rmtree(o, ignore_errors=True)
+                if want("job") or want("gdalwarp"):
                     cfg, grid = job_config(args, size, before, after)
                     gt = grid["geotransform"]
                     w, h = grid["width"], grid["height"]
                     te = [gt[0], gt[3] + gt[5] * h, gt[0] + gt[1] * w, gt[3]]
-                if "gdalwarp" in rows_wanted:
+                if want("gdalwarp"):
                     o = out_dir(f"gdalwarp-{tag}")
                     warp = ["gdalwarp", "-q", "-overwrite", "-t_srs", f"EPSG:{grid['epsg']}",
                             "-te"] + [f"{v:.6f}" for v in te] + \
@@ -255,57 +325,44 @@ def main():
                         " ".join(warp + [src, os.path.join(o, name)])
                         for src, name in ((before, "before.tif"), (after, "after.tif")))
                     add(size, variant, t, "gdalwarp",
-                        r.measure(f"gdalwarp {tag}", ["sh", "-c", script], env, prepare=fresh(o)),
+                        measure(f"gdalwarp {tag}", ["sh", "-c", script], env, want("gdalwarp"),
+                                prepare=fresh(o)), want("gdalwarp"),
                         note=f"both scenes onto the {w}×{h} AOI grid")
                     shutil.rmtree(o, ignore_errors=True)
-                if "job" in rows_wanted:
+                if want("job"):
                     o = out_dir(f"job-{tag}")
                     add(size, variant, t, "job",
-                        r.measure(f"job {tag}", [args.cw, "run", cfg, "--out", o, "--threads",
-                                                 str(t)], env, prepare=fresh(o)),
-                        note=f"AOI grid {w}×{h}")
-            for t in thread_set:
-                for m in ("cva", "irmad"):
-                    shutil.rmtree(out_dir(f"{m}-{size}-{variant}-t{t}"), ignore_errors=True)
+                        measure(f"job {tag}", [args.cw, "run", cfg, "--out", o, "--threads",
+                                               str(t)], env, want("job"), prepare=fresh(o)),
+                        want("job"), note=f"AOI grid {w}×{h}")
+                    shutil.rmtree(o, ignore_errors=True)
 
-    # Score encoding and compression, measured on a real score (irmad and cva at 8192², 2 threads).
-    encodings = []
-    if "encoding" in rows_wanted and 8192 in sizes:
+    # Score encoding and compression, measured on real scores (cva and irmad at 8192², 2 threads).
+    if "encoding" in rows_wanted and 8192 in sizes and not args.quick:
         before, after = ensure_inputs(args, 8192, "raw")
         for m in ("cva", "irmad"):
-            o = out_dir(f"enc-{m}")
-            shutil.rmtree(o, ignore_errors=True)
-            subprocess.run([args.cw, "change", before, after, "--out", o, "--method", m,
-                            "--threads", "2"], check=True, stdout=subprocess.DEVNULL,
-                           env=dict(os.environ, **gdal_env))
-            for comp, level, pred in (("ZSTD", 1, False), ("ZSTD", 1, True), ("DEFLATE", 1, False),
-                                      ("DEFLATE", 6, True), ("LZW", 0, False)):
-                wo = out_dir(f"enc-{m}-w")
-                cmd = [floors, "write", wo, f"{o}/score.tif:AVERAGE", "--threads", "2",
-                       "--compress", comp, "--level", str(level)] + (["--predictor"] if pred else [])
-                res = r.measure(f"encoding {m} {comp}-{level}{' pred' if pred else ''}", cmd,
-                                gdal_env, inner=lambda s: float(s.split()[1]))
-                out = subprocess.check_output(cmd, text=True, env=dict(os.environ, **gdal_env))
-                nbytes = int(re.search(r"bytes (\d+)", out).group(1))
-                dtype = gdalinfo_json(f"{o}/score.tif")["bands"][0]["type"]
-                encodings.append(dict(method=m, dtype=dtype, comp=comp, level=level, pred=pred,
-                                      wall=res["wall"], mib=nbytes / 1048576.0))
-                shutil.rmtree(wo, ignore_errors=True)
-            shutil.rmtree(o, ignore_errors=True)
+            for enc in ("float32", "uint16"):
+                o = out_dir(f"enc-{m}-{enc}")
+                shutil.rmtree(o, ignore_errors=True)
+                subprocess.run([args.cw, "change", before, after, "--out", o, "--method", m,
+                                "--threads", "2", "--score-encoding", enc], check=True,
+                               stdout=subprocess.DEVNULL, env=dict(os.environ, **gdal_env))
+                for comp, level, pred in (("ZSTD", 1, False), ("ZSTD", 1, True),
+                                          ("DEFLATE", 1, False), ("DEFLATE", 6, True)):
+                    wo = out_dir(f"enc-{m}-w")
+                    cmd = [floors, "write", wo, f"{o}/score.tif:AVERAGE", "--threads", "2",
+                           "--compress", comp, "--level", str(level)] + (["--predictor"] if pred else [])
+                    res = measure(f"encoding {m} {enc} {comp}-{level}{' pred' if pred else ''}", cmd,
+                                  gdal_env, args.runs, inner=lambda s: float(s.split()[1]))
+                    out = subprocess.check_output(cmd, text=True, env=dict(os.environ, **gdal_env))
+                    nbytes = int(re.search(r"bytes (\d+)", out).group(1))
+                    encodings.append(dict(method=m, dtype=enc, comp=comp, level=level, pred=pred,
+                                          wall=res["wall"], cpu=res["cpu"], mib=nbytes / 1048576.0))
+                    write_results()
+                    shutil.rmtree(wo, ignore_errors=True)
+                shutil.rmtree(o, ignore_errors=True)
 
-    load_after = os.getloadavg()
-    meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), runs=args.runs,
-                mode="quick" if args.quick else "full", sizes=sizes,
-                load_before=load_before, load_after=load_after,
-                minutes=(time.time() - t_start) / 60.0, cpus=os.cpu_count(),
-                gdal=subprocess.check_output(["gdal-config", "--version"], text=True).strip(),
-                commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                      stdout=subprocess.PIPE, text=True).stdout.strip())
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(meta=meta, rows=rows, encodings=encodings), f, indent=1)
-    with open(args.out, "w") as f:
-        f.write(render(meta, rows, encodings))
+    meta = write_results(final=True)
     log(f"wrote {args.out} ({meta['minutes']:.1f} min)")
 
 
@@ -323,7 +380,8 @@ def render(meta, rows, encodings):
     L.append("# Benchmark results\n")
     L.append(f"Generated by `scripts/bench.sh{' --quick' if meta['mode'] == 'quick' else ''}` on "
              f"{meta['date']} (commit {meta['commit']}, GDAL {meta['gdal']}, {meta['cpus']} cores). "
-             f"Each row: median of {meta['runs']} whole-process runs after a warm-up "
+             f"Each row: median of its runs (column *runs*, normally {meta['runs']}) of the whole "
+             f"process after a warm-up (rows with 1 run at 16384² have no warm-up) "
              f"(`/usr/bin/time -v`); CPU = user + sys; peak RSS = the largest of the runs. "
              f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in meta['load_before'])}, "
              f"after: {' / '.join(f'{v:.2f}' for v in meta['load_after'])} (other engineers were "
@@ -334,8 +392,8 @@ def render(meta, rows, encodings):
              "`bench/bench_floors` (plain GDAL). The write floor writes the files that run "
              "produced (score.tif + mask.tif) from memory with changewatch's creation options; "
              "its RSS is not comparable (it holds both rasters in memory by definition).\n")
-    L.append("| size | input | threads | row | wall s | CPU s | peak RSS MiB | ÷ floors | OTB ÷ this | 1→2 threads |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| size | input | threads | row | runs | wall s | CPU s | peak RSS MiB | ÷ floors | ÷ floors (CPU) | OTB ÷ this | 1→2 threads |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = ["read floor", "write floor (cva)", "cva", "write floor (irmad)", "irmad", "OTB MAD",
              "read floor (after only)", "ships", "gdalwarp", "job"]
     sizes = sorted({x["size"] for x in rows})
@@ -347,11 +405,12 @@ def render(meta, rows, encodings):
                     if not x:
                         continue
                     rd = find(size, variant, threads, "read floor")
-                    ratio = otb_ratio = speed = None
+                    ratio = cratio = otb_ratio = speed = None
                     if name in ("cva", "irmad"):
                         wf = find(size, variant, threads, f"write floor ({name})")
                         if rd and wf:
                             ratio = x["wall"] / (rd["wall"] + wf["wall"])
+                            cratio = x["cpu"] / (rd["cpu"] + wf["cpu"])
                         o = find(size, "raw", threads, "OTB MAD") if variant == "raw" else None
                         if o:
                             otb_ratio = o["wall"] / x["wall"]
@@ -359,19 +418,21 @@ def render(meta, rows, encodings):
                         ra = find(size, variant, threads, "read floor (after only)")
                         if ra:
                             ratio = x["wall"] / ra["wall"]
+                            cratio = x["cpu"] / ra["cpu"]
                     elif name == "job":
                         gw = find(size, variant, threads, "gdalwarp")
                         wf = find(size, variant, threads, "write floor (irmad)")
                         if rd and gw and wf:
                             ratio = x["wall"] / (rd["wall"] + gw["wall"] + wf["wall"])
+                            cratio = x["cpu"] / (rd["cpu"] + gw["cpu"] + wf["cpu"])
                     one = find(size, variant, 1, name) if threads == 2 else None
                     if one:
                         speed = one["wall"] / x["wall"]
                     extra = ""
-                    if name == "ships":
+                    if name == "ships" and x["wall"] > 0:
                         extra = f" ({size * size / 1e6 / x['wall']:.1f} MP/s)"
-                    L.append(f"| {size}² | {variant} | {threads} | {name}{extra} | {x['wall']:.2f} | "
-                             f"{x['cpu']:.2f} | {x['rss']:.0f} | {fmt(ratio)} | {fmt(otb_ratio)} | "
+                    L.append(f"| {size}² | {variant} | {threads} | {name}{extra} | {x['runs']} | {x['wall']:.2f} | "
+                             f"{x['cpu']:.2f} | {x['rss']:.0f} | {fmt(ratio)} | {fmt(cratio)} | {fmt(otb_ratio)} | "
                              f"{fmt(speed)} |")
     L.append("")
     L.append("Ratios: cva/irmad ÷ (read floor + that method's write floor); ships ÷ (read floor of "
@@ -418,6 +479,9 @@ def render(meta, rows, encodings):
         if vals:
             tgt = "≤ 512, flat" if name in ("cva", "irmad", "ships", "job") else "(peer)"
             L.append(f"| peak RSS MiB, {name} (max over inputs and threads) | {tgt} | {', '.join(vals)} |")
+    vals = [f"{x['size']}²: {x['rss']:.0f} MiB" for x in rows if x["row"] == "job"]
+    if vals:
+        L.append(f"| peak RSS of a whole job (issue 3) | < 1024 MiB at 16384² | {', '.join(vals)} |")
     for m in ("cva", "irmad"):
         vals = []
         for size in sizes:
@@ -431,12 +495,12 @@ def render(meta, rows, encodings):
 
     if encodings:
         L.append("## Score encoding and compression (8192² score.tif, COG with overviews, 2 threads)\n")
-        L.append("| method | score type | compression | write s | size MiB |")
-        L.append("|---|---|---|---|---|")
+        L.append("| method | score type | compression | write s | process CPU s | size MiB |")
+        L.append("|---|---|---|---|---|---|")
         for e in encodings:
             c = e["comp"] + (f" level {e['level']}" if e["comp"] != "LZW" else "") + \
                 (" + predictor" if e["pred"] else "")
-            L.append(f"| {e['method']} | {e['dtype']} | {c} | {e['wall']:.2f} | {e['mib']:.0f} |")
+            L.append(f"| {e['method']} | {e['dtype']} | {c} | {e['wall']:.2f} | {e['cpu']:.2f} | {e['mib']:.0f} |")
         L.append("")
     return "\n".join(L) + "\n"
 

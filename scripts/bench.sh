@@ -4,12 +4,12 @@
 #
 #   scripts/bench.sh [--quick] [-- extra bench/run_bench.py options]
 #
-#   --quick        4096² and 8192² only; 1-thread rows on the uncompressed pair only (~5-10 min)
-#   (default)      4096², 8192² and 16384², every row at 1 and 2 threads (~40 min)
+#   --quick        4096² and 8192², 1 run per row after the warm-up, fewer rows (~5-10 min)
+#   (default)      4096², 8192², 16384²; median of 3 runs; change rows at 1 and 2 threads (~40 min)
 #   --help         this text and bench/run_bench.py's options (--sizes, --runs, --rows, --out)
 #
-# Environment: CW_BENCH_CACHE (generated inputs, default bench/.cache; the 16384² pairs take
-# ~11 GB), CW_BENCH_BUILD (build folder, default build-bench).
+# Environment: CW_BENCH_CACHE (generated inputs, default bench/.cache, ~7 GB with the
+# 16384² pair), CW_BENCH_BUILD (build folder, default build-bench).
 # Steps: installs otb-bin if missing (scripts/setup.sh --bench), builds the Release targets it
 # needs, generates and caches the inputs (bench/gen_pair), measures, writes bench/RESULTS.md.
 set -euo pipefail

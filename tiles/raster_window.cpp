@@ -46,13 +46,27 @@ RasterWindow readWindow(GDALDataset& ds, const RasterSource& source, const cv::R
   RasterWindow out;
   out.data.create(window.height, window.width, CV_32FC(p));
   CPLErrorReset();
-  const GSpacing pixelSpace = GSpacing(sizeof(float)) * p;
-  if (ds.RasterIO(GF_Read, window.x, window.y, window.width, window.height, out.data.data,
-                  window.width, window.height, GDT_Float32, p, bands.data(), pixelSpace,
-                  static_cast<GSpacing>(out.data.step[0]), sizeof(float), nullptr) != CE_None) {
+  // Integer bands of one type are read in their own type and converted by OpenCV (SIMD):
+  // GDAL's strided UInt16 -> Float32 GDALCopyWords into a pixel-interleaved buffer was ~10 % of
+  // a change run's CPU (perf, 4096² 4-band UInt16). The conversion is exact either way.
+  GDALDataType native = ds.GetRasterBand(bands[0])->GetRasterDataType();
+  for (int b : bands) {
+    if (ds.GetRasterBand(b)->GetRasterDataType() != native) native = GDT_Unknown;
+  }
+  const int cvDepth = native == GDT_Byte ? CV_8U : native == GDT_UInt16 ? CV_16U
+                      : native == GDT_Int16 ? CV_16S : -1;
+  cv::Mat raw;
+  if (cvDepth >= 0) raw.create(window.height, window.width, CV_MAKETYPE(cvDepth, p));
+  cv::Mat& target = cvDepth >= 0 ? raw : out.data;
+  const GDALDataType readType = cvDepth >= 0 ? native : GDT_Float32;
+  const GSpacing elem = static_cast<GSpacing>(target.elemSize1());
+  if (ds.RasterIO(GF_Read, window.x, window.y, window.width, window.height, target.data,
+                  window.width, window.height, readType, p, bands.data(), elem * p,
+                  static_cast<GSpacing>(target.step[0]), elem, nullptr) != CE_None) {
     throw Error(source.path + ": cannot read " + windowText(window) + ": " +
                 lastGdalError("read failed"));
   }
+  if (cvDepth >= 0) raw.convertTo(out.data, CV_32F);
 
   // Nodata per band (the override wins), then NaN/Inf, then GDAL's per-dataset mask.
   std::vector<double> nodata(p);

@@ -31,9 +31,10 @@ case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --time needs whole seconds" >&2; 
 
 command -v clang++-14 >/dev/null || { echo "fuzz.sh: needs clang-14 (scripts/setup.sh)" >&2; exit 2; }
 dir=build-fuzz
-# -O1 and line tables only: fast enough to fuzz, quick to build, readable stack traces.
+# -O1 and line tables only: fast enough to fuzz, quick to build, readable stack traces. The same
+# configuration as scripts/test.sh --sanitize (so the sanitized suite can run from here too).
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCW_FUZZ=ON -DCW_BUILD_TESTS=OFF \
+  -DCW_FUZZ=ON -DCW_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

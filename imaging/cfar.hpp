@@ -39,8 +39,12 @@ double cfarThresholdFromPfa(double pfa);
 // `band` CV_32F; `usable` CV_8U (255 = water and valid) of the same size.
 // `nodata` (optional, CV_8U non-zero = nodata): a pixel whose background box holds more than
 // `maxNodataFraction` nodata pixels is not decided, separately from the masked-ring rule.
+// `censorZ` > 0: censored two-pass CFAR: pixels with |z| > censorZ in a first pass (grown by
+// 2 px) are left out of the ring statistics of the second, so that neighbouring targets do not
+// mask each other (Rohling 1983 censoring, in its common two-pass form); they still count as
+// usable for the coverage rules.
 cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& windows,
               double maxMaskedFraction = 0.0, const cv::Mat& nodata = cv::Mat(),
-              double maxNodataFraction = 0.0);
+              double maxNodataFraction = 0.0, double censorZ = 0.0);
 
 }  // namespace cw::imaging

@@ -66,11 +66,15 @@ class ShipDetector : public ObjectDetector {
 };
 
 // Shape of a pixel component: length/width (m) from the min-area rectangle over the pixel
-// squares, heading of the long axis (0 = north, clockwise, [0, 180)).
+// squares, heading of the long axis (0 = north, clockwise, [0, 180)), and the rectangle's centre
+// in pixel coordinates of the input points (pixel centre = +0.5 added). A ship's position is the
+// centre of its hull rectangle: the area centroid lies towards the stern because the bow tapers
+// (simulator: median geotag error 3.1 m with the area centroid at 3 m pixels).
 struct ComponentShape {
   double lengthM = 0.0;
   double widthM = 0.0;
   double headingDeg = 0.0;
+  cv::Point2d centrePx;
 };
 ComponentShape componentShape(const std::vector<cv::Point>& pixels, double pixelSizeM);
 

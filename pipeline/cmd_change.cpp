@@ -7,11 +7,12 @@
 //     the sizes match, with a warning, and then no changes.geojson is written (RFC 7946 needs
 //     lon/lat; the polygons' pixel coordinates are still counted in the summary).
 //   - a grey image stored as RGB (three identical Byte bands) is read as one band; a constant
-//     alpha band is dropped.
+//     alpha band is dropped; a band described "cloud" is a no-decision mask (non-zero = cloud).
 //   - --method auto: logratio for single-band inputs (SAR amplitude: ratio statistics fit
 //     multiplicative speckle, and CVA is the wrong tool there: kappa 0.53/0.06 on Ottawa/Bern in
 //     measured-baselines.md); irmad for multispectral inputs (see kAutoMultispectral below for
 //     the measurement behind the choice).
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -52,12 +53,28 @@ struct ChangeArgs {
   std::string scoreEncoding = "uint16";
 };
 
-// Bands worth reading: drops a constant alpha band, and reduces three identical Byte bands
-// (grey stored as RGB) to the first.
+// A band described "cloud" (any case) is a cloud mask (non-zero = cloud), not a spectral band:
+// the simulator's optical scenes and many analysis-ready products carry one. Returns 0 if none.
+int cloudBandOf(GDALDataset& ds) {
+  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+    std::string d = ds.GetRasterBand(b)->GetDescription();
+    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (d == "cloud") return b;
+  }
+  return 0;
+}
+
+// Bands worth reading: drops a cloud band (used as a mask instead) and a constant alpha band,
+// and reduces three identical Byte bands (grey stored as RGB) to the first.
 std::vector<int> usefulBands(GDALDataset& ds, const std::string& path) {
   std::vector<int> bands;
+  const int cloud = cloudBandOf(ds);
   for (int b = 1; b <= ds.GetRasterCount(); ++b) {
     GDALRasterBand* band = ds.GetRasterBand(b);
+    if (b == cloud) {
+      log::info(path + ": band " + std::to_string(b) + " is a cloud mask (description \"cloud\")");
+      continue;
+    }
     if (band->GetColorInterpretation() == GCI_AlphaBand) {
       double mm[2];
       if (band->ComputeRasterMinMax(FALSE, mm) == CE_None && mm[0] == mm[1]) {
@@ -178,6 +195,7 @@ void runChange(const ChangeArgs& a) {
   const tiles::GridSpec gb = tiles::GridSpec::fromDataset(*before);
   const tiles::GridSpec ga = tiles::GridSpec::fromDataset(*after);
   in.grid = gb;
+  const int beforeCloud = cloudBandOf(*before), afterCloud = cloudBandOf(*after);
 
   const fs::path outDir(a.out);
   fs::create_directories(outDir);
@@ -209,6 +227,10 @@ void runChange(const ChangeArgs& a) {
   }
   before.reset();
   after.reset();
+  // Cloud bands are no-decision masks. AFTER's is read through the warped VRT when there is one
+  // (same band number; bilinear there, so a partly clouded pixel is non-zero and still masked).
+  if (beforeCloud > 0) in.masks.push_back({in.before.path, beforeCloud, false});
+  if (afterCloud > 0) in.masks.push_back({in.after.path, afterCloud, false});
 
   const std::string method =
       a.method != "auto" ? a.method : (in.before.bands.size() == 1 ? "logratio" : kAutoMultispectral);

@@ -1,10 +1,12 @@
 #include "evidence/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "imaging/error.hpp"
@@ -29,6 +31,21 @@ void syncPath(const fs::path& path) {
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
+}
+
+std::size_t removeStaleTempFiles(const fs::path& dir) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.find(".tmp-");
+    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    // Only ESRCH says the writer is gone; EPERM means it exists under another user.
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (fs::remove(e.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 void writeFileAtomic(const fs::path& path, std::string_view content) {

@@ -24,4 +24,9 @@ fs::path tempPathFor(const fs::path& path);
 // fsync a file or directory by path (best effort for directories).
 void syncPath(const fs::path& path);
 
+// Removes the temp files (tempPathFor names) in `dir`, not recursively, whose writing process is
+// gone: what a killed writer left behind. Returns how many it removed. Temp files of live
+// processes (another cluster task writing beside this one) stay.
+std::size_t removeStaleTempFiles(const fs::path& dir);
+
 }  // namespace cw::evidence

@@ -179,6 +179,9 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
   const fs::path dir = jobDir(config, job);
   fs::create_directories(dir);
   FileLock lock(dir / ".lock", FileLock::Mode::Exclusive, "job " + job.id);
+  // Temp files of an attempt that was killed before its renames are not evidence.
+  evidence::removeStaleTempFiles(dir);
+  evidence::removeStaleTempFiles(dir / "chips");
   const std::string started = nowIso();
   try {
     const Aoi& aoi = aoiOf(config, job.aoiId);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <set>
 
+#include "evidence/atomic_file.hpp"
 #include "evidence/corroboration.hpp"
 #include "evidence/declarations.hpp"
 #include "evidence/manifest.hpp"
@@ -22,6 +23,9 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   };
   const std::string started = now();
   MergeSummary sum;
+  // A merge killed before its renames leaves temp files beside the outputs; they are not evidence.
+  evidence::removeStaleTempFiles(config.output);
+  for (const auto& a : config.aois) evidence::removeStaleTempFiles(config.output / a.id);
   for (const auto& job : plan.jobs) {
     const auto st = readJobStatus(jobDir(config, job), "");
     (st.state == JobState::Complete ? sum.completeJobs : sum.incompleteJobs)++;

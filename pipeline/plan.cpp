@@ -134,6 +134,24 @@ Plan makePlan(const Config& config) {
            << config.tiling.maxTiles << "); raise it or use a larger tiling.tile_px";
         throw Error(os.str());
       }
+      {
+        // The least a job holds for one tile (both dates' bands and masks, score and mask, as
+        // tiles::runChangeMap counts them, without a halo): a tile that alone exceeds the budget
+        // is refused here rather than in every job.
+        std::size_t bands = 1;
+        for (const auto* s : overlapping) bands = std::max(bands, s->bands.size());
+        const std::size_t side = static_cast<std::size_t>(
+            std::min(tile, std::max(ap.grid.width, ap.grid.height)));
+        const std::size_t bytes = side * side * ((2 * bands + 2) * sizeof(float) + 4);
+        const std::size_t budget = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
+        if (bytes > budget) {
+          std::ostringstream os;
+          os << "one tile of " << side << "×" << side << " px needs at least "
+             << ((bytes + (1 << 20) - 1) >> 20) << " MB, above tiling.memory_mb ("
+             << config.tiling.memoryMb << "); lower tiling.tile_px or raise tiling.memory_mb";
+          throw Error(os.str());
+        }
+      }
       ap.tileCount = static_cast<int>(tiles);
 
       // Coverage on a coarse copy of the grid: the same warp as the job, at ≤128 px a side.

@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
+#include "evidence/review_log.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
 #include "tiles/tile_renderer.hpp"
@@ -239,6 +240,12 @@ void ReviewServer::loadPlan() {
 }
 
 void ReviewServer::loadReviews() {
+  // A crash or a full disk can cut the last line short; it was never acknowledged, and left there
+  // it would glue the next review onto itself.
+  if (const auto dropped = evidence::repairTornTail(m_options.outDir / "reviews.jsonl")) {
+    log::warn("reviews.jsonl: cut off a torn last line of " + std::to_string(dropped) +
+              " bytes (a write that never completed, so never acknowledged)");
+  }
   std::ifstream in(m_options.outDir / "reviews.jsonl");
   std::string line;
   int n = 0;
@@ -289,13 +296,7 @@ json ReviewServer::addReview(const json& body) {
   // a script) cannot interleave inside it, and fsync makes a 200 mean "on disk".
   const std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   std::lock_guard lock(m_reviewMutex);
-  const fs::path path = m_options.outDir / "reviews.jsonl";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path.string() + ": cannot open for append");
-  const ssize_t written = ::write(fd, line.data(), line.size());
-  const int syncRc = ::fsync(fd);
-  ::close(fd);
-  if (written != ssize_t(line.size()) || syncRc != 0) throw Error(path.string() + ": write failed");
+  evidence::appendReviewLine(m_options.outDir / "reviews.jsonl", line);
   m_reviewState[id] = record;
   ++m_reviewCount;
   return record;

@@ -53,23 +53,33 @@ std::string TilePlan::describe() const {
 TilePlan planTiles(const TilePlanRequest& r) {
   TilePlan plan;
   plan.budgetBytes = r.budgetBytes;
-  plan.tilesInFlight = std::max(2, 2 * std::max(1, r.threads));
-  auto bytesFor = [&](int tile) {
+  int inFlight = std::max(2, 2 * std::max(1, r.threads));
+  auto bytesPerTile = [&](int tile) {
     const std::size_t side = std::size_t(tile) + 2 * std::size_t(r.haloPx);
-    return side * side * r.bytesPerPixel * std::size_t(plan.tilesInFlight);
+    return side * side * r.bytesPerPixel;
   };
   int tile = r.requestedTilePx > 0 ? r.requestedTilePx : 512;
   if (r.requestedTilePx <= 0) {
-    while (tile > 64 && bytesFor(tile) > r.budgetBytes) tile /= 2;
+    while (tile > 64 && bytesPerTile(tile) * inFlight > r.budgetBytes) tile /= 2;
     tile = alignTileSize(tile, r.blockSize);
   }
   // Never larger than the grid needs.
   tile = std::max(1, std::min(tile, std::max(r.width, r.height)));
+  // A tile size the caller fixed keeps its size; fewer tiles in flight (less parallelism) come
+  // before refusing.
+  while (inFlight > 1 && bytesPerTile(tile) * inFlight > r.budgetBytes) --inFlight;
   plan.tileSizePx = tile;
   plan.tileCount = ((r.width + tile - 1) / tile) * ((r.height + tile - 1) / tile);
-  plan.tilesInFlight = std::min(plan.tilesInFlight, std::max(1, plan.tileCount));
-  plan.estimatedBytes = bytesFor(tile) / std::max(1, 2 * std::max(1, r.threads)) *
-                        std::size_t(plan.tilesInFlight);
+  plan.tilesInFlight = std::min(inFlight, std::max(1, plan.tileCount));
+  plan.estimatedBytes = bytesPerTile(tile) * std::size_t(plan.tilesInFlight);
+  if (plan.estimatedBytes > r.budgetBytes) {
+    std::ostringstream s;
+    s << "one tile of " << tile << "x" << tile << " px with a " << r.haloPx << " px halo needs est. "
+      << ((plan.estimatedBytes + (1 << 20) - 1) >> 20) << " MB, above the memory budget of "
+      << (r.budgetBytes >> 20) << " MB; use a smaller tile size (tiling.tile_px) or a larger "
+      << "budget (tiling.memory_mb)";
+    throw Error(s.str());
+  }
   return plan;
 }
 

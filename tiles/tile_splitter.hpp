@@ -56,7 +56,9 @@ struct TilePlanRequest {
 };
 
 // Tiles in flight = 2 × threads (one reading/writing while the others compute), then the largest
-// tile size ≤ the requested one whose in-flight buffers fit the budget (never below 64 px).
+// tile size ≤ the requested one whose in-flight buffers fit the budget (never below 64 px). A
+// fixed tile size (requestedTilePx > 0) is kept and the tiles in flight drop (down to 1) to fit.
+// Throws cw::Error, saying what to change, when even one tile does not fit the budget.
 TilePlan planTiles(const TilePlanRequest& request);
 
 }  // namespace cw::tiles

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include <cpl_error.h>
@@ -19,6 +21,27 @@ fs::path tempPathBeside(const fs::path& path) {
                            "-" + std::to_string(counter++) + path.extension().string();
   return path.parent_path() / name;
 }
+
+namespace {
+
+// A user needs the file the write was for, not its temp name (".score.tmp-123-0.tif" ->
+// "score.tif"), and the reason the OS gave: GDAL's message ("TIFFAppendToStrip:Write error")
+// drops it, but the failed write() left it in errno.
+std::string writeFailure(const fs::path& path, const std::string& what) {
+  const int err = errno;
+  std::string name = path.filename().string();
+  const auto at = name.find(".tmp-");
+  if (!name.empty() && name[0] == '.' && at != std::string::npos) {
+    name = name.substr(1, at - 1) + path.extension().string();
+  }
+  std::string msg = (path.parent_path() / name).string() + ": " + what + ": " + lastGdalError();
+  if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS) {
+    msg += " (" + std::string(std::strerror(err)) + ")";
+  }
+  return msg;
+}
+
+}  // namespace
 
 void renameInto(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -70,7 +93,7 @@ void TiledGeoTiff::writeWindow(const cv::Rect& window, const cv::Mat& data) {
                      const_cast<uchar*>(data.data), window.width, window.height, type, bands,
                      nullptr, GSpacing(elem) * bands, static_cast<GSpacing>(data.step[0]), elem,
                      nullptr) != CE_None) {
-    throw Error(m_path.string() + ": write failed: " + lastGdalError());
+    throw Error(writeFailure(m_path, "write failed"));
   }
 }
 
@@ -80,7 +103,7 @@ void TiledGeoTiff::close() {
   m_ds->FlushCache(true);
   m_ds.reset();
   if (CPLGetLastErrorType() >= CE_Failure) {
-    throw Error(m_path.string() + ": cannot flush: " + lastGdalError());
+    throw Error(writeFailure(m_path, "cannot flush"));
   }
 }
 
@@ -111,13 +134,13 @@ void writeCog(GDALDataset& src, const fs::path& dst, const CogOptions& o) {
   if (!out) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    throw Error(dst.string() + ": cannot write COG: " + lastGdalError());
+    throw Error(writeFailure(dst, "cannot write COG"));
   }
   GDALClose(out);
   if (CPLGetLastErrorType() >= CE_Failure) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    throw Error(dst.string() + ": cannot write COG: " + lastGdalError());
+    throw Error(writeFailure(dst, "cannot write COG"));
   }
   renameInto(tmp, dst);
 }

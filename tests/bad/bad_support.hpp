@@ -230,6 +230,7 @@ inline CommandResult requireCli(const std::string& args) {
 // ---- background processes -------------------------------------------------------------------
 
 inline pid_t spawnCli(const std::vector<std::string>& args, const fs::path& log) {
+  std::fflush(stdout);  // or the child flushes the parent's buffered output a second time
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);

@@ -162,7 +162,8 @@ def schedule(args, size, variant, threads, row):
     """Measured runs for a row, or None to skip it. The full suite fits in ~40 min on 2 cores:
     at 16384² the change rows run at 2 threads on the uncompressed pair only, and the slow
     whole-scene rows there (OTB, gdalwarp, job) run once without a warm-up (their inputs are in
-    the page cache from the rows before); the table's runs column says so."""
+    the page cache from the rows before), and so does the job beyond 4096²; the table's runs
+    column says so."""
     large = size >= 16384
     if args.quick:
         if variant == "deflate" and threads == 1:
@@ -178,8 +179,10 @@ def schedule(args, size, variant, threads, row):
         return None
     if large and (variant == "deflate" or threads == 1):
         return None
+    if variant == "deflate" and threads == 1 and size > 4096:
+        return None  # the DEFLATE speed-up is measured at 4096²
     if row in ("read", "cva", "irmad"):
-        return args.runs
+        return 1 if large else args.runs
     if variant != "raw":
         return None
     if threads != 2:
@@ -188,8 +191,11 @@ def schedule(args, size, variant, threads, row):
         return 1 if large else args.runs
     if row == "ships":
         return None if large else args.runs
-    if row in ("job", "gdalwarp"):
+    if row == "gdalwarp":
         return 1 if large else args.runs
+    if row == "job":
+        # One run beyond 4096² (a job is ~10× a change run; the suite has to fit in a session).
+        return args.runs if size <= 4096 else 1
     return None
 
 
@@ -206,6 +212,8 @@ def main():
     ap.add_argument("--cache", default=os.environ.get("CW_BENCH_CACHE", os.path.join(HERE, ".cache")))
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--json", default=None, help="also write the raw rows as JSON here")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the rows already in --json and measure only the missing ones")
     args = ap.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 3
@@ -219,6 +227,17 @@ def main():
     load_before = os.getloadavg()
     t_start = time.time()
     rows = []  # dicts: size, variant, threads, row, wall, cpu, rss, runs, note
+    if args.resume and args.json and os.path.exists(args.json):
+        with open(args.json) as f:
+            old = json.load(f)
+        rows = old["rows"]
+        load_before = tuple(old["meta"]["load_before"])
+        t_start -= old["meta"]["minutes"] * 60.0
+        log(f"resuming with {len(rows)} rows from {args.json}")
+
+    def have(size, variant, threads, row):
+        return any((x["size"], x["variant"], x["threads"], x["row"]) == (size, variant, threads, row)
+                   for x in rows)
 
     encodings = []
 
@@ -271,14 +290,16 @@ def main():
                     return plans[(t, row)] if row in rows_wanted else None
                 env = dict(gdal_env, GDAL_NUM_THREADS=str(t))
                 tag = f"{size}-{variant}-t{t}"
-                if want("read"):
+                if want("read") and not have(size, variant, t, "read floor"):
                     add(size, variant, t, "read floor",
                         measure(f"read {tag}", [floors, "read", before, after], env, want("read")),
                         want("read"))
                 for m in ("cva", "irmad"):
                     n = want(m)
-                    if not n:
+                    if not n or have(size, variant, t, f"write floor ({m})"):
                         continue
+                    rows[:] = [x for x in rows
+                               if (x["size"], x["variant"], x["threads"], x["row"]) != (size, variant, t, m)]
                     o = out_dir(f"{m}-{tag}")
                     add(size, variant, t, m,
                         measure(f"{m} {tag}", [args.cw, "change", before, after, "--out", o,
@@ -292,15 +313,7 @@ def main():
                                 inner=lambda s: float(s.split()[1])), n)
                     shutil.rmtree(wo, ignore_errors=True)
                     shutil.rmtree(o, ignore_errors=True)
-                if want("otb") and otb:
-                    o = out_dir(f"otb-{tag}")
-                    add(size, variant, t, "OTB MAD",
-                        measure(f"otb {tag}", [otb, "-in1", before, "-in2", after,
-                                               "-out", os.path.join(o, "mad.tif")],
-                                {"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": str(t)}, want("otb"),
-                                prepare=fresh(o)), want("otb"))
-                    shutil.rmtree(o, ignore_errors=True)
-                if want("ships"):
+                if want("ships") and not have(size, variant, t, "ships"):
                     add(size, variant, t, "read floor (after only)",
                         measure(f"read after {tag}", [floors, "read", after], env, want("ships")),
                         want("ships"))
@@ -310,12 +323,13 @@ def main():
                                                  "--detector", "ships", "--threads", str(t)],
                                 env, want("ships"), prepare=fresh(o)), want("ships"))
                     shutil.rmtree(o, ignore_errors=True)
-                if want("job") or want("gdalwarp"):
+                if (want("job") and not have(size, variant, t, "job")) or \
+                        (want("gdalwarp") and not have(size, variant, t, "gdalwarp")):
                     cfg, grid = job_config(args, size, before, after)
                     gt = grid["geotransform"]
                     w, h = grid["width"], grid["height"]
                     te = [gt[0], gt[3] + gt[5] * h, gt[0] + gt[1] * w, gt[3]]
-                if want("gdalwarp"):
+                if want("gdalwarp") and not have(size, variant, t, "gdalwarp"):
                     o = out_dir(f"gdalwarp-{tag}")
                     warp = ["gdalwarp", "-q", "-overwrite", "-t_srs", f"EPSG:{grid['epsg']}",
                             "-te"] + [f"{v:.6f}" for v in te] + \
@@ -329,12 +343,21 @@ def main():
                                 prepare=fresh(o)), want("gdalwarp"),
                         note=f"both scenes onto the {w}×{h} AOI grid")
                     shutil.rmtree(o, ignore_errors=True)
-                if want("job"):
+                if want("job") and not have(size, variant, t, "job"):
                     o = out_dir(f"job-{tag}")
                     add(size, variant, t, "job",
                         measure(f"job {tag}", [args.cw, "run", cfg, "--out", o, "--threads",
                                                str(t)], env, want("job"), prepare=fresh(o)),
                         want("job"), note=f"AOI grid {w}×{h}")
+                    shutil.rmtree(o, ignore_errors=True)
+                # OTB last: at 16384² it is the slowest row and the one to drop if time runs out.
+                if want("otb") and otb and not have(size, variant, t, "OTB MAD"):
+                    o = out_dir(f"otb-{tag}")
+                    add(size, variant, t, "OTB MAD",
+                        measure(f"otb {tag}", [otb, "-in1", before, "-in2", after,
+                                               "-out", os.path.join(o, "mad.tif")],
+                                {"ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS": str(t)}, want("otb"),
+                                prepare=fresh(o)), want("otb"))
                     shutil.rmtree(o, ignore_errors=True)
 
     # Score encoding and compression, measured on real scores (cva and irmad at 8192², 2 threads).
@@ -353,7 +376,7 @@ def main():
                     cmd = [floors, "write", wo, f"{o}/score.tif:AVERAGE", "--threads", "2",
                            "--compress", comp, "--level", str(level)] + (["--predictor"] if pred else [])
                     res = measure(f"encoding {m} {enc} {comp}-{level}{' pred' if pred else ''}", cmd,
-                                  gdal_env, args.runs, inner=lambda s: float(s.split()[1]))
+                                  gdal_env, 1, inner=lambda s: float(s.split()[1]))
                     out = subprocess.check_output(cmd, text=True, env=dict(os.environ, **gdal_env))
                     nbytes = int(re.search(r"bytes (\d+)", out).group(1))
                     encodings.append(dict(method=m, dtype=enc, comp=comp, level=level, pred=pred,
@@ -381,7 +404,8 @@ def render(meta, rows, encodings):
     L.append(f"Generated by `scripts/bench.sh{' --quick' if meta['mode'] == 'quick' else ''}` on "
              f"{meta['date']} (commit {meta['commit']}, GDAL {meta['gdal']}, {meta['cpus']} cores). "
              f"Each row: median of its runs (column *runs*, normally {meta['runs']}) of the whole "
-             f"process after a warm-up (rows with 1 run at 16384² have no warm-up) "
+             f"process after a warm-up (rows with 1 run have no warm-up: their inputs are in the page cache "
+             f"from the rows before) "
              f"(`/usr/bin/time -v`); CPU = user + sys; peak RSS = the largest of the runs. "
              f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in meta['load_before'])}, "
              f"after: {' / '.join(f'{v:.2f}' for v in meta['load_after'])} (other engineers were "
@@ -494,7 +518,7 @@ def render(meta, rows, encodings):
     L.append("")
 
     if encodings:
-        L.append("## Score encoding and compression (8192² score.tif, COG with overviews, 2 threads)\n")
+        L.append("## Score encoding and compression (8192² score.tif, COG with overviews, 2 threads, 1 run each)\n")
         L.append("| method | score type | compression | write s | process CPU s | size MiB |")
         L.append("|---|---|---|---|---|---|")
         for e in encodings:

@@ -180,7 +180,7 @@ TEST_CASE("bad rasters: an all-nodata scene is recorded as imaging none of the A
   CHECK_THAT(p.cli.output, Catch::Contains("(images none of the AOI (all nodata there))"));
 }
 
-TEST_CASE("bad rasters: NaN and Inf pixels are no data; the job completes with finite outputs",
+TEST_CASE("bad rasters: NaN and Inf pixels are no data, and the job completes with finite outputs",
           "[integration]") {
   SmallRun r("cwbad-nan", 0, "", false);
   SceneSpec before;

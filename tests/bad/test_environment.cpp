@@ -78,7 +78,7 @@ TEST_CASE("environment: a read-only OUT fails naming the file, and the earlier o
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("environment: the disk filling mid-write fails the job naming the file; nothing written is "
+TEST_CASE("environment: the disk filling mid-write fails the job naming the file, nothing written is "
           "lost or partial, and a rerun completes",
           "[integration]") {
   SmallRun r("cwbad-full");
@@ -123,7 +123,7 @@ TEST_CASE("environment: the disk filling mid-write fails the job naming the file
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("environment: a full tmpfs (ENOSPC) fails the run naming the file; earlier outputs stay "
+TEST_CASE("environment: a full tmpfs (ENOSPC) fails the run naming the file, earlier outputs stay "
           "intact",
           "[integration]") {
   if (!canMountPrivately()) {

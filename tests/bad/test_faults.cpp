@@ -162,7 +162,7 @@ TEST_CASE("concurrency: the same job started twice fails clearly in the second, 
   CHECK(checkCompleteJobsIntact(r.out) > 10);
 }
 
-TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files; the next merge recovers "
+TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files, the next merge recovers "
           "and verify passes",
           "[integration]") {
   SmallRun r("cwbad-killmerge");
@@ -227,8 +227,8 @@ TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files; the n
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("kill-restart: SIGKILL while serve appends reviews leaves no torn line; a torn tail is cut "
-          "off at the next start; merge and verify pass",
+TEST_CASE("kill-restart: SIGKILL while serve appends reviews leaves no torn line, a torn tail is cut "
+          "off at the next start, merge and verify pass",
           "[integration][serve]") {
   SmallRun r("cwbad-killserve");
   requireCli("run " + q(r.config) + " --out " + q(r.out));

@@ -51,8 +51,8 @@ double metresPerUnit(const GridSpec& grid) {
 }
 
 // Reads a pair window: both dates, their validity and the extra masks; applies the shift to
-// AFTER (bilinear) when non-zero. Deterministic per pixel: a shifted pixel depends only on its
-// 2×2 source neighbourhood, which the enlarged read always contains unless it is off the grid.
+// AFTER (bicubic) when non-zero. Deterministic per pixel: a shifted pixel depends only on its
+// 4×4 source neighbourhood, which the enlarged read always contains unless it is off the grid.
 class PairReader {
  public:
   PairReader(const ChangeInputs& in, cv::Point2d shift) : m_in(in), m_shift(shift) {}
@@ -77,7 +77,10 @@ class PairReader {
       return readWindow(m_handles.get(m_in.after.path), m_in.after, rect);
     }
     const cv::Rect grid(0, 0, m_in.grid.width, m_in.grid.height);
-    const int m = static_cast<int>(std::ceil(std::max(std::abs(m_shift.x), std::abs(m_shift.y)))) + 1;
+    // Bicubic (4x4 footprint, hence + 2): bilinear resampling at a 0.4 px shift blurs AFTER
+    // against BEFORE, and every edge then shows up as change (simulator, co-registered pair:
+    // no-change edges were the largest scores after the real changes).
+    const int m = static_cast<int>(std::ceil(std::max(std::abs(m_shift.x), std::abs(m_shift.y)))) + 2;
     const cv::Rect src = cv::Rect(rect.x - m, rect.y - m, rect.width + 2 * m, rect.height + 2 * m) & grid;
     RasterWindow w = readWindow(m_handles.get(m_in.after.path), m_in.after, src);
     const cv::Matx23d M(1, 0, m_shift.x + rect.x - src.x, 0, 1, m_shift.y + rect.y - src.y);
@@ -85,7 +88,7 @@ class PairReader {
     cv::split(w.data, planes);
     for (auto& p : planes) {
       cv::Mat o;
-      cv::warpAffine(p, o, M, rect.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+      cv::warpAffine(p, o, M, rect.size(), cv::INTER_CUBIC | cv::WARP_INVERSE_MAP,
                      cv::BORDER_CONSTANT, cv::Scalar(std::numeric_limits<double>::quiet_NaN()));
       p = o;
     }
@@ -95,7 +98,10 @@ class PairReader {
     w.valid.convertTo(vf, CV_32F, 1.0 / 255.0);
     cv::warpAffine(vf, vw, M, rect.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                    cv::BORDER_CONSTANT, cv::Scalar(0));
-    out.valid = vw >= 0.999f;
+    out.valid = vw >= 0.999f;  // the 2x2 bilinear footprint is valid ...
+    // ... and one more pixel around it, for the 4x4 bicubic footprint.
+    cv::erode(out.valid, out.valid, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));
+    for (const auto& p : planes) out.valid &= (p == p);  // NaN reached through the footprint
     return out;
   }
 

@@ -102,11 +102,11 @@ F1Score runPair(const fs::path& sim, const std::string& method, int from,
   return s;
 }
 
-// Pair 1->2 is the case (gain/offset, misregistration and clouds): asserted with and
-// without the post-processing. Pair 0->1 (gain/offset, misregistration, nodata corner, no cloud)
-// is reported only: with the shift now estimated within ~0.02 px, its magnitude histogram is a
-// single no-change peak plus 0.03 % change pixels, and Otsu splits the peak (over-detection,
-// F1 ~ 0.3 after open/close; see README "Accuracy on real pairs"). Known open problem.
+// Both pairs are asserted with the run's post-processing. Without it, pair 1->2 (the issue's
+// case: gain/offset, misregistration and clouds) is asserted too; pair 0->1 (nodata corner, no
+// cloud) is reported: its 0.03 % change sits beyond a single no-change peak, and the raw mask
+// keeps ~80 isolated no-change pixels above the valley-test fallback threshold
+// (imaging/thresholds.hpp), F1 ~ 0.87.
 void checkMethod(const std::string& method) {
   const fs::path sim = simulate(method);
   const std::string post = "--open-m 3 --close-m 3 --min-area-m2 200";
@@ -116,10 +116,8 @@ void checkMethod(const std::string& method) {
     WARN(method << " pair " << from << "->" << from + 1 << ": F1 " << s.f1() << " (TP " << s.tp
                 << " FP " << s.fp << " FN " << s.fn << "); without open/close/min area: F1 "
                 << raw.f1() << " (TP " << raw.tp << " FP " << raw.fp << " FN " << raw.fn << ")");
-    if (from == 1) {
-      CHECK(s.f1() >= 0.9);
-      CHECK(raw.f1() >= 0.9);
-    }
+    CHECK(s.f1() >= 0.9);
+    if (from == 1) CHECK(raw.f1() >= 0.9);
   }
   fs::remove_all(sim);
 }

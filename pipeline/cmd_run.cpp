@@ -57,6 +57,13 @@ void addRunCommand(CLI::App& app) {
       throw Error(std::to_string(s.failed) + " job(s) failed; see 'changewatch status " +
                   c.output.string() + "'");
     }
+    // A whole run that left AOIs out because of a tiling limit did not do what was asked.
+    if (a->job < 0 && !s.refusedAois.empty()) {
+      std::string ids;
+      for (const auto& id : s.refusedAois) ids += (ids.empty() ? "" : ", ") + id;
+      throw UsageError("AOI(s) " + ids + " refused by a tiling limit (reason above); change the " +
+                       "config's tiling section and run again");
+    }
   });
 }
 

@@ -92,6 +92,9 @@ RunSummary runLocal(const Config& configIn, const RunOptions& options) {
 
   RunSummary sum;
   sum.total = static_cast<int>(jobs.size());
+  for (const auto& a : plan.aois) {
+    if (a.refusedByLimit) sum.refusedAois.push_back(a.aoiId);
+  }
   const bool tty = ::isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
   int processed = 0;

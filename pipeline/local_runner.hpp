@@ -5,6 +5,7 @@
 // a 2-core machine gains nothing from running two warps side by side.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pipeline/config.hpp"
 
@@ -23,6 +24,7 @@ struct RunSummary {
   int done = 0;
   int failed = 0;
   bool interrupted = false;
+  std::vector<std::string> refusedAois;  // AOIs a tiling limit of the config refused
 };
 
 // Throws cw::Error when the run cannot start (lock held, bad job index); failures of single jobs

@@ -13,6 +13,11 @@
 namespace cw::pipeline {
 namespace {
 
+// A tiling limit of the config refuses the AOI (see AoiPlan::refusedByLimit).
+struct LimitRefusal : Error {
+  using Error::Error;
+};
+
 constexpr int kCoverageSamples = 128;
 
 // Footprint overlap test in WGS84, cheap enough to rule out scenes before any warping.
@@ -126,13 +131,13 @@ Plan makePlan(const Config& config) {
         os << "the AOI grid would be " << ap.grid.width << "×" << ap.grid.height << " = " << px
            << " pixels, above tiling.max_grid_px (" << config.tiling.maxGridPx
            << "); raise tiling.max_grid_px or use a coarser grid.pixel_size_m";
-        throw Error(os.str());
+        throw LimitRefusal(os.str());
       }
       if (tiles > config.tiling.maxTiles) {
         std::ostringstream os;
         os << "the AOI grid needs " << tiles << " tiles, above tiling.max_tiles ("
            << config.tiling.maxTiles << "); raise it or use a larger tiling.tile_px";
-        throw Error(os.str());
+        throw LimitRefusal(os.str());
       }
       {
         // The least a job holds for one tile (both dates' bands and masks, score and mask, as
@@ -149,7 +154,7 @@ Plan makePlan(const Config& config) {
           os << "one tile of " << side << "×" << side << " px needs at least "
              << ((bytes + (1 << 20) - 1) >> 20) << " MB, above tiling.memory_mb ("
              << config.tiling.memoryMb << "); lower tiling.tile_px or raise tiling.memory_mb";
-          throw Error(os.str());
+          throw LimitRefusal(os.str());
         }
       }
       ap.tileCount = static_cast<int>(tiles);
@@ -197,6 +202,9 @@ Plan makePlan(const Config& config) {
         ap.coverage.push_back(sc);
       }
       VSIRmdirRecursive(base.c_str());
+    } catch (const LimitRefusal& e) {
+      ap.error = e.what();
+      ap.refusedByLimit = true;
     } catch (const Error& e) {
       ap.error = e.what();
     }

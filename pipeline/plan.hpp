@@ -28,6 +28,9 @@ struct AoiPlan {
   int tileCount = 0;
   std::vector<SceneCoverage> coverage;  // in catalog order
   std::string error;                    // why the AOI cannot run (no overlap, grid too large, ...)
+  // The error is a tiling limit of the config (max_grid_px, max_tiles, memory_mb), not a lack of
+  // data: the run reports it as a config problem instead of finishing quietly without the AOI.
+  bool refusedByLimit = false;
 };
 
 struct Job {

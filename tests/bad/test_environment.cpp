@@ -180,10 +180,12 @@ TEST_CASE("resource limits: grid size, tile count and memory budget stop a reque
   CHECK_THAT(planWith("{tile_px: 8192, memory_mb: 64}", bboxYaml(-1500, -1500, 1800, 1800)),
              Catch::Matches("one tile of \\d+×\\d+ px needs at least \\d+ MB, above tiling.memory_mb "
                             "\\(64\\); lower tiling.tile_px or raise tiling.memory_mb"));
-  // `run` records the refusal and runs nothing.
+  // `run` records the refusal, runs nothing, and exits 2 as for any other config problem.
   const auto res = runCli("run " + q(r.config) + " --out " + q(r.out));
   INFO(res.output);
   CHECK_THAT(res.output, Catch::Contains("AOI site cannot run: one tile of"));
+  CHECK_THAT(res.output, Catch::Contains("AOI(s) site refused by a tiling limit"));
+  CHECK(res.exitCode == 2);
   CHECK(readJson(r.out / "plan.json")["aois"][0]["error"].get<std::string>().find("tiling.memory_mb") !=
         std::string::npos);
 

@@ -125,35 +125,46 @@ struct PairShift {
 
 PairShift estimatePairShift(const ChangeInputs& in, int threads, cv::Size block) {
   constexpr int kWin = 256;
+  constexpr int kMinWin = 64;
   constexpr int kMaxPerAxis = 5;
   constexpr double kMinResponse = 0.05;
   PairShift est;
-  if (in.grid.width < kWin || in.grid.height < kWin) return est;
+  // Small grids (an AOI of a few hundred pixels): smaller, overlapping windows, so that the
+  // >= 3-window agreement rule can still be met (before: a 300 px AOI had one 256-px window and
+  // its shift was never applied).
+  const int shortSide = std::min(in.grid.width, in.grid.height);
+  int win = kWin;
+  while (win > kMinWin && 2 * win > shortSide) win /= 2;
+  if (shortSide < win) return est;
+  auto perAxis = [&](int extent) {
+    if (shortSide >= 2 * kWin) return std::min(kMaxPerAxis, extent / win);
+    return std::clamp((extent - win) / (win / 2) + 1, 2, kMaxPerAxis);  // half-overlapping
+  };
   std::vector<Tile> windows;
-  const int nx = std::min(kMaxPerAxis, in.grid.width / kWin);
-  const int ny = std::min(kMaxPerAxis, in.grid.height / kWin);
+  const int nx = perAxis(in.grid.width);
+  const int ny = perAxis(in.grid.height);
   for (int j = 0; j < ny; ++j) {
     for (int i = 0; i < nx; ++i) {
       Tile t;
       t.index = static_cast<int>(windows.size());
-      int x = nx == 1 ? (in.grid.width - kWin) / 2 : i * (in.grid.width - kWin) / (nx - 1);
-      int y = ny == 1 ? (in.grid.height - kWin) / 2 : j * (in.grid.height - kWin) / (ny - 1);
+      int x = nx == 1 ? (in.grid.width - win) / 2 : i * (in.grid.width - win) / (nx - 1);
+      int y = ny == 1 ? (in.grid.height - win) / 2 : j * (in.grid.height - win) / (ny - 1);
       // Inside one source block where the blocks allow it: a window across 4 blocks decodes all
       // four (measured at 8192²: the 25 windows read ~400 MB of 2-MB blocks, a third of the
       // read floor, before this snap).
-      if (block.width >= kWin && block.height >= kWin && block.width % kWin == 0 &&
+      if (win == kWin && block.width >= kWin && block.height >= kWin && block.width % kWin == 0 &&
           block.height % kWin == 0) {
         x = x / kWin * kWin;
         y = y / kWin * kWin;
       }
-      t.core = t.padded = cv::Rect(x, y, kWin, kWin);
+      t.core = t.padded = cv::Rect(x, y, win, win);
       windows.push_back(t);
     }
   }
   PairReader reader(in, {0, 0});
   auto results = mapTiles<imaging::ShiftEstimate>(windows, threads, [&](const Tile& t) {
     imaging::ChangeTile ct = reader.read(t.padded);
-    if (cv::countNonZero(ct.valid) < 0.95 * kWin * kWin) return imaging::ShiftEstimate{};
+    if (cv::countNonZero(ct.valid) < 0.95 * win * win) return imaging::ShiftEstimate{};
     return imaging::estimateShift(bandMean(ct.before), bandMean(ct.after), ct.valid);
   });
   std::vector<imaging::ShiftEstimate> usable;

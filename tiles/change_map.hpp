@@ -10,7 +10,8 @@
 //
 // Steps:
 //   1. co-registration (optional): imaging::estimateShift (phase correlation, Hann window) on up
-//      to 25 evenly spread, ≥95 % valid 256-px windows of the band means, combined by
+//      to 25 evenly spread, ≥95 % valid 256-px windows of the band means (grids shorter than
+//      512 px: half-overlapping 128- or 64-px windows, at least 2 x 2), combined by
 //      imaging::combineShifts (response-weighted median). It is applied to AFTER (bicubic, per
 //      padded tile) when ≥ 3 windows respond and at least `minShiftConfidence` of them lie
 //      within 0.5 px of the median (so a flood or cloud does not drag the shift).

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include <gdal.h>
+#include <cpl_error.h>
+
 #include "fuzz/fuzz_support.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
@@ -12,6 +15,8 @@
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   cw::log::setLevel(cw::log::Level::Quiet);
+  GDALAllRegister();  // AOI polygons may come from a GeoJSON file read through OGR
+  CPLSetErrorHandler(CPLQuietErrorHandler);
   // Files a config may name (AOI GeoJSON, declarations), so relative paths sometimes resolve.
   const auto& dir = cw::fuzz::scratchDir();
   cw::fuzz::writeBytes(dir / "aoi.geojson",

@@ -62,7 +62,9 @@ std::optional<std::string> readFile(const fs::path& p) {
 
 void sendJson(httplib::Response& res, const json& j, int status = 200) {
   res.status = status;
-  res.set_content(j.dump(), "application/json");
+  // Error messages echo request text, which need not be UTF-8: bad bytes become U+FFFD instead of
+  // dump() throwing (found by fuzz/fuzz_serve_router: /api/evidence?job=ao%E9 answered 500).
+  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void sendError(httplib::Response& res, int status, const std::string& message) {

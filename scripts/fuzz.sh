@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh                    every target, 60 s each
 #   scripts/fuzz.sh --time N           N seconds per target
 #   scripts/fuzz.sh config stac        only these targets (config declarations stac serve_router)
+#   scripts/fuzz.sh --no-build         use the targets already built in build-fuzz/
 # Crashes, leaks, UB, uncaught exceptions and slow units are written to fuzz/findings/<name>-*;
 # exits 1 when there is any (reproduce with build-fuzz/fuzz/fuzz_<name> FILE), 0 otherwise.
 # Inputs found along the way that add coverage go to build-fuzz/corpus/<name>/ (not committed).
@@ -12,12 +13,14 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seconds=60
+build=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) seconds=${2:?--time needs a number of seconds}; shift ;;
     --time=*) seconds=${1#--time=} ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
@@ -33,11 +36,11 @@ command -v clang++-14 >/dev/null || { echo "fuzz.sh: needs clang-14 (scripts/set
 dir=build-fuzz
 # -O1 and line tables only: fast enough to fuzz, quick to build, readable stack traces. The same
 # configuration as scripts/test.sh --sanitize (so the sanitized suite can run from here too).
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+[ "$build" = 1 ] && CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCW_FUZZ=ON -DCW_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
-cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
+[ "$build" = 1 ] && cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 mkdir -p fuzz/findings
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

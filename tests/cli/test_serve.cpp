@@ -377,3 +377,20 @@ TEST_CASE("serve: handleRawRequest answers a raw request through the same routes
   // Not HTTP at all: a 400 from the request-line parser, not a crash.
   CHECK(server.handleRawRequest("\x01\x02 garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
 }
+
+TEST_CASE("serve: request text that is not UTF-8 is echoed in a 404, not a 500 (fuzz finding)",
+          "[integration][serve]") {
+  RunFixture f;
+  ReviewServer server(ReviewServerOptions{f.out, f.viewer, "127.0.0.1", 0, 8u << 20});
+  // fuzz/findings serve_router-crash-631c2e…: the job name carried a lone 0xE9 byte and the JSON
+  // error body failed to serialise.
+  for (const std::string target : {"/api/evidence?job=ao\xe9_a/s1_s2", "/api/evidence?job=ao%E9_a/s1_s2",
+                                   "/tiles/ao\xe9/s1/mask/1/0/0.png"}) {
+    INFO(target);
+    const std::string r = server.handleRawRequest("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(r.rfind("HTTP/1.1 404", 0) == 0);
+  }
+  const std::string r =
+      server.handleRawRequest("GET /api/evidence?job=ao%E9_a/s1_s2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(r.find("unknown job 'ao\xef\xbf\xbd_a/s1_s2'") != std::string::npos);  // U+FFFD
+}

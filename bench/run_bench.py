@@ -19,6 +19,8 @@ sys, children included) and the largest peak RSS of those runs. Rows:
   job           changewatch run on a config with one AOI (ships detector) over the pair: warp,
                 footprints, change (irmad), ships on both dates, evidence
   gdalwarp      gdalwarp of both scenes onto the job's AOI grid (bilinear, -multi, NUM_THREADS)
+  warp (engine) bench_warp: the same two warps through changewatch's warped VRTs, every tile
+                read once in the engine's bounded pipeline (issue 3)
 
 Inputs (bench/gen_pair) are cached in $CW_BENCH_CACHE (default bench/.cache).
 """
@@ -343,6 +345,13 @@ def main():
                                 prepare=fresh(o)), want("gdalwarp"),
                         note=f"both scenes onto the {w}×{h} AOI grid")
                     shutil.rmtree(o, ignore_errors=True)
+                    # The engine's own warp + tiling path on the same grid (issue 3).
+                    add(size, variant, t, "warp (engine)",
+                        measure(f"warp {tag}", [os.path.join(args.build, "bench", "bench_warp"),
+                                                "--te"] + [f"{v:.6f}" for v in te] +
+                                ["--ts", str(w), str(h), "--epsg", str(grid["epsg"]),
+                                 "--threads", str(t), before, after], env, want("gdalwarp")),
+                        want("gdalwarp"))
                 if want("job") and not have(size, variant, t, "job"):
                     o = out_dir(f"job-{tag}")
                     add(size, variant, t, "job",
@@ -419,7 +428,7 @@ def render(meta, rows, encodings):
     L.append("| size | input | threads | row | runs | wall s | CPU s | peak RSS MiB | ÷ floors | ÷ floors (CPU) | OTB ÷ this | 1→2 threads |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = ["read floor", "write floor (cva)", "cva", "write floor (irmad)", "irmad", "OTB MAD",
-             "read floor (after only)", "ships", "gdalwarp", "job"]
+             "read floor (after only)", "ships", "gdalwarp", "warp (engine)", "job"]
     sizes = sorted({x["size"] for x in rows})
     for size in sizes:
         for variant in ("raw", "deflate"):
@@ -443,6 +452,11 @@ def render(meta, rows, encodings):
                         if ra:
                             ratio = x["wall"] / ra["wall"]
                             cratio = x["cpu"] / ra["cpu"]
+                    elif name == "warp (engine)":
+                        gw = find(size, variant, threads, "gdalwarp")
+                        if gw:
+                            ratio = x["wall"] / gw["wall"]
+                            cratio = x["cpu"] / gw["cpu"]
                     elif name == "job":
                         gw = find(size, variant, threads, "gdalwarp")
                         wf = find(size, variant, threads, "write floor (irmad)")
@@ -460,7 +474,7 @@ def render(meta, rows, encodings):
                              f"{fmt(speed)} |")
     L.append("")
     L.append("Ratios: cva/irmad ÷ (read floor + that method's write floor); ships ÷ (read floor of "
-             "the one scene); job ÷ (read floor + gdalwarp + irmad write floor); OTB ÷ this = OTB "
+             "the one scene); job ÷ (read floor + gdalwarp + irmad write floor); warp (engine) ÷ gdalwarp; OTB ÷ this = OTB "
              "MAD wall ÷ this row's wall at the same size and threads; 1→2 threads = wall at 1 "
              "thread ÷ wall at 2.\n")
 

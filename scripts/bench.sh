@@ -5,7 +5,7 @@
 #   scripts/bench.sh [--quick] [-- extra bench/run_bench.py options]
 #
 #   --quick        4096² and 8192², 1 run per row after the warm-up, fewer rows (~5-10 min)
-#   (default)      4096², 8192², 16384²; median of 3 runs; change rows at 1 and 2 threads (~40 min)
+#   (default)      4096², 8192², 16384²; median of 3 runs; change rows at 1 and 2 threads (~1 h)
 #   --help         this text and bench/run_bench.py's options (--sizes, --runs, --rows, --out)
 #
 # Environment: CW_BENCH_CACHE (generated inputs, default bench/.cache, ~7 GB with the
@@ -19,7 +19,7 @@ args=()
 for a in "$@"; do
   case "$a" in
     -h|--help)
-      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       echo
       /usr/bin/python3 "$root/bench/run_bench.py" --help
       exit 0 ;;
@@ -35,6 +35,6 @@ fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$build" -j "$(nproc)" changewatch gen_pair bench_floors >/dev/null
+ninja -C "$build" -j "$(nproc)" changewatch gen_pair bench_floors bench_warp >/dev/null
 
 exec /usr/bin/python3 "$root/bench/run_bench.py" --build "$build" "${args[@]}"

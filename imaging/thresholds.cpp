@@ -145,6 +145,12 @@ double valleyRatio(const cv::Mat& values, double threshold, const HistogramOptio
 }
 
 double autoThreshold(ThresholdMethod method, const cv::Mat& values, const HistogramOptions& opt) {
+  // Identical dates (the same scene twice, a re-download) give a constant score: no upper class,
+  // so nothing is change rather than an error that fails the job.
+  if (const std::vector<float> v = finiteValues(values);
+      v.size() >= 2 && *std::min_element(v.begin(), v.end()) == *std::max_element(v.begin(), v.end())) {
+    return v.front();
+  }
   const double t = method == ThresholdMethod::Otsu ? otsuThreshold(values, opt)
                                                    : kittlerIllingworthThreshold(values, opt);
   if (valleyRatio(values, t, opt) <= kMaxValleyRatio) return t;

@@ -36,7 +36,8 @@ double kittlerIllingworthThreshold(const cv::Mat& values, const HistogramOptions
 // of the scene); the threshold is then raised to Kittler-Illingworth on log(values) over the
 // full range (Rosin 2002, "Thresholding for change detection", on why unimodal difference
 // histograms need a different rule). Validated: tests/cli/test_change_sim_accuracy.cpp and the
-// real pairs, whose splits all pass the valley test unchanged.
+// real pairs, whose splits all pass the valley test unchanged. A constant sample (identical
+// dates) returns its value, so no pixel is above it: no change.
 double autoThreshold(ThresholdMethod method, const cv::Mat& values,
                      const HistogramOptions& opt = {});
 

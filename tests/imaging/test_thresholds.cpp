@@ -64,3 +64,12 @@ TEST_CASE("thresholds reject degenerate samples with a clear error", "[unit][ima
   CHECK_THROWS_WITH(parseThresholdMethod("triangle"),
                     "threshold: 'triangle' is not one of: otsu, kittler");
 }
+
+TEST_CASE("the automatic threshold of a constant score (identical dates) leaves nothing above it",
+          "[unit][imaging]") {
+  cv::Mat constant(100, 1, CV_32F, cv::Scalar(0.0f));
+  for (auto method : {ThresholdMethod::Otsu, ThresholdMethod::Kittler}) {
+    const double t = autoThreshold(method, constant);
+    CHECK(cv::countNonZero(constant > t) == 0);
+  }
+}

@@ -22,26 +22,13 @@
 #include <gdal_priv.h>
 #include <opencv2/core.hpp>
 
+#include "tests/test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Proc {
-  int code = -1;
-  std::string out;
-};
-
-Proc runCw(const std::string& args) {
-  Proc p;
-  const std::string cmd = std::string(CW_BINARY) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  REQUIRE(f);
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), f)) p.out += buf.data();
-  const int st = pclose(f);
-  p.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return p;
-}
+using cw::test::runCli;
 
 cv::Mat readByte(const fs::path& path) {
   GDALAllRegister();
@@ -78,9 +65,9 @@ fs::path simulate(const std::string& tag) {
   const fs::path d =
       fs::temp_directory_path() / ("cw_cli_change_sim_" + tag + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
-  const Proc p = runCw("simulate --out " + d.string() + " --size 1024 --dates 3 --seed 1");
-  INFO(p.out);
-  REQUIRE(p.code == 0);
+  const auto p = runCli("simulate --out " + d.string() + " --size 1024 --dates 3 --seed 1");
+  INFO(p.output);
+  REQUIRE(p.exitCode == 0);
   return d;
 }
 
@@ -88,13 +75,13 @@ F1Score runPair(const fs::path& sim, const std::string& method, int from,
                 const std::string& extra) {
   const char* dates[] = {"20250301", "20250401", "20250501"};
   const fs::path out = sim / ("out_" + method + "_" + std::to_string(from) + (extra.empty() ? "_raw" : ""));
-  const Proc p = runCw("change " + (sim / "scenes" / ("scene_" + std::string(dates[from]) + ".tif")).string() +
+  const auto p = runCli("change " + (sim / "scenes" / ("scene_" + std::string(dates[from]) + ".tif")).string() +
                        " " + (sim / "scenes" / ("scene_" + std::string(dates[from + 1]) + ".tif")).string() +
                        " --out " + out.string() + " --method " + method + " " + extra);
-  INFO(p.out);
-  REQUIRE(p.code == 0);
-  CHECK(p.out.find("applied") != std::string::npos);  // the misregistration was corrected
-  if (from + 1 == 2) CHECK(p.out.find("is a cloud mask") != std::string::npos);
+  INFO(p.output);
+  REQUIRE(p.exitCode == 0);
+  CHECK(p.output.find("applied") != std::string::npos);  // the misregistration was corrected
+  if (from + 1 == 2) CHECK(p.output.find("is a cloud mask") != std::string::npos);
   const F1Score s =
       score(readByte(out / "mask.tif"),
             readByte(sim / "truth" / ("change_" + std::to_string(from) + "_" + std::to_string(from + 1) + ".tif")));

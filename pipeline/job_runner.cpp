@@ -86,25 +86,27 @@ evidence::Polygon polygonFromGeoJson(const std::string& geometryJson) {
 }
 
 struct WarpedScene {
-  std::string values;  // warped VRT: the common roles, then alpha
+  std::string values;  // warped GeoTIFF: the common roles, imaged area as its mask
   std::string cloud;   // warped cloud band, or empty
-  int alphaBand = 0;
+  int alphaBand = 0;   // of the warped VRT beside it (roles, then alpha), for review tiles
 };
 
+// Each scene is warped once, into a tiled GeoTIFF in the job's work folder, and every later pass
+// (co-registration, fit, apply, footprint, detection, chips, review tiles) reads its blocks.
 WarpedScene warpScene(const Scene& s, const std::vector<std::string>& roles,
-                      const tiles::GridSpec& grid, const std::string& resampling,
-                      const fs::path& work, const std::string& tag) {
+                      const tiles::GridSpec& grid, const std::string& resampling, int threads,
+                      int tilePx, const fs::path& work, const std::string& tag) {
   WarpedScene w;
   std::vector<int> bands;
   for (const auto& r : roles) bands.push_back(s.bands.at(r));
   tiles::WarpRequest req{s.dataset, bands, s.nodata, resampling, true};
-  w.values = (work / (tag + ".vrt")).string();
-  tiles::writeWarpedVrt(req, grid, w.values);
+  w.values = (work / (tag + ".tif")).string();
+  tiles::writeWarpedGeoTiff(req, grid, w.values, threads, tilePx);
   w.alphaBand = static_cast<int>(bands.size()) + 1;
   if (s.cloudBand > 0) {
     tiles::WarpRequest cr{s.dataset, {s.cloudBand}, std::nullopt, "near", false};
-    w.cloud = (work / (tag + ".cloud.vrt")).string();
-    tiles::writeWarpedVrt(cr, grid, w.cloud);
+    w.cloud = (work / (tag + ".cloud.tif")).string();
+    tiles::writeWarpedGeoTiff(cr, grid, w.cloud, threads, tilePx);
   }
   return w;
 }
@@ -210,8 +212,10 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
     const std::string aoiMask = (work / "aoi.tif").string();
     tiles::writePolygonMask(tiles::ringInGridCrs(req, grid), grid, aoiMask);
-    const WarpedScene wb = warpScene(before, roles, grid, config.grid.resampling, work, "before");
-    const WarpedScene wa = warpScene(after, roles, grid, config.grid.resampling, work, "after");
+    const WarpedScene wb = warpScene(before, roles, grid, config.grid.resampling, options.threads,
+                                     config.tiling.tilePx, work, "before");
+    const WarpedScene wa = warpScene(after, roles, grid, config.grid.resampling, options.threads,
+                                     config.tiling.tilePx, work, "after");
     std::string waterMask;
     if (!aoi.water.empty()) {
       tiles::AoiGridRequest wreq{{}, ap.pixelSizeM, config.grid.epsg};
@@ -241,7 +245,7 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     ev.info.method = config.change.method;
     ev.info.configHash = key;
     for (const auto& [s, w] : {std::pair{&before, &wb}, std::pair{&after, &wa}}) {
-      const auto fp = tiles::computeFootprint(grid, w->values, w->alphaBand, w->cloud, aoiMask);
+      const auto fp = tiles::computeFootprint(grid, w->values, w->cloud, aoiMask);
       evidence::Footprint f;
       f.sceneId = s->id;
       f.timeIso = formatIsoTime(s->time);
@@ -335,7 +339,9 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
       if (it != roles.end()) rgb.push_back(static_cast<int>(it - roles.begin()) + 1);
     }
     if (rgb.size() != 3) rgb = {1};
-    // For the review tiles of `serve`: which warped bands render as red, green, blue.
+    // For the review tiles of `serve`: which warped bands render as red, green, blue. The tiles
+    // render from the lazy warped VRTs (written beside the GeoTIFFs), which keep the sources'
+    // overviews for low zooms; the GeoTIFFs have none.
     evidence::writeFileAtomic(work / "layers.json",
                               nlohmann::json{{"before", "before.vrt"},
                                              {"after", "after.vrt"},

@@ -13,24 +13,26 @@
 namespace cw::tiles {
 namespace {
 
-std::vector<GByte> readBand(GDALDataset& ds, int band, int x, int y, int w, int h, int bw, int bh) {
+std::vector<GByte> readBand(GDALRasterBand& band, int x, int y, int w, int h, int bw, int bh) {
   std::vector<GByte> buf(static_cast<size_t>(bw) * bh);
   GDALRasterIOExtraArg extra;
   INIT_RASTERIO_EXTRA_ARG(extra);
   extra.eResampleAlg = GRIORA_NearestNeighbour;
   CPLErrorReset();
-  if (ds.GetRasterBand(band)->RasterIO(GF_Read, x, y, w, h, buf.data(), bw, bh, GDT_Byte, 0, 0,
-                                       &extra) != CE_None) {
-    throw Error(std::string(ds.GetDescription()) + ": read failed: " + lastGdalError());
+  if (band.RasterIO(GF_Read, x, y, w, h, buf.data(), bw, bh, GDT_Byte, 0, 0, &extra) != CE_None) {
+    const GDALDataset* ds = band.GetDataset();
+    throw Error(std::string(ds ? ds->GetDescription() : "raster") + ": read failed: " +
+                lastGdalError());
   }
   return buf;
 }
 
 }  // namespace
 
-FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneVrt, int alphaBand,
+FootprintResult computeFootprint(const GridSpec& grid, const std::string& scenePath,
                                  const std::string& cloudVrt, const std::string& aoiMask) {
-  auto scene = openRaster(sceneVrt);
+  auto scene = openRaster(scenePath);
+  GDALRasterBand& imagedBand = *scene->GetRasterBand(1)->GetMaskBand();
   auto aoi = openRaster(aoiMask);
   GdalDataset cloud;
   if (!cloudVrt.empty()) cloud = openRaster(cloudVrt);
@@ -41,10 +43,10 @@ FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneV
   const int strip = 256;
   for (int y = 0; y < h; y += strip) {
     const int sh = std::min(strip, h - y);
-    const auto a = readBand(*aoi, 1, 0, y, w, sh, w, sh);
-    const auto al = readBand(*scene, alphaBand, 0, y, w, sh, w, sh);
+    const auto a = readBand(*aoi->GetRasterBand(1), 0, y, w, sh, w, sh);
+    const auto al = readBand(imagedBand, 0, y, w, sh, w, sh);
     std::vector<GByte> c;
-    if (cloud) c = readBand(*cloud, 1, 0, y, w, sh, w, sh);
+    if (cloud) c = readBand(*cloud->GetRasterBand(1), 0, y, w, sh, w, sh);
     for (size_t i = 0; i < a.size(); ++i) {
       if (!a[i]) continue;
       ++inAoi;
@@ -66,10 +68,10 @@ FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneV
   const double f = std::max(1.0, std::max(w, h) / 512.0);
   const int cw = std::max(1, static_cast<int>(std::ceil(w / f)));
   const int ch = std::max(1, static_cast<int>(std::ceil(h / f)));
-  const auto a = readBand(*aoi, 1, 0, 0, w, h, cw, ch);
-  const auto al = readBand(*scene, alphaBand, 0, 0, w, h, cw, ch);
+  const auto a = readBand(*aoi->GetRasterBand(1), 0, 0, w, h, cw, ch);
+  const auto al = readBand(imagedBand, 0, 0, w, h, cw, ch);
   std::vector<GByte> c;
-  if (cloud) c = readBand(*cloud, 1, 0, 0, w, h, cw, ch);
+  if (cloud) c = readBand(*cloud->GetRasterBand(1), 0, 0, w, h, cw, ch);
   std::vector<GByte> m(a.size());
   for (size_t i = 0; i < m.size(); ++i) {
     m[i] = (a[i] && al[i] == 255 && (c.empty() || c[i] == 0)) ? 1 : 0;

@@ -18,10 +18,11 @@ struct FootprintResult {
   std::vector<std::vector<std::vector<std::array<double, 2>>>> polygons;
 };
 
-// `sceneVrt` is a scene warped onto `grid` with its alpha band `alphaBand`; `cloudVrt` (may be
+// `scene` is a scene warped onto `grid` whose GDAL mask band (alpha band of a warped VRT, internal
+// mask of a warped GeoTIFF) says where it imaged; `cloudVrt` (may be
 // empty) its cloud band warped with nearest (non-zero = cloud); `aoiMask` the AOI raster (255
 // inside). Counts are exact (read in strips); the outline is traced on a decimated copy.
-FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneVrt, int alphaBand,
+FootprintResult computeFootprint(const GridSpec& grid, const std::string& scene,
                                  const std::string& cloudVrt, const std::string& aoiMask);
 
 }  // namespace cw::tiles

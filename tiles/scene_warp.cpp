@@ -8,6 +8,9 @@
 
 #include "imaging/error.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/raster_window.hpp"
+#include "tiles/tile_executor.hpp"
+#include "tiles/tiled_geotiff.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -97,6 +100,83 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
   GDALWarpAppOptionsFree(opts);
   if (!out) throw Error(request.dataset + ": cannot warp onto the AOI grid: " + lastGdalError());
   GDALClose(out);
+}
+
+void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
+                        const fs::path& tifPath, int threads, int tilePx) {
+  const fs::path vrt = tifPath.parent_path() / (tifPath.stem().string() + ".vrt");
+  writeWarpedVrt(request, grid, vrt);
+  auto src = openRaster(vrt.string());
+  const int n = src->GetRasterCount();
+  // The alpha band becomes an internal per-dataset mask: GDAL reports a 5th alpha band as a
+  // mask only for gray+alpha or RGBA datasets, but an internal mask for any band count.
+  const int dataBands = request.alpha ? n - 1 : n;
+  // A warped VRT has one data type for all its bands, alpha included.
+  const GDALDataType type = src->GetRasterBand(1)->GetRasterDataType();
+  const int typeBytes = GDALGetDataTypeSizeBytes(type);
+  const int pixelBytes = n * typeBytes;
+  src.reset();
+
+  const fs::path tmp = tempPathBeside(tifPath);
+  const std::string block = std::to_string(tilePx);
+  CPLStringList co;
+  co.SetNameValue("TILED", "YES");
+  co.SetNameValue("INTERLEAVE", "PIXEL");
+  co.SetNameValue("BIGTIFF", "IF_SAFER");
+  co.SetNameValue("BLOCKXSIZE", block.c_str());
+  co.SetNameValue("BLOCKYSIZE", block.c_str());
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  {
+    GdalDataset out(drv->Create(tmp.c_str(), grid.width, grid.height, dataBands, type,
+                                co.List()));
+    if (!out) throw Error(tifPath.string() + ": cannot create: " + lastGdalError());
+    grid.applyTo(*out);
+    GDALRasterBand* mask = nullptr;
+    if (request.alpha) {
+      CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");
+      const CPLErr err = out->CreateMaskBand(GMF_PER_DATASET);
+      CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", nullptr);
+      if (err != CE_None) throw Error(tifPath.string() + ": cannot create: " + lastGdalError());
+      mask = out->GetRasterBand(1)->GetMaskBand();
+    }
+
+    HandleCache handles;
+    const std::string vrtPath = vrt.string();
+    streamTiles<std::vector<std::uint8_t>>(
+        splitGrid(grid.width, grid.height, tilePx, 0), threads, 2 * resolveThreads(threads),
+        [&](const Tile& t) {
+          const cv::Rect& r = t.core;
+          std::vector<std::uint8_t> buf(static_cast<std::size_t>(r.area()) * pixelBytes);
+          CPLErrorReset();
+          if (handles.get(vrtPath).RasterIO(GF_Read, r.x, r.y, r.width, r.height, buf.data(),
+                                            r.width, r.height, type, n, nullptr, pixelBytes,
+                                            static_cast<GSpacing>(r.width) * pixelBytes,
+                                            typeBytes, nullptr) != CE_None) {
+            throw Error(request.dataset + ": cannot warp window: " + lastGdalError());
+          }
+          return buf;
+        },
+        [&](const Tile& t, std::vector<std::uint8_t>& buf) {
+          const cv::Rect& r = t.core;
+          const GSpacing line = static_cast<GSpacing>(r.width) * pixelBytes;
+          CPLErrorReset();
+          bool ok = out->RasterIO(GF_Write, r.x, r.y, r.width, r.height, buf.data(), r.width,
+                                  r.height, type, dataBands, nullptr, pixelBytes, line,
+                                  typeBytes, nullptr) == CE_None;
+          if (ok && mask) {
+            ok = mask->RasterIO(GF_Write, r.x, r.y, r.width, r.height,
+                                buf.data() + static_cast<std::size_t>(dataBands) * typeBytes,
+                                r.width, r.height, type, pixelBytes, line, nullptr) == CE_None;
+          }
+          if (!ok) throw Error(tifPath.string() + ": cannot write: " + lastGdalError());
+        });
+    CPLErrorReset();
+    out->FlushCache();
+    if (CPLGetLastErrorType() >= CE_Failure) {
+      throw Error(tifPath.string() + ": cannot write: " + lastGdalError());
+    }
+  }
+  renameInto(tmp, tifPath);
 }
 
 void writePolygonMask(const std::vector<std::pair<double, double>>& ring, const GridSpec& grid,

@@ -28,6 +28,17 @@ struct WarpRequest {
 // Throws cw::Error with GDAL's message.
 void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::path& vrtPath);
 
+// Warps once, eagerly: writes the warped VRT beside `tifPath` (same stem), then copies it into a
+// tiled (tilePx), pixel-interleaved, uncompressed GeoTIFF, reading tilePx windows of the VRT in
+// parallel on `threads` threads (one GDAL handle each) and writing them in order. The alpha band
+// (when requested) becomes the GeoTIFF's internal per-dataset mask, so the file has only the
+// requested bands and GDAL's mask band says where the scene imaged. A job then warps every pixel exactly once instead of once per pass
+// (co-registration, fit, apply, footprint, detection, chips, review tiles); memory stays
+// O(tile × threads), disk is width × height × (bands + 1) × the band type's size. The file
+// appears under its final name only when complete.
+void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
+                        const fs::path& tifPath, int threads, int tilePx = 512);
+
 // Burns a polygon ring (in the grid's CRS) into a Byte GeoTIFF on `grid` (255 inside, 0 outside),
 // tiled and compressed, written by GDALRasterize in chunks so memory does not grow with the grid.
 void writePolygonMask(const std::vector<std::pair<double, double>>& ringGridCrs,

@@ -9,6 +9,14 @@
 namespace cw::tiles {
 namespace {
 
+GDALRasterBand* alphaBandOf(GDALDataset& ds) {
+  for (int b = ds.GetRasterCount(); b >= 1; --b) {
+    GDALRasterBand* band = ds.GetRasterBand(b);
+    if (band->GetColorInterpretation() == GCI_AlphaBand) return band;
+  }
+  return nullptr;
+}
+
 std::string windowText(const cv::Rect& w) {
   return "window " + std::to_string(w.x) + "," + std::to_string(w.y) + " " +
          std::to_string(w.width) + "x" + std::to_string(w.height);
@@ -100,8 +108,11 @@ RasterWindow readWindow(GDALDataset& ds, const RasterSource& source, const cv::R
       v[x] = ok ? 255 : 0;
     }
   }
-  if (perDatasetMask) {
-    GDALRasterBand* maskBand = ds.GetRasterBand(bands[0])->GetMaskBand();
+  // GDAL reports an alpha band as the dataset's mask only for gray+alpha and RGBA datasets; a
+  // warped VRT of 4 bands + alpha reports "all valid", so an alpha band is looked up here.
+  GDALRasterBand* maskBand =
+      perDatasetMask ? ds.GetRasterBand(bands[0])->GetMaskBand() : alphaBandOf(ds);
+  if (maskBand) {
     cv::Mat m(window.height, window.width, CV_8U);
     if (maskBand->RasterIO(GF_Read, window.x, window.y, window.width, window.height, m.data,
                            window.width, window.height, GDT_Byte, 0,

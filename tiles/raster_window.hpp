@@ -2,8 +2,9 @@
 // Reading windows of rasters as cv::Mat with a validity mask, through per-thread GDAL handles.
 //
 // Validity: a pixel is invalid when any selected band equals that band's nodata value (or the
-// source's override), is NaN or ±Inf, or when GDAL's per-dataset mask (alpha band, internal
-// mask) is 0. A MaskSource adds an external condition (AOI raster, cloud band), read with the
+// source's override), is NaN or ±Inf, or when GDAL's per-dataset mask (internal mask, alpha
+// band) is 0; an alpha band counts whatever the band count (GDAL itself honours one only in
+// gray+alpha and RGBA datasets). A MaskSource adds an external condition (AOI raster, cloud band), read with the
 // same per-thread handles.
 #include <map>
 #include <optional>

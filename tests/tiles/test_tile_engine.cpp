@@ -8,6 +8,7 @@
 #include "tests/tiles/tile_test_support.hpp"
 #include "tiles/change_map.hpp"
 #include "tiles/raster_window.hpp"
+#include "tiles/scene_warp.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
 
@@ -233,5 +234,33 @@ TEST_CASE("raster windows: nodata, NaN and the per-thread handle cache", "[unit]
   tiles::MaskSource cloud{(dir / "a.tif").string(), 2, false};  // "cloud" where band 2 != 0
   const cv::Mat m = tiles::readMaskWindow(cache.get(cloud.path), cloud, cv::Rect(0, 0, 30, 20));
   CHECK(cv::countNonZero(m) == 0);
+  fs::remove_all(dir);
+}
+
+// A 4-band scene warped onto a grid twice its width: the right half is outside the scene. GDAL
+// does not report the alpha band of the 5-band warped VRT as a mask; readWindow must, and the
+// GeoTIFF copy must carry it as its internal mask.
+TEST_CASE("raster windows: a warped scene is invalid where it did not image, VRT or GeoTIFF",
+          "[unit]") {
+  const fs::path dir = test::scratchDir("alpha");
+  cv::Mat img(20, 30, CV_16UC4, cv::Scalar(100, 200, 300, 400));
+  test::writeTif(dir / "scene.tif", img, test::utmGrid(30, 20));
+  const tiles::GridSpec grid = test::utmGrid(60, 20);
+  const tiles::WarpRequest req{(dir / "scene.tif").string(), {1, 2, 3, 4}, std::nullopt, "near",
+                               true};
+  tiles::writeWarpedVrt(req, grid, dir / "lazy.vrt");
+  tiles::writeWarpedGeoTiff(req, grid, dir / "eager.tif", 2, 16);
+  tiles::HandleCache cache;
+  for (const char* name : {"lazy.vrt", "eager.tif"}) {
+    INFO(name);
+    const tiles::RasterSource src{(dir / name).string(), {1, 2, 3, 4}, std::nullopt};
+    const auto w = tiles::readWindow(cache.get(src.path), src, cv::Rect(0, 0, 60, 20));
+    CHECK(cv::countNonZero(w.valid(cv::Rect(0, 0, 30, 20))) == 600);
+    CHECK(cv::countNonZero(w.valid(cv::Rect(30, 0, 30, 20))) == 0);
+    CHECK(w.data.at<cv::Vec4f>(5, 5) == cv::Vec4f(100, 200, 300, 400));
+  }
+  tiles::GdalDataset eager(GDALDataset::Open((dir / "eager.tif").c_str(), GDAL_OF_RASTER));
+  CHECK(eager->GetRasterCount() == 4);
+  CHECK(eager->GetRasterBand(1)->GetMaskFlags() == GMF_PER_DATASET);
   fs::remove_all(dir);
 }

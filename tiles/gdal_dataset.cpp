@@ -74,4 +74,33 @@ GdalDataset openRaster(const std::string& path) { return open(path, GDAL_OF_RAST
 
 GdalDataset openVector(const std::string& path) { return open(path, GDAL_OF_VECTOR, "vector"); }
 
+DatasetPool::Lease DatasetPool::lease(const std::string& path) {
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_idle.begin(); it != m_idle.end(); ++it) {
+      if (it->first == path) {
+        GdalDataset ds = std::move(it->second);
+        m_idle.erase(it);
+        return Lease(*this, path, std::move(ds));
+      }
+    }
+  }
+  return Lease(*this, path, openRaster(path));  // opened outside the lock: it can be slow
+}
+
+void DatasetPool::giveBack(std::string path, GdalDataset ds) {
+  std::list<std::pair<std::string, GdalDataset>> evicted;
+  {
+    std::lock_guard lock(m_mutex);
+    m_idle.emplace_front(std::move(path), std::move(ds));
+    while (m_idle.size() > m_maxIdle) evicted.splice(evicted.begin(), m_idle, std::prev(m_idle.end()));
+  }
+  // `evicted` closes its handles here, outside the lock.
+}
+
+std::size_t DatasetPool::idleCount() const {
+  std::lock_guard lock(m_mutex);
+  return m_idle.size();
+}
+
 }  // namespace cw::tiles

@@ -2,9 +2,13 @@
 // RAII ownership of GDAL datasets, and opening with errors that carry GDAL's own message.
 // A GdalDataset is not thread-safe: GDAL handles are never shared between threads; each thread
 // opens its own.
+#include <cstddef>
 #include <filesystem>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include <gdal_priv.h>
 
@@ -29,6 +33,48 @@ GdalDataset openVector(const std::string& path);
 // renaming it to `finalPath`: throws cw::Error "<finalPath>: write failed: <reason>" unless the
 // file parses as whole JSON.
 void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath);
+
+// Read-only handles shared by many threads without ever being used by two at once: a thread
+// leases a handle for one piece of work and gives it back. Handles are reused across threads, so
+// the number open is the number in use plus at most `maxIdle` idle ones (least recently used
+// closed first), whatever the number of paths × threads. Each open handle holds GDAL state
+// outside the block cache (libtiff tile buffers, decoder contexts, a warped VRT's warper), so
+// per-thread handle sets grow with threads × paths; this pool does not. Thread-safe.
+class DatasetPool {
+ public:
+  explicit DatasetPool(std::size_t maxIdle) : m_maxIdle(maxIdle) {}
+  DatasetPool(const DatasetPool&) = delete;
+  DatasetPool& operator=(const DatasetPool&) = delete;
+
+  class Lease {
+   public:
+    Lease(DatasetPool& pool, std::string path, GdalDataset ds)
+        : m_pool(&pool), m_path(std::move(path)), m_ds(std::move(ds)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (m_ds) m_pool->giveBack(std::move(m_path), std::move(m_ds));
+    }
+    GDALDataset& operator*() const { return *m_ds; }
+    GDALDataset* get() const { return m_ds.get(); }
+
+   private:
+    DatasetPool* m_pool;
+    std::string m_path;
+    GdalDataset m_ds;
+  };
+
+  // An idle handle on `path`, or a newly opened one (openRaster's errors).
+  Lease lease(const std::string& path);
+  std::size_t idleCount() const;
+
+ private:
+  void giveBack(std::string path, GdalDataset ds);
+
+  const std::size_t m_maxIdle;
+  mutable std::mutex m_mutex;
+  std::list<std::pair<std::string, GdalDataset>> m_idle;  // most recently returned first
+};
 
 // GDAL's last error message for this thread, or `fallback` when there is none.
 std::string lastGdalError(const std::string& fallback = "unknown GDAL error");

@@ -53,16 +53,6 @@ std::string encodePng(const cv::Mat& bgra) {
   return bytes;
 }
 
-// Per-thread GDAL handles: GDAL datasets are not thread-safe, so each server thread opens its own.
-GDALDataset* threadHandle(const std::string& path) {
-  thread_local std::unordered_map<std::string, GdalDataset> handles;
-  auto it = handles.find(path);
-  if (it != handles.end()) return it->second.get();
-  if (handles.size() >= 64) handles.clear();  // bound open files per thread
-  auto [pos, inserted] = handles.emplace(path, openRaster(path));
-  return pos->second.get();
-}
-
 // Low/high percentiles of the valid samples of `band`, read at a reduced resolution.
 std::pair<double, double> bandPercentiles(GDALDataset& ds, int band, int alphaBand, double loPct,
                                           double hiPct, bool dropMin) {
@@ -172,7 +162,8 @@ MercatorBounds xyzTileBounds(int z, int x, int y) {
   return b;
 }
 
-TileRenderer::TileRenderer(std::size_t cacheBytes) : m_capacityBytes(cacheBytes) {}
+TileRenderer::TileRenderer(std::size_t cacheBytes, std::size_t maxIdleHandles)
+    : m_handles(maxIdleHandles), m_capacityBytes(cacheBytes) {}
 
 void TileRenderer::addJob(const std::string& jobId, const fs::path& jobDir) {
   std::lock_guard lock(m_infoMutex);
@@ -289,7 +280,8 @@ std::shared_ptr<const std::string> TileRenderer::renderUncached(const LayerInfo&
   if (t.maxX <= e.minX || t.minX >= e.maxX || t.maxY <= e.minY || t.minY >= e.maxY) {
     return transparentPng();
   }
-  GDALDataset* src = threadHandle(info.path);
+  const DatasetPool::Lease lease = m_handles.lease(info.path);
+  GDALDataset* src = lease.get();
   const bool categorical = info.layer == TileLayer::Mask;
   auto num = [](double v) {
     char buf[64];

@@ -21,9 +21,10 @@
 //
 // A tile outside the data is a fully transparent PNG, not an error.
 //
-// Thread-safety: render() may be called from many threads at once. GDAL handles are never shared:
-// each thread opens its own (thread-local), the per-layer statistics are computed once under a
-// lock, and the cache is guarded by a mutex.
+// Thread-safety: render() may be called from many threads at once. A GDAL handle is used by one
+// thread at a time: renders lease them from a pool shared by the server threads (at most
+// maxIdleHandles kept open while idle, so memory does not grow with threads × layers), the
+// per-layer statistics are computed once under a lock, and the cache is guarded by a mutex.
 #include <cstddef>
 #include <filesystem>
 #include <list>
@@ -33,6 +34,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "tiles/gdal_dataset.hpp"
 
 namespace cw::tiles {
 
@@ -63,8 +66,9 @@ class TileRenderer {
   static constexpr int kTileSizePx = 256;
   static constexpr int kMaxZoom = 24;
 
-  // cacheBytes bounds the PNG bytes (plus keys) the LRU cache holds.
-  explicit TileRenderer(std::size_t cacheBytes = 64u << 20);
+  // cacheBytes bounds the PNG bytes (plus keys) the LRU cache holds; maxIdleHandles the GDAL
+  // handles kept open between renders.
+  explicit TileRenderer(std::size_t cacheBytes = 64u << 20, std::size_t maxIdleHandles = 8);
 
   // Registers the folder of job `jobId` ("<aoi>/<pair>"). Nothing is opened until a tile is asked.
   void addJob(const std::string& jobId, const fs::path& jobDir);
@@ -86,6 +90,7 @@ class TileRenderer {
   std::shared_ptr<const LayerInfo> layerInfo(const std::string& jobId, TileLayer layer);
   std::shared_ptr<const std::string> renderUncached(const LayerInfo& info, int z, int x, int y);
 
+  DatasetPool m_handles;
   std::map<std::string, fs::path> m_jobs;
   mutable std::mutex m_infoMutex;
   std::map<std::string, std::shared_ptr<const LayerInfo>> m_infos;

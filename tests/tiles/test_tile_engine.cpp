@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "imaging/error.hpp"
 #include "tests/tiles/tile_test_support.hpp"
@@ -262,5 +265,53 @@ TEST_CASE("raster windows: a warped scene is invalid where it did not image, VRT
   tiles::GdalDataset eager(GDALDataset::Open((dir / "eager.tif").c_str(), GDAL_OF_RASTER));
   CHECK(eager->GetRasterCount() == 4);
   CHECK(eager->GetRasterBand(1)->GetMaskFlags() == GMF_PER_DATASET);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("dataset pool: a handle is leased to one user at a time and idle ones are bounded",
+          "[unit]") {
+  const fs::path dir = test::scratchDir("pool");
+  test::writeTif(dir / "a.tif", cv::Mat(8, 8, CV_8UC1, cv::Scalar(1)), test::utmGrid(8, 8));
+  test::writeTif(dir / "b.tif", cv::Mat(8, 8, CV_8UC1, cv::Scalar(2)), test::utmGrid(8, 8));
+  const std::string a = (dir / "a.tif").string(), b = (dir / "b.tif").string();
+  tiles::DatasetPool pool(1);
+  {
+    auto l1 = pool.lease(a);
+    auto l2 = pool.lease(a);
+    CHECK(l1.get() != l2.get());  // both in use: two handles
+  }  // both returned; only one stays open
+  CHECK(pool.idleCount() == 1);
+  {
+    auto l3 = pool.lease(a);  // reuses the idle handle
+    CHECK(pool.idleCount() == 0);
+    auto l4 = pool.lease(b);
+    CHECK(l4.get() != l3.get());
+    CHECK(std::string((*l4).GetDescription()) == b);
+  }
+  CHECK(pool.idleCount() == 1);
+  CHECK_THROWS_WITH(pool.lease((dir / "missing.tif").string()), Catch::Contains("no such file"));
+
+  // Many threads at once: no handle is ever held by two of them.
+  tiles::DatasetPool shared(2);
+  std::atomic<int> clashes{0};
+  std::mutex m;
+  std::set<GDALDataset*> inUse;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto l = shared.lease(i % 2 ? a : b);
+        {
+          std::lock_guard lock(m);
+          if (!inUse.insert(l.get()).second) ++clashes;
+        }
+        std::lock_guard lock(m);
+        inUse.erase(l.get());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(clashes == 0);
+  CHECK(shared.idleCount() <= 2);
   fs::remove_all(dir);
 }

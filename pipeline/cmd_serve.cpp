@@ -3,6 +3,7 @@
 #include <iostream>
 #include <thread>
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include <cpl_conv.h>
@@ -54,6 +55,13 @@ void addServeCommand(CLI::App& app) {
     // The block cache only needs to hold the overview blocks of the tiles in view; a server runs
     // for hours, so keep its resident memory modest unless GDAL_CACHEMAX says otherwise.
     if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(GIntBig(128) << 20);
+    // Keep resident memory close to the heap in use. heaptrack on the soak (bench/soak_serve.sh)
+    // peaks at ~100 MiB of heap (block cache, tile cache, handle state), yet glibc held ~330 MiB
+    // RSS: per-thread arenas for the server's pool, and a dynamic mmap threshold that, once a
+    // warp's multi-MiB buffers were freed, sent the next ones to the heap where they fragment.
+    // A fixed threshold keeps large buffers in mmap (returned on free); two arenas bound the rest.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     ReviewServer server(*opts);
     server.bind();
     if (!isLoopbackHost(opts->host)) {

@@ -104,6 +104,7 @@ H5::DataSet grid2d(H5::Group& root, const std::string& name, const H5::PredType&
                             std::min<hsize_t>(dims[1], static_cast<hsize_t>(src.chunkPx))};
   H5::DSetCreatPropList p = untimedDcpl();
   p.setChunk(2, chunk);
+  p.setShuffle();
   p.setDeflate(src.deflateLevel);
   p.setFillValue(memType, fill);
   return root.createDataSet(name, fileType, H5::DataSpace(2, dims), p);

@@ -417,9 +417,9 @@ def render(meta, rows, encodings):
              f"from the rows before) "
              f"(`/usr/bin/time -v`); CPU = user + sys; peak RSS = the largest of the runs. "
              f"Load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in meta['load_before'])}, "
-             f"after: {' / '.join(f'{v:.2f}' for v in meta['load_after'])} (other engineers were "
-             f"building on the same 2 cores, so single figures are noisy; the ratios compare rows "
-             f"of the same run). Suite time {meta['minutes']:.1f} min.\n")
+             f"after: {' / '.join(f'{v:.2f}' for v in meta['load_after'])} (anything else running "
+             f"on the same cores makes single figures noisy; the ratios compare rows of the same "
+             f"run). Suite time {meta['minutes']:.1f} min.\n")
     L.append("Inputs: `bench/gen_pair` 4-band UInt16 pairs, EPSG:32633 at 10 m, tiled 512, pixel "
              "interleave; *raw* = uncompressed, *deflate* = DEFLATE + PREDICTOR=2. Floors: "
              "`bench/bench_floors` (plain GDAL). The write floor writes the files that run "

@@ -5,7 +5,7 @@
 #   scripts/bench.sh [--quick] [-- extra bench/run_bench.py options]
 #
 #   --quick        4096² and 8192², 1 run per row after the warm-up, fewer rows (~5-10 min)
-#   (default)      4096², 8192², 16384²; median of 3 runs; change rows at 1 and 2 threads (~1 h)
+#   (default)      4096², 8192², 16384²; median of 3 runs; change rows at 1 and 2 threads (~30 min quiet)
 #   --help         this text and bench/run_bench.py's options (--sizes, --runs, --rows, --out)
 #
 # Environment: CW_BENCH_CACHE (generated inputs, default bench/.cache, ~7 GB with the

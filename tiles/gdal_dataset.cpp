@@ -2,6 +2,9 @@
 
 #include <cpl_error.h>
 
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -47,6 +50,30 @@ GdalDataset open(const std::string& path, unsigned flags, const char* what) {
   return GdalDataset(ds);
 }
 
+bool isIoErrno(int err) {
+  return err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS;
+}
+
+// The OS reason for a failed write of `path`. errno is the reason when the failure surfaced at
+// the write() itself; when GDAL reports it later (a GeoTIFF with an internal mask reports a full
+// disk at close, as "TIFFReadDirectory: Failed to read directory", after reads that reset
+// errno), the file system's state says what went wrong.
+std::string osWriteReason(const std::filesystem::path& path, int err) {
+  if (isIoErrno(err)) return std::strerror(err);
+  struct statvfs fs {};
+  const std::string dir = path.parent_path().empty() ? "." : path.parent_path().string();
+  if (::statvfs(dir.c_str(), &fs) == 0 && fs.f_bavail == 0) return std::strerror(ENOSPC);
+  struct rlimit limit {};
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && ::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      size >= limit.rlim_cur) {
+    return std::strerror(EFBIG);
+  }
+  return "";
+}
+
+
 }  // namespace
 
 void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath) {
@@ -56,12 +83,29 @@ void requireCompleteJson(const std::filesystem::path& written, const std::filesy
   std::ifstream in(written, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad() || !nlohmann::json::accept(text)) {
-    const bool io = err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS;
+    const bool io = isIoErrno(err);
     throw Error(finalPath.string() + ": write failed: " +
                 (io ? std::string(std::strerror(err))
                     : std::string("the file came out incomplete (") + std::to_string(text.size()) +
                           " bytes, not valid JSON)"));
   }
+}
+
+
+// A user needs the file the write was for, not its temp name (".score.tmp-123-0.tif" ->
+// "score.tif"), and the reason the OS gave: GDAL's message ("TIFFAppendToStrip:Write error")
+// drops it.
+std::string gdalWriteError(const std::filesystem::path& path, const std::string& what) {
+  const int err = errno;
+  std::string name = path.filename().string();
+  const auto at = name.find(".tmp-");
+  if (!name.empty() && name[0] == '.' && at != std::string::npos) {
+    name = name.substr(1, at - 1) + path.extension().string();
+  }
+  std::string msg = (path.parent_path() / name).string() + ": " + what + ": " + lastGdalError();
+  const std::string reason = osWriteReason(path, err);
+  if (!reason.empty()) msg += " (" + reason + ")";
+  return msg;
 }
 
 std::string lastGdalError(const std::string& fallback) {

@@ -76,6 +76,13 @@ class DatasetPool {
   std::list<std::pair<std::string, GdalDataset>> m_idle;  // most recently returned first
 };
 
+// "<path>: <what>: <GDAL's message> (<OS reason>)" for a failed GDAL write, called on the thread
+// whose write failed, before anything else can change errno. The OS reason (no space, file too
+// large, quota, I/O error, read-only file system) is quoted because GDAL's own message
+// ("TIFFAppendToStrip:Write error") drops it. A temp name ".score.tmp-123-0.tif" is reported
+// as the final name "score.tif".
+std::string gdalWriteError(const std::filesystem::path& path, const std::string& what);
+
 // GDAL's last error message for this thread, or `fallback` when there is none.
 std::string lastGdalError(const std::string& fallback = "unknown GDAL error");
 

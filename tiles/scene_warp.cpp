@@ -65,7 +65,9 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
     GDALDatasetH out = GDALTranslate(bandsVrt.c_str(), GDALDataset::ToHandle(src.get()), opts,
                                      &usageError);
     GDALTranslateOptionsFree(opts);
-    if (!out) throw Error(request.dataset + ": cannot select bands: " + lastGdalError());
+    if (!out) {
+      throw Error(request.dataset + ": " + gdalWriteError(bandsVrt, "cannot select bands"));
+    }
     GDALClose(out);
   }
 
@@ -98,7 +100,9 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
   CPLErrorReset();
   GDALDatasetH out = GDALWarp(vrtPath.c_str(), nullptr, 1, &srcH, opts, &usageError);
   GDALWarpAppOptionsFree(opts);
-  if (!out) throw Error(request.dataset + ": cannot warp onto the AOI grid: " + lastGdalError());
+  if (!out) {
+    throw Error(request.dataset + ": " + gdalWriteError(vrtPath, "cannot warp onto the AOI grid"));
+  }
   GDALClose(out);
 }
 
@@ -126,17 +130,18 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
   co.SetNameValue("BLOCKXSIZE", block.c_str());
   co.SetNameValue("BLOCKYSIZE", block.c_str());
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-  {
+  // A failed copy (a full disk) must not leave a multi-GB temp file behind.
+  try {
     GdalDataset out(drv->Create(tmp.c_str(), grid.width, grid.height, dataBands, type,
                                 co.List()));
-    if (!out) throw Error(tifPath.string() + ": cannot create: " + lastGdalError());
+    if (!out) throw Error(gdalWriteError(tmp, "cannot create"));
     grid.applyTo(*out);
     GDALRasterBand* mask = nullptr;
     if (request.alpha) {
       CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");
       const CPLErr err = out->CreateMaskBand(GMF_PER_DATASET);
       CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", nullptr);
-      if (err != CE_None) throw Error(tifPath.string() + ": cannot create: " + lastGdalError());
+      if (err != CE_None) throw Error(gdalWriteError(tmp, "cannot create its mask"));
       mask = out->GetRasterBand(1)->GetMaskBand();
     }
 
@@ -168,13 +173,15 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
                                 buf.data() + static_cast<std::size_t>(dataBands) * typeBytes,
                                 r.width, r.height, type, pixelBytes, line, nullptr) == CE_None;
           }
-          if (!ok) throw Error(tifPath.string() + ": cannot write: " + lastGdalError());
+          if (!ok) throw Error(gdalWriteError(tmp, "cannot write"));
         });
     CPLErrorReset();
-    out->FlushCache();
-    if (CPLGetLastErrorType() >= CE_Failure) {
-      throw Error(tifPath.string() + ": cannot write: " + lastGdalError());
-    }
+    out.reset();  // closing flushes the last blocks and writes the TIFF directory
+    if (CPLGetLastErrorType() >= CE_Failure) throw Error(gdalWriteError(tmp, "cannot write"));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
   }
   renameInto(tmp, tifPath);
 }
@@ -186,7 +193,7 @@ void writePolygonMask(const std::vector<std::pair<double, double>>& ring, const 
   const char* opts[] = {"TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", nullptr};
   GdalDataset ds(drv->Create(path.c_str(), grid.width, grid.height, 1, GDT_Byte,
                              const_cast<char**>(opts)));
-  if (!ds) throw Error(path.string() + ": cannot create: " + lastGdalError());
+  if (!ds) throw Error(gdalWriteError(path, "cannot create"));
   grid.applyTo(*ds);
   OGRLinearRing r;
   for (const auto& [x, y] : ring) r.addPoint(x, y);
@@ -199,7 +206,7 @@ void writePolygonMask(const std::vector<std::pair<double, double>>& ring, const 
   CPLErrorReset();
   if (GDALRasterizeGeometries(GDALDataset::ToHandle(ds.get()), 1, &band, 1, &geom, nullptr,
                               nullptr, &burn, nullptr, nullptr, nullptr) != CE_None) {
-    throw Error(path.string() + ": cannot rasterize the AOI: " + lastGdalError());
+    throw Error(gdalWriteError(path, "cannot rasterize the AOI"));
   }
 }
 

@@ -22,27 +22,6 @@ fs::path tempPathBeside(const fs::path& path) {
   return path.parent_path() / name;
 }
 
-namespace {
-
-// A user needs the file the write was for, not its temp name (".score.tmp-123-0.tif" ->
-// "score.tif"), and the reason the OS gave: GDAL's message ("TIFFAppendToStrip:Write error")
-// drops it, but the failed write() left it in errno.
-std::string writeFailure(const fs::path& path, const std::string& what) {
-  const int err = errno;
-  std::string name = path.filename().string();
-  const auto at = name.find(".tmp-");
-  if (!name.empty() && name[0] == '.' && at != std::string::npos) {
-    name = name.substr(1, at - 1) + path.extension().string();
-  }
-  std::string msg = (path.parent_path() / name).string() + ": " + what + ": " + lastGdalError();
-  if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS) {
-    msg += " (" + std::string(std::strerror(err)) + ")";
-  }
-  return msg;
-}
-
-}  // namespace
-
 void renameInto(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::rename(from, to, ec);
@@ -93,7 +72,7 @@ void TiledGeoTiff::writeWindow(const cv::Rect& window, const cv::Mat& data) {
                      const_cast<uchar*>(data.data), window.width, window.height, type, bands,
                      nullptr, GSpacing(elem) * bands, static_cast<GSpacing>(data.step[0]), elem,
                      nullptr) != CE_None) {
-    throw Error(writeFailure(m_path, "write failed"));
+    throw Error(gdalWriteError(m_path, "write failed"));
   }
 }
 
@@ -103,7 +82,7 @@ void TiledGeoTiff::close() {
   m_ds->FlushCache(true);
   m_ds.reset();
   if (CPLGetLastErrorType() >= CE_Failure) {
-    throw Error(writeFailure(m_path, "cannot flush"));
+    throw Error(gdalWriteError(m_path, "cannot flush"));
   }
 }
 
@@ -134,13 +113,13 @@ void writeCog(GDALDataset& src, const fs::path& dst, const CogOptions& o) {
   if (!out) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    throw Error(writeFailure(dst, "cannot write COG"));
+    throw Error(gdalWriteError(dst, "cannot write COG"));
   }
   GDALClose(out);
   if (CPLGetLastErrorType() >= CE_Failure) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    throw Error(writeFailure(dst, "cannot write COG"));
+    throw Error(gdalWriteError(dst, "cannot write COG"));
   }
   renameInto(tmp, dst);
 }

@@ -73,7 +73,6 @@ std::string osWriteReason(const std::filesystem::path& path, int err) {
   return "";
 }
 
-
 }  // namespace
 
 void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath) {
@@ -90,7 +89,6 @@ void requireCompleteJson(const std::filesystem::path& written, const std::filesy
                           " bytes, not valid JSON)"));
   }
 }
-
 
 // A user needs the file the write was for, not its temp name (".score.tmp-123-0.tif" ->
 // "score.tif"), and the reason the OS gave: GDAL's message ("TIFFAppendToStrip:Write error")
@@ -137,7 +135,9 @@ void DatasetPool::giveBack(std::string path, GdalDataset ds) {
   {
     std::lock_guard lock(m_mutex);
     m_idle.emplace_front(std::move(path), std::move(ds));
-    while (m_idle.size() > m_maxIdle) evicted.splice(evicted.begin(), m_idle, std::prev(m_idle.end()));
+    while (m_idle.size() > m_maxIdle) {
+      evicted.splice(evicted.begin(), m_idle, std::prev(m_idle.end()));
+    }
   }
   // `evicted` closes its handles here, outside the lock.
 }

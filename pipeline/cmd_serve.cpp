@@ -63,6 +63,7 @@ void addServeCommand(CLI::App& app) {
     // for the batch commands: their per-tile buffers would then be mapped and zeroed every time
     // (4096² job: 27 s -> 106 s).
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);  // glibc's default; main() raised it for batch work
     ReviewServer server(*opts);
     server.bind();
     if (!isLoopbackHost(opts->host)) {

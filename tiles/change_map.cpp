@@ -246,7 +246,40 @@ std::vector<long long> latticeKeys(const imaging::ChangeTile& t, const cv::Rect&
   return keys;
 }
 
-cv::Mat mergeSamples(std::vector<FitPiece>& pieces) {
+// Puts the rows of pieces [first, last) in raster order into `out` (which has room for all of
+// them). Each piece's keys increase (row-major lattice pixels of one window): a k-way merge,
+// copying each piece's run of rows up to the next piece's key in one memcpy. (A sort of 2 M row
+// references plus per-row cv::Mat copies cost ~0.4 s CPU at 8192².)
+void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size_t last,
+               float* out, std::size_t rowFloats) {
+  using Head = std::pair<long long, std::size_t>;  // next key, piece
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
+  std::vector<int> next(pieces.size(), 0);
+  for (std::size_t i = first; i < last; ++i) {
+    if (pieces[i].samples.rows > 0) heap.emplace(pieces[i].keys[0], i);
+  }
+  while (!heap.empty()) {
+    const std::size_t i = heap.top().second;
+    heap.pop();
+    const FitPiece& p = pieces[i];
+    const long long limit = heap.empty() ? std::numeric_limits<long long>::max() : heap.top().first;
+    int r = next[i];
+    const int from = r;
+    while (r < p.samples.rows && p.keys[r] < limit) ++r;
+    for (int k = from; k < r; ++k) {  // rows of a piece are contiguous unless it is a view
+      std::memcpy(out + (k - from) * rowFloats, p.samples.ptr<float>(k), rowFloats * sizeof(float));
+    }
+    out += (r - from) * rowFloats;
+    next[i] = r;
+    if (r < p.samples.rows) heap.emplace(p.keys[r], i);
+  }
+}
+
+// The fit sample in raster order. Windows of different block rows never interleave, so each
+// block row (a run of windows with the same core.y; fitWindows lists them row by row) is merged
+// on its own, in parallel, into its fixed place in the output.
+cv::Mat mergeSamples(const std::vector<FitPiece>& pieces, const std::vector<Tile>& windows,
+                     int threads) {
   long long rows = 0;
   int cols = -1;
   bool keyed = true;
@@ -260,7 +293,7 @@ cv::Mat mergeSamples(std::vector<FitPiece>& pieces) {
   if (rows == 0) return {};
   cv::Mat all(static_cast<int>(rows), cols, CV_32F);
   if (!keyed) {
-    // The method samples something other than the valid lattice pixels: keep tile order.
+    // The method samples something other than the valid lattice pixels: keep window order.
     int r = 0;
     for (const auto& p : pieces) {
       if (p.samples.empty()) continue;
@@ -269,34 +302,26 @@ cv::Mat mergeSamples(std::vector<FitPiece>& pieces) {
     }
     return all;
   }
-  // Each piece's keys increase (row-major lattice pixels of one window): a k-way merge over the
-  // pieces, copying each piece's run of rows up to the next piece's key in one memcpy. (A sort
-  // of 2 M row references plus per-row cv::Mat copies cost ~0.4 s CPU at 8192².)
-  using Head = std::pair<long long, int>;  // next key, piece
-  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
-  std::vector<int> next(pieces.size(), 0);
-  for (int i = 0; i < static_cast<int>(pieces.size()); ++i) {
-    if (pieces[i].samples.rows > 0) heap.emplace(pieces[i].keys[0], i);
-  }
-  const std::size_t rowBytes = static_cast<std::size_t>(cols) * sizeof(float);
-  int out = 0;
-  while (!heap.empty()) {
-    const int i = heap.top().second;
-    heap.pop();
-    const FitPiece& p = pieces[i];
-    const long long limit = heap.empty() ? std::numeric_limits<long long>::max() : heap.top().first;
-    int r = next[i];
-    const int from = r;
-    while (r < p.samples.rows && p.keys[r] < limit) ++r;
-    if (p.samples.isContinuous()) {
-      std::memcpy(all.ptr<float>(out), p.samples.ptr<float>(from), rowBytes * (r - from));
-    } else {
-      for (int k = from; k < r; ++k) std::memcpy(all.ptr<float>(out + k - from), p.samples.ptr<float>(k), rowBytes);
+  struct Group {
+    std::size_t first, last;
+    long long row;  // first output row
+  };
+  std::vector<Group> groups;
+  long long at = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (groups.empty() || windows[i].core.y != windows[groups.back().first].core.y) {
+      groups.push_back({i, i, at});
     }
-    out += r - from;
-    next[i] = r;
-    if (r < p.samples.rows) heap.emplace(p.keys[r], i);
+    groups.back().last = i + 1;
+    at += pieces[i].samples.rows;
   }
+  const std::size_t rowFloats = static_cast<std::size_t>(cols);
+  tbb::task_arena(threads).execute([&] {
+    tbb::parallel_for(std::size_t(0), groups.size(), [&](std::size_t g) {
+      mergeRuns(pieces, groups[g].first, groups[g].last,
+                all.ptr<float>(static_cast<int>(groups[g].row)), rowFloats);
+    });
+  });
   return all;
 }
 
@@ -446,14 +471,15 @@ ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& meth
       return p;
     });
     cpuStep("fit_sample");
-    cv::Mat samples = mergeSamples(pieces);
+    cv::Mat samples = mergeSamples(pieces, fw.windows, threads);
     pieces.clear();
     cpuStep("fit_merge");
     res.samplePixels = samples.rows;
     if (samples.empty()) {
       throw Error("no pixel is valid in both images (nodata, clouds or outside the AOI)");
     }
-    method.fit(samples);
+    // The methods' fits run their reductions in parallel (fixed chunks): in this call's arena.
+    tbb::task_arena(threads).execute([&] { method.fit(samples); });
   }
   res.threshold = method.threshold();
   res.solved = method.solved();

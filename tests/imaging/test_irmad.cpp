@@ -126,3 +126,35 @@ TEST_CASE("IR-MAD refuses a sample too small to fit", "[unit][imaging]") {
   CHECK_THROWS_WITH(fitIrmad(before, after),
                     "irmad: 10 valid sample pixels are too few to fit 3 bands (need at least 60)");
 }
+
+TEST_CASE("IR-MAD significance score equals -log10 of the chi-square tail, NaN where invalid",
+          "[unit][imaging]") {
+  // 4 bands (even p: the vectorized closed form) and 3 bands (odd p: the general path).
+  for (int p : {3, 4}) {
+    cv::Mat before(1, 4096, CV_32FC(p)), after(1, 4096, CV_32FC(p)), valid(1, 4096, CV_8U);
+    cv::RNG rng(11);
+    rng.fill(before, cv::RNG::NORMAL, 100.0, 10.0);
+    before.convertTo(after, -1, 0.5, 20.0);
+    cv::Mat noise(after.size(), after.type());
+    rng.fill(noise, cv::RNG::NORMAL, 0.0, 2.0);
+    after += noise;
+    after.colRange(4000, 4096) += cv::Scalar::all(40.0);  // changed pixels: large Z
+    valid.setTo(255);
+    valid.colRange(0, 7).setTo(0);
+    IrmadMethod m;
+    cv::Mat s = m.sampleTile(ChangeTile{before, after, valid, {0, 0}, 1}, cv::Rect(0, 0, 4096, 1));
+    m.fit(s);
+    ChangeTile t{before, after, valid, {0, 0}, 1};
+    const cv::Mat score = m.score(t);
+    const cv::Mat z = irmadChiSquareImage(m.model(), before, after, valid);
+    for (int x = 0; x < 4096; ++x) {
+      const float v = score.at<float>(0, x);
+      if (x < 7) {
+        CHECK(std::isnan(v));
+        continue;
+      }
+      const double want = -logChiSquareSf(z.at<float>(0, x), p) / std::log(10.0);
+      CHECK(v == Approx(want).epsilon(1e-5).margin(1e-5));
+    }
+  }
+}

@@ -116,23 +116,46 @@ cv::Point2d refineShiftLucasKanade(const cv::Mat& reference, const cv::Mat& movi
     std::nth_element(absRes.begin(), absRes.begin() + absRes.size() / 2, absRes.end());
     cut = std::max(6.0 * 1.4826 * absRes[absRes.size() / 2], 1e-6);
     }
-    cv::Matx44d ata = cv::Matx44d::zeros();
-    cv::Vec4d atb(0, 0, 0, 0);
+    // Normal equations of the rows (gx, gy, -a, -1) against -bs, accumulated per image row in
+    // float (a branch-free loop the compiler vectorizes) and across rows in double. (Matx44d
+    // outer products per pixel made this the bulk of co-registration's ~0.9 CPU s at 8192².)
+    double acc[14] = {0};
+    const float fgain = static_cast<float>(gain), foff = static_cast<float>(offset);
+    const float fcut = std::isfinite(cut) ? static_cast<float>(cut) : std::numeric_limits<float>::max();
     for (int y = border; y < a.rows - border; ++y) {
       const float* pa = a.ptr<float>(y);
       const float* pb = bs.ptr<float>(y);
       const float* px = gx.ptr<float>(y);
       const float* py = gy.ptr<float>(y);
       const uchar* pv = valid.empty() ? nullptr : valid.ptr<uchar>(y);
+      float r[14] = {0};
       for (int x = border; x < a.cols - border; ++x) {
-        if (pv && !pv[x]) continue;
-        if (std::abs(pb[x] - (gain * pa[x] + offset)) > cut) continue;
-        // moving(x + s + ds) ~ bs + grad . ds = gain * a + offset: unknowns (ds, gain, offset).
-        const cv::Vec4d row(px[x], py[x], -pa[x], -1.0);
-        ata += row * row.t();
-        atb += row * (-static_cast<double>(pb[x]));
+        const float use =
+            ((!pv || pv[x]) && std::abs(pb[x] - (fgain * pa[x] + foff)) <= fcut) ? 1.0f : 0.0f;
+        const float gxv = px[x] * use, gyv = py[x] * use, av = pa[x] * use, bv = pb[x] * use;
+        r[0] += gxv * px[x];
+        r[1] += gxv * py[x];
+        r[2] += gxv * pa[x];
+        r[3] += gxv;
+        r[4] += gyv * py[x];
+        r[5] += gyv * pa[x];
+        r[6] += gyv;
+        r[7] += av * pa[x];
+        r[8] += av;
+        r[9] += use;
+        r[10] += gxv * pb[x];
+        r[11] += gyv * pb[x];
+        r[12] += av * pb[x];
+        r[13] += bv;
       }
+      for (int k = 0; k < 14; ++k) acc[k] += r[k];
     }
+    // Row (gx, gy, -a, -1): the signs of the a and 1 columns fold into the entries below.
+    const cv::Matx44d ata(acc[0], acc[1], -acc[2], -acc[3],
+                          acc[1], acc[4], -acc[5], -acc[6],
+                          -acc[2], -acc[5], acc[7], acc[8],
+                          -acc[3], -acc[6], acc[8], acc[9]);
+    const cv::Vec4d atb(-acc[10], -acc[11], acc[12], acc[13]);
     cv::Vec4d theta;
     if (!cv::solve(ata, atb, theta, cv::DECOMP_CHOLESKY)) return start;
     if (!std::isfinite(theta[0]) || !std::isfinite(theta[1])) return start;

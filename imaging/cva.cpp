@@ -8,6 +8,7 @@
 #include "imaging/chi_square.hpp"
 #include "imaging/error.hpp"
 #include "imaging/irmad.hpp"
+#include "imaging/row_chunks.hpp"
 
 namespace cw::imaging {
 namespace {
@@ -137,10 +138,12 @@ void CvaMethod::fit(const cv::Mat& samples) {
     const IrmadModel model = fitIrmad(
         evenlySpacedRows(before, IrmadMethod::kMaxIterationRows),
         evenlySpacedRows(after, IrmadMethod::kMaxIterationRows), IrmadOptions{});
-    // Weights of every sample row under the model fitted on the thinned rows.
+      // Weights of every sample row under the model fitted on the thinned rows.
     const cv::Mat z = irmadChiSquareRows(model, before, after);
     weights.create(n, 1, CV_64F);
-    for (int i = 0; i < n; ++i) weights.at<double>(i) = chiSquareSf(z.at<double>(i), p);
+    forEachChunk(n, [&](int, int r0, int r1) {
+      for (int i = r0; i < r1; ++i) weights.at<double>(i) = chiSquareSf(z.at<double>(i), p);
+    });
     invariant.clear();
     for (int i = 0; i < n; ++i) {
       if (weights.at<double>(i) > kInvariantProbability) invariant.push_back(i);
@@ -202,15 +205,17 @@ void CvaMethod::fit(const cv::Mat& samples) {
     m_threshold = m_fixedThreshold;
   } else {
     cv::Mat mag(n, 1, CV_32F);
-    for (int i = 0; i < n; ++i) {
-      double acc = 0;
-      for (int j = 0; j < p; ++j) {
-        const double d = m_afterGain[j] * after.at<float>(i, j) -
-                         m_beforeGain[j] * before.at<float>(i, j) - m_offset[j];
-        acc += d * d;
+    forEachChunk(n, [&](int, int r0, int r1) {
+      for (int i = r0; i < r1; ++i) {
+        double acc = 0;
+        for (int j = 0; j < p; ++j) {
+          const double d = m_afterGain[j] * after.at<float>(i, j) -
+                           m_beforeGain[j] * before.at<float>(i, j) - m_offset[j];
+          acc += d * d;
+        }
+        mag.at<float>(i) = static_cast<float>(std::sqrt(acc));
       }
-      mag.at<float>(i) = static_cast<float>(std::sqrt(acc));
-    }
+    });
     m_threshold = autoThreshold(m_thresholdMethod, mag);
   }
   m_fitted = true;

@@ -6,30 +6,15 @@
 #include <sstream>
 #include <vector>
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include "imaging/change_sample.hpp"
 #include "imaging/chi_square.hpp"
 #include "imaging/error.hpp"
+#include "imaging/row_chunks.hpp"
 
 namespace cw::imaging {
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr int kRowChunk = 16384;
-
-// Calls fn(chunk, firstRow, endRow) for fixed chunks of kRowChunk rows, in parallel (in the
-// caller's TBB arena). The chunks do not depend on the thread count.
-template <class F>
-void forEachChunk(int n, const F& fn) {
-  const int chunks = (n + kRowChunk - 1) / kRowChunk;
-  tbb::parallel_for(tbb::blocked_range<int>(0, chunks, 1),
-                    [&](const tbb::blocked_range<int>& r) {
-                      for (int c = r.begin(); c != r.end(); ++c) {
-                        fn(c, c * kRowChunk, std::min(n, (c + 1) * kRowChunk));
-                      }
-                    });
-}
 
 // Symmetric inverse square root through the eigen-decomposition, with eigenvalues floored
 // relative to the largest so a constant band does not make the problem singular.
@@ -261,7 +246,20 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
     lastRho = m.rho;
     chiSquareOfRows(m, before, after, z);
     forEachChunk(n, [&](int, int r0, int r1) {
-      for (int r = r0; r < r1; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
+      if (p % 2 == 0) {
+        // Even p: SF = exp(-Z/2) * sum_{k < p/2} (Z/2)^k / k!, without chiSquareSf's log.
+        for (int r = r0; r < r1; ++r) {
+          const double h = 0.5 * z.at<double>(r);
+          double term = 1.0, sum = 1.0;
+          for (int k = 1; k < p / 2; ++k) {
+            term *= h / k;
+            sum += term;
+          }
+          w.at<double>(r) = std::exp(-h) * sum;
+        }
+      } else {
+        for (int r = r0; r < r1; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
+      }
     });
     if (delta < opt.tolerance) {
       m.converged = true;

@@ -261,6 +261,17 @@ void runChange(const ChangeArgs& a) {
     << (in.before.bands.size() == 1 ? "" : "s") << ", " << r.grid.describe() << ")\n";
   s << "threshold   " << r.threshold << "\n";
   s.precision(2);
+  s << "fit         " << r.samplePixels << " sample px (lattice stride " << r.sampleStride
+    << " px, " << (r.fitBlockEvery == 1 ? std::string("all blocks")
+                                        : "1 block in " + std::to_string(r.fitBlockEvery))
+    << ")";
+  if (const auto it = r.solved.find("iterations"); it != r.solved.end() && !it->second.empty()) {
+    const auto conv = r.solved.find("converged");
+    s << ", IR-MAD " << static_cast<int>(it->second[0]) << " iterations, "
+      << (conv != r.solved.end() && !conv->second.empty() && conv->second[0] > 0 ? "converged"
+                                                                               : "not converged");
+  }
+  s << "\n";
   s << "shift       (" << r.shiftPx.x << ", " << r.shiftPx.y << ") px, "
     << (r.shiftApplied ? "applied" : "not applied") << " (confidence " << r.shiftConfidence
     << ", " << r.shiftWindows << " windows)\n";

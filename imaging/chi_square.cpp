@@ -58,12 +58,7 @@ double logChiSquareSf(double z, int dof) {
   if (dof % 2 == 0) {
     // Sum of the Poisson terms, factored out of the largest one would be overkill for the
     // dof used here (<= a few dozen bands); the sum is >= 1 so its log is safe.
-    double term = 1.0, sum = 1.0;
-    for (int k = 1; k < dof / 2; ++k) {
-      term *= x / k;
-      sum += term;
-    }
-    return -x + std::log(sum);
+    return -x + std::log(chiSquareEvenSum(x, dof));
   }
   return logIncompleteGamma(0.5 * dof, x, true);
 }

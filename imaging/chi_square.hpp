@@ -17,4 +17,16 @@ double chiSquareCdf(double z, int dof);
 double chiSquareSf(double z, int dof);     // 1 - CDF, accurate in the upper tail
 double logChiSquareSf(double z, int dof);  // natural log of SF, finite for any finite z
 
+// For even dof: sum_{k < dof/2} h^k / k! with h = z/2, so that SF(z) = exp(-h) * this. Inline
+// and generic (double, float) for the per-pixel and per-sample loops that avoid a log.
+template <class T>
+inline T chiSquareEvenSum(T h, int dof) {
+  T term = 1, sum = 1;
+  for (int k = 1; k < dof / 2; ++k) {
+    term *= h / static_cast<T>(k);
+    sum += term;
+  }
+  return sum;
+}
+
 }  // namespace cw::imaging

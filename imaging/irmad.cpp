@@ -250,12 +250,7 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
         // Even p: SF = exp(-Z/2) * sum_{k < p/2} (Z/2)^k / k!, without chiSquareSf's log.
         for (int r = r0; r < r1; ++r) {
           const double h = 0.5 * z.at<double>(r);
-          double term = 1.0, sum = 1.0;
-          for (int k = 1; k < p / 2; ++k) {
-            term *= h / k;
-            sum += term;
-          }
-          w.at<double>(r) = std::exp(-h) * sum;
+          w.at<double>(r) = std::exp(-h) * chiSquareEvenSum(h, p);
         }
       } else {
         for (int r = r0; r < r1; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
@@ -406,13 +401,7 @@ cv::Mat IrmadMethod::score(const ChangeTile& tile) const {
       const float* zr = z.ptr<float>(y);
       float* sr = sum.ptr<float>(y);
       for (int x = 0; x < z.cols; ++x) {
-        const float h = zr[x] == zr[x] ? 0.5f * zr[x] : 0.0f;
-        float term = 1.0f, acc = 1.0f;
-        for (int k = 1; k < p / 2; ++k) {
-          term *= h / static_cast<float>(k);
-          acc += term;
-        }
-        sr[x] = acc;
+        sr[x] = chiSquareEvenSum(zr[x] == zr[x] ? 0.5f * zr[x] : 0.0f, p);
       }
     }
     cv::log(sum, sum);
@@ -433,12 +422,7 @@ cv::Mat IrmadMethod::score(const ChangeTile& tile) const {
       if (even) {
         // Closed form inline: this loop runs once per pixel of the scene.
         const double h = 0.5 * zz;
-        double term = 1.0, sum = 1.0;
-        for (int k = 1; k < p / 2; ++k) {
-          term *= h / k;
-          sum += term;
-        }
-        logSf = -h + std::log(sum);
+        logSf = -h + std::log(chiSquareEvenSum(h, p));
       } else {
         logSf = logChiSquareSf(zz, p);
       }

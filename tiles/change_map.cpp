@@ -254,7 +254,7 @@ void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size
                float* out, std::size_t rowFloats) {
   using Head = std::pair<long long, std::size_t>;  // next key, piece
   std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
-  std::vector<int> next(pieces.size(), 0);
+  std::vector<int> next(last - first, 0);  // next row of piece first + k
   for (std::size_t i = first; i < last; ++i) {
     if (pieces[i].samples.rows > 0) heap.emplace(pieces[i].keys[0], i);
   }
@@ -263,14 +263,18 @@ void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size
     heap.pop();
     const FitPiece& p = pieces[i];
     const long long limit = heap.empty() ? std::numeric_limits<long long>::max() : heap.top().first;
-    int r = next[i];
+    int r = next[i - first];
     const int from = r;
     while (r < p.samples.rows && p.keys[r] < limit) ++r;
-    for (int k = from; k < r; ++k) {  // rows of a piece are contiguous unless it is a view
-      std::memcpy(out + (k - from) * rowFloats, p.samples.ptr<float>(k), rowFloats * sizeof(float));
+    if (p.samples.isContinuous()) {
+      std::memcpy(out, p.samples.ptr<float>(from), (r - from) * rowFloats * sizeof(float));
+    } else {
+      for (int k = from; k < r; ++k) {
+        std::memcpy(out + (k - from) * rowFloats, p.samples.ptr<float>(k), rowFloats * sizeof(float));
+      }
     }
     out += (r - from) * rowFloats;
-    next[i] = r;
+    next[i - first] = r;
     if (r < p.samples.rows) heap.emplace(p.keys[r], i);
   }
 }

@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "imaging/change_sample.hpp"
-#include "imaging/chi_square.hpp"
 #include "imaging/error.hpp"
 #include "imaging/irmad.hpp"
 #include "imaging/row_chunks.hpp"
@@ -138,12 +137,8 @@ void CvaMethod::fit(const cv::Mat& samples) {
     const IrmadModel model = fitIrmad(
         evenlySpacedRows(before, IrmadMethod::kMaxIterationRows),
         evenlySpacedRows(after, IrmadMethod::kMaxIterationRows), IrmadOptions{});
-      // Weights of every sample row under the model fitted on the thinned rows.
-    const cv::Mat z = irmadChiSquareRows(model, before, after);
-    weights.create(n, 1, CV_64F);
-    forEachChunk(n, [&](int, int r0, int r1) {
-      for (int i = r0; i < r1; ++i) weights.at<double>(i) = chiSquareSf(z.at<double>(i), p);
-    });
+    // Weights of every sample row under the model fitted on the thinned rows.
+    weights = irmadNoChangeWeights(irmadChiSquareRows(model, before, after), p);
     invariant.clear();
     for (int i = 0; i < n; ++i) {
       if (weights.at<double>(i) > kInvariantProbability) invariant.push_back(i);

@@ -171,7 +171,7 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
   // Sums over fixed chunks of rows, in parallel, then added in chunk order: the result depends
   // on the sample only, never on the thread count. (Serial, the passes were ~0.3 s of a 2-thread
   // 8192² run, all on one core.)
-  const int chunks = (n + kRowChunk - 1) / kRowChunk;
+  const int chunks = chunkCount(n);
   std::vector<double> partial(static_cast<size_t>(chunks) * (q * q + 1));
   auto rowValues = [&](int r, double* v) {
     const float* x = before.ptr<float>(r);
@@ -245,17 +245,7 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
     for (int i = 0; i < p; ++i) delta = std::max(delta, std::fabs(m.rho[i] - lastRho[i]));
     lastRho = m.rho;
     chiSquareOfRows(m, before, after, z);
-    forEachChunk(n, [&](int, int r0, int r1) {
-      if (p % 2 == 0) {
-        // Even p: SF = exp(-Z/2) * sum_{k < p/2} (Z/2)^k / k!, without chiSquareSf's log.
-        for (int r = r0; r < r1; ++r) {
-          const double h = 0.5 * z.at<double>(r);
-          w.at<double>(r) = std::exp(-h) * chiSquareEvenSum(h, p);
-        }
-      } else {
-        for (int r = r0; r < r1; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
-      }
-    });
+    w = irmadNoChangeWeights(z, p);
     if (delta < opt.tolerance) {
       m.converged = true;
       break;
@@ -263,6 +253,22 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
   }
   if (noChangeWeights) *noChangeWeights = w;
   return m;
+}
+
+cv::Mat irmadNoChangeWeights(const cv::Mat& z, int p) {
+  const int n = z.rows;
+  cv::Mat w(n, 1, CV_64F);
+  forEachChunk(n, [&](int, int r0, int r1) {
+    if (p % 2 == 0) {
+      for (int r = r0; r < r1; ++r) {
+        const double h = 0.5 * z.at<double>(r);
+        w.at<double>(r) = std::exp(-h) * chiSquareEvenSum(h, p);
+      }
+    } else {
+      for (int r = r0; r < r1; ++r) w.at<double>(r) = chiSquareSf(z.at<double>(r), p);
+    }
+  });
+  return w;
 }
 
 cv::Mat irmadChiSquareRows(const IrmadModel& model, const cv::Mat& before, const cv::Mat& after) {

@@ -69,6 +69,11 @@ IrmadModel fitIrmad(const cv::Mat& before, const cv::Mat& after, const IrmadOpti
 // Z of each row (n x 1 CV_64F).
 cv::Mat irmadChiSquareRows(const IrmadModel& model, const cv::Mat& before, const cv::Mat& after);
 
+// P(no change) = chi-square SF(Z; p) of each row of z (n x 1 CV_64F), in parallel (fixed
+// chunks; the caller's TBB arena). For even p without chiSquareSf's log: exp(-Z/2) times the
+// Poisson sum. The reweighting of fitIrmad, and CVA's choice of invariant pixels.
+cv::Mat irmadNoChangeWeights(const cv::Mat& z, int p);
+
 // Z per pixel of CV_32FC(p) images (CV_32F, NaN where valid == 0; valid may be empty).
 cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, const cv::Mat& after,
                             const cv::Mat& valid);

@@ -142,9 +142,8 @@ TEST_CASE("IR-MAD significance score equals -log10 of the chi-square tail, NaN w
     valid.setTo(255);
     valid.colRange(0, 7).setTo(0);
     IrmadMethod m;
-    cv::Mat s = m.sampleTile(ChangeTile{before, after, valid, {0, 0}, 1}, cv::Rect(0, 0, 4096, 1));
-    m.fit(s);
-    ChangeTile t{before, after, valid, {0, 0}, 1};
+    const ChangeTile t{before, after, valid, {0, 0}, 1};
+    m.fit(m.sampleTile(t, cv::Rect(0, 0, 4096, 1)));
     const cv::Mat score = m.score(t);
     const cv::Mat z = irmadChiSquareImage(m.model(), before, after, valid);
     for (int x = 0; x < 4096; ++x) {

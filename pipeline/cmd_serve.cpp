@@ -3,7 +3,6 @@
 #include <iostream>
 #include <thread>
 
-#include <malloc.h>
 #include <pthread.h>
 
 #include <cpl_conv.h>
@@ -55,15 +54,6 @@ void addServeCommand(CLI::App& app) {
     // The block cache only needs to hold the overview blocks of the tiles in view; a server runs
     // for hours, so keep its resident memory modest unless GDAL_CACHEMAX says otherwise.
     if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(GIntBig(128) << 20);
-    // Keep resident memory close to the heap in use. heaptrack on the soak (bench/soak_serve.sh)
-    // peaks at ~100 MiB of heap (block cache, tile cache, handle state), yet glibc held ~330 MiB
-    // RSS: per-thread arenas for the server's pool (main() now allows two), and a dynamic mmap
-    // threshold that, once a warp's multi-MiB buffers were freed, sent the next ones to the heap
-    // where they fragment. A fixed 256 KiB threshold keeps large buffers in mmap (returned on
-    // free). Not for the batch commands: their per-tile buffers would then be mapped and zeroed
-    // every time (4096² job: 27 s -> 106 s); main() keeps those in the heap instead.
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024);  // glibc's default; main() raised it for batch work
     ReviewServer server(*opts);
     server.bind();
     if (!isLoopbackHost(opts->host)) {

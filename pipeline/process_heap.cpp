@@ -53,7 +53,10 @@ void applyHeapPolicy(HeapPolicy policy) {
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * kBatchHeapReserveBytes));
-  reserveAdvisedHeap(static_cast<std::size_t>(kBatchHeapReserveBytes));
+  const char* reserve = std::getenv("CW_HEAP_RESERVE");
+  if (!reserve || std::string_view(reserve) != "0") {
+    reserveAdvisedHeap(static_cast<std::size_t>(kBatchHeapReserveBytes));
+  }
 #else
   (void)policy;
 #endif

@@ -20,7 +20,9 @@ constexpr unsigned long long kBatchHeapReserveBytes = 768ull << 20;
 
 // Applies `policy`; call first thing in main(). A reserve that cannot be had (a strict
 // overcommit setting, an address-space limit) is skipped: the process then runs with ordinary
-// pages. No-op under AddressSanitizer, which brings its own allocator.
+// pages. CW_HEAP_RESERVE=0 in the environment skips the reserve (for heaptrack, which would
+// otherwise report the reserve itself as the peak). No-op under AddressSanitizer, which brings
+// its own allocator.
 void applyHeapPolicy(HeapPolicy policy);
 
 // The policy for a command line: Serve when the subcommand (the first argument that is not an

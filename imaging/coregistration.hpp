@@ -34,8 +34,10 @@ ShiftEstimate estimateShift(const cv::Mat& reference, const cv::Mat& moving,
 
 // Sub-pixel refinement of `start` (Lucas & Kanade 1981, Gauss-Newton on the shift together with a
 // linear radiometric model moving = gain * reference + offset, bicubic resampling, pixels with a
-// residual above 4 robust sigmas left out). estimateShift() calls it after the phase-correlation
-// peak. Returns `start` when the system is singular or the estimate walks more than 1 px away.
+// residual above 6 robust sigmas left out from the fourth iteration; it stops when the rounded
+// shift the bicubic warp resolves, 1/32 px, no longer moves). estimateShift() calls it after the
+// phase-correlation peak. Returns `start` when the system is singular or the estimate walks more
+// than 1 px away.
 // `reference`, `moving` CV_32F of one size (invalid pixels already filled); `valid` may be empty.
 cv::Point2d refineShiftLucasKanade(const cv::Mat& reference, const cv::Mat& moving,
                                    const cv::Mat& valid, cv::Point2d start);

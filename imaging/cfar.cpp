@@ -14,12 +14,6 @@ int oddAtLeast(double px, int minimum) {
   return v | 1;
 }
 
-template <typename T>
-inline double boxSum(const cv::Mat& s, int y0, int x0, int y1, int x1) {
-  // Sum over rows [y0, y1) and cols [x0, x1) of the integral image `s`.
-  return static_cast<double>(s.at<T>(y1, x1)) - s.at<T>(y0, x1) - s.at<T>(y1, x0) + s.at<T>(y0, x0);
-}
-
 }  // namespace
 
 CfarWindowsPx cfarWindowsPx(double targetM, double guardM, double backgroundM, double pixelSizeM) {
@@ -86,50 +80,76 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
   // Windows are clipped at the image edge: beyond it is "not imaged here", not land or nodata.
   // A tiled driver only clips at the grid edge, because its halo covers every window of the
   // pixels it keeps.
-  struct Box {
-    int y0, x0, y1, x1;
-    double area() const { return static_cast<double>(y1 - y0) * (x1 - x0); }
+  // Per row and window half-size: the clamped rows of the window and the rows of the four
+  // integral images there, so the per-pixel work is clamping x and eight loads per window.
+  // Box sums are (I[y1][x1] - I[y0][x1]) - I[y1][x0] + I[y0][x0], in that order, in double.
+  struct Rows {
+    int y0 = 0, y1 = 0;
+    const int *n0 = nullptr, *n1 = nullptr, *ns0 = nullptr, *ns1 = nullptr, *nd0 = nullptr,
+              *nd1 = nullptr;
+    const double *s0 = nullptr, *s1 = nullptr, *q0 = nullptr, *q1 = nullptr, *st0 = nullptr,
+                 *st1 = nullptr;
   };
-  auto box = [&](int y, int x, int h) {
-    return Box{std::max(0, y - h), std::max(0, x - h), std::min(rows, y + h + 1),
-               std::min(cols, x + h + 1)};
+  auto rowsOf = [&](int y, int h) {
+    Rows r;
+    r.y0 = std::max(0, y - h);
+    r.y1 = std::min(rows, y + h + 1);
+    r.n0 = n.ptr<int>(r.y0);
+    r.n1 = n.ptr<int>(r.y1);
+    r.ns0 = ns.ptr<int>(r.y0);
+    r.ns1 = ns.ptr<int>(r.y1);
+    if (!nd.empty()) {
+      r.nd0 = nd.ptr<int>(r.y0);
+      r.nd1 = nd.ptr<int>(r.y1);
+    }
+    r.s0 = s.ptr<double>(r.y0);
+    r.s1 = s.ptr<double>(r.y1);
+    r.q0 = sq.ptr<double>(r.y0);
+    r.q1 = sq.ptr<double>(r.y1);
+    r.st0 = st.ptr<double>(r.y0);
+    r.st1 = st.ptr<double>(r.y1);
+    return r;
+  };
+  auto sum = [](const auto* r0, const auto* r1, int x0, int x1) {
+    return static_cast<double>(r1[x1]) - r0[x1] - r1[x0] + r0[x0];
   };
   // `prev`: the first pass; a pixel whose ring lost no censored pixel keeps its z.
   auto pass = [&](const cv::Mat* prev) {
     cv::Mat z(band.size(), CV_32F, cv::Scalar(nan));
     for (int y = 0; y < rows; ++y) {
       float* pz = z.ptr<float>(y);
+      const float* pp = prev ? prev->ptr<float>(y) : nullptr;
       const uchar* pu = use01.ptr<uchar>(y);
-      for (int x0 = 0; x0 < cols; ++x0) {
-        if (!pu[x0]) continue;
-        const Box t = box(y, x0, ht), g = box(y, x0, hg), o = box(y, x0, hb);
-        const double nt = boxSum<int>(n, t.y0, t.x0, t.y1, t.x1);
-        if (nt < t.area()) continue;
-        const double ringArea = o.area() - g.area();
+      const Rows rt = rowsOf(y, ht), rg = rowsOf(y, hg), ro = rowsOf(y, hb);
+      const double ht2 = rt.y1 - rt.y0, hg2 = rg.y1 - rg.y0, ho2 = ro.y1 - ro.y0;
+      for (int x = 0; x < cols; ++x) {
+        if (!pu[x]) continue;
+        const int tx0 = std::max(0, x - ht), tx1 = std::min(cols, x + ht + 1);
+        const int gx0 = std::max(0, x - hg), gx1 = std::min(cols, x + hg + 1);
+        const int ox0 = std::max(0, x - hb), ox1 = std::min(cols, x + hb + 1);
+        const double tArea = ht2 * (tx1 - tx0);
+        const double nt = sum(rt.n0, rt.n1, tx0, tx1);
+        if (nt < tArea) continue;
+        const double oArea = ho2 * (ox1 - ox0);
+        const double ringArea = oArea - hg2 * (gx1 - gx0);
         // At least half of the full ring must lie inside the image for stable statistics.
         if (ringArea < 0.5 * fullRing) continue;
-        const double nRing =
-            boxSum<int>(n, o.y0, o.x0, o.y1, o.x1) - boxSum<int>(n, g.y0, g.x0, g.y1, g.x1);
+        const double nRing = sum(ro.n0, ro.n1, ox0, ox1) - sum(rg.n0, rg.n1, gx0, gx1);
         if (nRing < (1.0 - maxMaskedFraction) * ringArea || nRing < 2.0) continue;
-        if (!nd.empty() && boxSum<int>(nd, o.y0, o.x0, o.y1, o.x1) > maxNodataFraction * o.area()) {
-          continue;
-        }
-        const double nStat =
-            boxSum<int>(ns, o.y0, o.x0, o.y1, o.x1) - boxSum<int>(ns, g.y0, g.x0, g.y1, g.x1);
+        if (ro.nd0 && sum(ro.nd0, ro.nd1, ox0, ox1) > maxNodataFraction * oArea) continue;
+        const double nStat = sum(ro.ns0, ro.ns1, ox0, ox1) - sum(rg.ns0, rg.ns1, gx0, gx1);
         if (nStat < 2.0) continue;
-        if (prev && nStat == nRing) {
-          pz[x0] = prev->at<float>(y, x0);
+        if (pp && nStat == nRing) {
+          pz[x] = pp[x];
           continue;
         }
-        const double sRing =
-            boxSum<double>(s, o.y0, o.x0, o.y1, o.x1) - boxSum<double>(s, g.y0, g.x0, g.y1, g.x1);
-        const double qRing =
-            boxSum<double>(sq, o.y0, o.x0, o.y1, o.x1) - boxSum<double>(sq, g.y0, g.x0, g.y1, g.x1);
+        const double sRing = sum(ro.s0, ro.s1, ox0, ox1) - sum(rg.s0, rg.s1, gx0, gx1);
+        const double qRing = sum(ro.q0, ro.q1, ox0, ox1) - sum(rg.q0, rg.q1, gx0, gx1);
         const double mu = sRing / nStat;
         const double var = std::max(0.0, qRing / nStat - mu * mu);
         const double sigma = std::max(std::sqrt(var), 1e-6 * (std::abs(mu) + 1.0));
-        const double target = boxSum<double>(st, t.y0, t.x0, t.y1, t.x1) / nt;
-        pz[x0] = static_cast<float>((target - mu) / sigma);
+        const double target = sum(rt.st0, rt.st1, tx0, tx1) / nt;
+        pz[x] = static_cast<float>((target - mu) / sigma);
       }
     }
     return z;

@@ -1,10 +1,9 @@
 #pragma once
 // One call that writes a job's evidence files in the right order, for the job runner:
 //   1. assignEvidenceIds (content ids, canonical order)
-//   2. chips/<id>_{before,after,mask}.png
-//   3. evidence.geojson (+ detections.geojson unless disabled)
-//   4. product.h5
-//   5. item.json (checksums of everything above and of the runner's own files)
+//   2. chips/<id>_{before,after,mask}.png, then evidence.geojson (+ detections.geojson unless
+//      disabled), while product.h5 is written on a second thread
+//   3. item.json (checksums of everything above and of the runner's own files)
 // The runner writes score.tif, mask.tif, changes.geojson and counts.json BEFORE this call and
 // writeJobRecord (job.json) AFTER it. Distinct jobs may run in parallel threads (the HDF5 step
 // is serialised internally); one job folder must be written by one thread.

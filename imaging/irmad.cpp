@@ -65,8 +65,6 @@ Cca solveCca(const cv::Mat& cov, int p) {
   return out;
 }
 
-// Z of each sample row, streamed: no n x 2p temporaries, so the fit's memory is the sample
-// itself plus one double per row.
 // Per-pixel Z with compile-time band count (P = 0: run-time-sized). Each row is first split
 // into band planes, so that the MAD variates are computed across pixels: every loop over x is a
 // plain multiply-add over contiguous floats that the compiler vectorizes. (Computing the P

@@ -80,8 +80,8 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
   // Windows are clipped at the image edge: beyond it is "not imaged here", not land or nodata.
   // A tiled driver only clips at the grid edge, because its halo covers every window of the
   // pixels it keeps.
-  // Per row and window half-size: the clamped rows of the window and the rows of the four
-  // integral images there, so the per-pixel work is clamping x and eight loads per window.
+  // Per row and window half-size: the clamped rows of the window and the integral images' rows
+  // there, so the per-pixel work is clamping x and four loads per box sum.
   // Box sums are (I[y1][x1] - I[y0][x1]) - I[y1][x0] + I[y0][x0], in that order, in double.
   struct Rows {
     int y0 = 0, y1 = 0;

@@ -260,8 +260,10 @@ def main():
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(dict(meta=meta, rows=rows, encodings=encodings), f, indent=1)
+        history = kept_history(args.out)
         with open(args.out, "w") as f:
             f.write(render(meta, rows, encodings))
+            f.write(history)
         return meta
 
     def add(size, variant, threads, row, res, runs, note=""):
@@ -403,6 +405,18 @@ def main():
 
     meta = write_results(final=True)
     log(f"wrote {args.out} ({meta['minutes']:.1f} min)")
+
+
+def kept_history(path):
+    """The hand-written "## History" section at the end of RESULTS.md (dated notes on what moved
+    the figures), which a new run keeps below its freshly rendered tables."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return ""
+    at = text.find("\n## History\n")
+    return text[at:] if at >= 0 else ""
 
 
 def render(meta, rows, encodings):

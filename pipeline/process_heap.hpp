@@ -9,7 +9,7 @@
 //     faults, 2.9 -> 2.5 s wall at the same peak RSS (bench/PROFILE.md, round 5). Only pages
 //     that are touched become resident; the reserve is address space.
 //   Serve: glibc's default trim, large blocks in mmap, two arenas: a server runs for hours, and
-//     its resident memory should follow the heap in use (README, Reliability: Soak).
+//     its resident memory should follow the heap in use (docs/reliability.md, Soak).
 namespace cw::pipeline {
 
 enum class HeapPolicy { Batch, Serve };

@@ -14,7 +14,7 @@ DETECTIONS.geojson: a FeatureCollection of Point features, or Polygon / MultiPol
   - Georeferenced image (a geotransform and a CRS; the Vancouver GeoTIFFs): the geometry is read
     as WGS84 lon/lat in RFC 7946 order and projected into the image's CRS and pixel grid with
     GDAL/OSR. --use-px-properties reads the x_px / y_px properties instead.
-  - Image without georeferencing (the Planet PNGs, the marina PNG): the position comes from the
+  - Image without georeferencing (the Planet PNGs): the position comes from the
     properties x_px / y_px, or else centroid_px = [x, y]; both are taken in the labels'
     convention (pixel centres at i+0.5), which is what changewatch writes. A feature with neither
     is used only when the file states that its geometry is in pixel coordinates (changewatch's

@@ -12,10 +12,7 @@
 #include "imaging/log.hpp"
 #include "pipeline/commands.hpp"
 #include "pipeline/review_server.hpp"
-
-#ifndef CW_VIEWER_DIR
-#define CW_VIEWER_DIR "viewer"
-#endif
+#include "pipeline/viewer_location.hpp"
 
 namespace cw::pipeline {
 
@@ -24,7 +21,7 @@ void addServeCommand(CLI::App& app) {
       "serve", "Serve the reviewer viewer for a run folder: map tiles, evidence and review decisions");
   auto opts = std::make_shared<ReviewServerOptions>();
   auto out = std::make_shared<std::string>();
-  auto viewer = std::make_shared<std::string>(CW_VIEWER_DIR);
+  auto viewer = std::make_shared<std::string>();
   auto cacheMb = std::make_shared<int>(64);
   cmd->add_option("OUT", *out, "Run output folder (with plan.json)")->required();
   cmd->add_option("--host", opts->host, "Address to bind; anything but loopback exposes the run")
@@ -32,13 +29,17 @@ void addServeCommand(CLI::App& app) {
   cmd->add_option("--port", opts->port, "Port to bind (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--viewer", *viewer, "Folder of the viewer's static files")->capture_default_str();
+  cmd->add_option("--viewer", *viewer,
+                  "Folder of the viewer's static files (default: ../share/changewatch/viewer "
+                  "beside the executable; the source tree's viewer/ for a build folder's)");
   cmd->add_option("--tile-cache-mb", *cacheMb, "Bound of the in-memory tile cache, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
   cmd->callback([opts, out, viewer, cacheMb] {
     opts->outDir = *out;
-    opts->viewerDir = *viewer;
+    const ViewerLocation located =
+        findViewer(viewer->empty() ? std::nullopt : std::optional<fs::path>(*viewer));
+    opts->viewerDir = located.dir;
     opts->tileCacheBytes = std::size_t(*cacheMb) << 20;
     // Block SIGINT/SIGTERM in every thread (the server's pool inherits this mask) and take them
     // in one thread with sigwait, which may then call stop() safely.
@@ -61,6 +62,8 @@ void addServeCommand(CLI::App& app) {
                 ", beyond loopback: anyone who can reach this address can read the run and write "
                 "reviews (there is no authentication)");
     }
+    std::cout << "changewatch serve: viewer " << located.dir.string() << " (" << located.origin
+              << ")" << std::endl;
     std::cout << "changewatch serve: " << server.url() << "  (Ctrl-C to stop)" << std::endl;
     std::thread waiter([&server, set] {
       int sig = 0;

@@ -18,6 +18,7 @@
 #include "evidence/review_log.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "pipeline/viewer_location.hpp"
 #include "tiles/tile_renderer.hpp"
 
 namespace cw::pipeline {
@@ -345,8 +346,9 @@ void ReviewServer::setupRoutes() {
       res.set_header("Cache-Control", "no-cache");
     });
   }
-  s.Get(R"(/vendor/leaflet/(.+))", [viewer](const httplib::Request& req, httplib::Response& res) {
-    if (!sendFile(res, viewer / "node_modules" / "leaflet" / "dist", req.matches[1])) res.status = 404;
+  const fs::path leaflet = leafletDirOf(viewer);
+  s.Get(R"(/vendor/leaflet/(.+))", [leaflet](const httplib::Request& req, httplib::Response& res) {
+    if (!sendFile(res, leaflet, req.matches[1])) res.status = 404;
   });
   s.Get(R"(/files/(.+))", [out](const httplib::Request& req, httplib::Response& res) {
     // Only the evidence chips and small JSON/GeoJSON of a run: never rasters or the .work folder.

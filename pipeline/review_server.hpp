@@ -3,7 +3,7 @@
 // each job (tiles/tile_renderer.hpp) and a small JSON API over a run output folder.
 //
 //   GET  /                                      viewer (index.html, app.js, style.css)
-//   GET  /vendor/leaflet/<file>                 Leaflet's dist files (viewer/node_modules)
+//   GET  /vendor/leaflet/<file>                 Leaflet (viewer/vendor/leaflet or node_modules)
 //   GET  /tiles/<aoi>/<pair>/<layer>/<z>/<x>/<y>.png   layer: before|after|score|mask
 //   GET  /api/aois                              AOIs with job count and verdict summary
 //   GET  /api/jobs[?aoi=A]                      jobs of the plan (id, aoi, pair, times, bounds)
@@ -45,7 +45,7 @@ namespace fs = std::filesystem;
 
 struct ReviewServerOptions {
   fs::path outDir;                  // run output folder (with plan.json)
-  fs::path viewerDir;               // folder with index.html, app.js, style.css, node_modules/
+  fs::path viewerDir;               // index.html, app.js, style.css; Leaflet: leafletDirOf()
   std::string host = "127.0.0.1";
   int port = 8080;                  // 0: any free port
   std::size_t tileCacheBytes = 64u << 20;

@@ -17,6 +17,7 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/setup.sh
+scripts/viewer-setup.sh    # Leaflet for the review page (npm ci, from viewer/package-lock.json)
 scripts/build.sh build
 cw="$root/build/changewatch"
 

@@ -692,6 +692,99 @@ void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Pr
   c.aois.push_back(std::move(a));
 }
 
+// The `ais:` section (docs/ais.md): the feed files and the ingest and matching options.
+void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Config& c) {
+  MapReader r(n, "ais", problems,
+              {"files", "folder", "glob", "columns", "time_format", "window_hours", "buffer_m",
+               "max_bad_share", "max_speed_kn", "match"});
+  if (!r.ok()) return;
+  auto& a = c.ais;
+  if (r.has("files") == r.has("folder")) {
+    problems.add(n, "ais", "give exactly one of 'files' or 'folder' (with 'glob')");
+  }
+  if (r.has("files")) {
+    const auto files = r.node("files");
+    if (!files.IsSequence() || files.size() == 0) {
+      problems.add(files, "ais.files", "expected a non-empty list of AIS CSV files (.csv or .csv.gz)");
+    } else {
+      for (size_t k = 0; k < files.size(); ++k) {
+        const auto f = files[k].IsScalar() ? resolvePath(base, files[k].Scalar()) : fs::path();
+        if (f.empty() || !fs::is_regular_file(f)) {
+          problems.add(files[k], indexed("ais.files", k), "no such file: " + f.string());
+        }
+        a.files.push_back(f);
+      }
+    }
+  } else if (r.has("folder")) {
+    std::string folder;
+    r.getString("folder", folder);
+    a.folder = resolvePath(base, folder);
+    r.getString("glob", a.glob);
+    if (!fs::is_directory(a.folder)) {
+      problems.add(r.node("folder"), "ais.folder", "no such folder: " + a.folder.string());
+    } else if (a.resolveFiles().empty()) {
+      problems.add(r.node("folder"), "ais.folder",
+                   "no file matches '" + a.glob + "' in " + a.folder.string());
+    }
+  }
+  if (r.has("columns")) {
+    const std::vector<std::string> fields = {"mmsi", "time", "lat", "lon", "sog", "cog", "heading",
+                                             "name", "imo", "call_sign", "ship_type", "length", "width"};
+    MapReader cr(r.node("columns"), "ais.columns", problems, fields);
+    for (const auto& f : fields) {
+      std::string column;
+      cr.getString(f, column);
+      if (!column.empty()) a.generic.columns[f] = column;
+    }
+    for (const char* f : {"mmsi", "time", "lat", "lon"}) {
+      if (cr.ok() && !cr.has(f)) problems.add(r.node("columns"), "ais.columns", std::string("missing required key '") + f + "'");
+    }
+  }
+  r.getChoice("time_format", a.generic.timeFormat, {"iso", "dmy", "epoch"});
+  r.getNumber("window_hours", a.windowHours, 0.0, 240.0);
+  r.getNumber("buffer_m", a.bufferM, 0.0, 1e6);
+  r.getNumber("max_bad_share", a.maxBadShare, 0.0, 1.0);
+  r.getNumber("max_speed_kn", a.maxSpeedKn, 1.0, 1000.0);
+  if (r.has("match")) {
+    MapReader mr(r.node("match"), "ais.match", problems,
+                 {"base_radius_m", "unknown_speed_kn", "max_dead_reckon_s", "length_weight",
+                  "min_detectable_length_m"});
+    mr.getNumber("base_radius_m", a.match.baseRadiusM, 0.0, 1e5);
+    mr.getNumber("unknown_speed_kn", a.match.unknownSpeedKn, 0.0, 100.0);
+    mr.getNumber("max_dead_reckon_s", a.match.maxDeadReckonS, 0.0, 86400.0);
+    mr.getNumber("length_weight", a.match.lengthWeight, 0.0, 1.0);
+    mr.getNumber("min_detectable_length_m", a.match.minDetectableLengthM, 0.0, 1000.0);
+  }
+}
+
+void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
+  e << YAML::Key << "ais" << YAML::Value << YAML::BeginMap;
+  if (!a.files.empty()) {
+    e << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
+    for (const auto& f : a.files) e << f.string();
+    e << YAML::EndSeq;
+  } else {
+    e << YAML::Key << "folder" << YAML::Value << a.folder.string() << YAML::Key << "glob"
+      << YAML::Value << a.glob;
+  }
+  if (!a.generic.empty()) {
+    e << YAML::Key << "columns" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : a.generic.columns) e << YAML::Key << k << YAML::Value << v;
+    e << YAML::EndMap;
+  }
+  e << YAML::Key << "time_format" << YAML::Value << a.generic.timeFormat << YAML::Key
+    << "window_hours" << YAML::Value << a.windowHours << YAML::Key << "buffer_m" << YAML::Value
+    << a.bufferM << YAML::Key << "max_bad_share" << YAML::Value << a.maxBadShare << YAML::Key
+    << "max_speed_kn" << YAML::Value << a.maxSpeedKn;
+  const auto& m = a.match;
+  e << YAML::Key << "match" << YAML::Value << YAML::BeginMap << YAML::Key << "base_radius_m"
+    << YAML::Value << m.baseRadiusM << YAML::Key << "unknown_speed_kn" << YAML::Value
+    << m.unknownSpeedKn << YAML::Key << "max_dead_reckon_s" << YAML::Value << m.maxDeadReckonS
+    << YAML::Key << "length_weight" << YAML::Value << m.lengthWeight << YAML::Key
+    << "min_detectable_length_m" << YAML::Value << m.minDetectableLengthM << YAML::EndMap;
+  e << YAML::EndMap;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -781,7 +874,7 @@ Config loadConfig(const fs::path& fileIn) {
 
   MapReader r(root, "", problems,
               {"output", "threads", "window", "pairing", "scenes", "sensor", "min_coverage", "grid",
-               "tiling", "change", "aois", "declarations"});
+               "tiling", "change", "aois", "declarations", "ais"});
   if (!r.ok()) problems.raise();
 
   std::string output = "out";
@@ -910,6 +1003,8 @@ Config loadConfig(const fs::path& fileIn) {
     }
   }
 
+  if (r.has("ais")) readAis(r.node("ais"), base, problems, c);
+
   if (!problems.empty()) problems.raise();
   return c;
 }
@@ -1005,6 +1100,7 @@ std::string toYaml(const Config& c) {
   if (!c.declarations.empty()) {
     e << YAML::Key << "declarations" << YAML::Value << c.declarations.string();
   }
+  if (c.ais.enabled()) emitAis(e, c.ais);
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "imaging/params.hpp"
+#include "vessels/ais_config.hpp"
 
 namespace cw::pipeline {
 
@@ -108,6 +109,7 @@ struct Config {
   ChangeConfig change;
   std::vector<Aoi> aois;
   fs::path declarations;  // optional
+  vessels::AisConfig ais;  // optional `ais:` section; ais.enabled() when given
 };
 
 // Loads and validates a config file. Throws cw::UsageError listing every problem found.

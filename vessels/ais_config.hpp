@@ -1,0 +1,46 @@
+#pragma once
+// The `ais:` section of the run config, as typed values (parsed and validated by the pipeline's
+// config loader; docs/ais.md describes every key).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cw::vessels {
+
+namespace fs = std::filesystem;
+
+// Column mapping of a generic CSV feed: field -> header name. Fields: mmsi, time, lat, lon
+// (required) and sog, cog, heading, name, imo, call_sign, ship_type, length, width (optional).
+struct GenericColumns {
+  std::map<std::string, std::string> columns;
+  std::string timeFormat = "iso";  // iso | dmy (dd/mm/YYYY HH:MM:SS) | epoch (seconds)
+  bool empty() const { return columns.empty(); }
+};
+
+struct MatchOptions {
+  double baseRadiusM = 500.0;        // geolocation error of detections and AIS, always allowed
+  double unknownSpeedKn = 10.0;      // speed assumed for the gate when SOG is unknown
+  double maxDeadReckonS = 1800.0;    // dead reckoning from one fix at most this long
+  double lengthWeight = 0.3;         // share of length agreement in the match score
+  double minDetectableLengthM = 0.0; // the detector's minimum length (for unseen records); 0 = unknown
+};
+
+struct AisConfig {
+  std::vector<fs::path> files;  // explicit files (plain or .gz)
+  fs::path folder;              // or a folder and a glob
+  std::string glob = "*.csv*";
+  GenericColumns generic;       // used when the header is neither MarineCadastre nor DMA
+  double windowHours = 3.0;     // fixes kept within +/- this of each acquisition time
+  double bufferM = 10000.0;     // AOI bounding boxes grown by this before filtering
+  double maxBadShare = 0.10;    // a file with more malformed rows than this fails the run
+  double maxSpeedKn = 50.0;     // implied speed above which a fix is marked as a position jump
+  MatchOptions match;
+
+  bool enabled() const { return !files.empty() || !folder.empty(); }
+  // The feed files: `files`, or the folder's entries matching `glob`, sorted by name.
+  std::vector<fs::path> resolveFiles() const;
+};
+
+}  // namespace cw::vessels

@@ -39,6 +39,13 @@ double seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
 long peakRssMiB() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -101,14 +108,16 @@ int ingest(const char* path, int threads) {
   IngestOptions o;
   o.threads = threads;
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpuSeconds();
   const auto r = ingestAis({path}, config, windows, o);
   const double ingestS = seconds(t0);
+  const double ingestCpuS = cpuSeconds() - cpu0;
   const auto t1 = std::chrono::steady_clock::now();
   for (const auto& a : r.aois) writeAisGeoPackage(std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg", a);
   const double storeS = seconds(t1);
   for (const auto& a : r.aois) std::remove((std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg").c_str());
-  std::printf("ingest_s %.3f store_s %.3f rows %lld kept %lld kept_share %.4f peak_rss_mib %ld\n", ingestS,
-              storeS, static_cast<long long>(r.total.rows), static_cast<long long>(r.total.kept),
+  std::printf("ingest_s %.3f ingest_cpu_s %.3f store_s %.3f rows %lld kept %lld kept_share %.4f peak_rss_mib %ld\n", ingestS,
+              ingestCpuS, storeS, static_cast<long long>(r.total.rows), static_cast<long long>(r.total.kept),
               static_cast<double>(r.total.kept) / static_cast<double>(r.total.rows), peakRssMiB());
   return 0;
 }
@@ -150,8 +159,10 @@ int match() {
   in.timeS = kAcquisition;
   in.ais = &ais;
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpuSeconds();
   const auto r = matchScene(dets, in);
   const double s = seconds(t0);
+  const double cpuS = cpuSeconds() - cpu0;
   int correct = 0, matched = 0;
   for (int d = 0; d < kDetections; ++d) {
     const auto& m = r.detections[static_cast<size_t>(d)];
@@ -159,7 +170,7 @@ int match() {
     ++matched;
     correct += d % 10 != 9 && m.mmsi == 366000000u + static_cast<std::uint32_t>(d);
   }
-  std::printf("match_s %.3f detections %d fixes %zu matched %d correct %d peak_rss_mib %ld\n", s, kDetections,
+  std::printf("match_s %.3f match_cpu_s %.3f detections %d fixes %zu matched %d correct %d peak_rss_mib %ld\n", s, cpuS, kDetections,
               ais.fixes.size(), matched, correct, peakRssMiB());
   return 0;
 }

@@ -153,6 +153,9 @@ std::string text(std::string_view s) {
 
 }  // namespace
 
+AisLayout detectColumns(std::string_view header, const GenericColumns& generic,
+                        const std::string& fileName);
+
 std::int64_t utcSeconds(int y, int m, int d, int hh, int mm, int ss) {
   // Days from civil (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
   y -= m <= 2;
@@ -215,8 +218,42 @@ void splitCsv(std::string_view line, std::vector<std::string_view>& out) {
   }
 }
 
+bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& out, int& columns) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (std::memchr(line.data(), '"', line.size())) return false;
+  columns = static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
+  out.clear();
+  const char* p = line.data();
+  const char* end = p + line.size();
+  while (static_cast<int>(out.size()) < need) {
+    const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
+    if (!comma) {
+      out.emplace_back(p, static_cast<size_t>(end - p));
+      break;
+    }
+    out.emplace_back(p, static_cast<size_t>(comma - p));
+    p = comma + 1;
+  }
+  return true;
+}
+
+namespace {
+AisLayout withCore(AisLayout layout) {
+  layout.coreColumns = 0;
+  for (const Field f : {Field::Mmsi, Field::Time, Field::Lat, Field::Lon, Field::MobileType}) {
+    layout.coreColumns = std::max(layout.coreColumns, layout.col(f) + 1);
+  }
+  return layout;
+}
+}  // namespace
+
 AisLayout detectLayout(std::string_view header, const GenericColumns& generic,
                        const std::string& fileName) {
+  return withCore(detectColumns(header, generic, fileName));
+}
+
+AisLayout detectColumns(std::string_view header, const GenericColumns& generic,
+                        const std::string& fileName) {
   std::vector<std::string_view> raw;
   splitCsv(header, raw);
   std::vector<std::string> headers;
@@ -286,12 +323,13 @@ MmsiKind classifyMmsi(std::uint64_t v) {
   return MmsiKind::Invalid;
 }
 
-void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fields, ParsedRow& row) {
+void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fields, int columns,
+               ParsedRow& row) {
   row.problem.clear();
-  if (static_cast<int>(fields.size()) != layout.columnCount) {
+  if (columns != layout.columnCount) {
     row.rowClass = RowClass::Malformed;
     row.problem = std::to_string(layout.columnCount) + " columns expected, found " +
-                  std::to_string(fields.size());
+                  std::to_string(columns);
     return;
   }
   const auto bad = [&row](const char* what, std::string_view value) {

@@ -33,6 +33,7 @@ struct AisLayout {
   int columnCount = 0;
   std::array<int, kFieldCount> column{};  // 0-based column of each field, -1 if absent
   TimeFormat timeFormat = TimeFormat::Iso;
+  int coreColumns = 0;  // fields up to the last one parseCore reads (MMSI, time, position, type)
   int col(Field f) const { return column[static_cast<int>(f)]; }
 };
 
@@ -63,8 +64,14 @@ struct ParsedRow {
 // Splits one CSV line into fields (double-quoted fields may hold commas; quotes are stripped).
 void splitCsv(std::string_view line, std::vector<std::string_view>& fields);
 
-// Parses and classifies the mandatory fields (MMSI, time, position) of a split row.
-void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fields, ParsedRow& row);
+// The fast path for a line without quotes: its column count (a vectorised count of commas) and
+// only its first `need` fields. Returns false, doing nothing, when the line holds a quote.
+bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& fields, int& columns);
+
+// Parses and classifies the mandatory fields (MMSI, time, position) of a row whose first
+// layout.coreColumns fields are split and which has `columns` columns in all.
+void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fields, int columns,
+               ParsedRow& row);
 
 // Sentinel counts of one fix's optional fields.
 struct SentinelHits {

@@ -1,6 +1,8 @@
 #include "vessels/ais_ingest.hpp"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -23,16 +25,26 @@ constexpr double kEarthRadiusM = 6371008.8;
 constexpr double kMetresPerDegree = 111320.0;
 constexpr double kKnotMps = 1852.0 / 3600.0;
 
-// A feed file opened through zlib, which reads plain files transparently.
+// A feed file: gzip streams (recognised by their magic bytes) through zlib, plain files with
+// read(2), which saves zlib's copy of every byte in transparent mode.
 class FeedFile {
  public:
   explicit FeedFile(const std::filesystem::path& path) : m_path(path.string()) {
-    m_gz = gzopen(m_path.c_str(), "rb");
-    if (!m_gz) throw Error(m_path + ": cannot open AIS file: " + std::strerror(errno));
-    gzbuffer(m_gz, 1u << 20);
+    m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m_fd < 0) throw Error(m_path + ": cannot open AIS file: " + std::strerror(errno));
+    unsigned char magic[2] = {0, 0};
+    if (::pread(m_fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+      m_gz = gzdopen(m_fd, "rb");  // owns the descriptor from here
+      m_fd = -1;
+      if (!m_gz) throw Error(m_path + ": cannot open AIS file: out of memory");
+      gzbuffer(m_gz, 1u << 20);
+    } else {
+      ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
   }
   ~FeedFile() {
     if (m_gz) gzclose(m_gz);
+    if (m_fd >= 0) ::close(m_fd);
   }
   FeedFile(const FeedFile&) = delete;
   FeedFile& operator=(const FeedFile&) = delete;
@@ -41,6 +53,15 @@ class FeedFile {
   bool read(std::string& out, std::size_t n) {
     const auto old = out.size();
     out.resize(old + n);
+    if (m_fd >= 0) {
+      ssize_t got = 0;
+      do {
+        got = ::read(m_fd, out.data() + old, n);
+      } while (got < 0 && errno == EINTR);
+      if (got < 0) throw Error(m_path + ": cannot read AIS file: " + std::strerror(errno));
+      out.resize(old + static_cast<std::size_t>(got));
+      return got > 0;
+    }
     const int got = gzread(m_gz, out.data() + old, static_cast<unsigned>(n));
     if (got < 0) fail();
     out.resize(old + static_cast<std::size_t>(got));
@@ -64,6 +85,7 @@ class FeedFile {
   }
 
   std::string m_path;
+  int m_fd = -1;
   gzFile m_gz = nullptr;
 };
 
@@ -104,9 +126,13 @@ class BlockParser {
       p = nl ? nl + 1 : end;
       if (line.empty() || line == "\r") continue;
       ++r.counts.rows;
-      splitCsv(line, fields);
-      parseCore(m_layout, fields, row);
-      if (row.rowClass == RowClass::Kept && !keepIfWanted(fields, row, r)) {
+      int columns = 0;
+      if (!splitPrefix(line, m_layout.coreColumns, fields, columns)) {
+        splitCsv(line, fields);
+        columns = static_cast<int>(fields.size());
+      }
+      parseCore(m_layout, fields, columns, row);
+      if (row.rowClass == RowClass::Kept && !keepIfWanted(line, fields, row, r)) {
         ++r.counts.outsideWindows;
         continue;
       }
@@ -118,11 +144,12 @@ class BlockParser {
  private:
   // False when the fix is outside every window. A kept row whose optional numbers do not parse
   // becomes malformed.
-  bool keepIfWanted(const std::vector<std::string_view>& fields, ParsedRow& row,
+  bool keepIfWanted(std::string_view line, std::vector<std::string_view>& fields, ParsedRow& row,
                     BlockResult& r) const {
     bool wanted = m_windows.empty();
     for (const auto& w : m_windows) wanted = wanted || w.contains(row.lon, row.lat, row.timeS);
     if (!wanted) return false;
+    splitCsv(line, fields);  // all of them now
     AisFix fix;
     fix.mmsi = static_cast<std::uint32_t>(row.mmsi);
     fix.timeS = row.timeS;

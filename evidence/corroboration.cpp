@@ -26,6 +26,7 @@ std::string day(const std::string& iso) { return iso.substr(0, 10); }
 
 struct Coverage {
   std::vector<const SceneObservation*> inPeriod, usable;
+  std::vector<const SceneObservation*> degraded;  // imaged enough, but the ship count is doubtful
 };
 
 Coverage coverage(const AoiObservations* aoi, const Declaration& d, const CorroborationRules& r) {
@@ -34,9 +35,15 @@ Coverage coverage(const AoiObservations* aoi, const Declaration& d, const Corrob
   for (const auto& s : aoi->scenes)
     if (s.timeS >= d.startS && s.timeS <= d.endS) {
       c.inPeriod.push_back(&s);
-      if (s.validFraction >= r.minValidFraction) c.usable.push_back(&s);
+      if (s.validFraction < r.minValidFraction) continue;
+      (s.degraded.count(r.shipKind) ? c.degraded : c.usable).push_back(&s);
     }
   return c;
+}
+
+// A count from a scene that did not image the whole AOI can only be a lower bound.
+std::string atLeast(const SceneObservation* s) {
+  return s && s->validFraction < 1.0 ? "at least " : "";
 }
 
 // The reason none of `scenes` is usable.
@@ -81,20 +88,22 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
   const Declaration& d = row.declaration;
   int best = 0;
   const SceneObservation* s = maxShips(cov.usable, r.shipKind, best);
-  const std::string when = s ? " on " + day(s->timeIso) + " (scene " + s->sceneId + ", " +
-                                   pct(s->validFraction) + " of the AOI valid)"
-                             : "";
+  const std::string when =
+      s ? " on " + day(s->timeIso) + " (scene " + s->sceneId + ", " + pct(s->validFraction) +
+              " of the AOI valid" + (s->validFraction < 1.0 ? ": a lower bound" : "") + ")"
+        : "";
+  const std::string least = atLeast(s);
   const std::string k = std::to_string(cov.usable.size()) + " usable scene" +
                         (cov.usable.size() == 1 ? "" : "s");
   switch (d.metric) {
     case Metric::Activity: {
-      row.observed = best > 0 ? "active: " + std::to_string(best) + " " + r.shipKind + when
+      row.observed = best > 0 ? "active: " + least + std::to_string(best) + " " + r.shipKind + when
                               : "no " + r.shipKind + " in " + k;
       if (d.value == "idle" && best >= r.minShipsForActivity) {
         row.verdict = Verdict::Discrepancy;
         for (const auto* u : cov.usable)
           for (const auto& id : idsOf(*u, r.shipKind)) row.evidenceIds.push_back(id);
-        row.reason = "declared idle, but " + std::to_string(best) + " " + r.shipKind +
+        row.reason = "declared idle, but " + least + std::to_string(best) + " " + r.shipKind +
                      " were detected" + when;
       } else {
         row.verdict = Verdict::Consistent;
@@ -110,18 +119,19 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
       const long long tol = std::max<long long>(
           r.maxVesselsAbsTolerance,
           static_cast<long long>(std::ceil(r.maxVesselsRelTolerance * d.count)));
-      row.observed = std::to_string(best) + when;
+      row.observed = least + std::to_string(best) + when;
       if (best > d.count + tol) {
         row.verdict = Verdict::Discrepancy;
         row.evidenceIds = idsOf(*s, r.shipKind);
-        row.reason = std::to_string(best) + " " + r.shipKind + " seen at once" + when +
+        row.reason = least + std::to_string(best) + " " + r.shipKind + " seen at once" + when +
                      ", more than the declared maximum of " + std::to_string(d.count) +
                      " (tolerance " + std::to_string(tol) + ")";
       } else {
         row.verdict = Verdict::Consistent;
-        row.reason = "largest count " + std::to_string(best) + " in " + k +
+        row.reason = "largest count " + least + std::to_string(best) + " in " + k +
                      " is within the declared maximum " + std::to_string(d.count) +
-                     " + tolerance " + std::to_string(tol);
+                     " + tolerance " + std::to_string(tol) +
+                     (least.empty() ? "" : "; ships outside the imaged part cannot be excluded");
       }
       return;
     }
@@ -134,7 +144,7 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
         char b[160];
         std::snprintf(b, sizeof b, " is far above the %lld declared calls (limit %.1f = %.2f x %lld + %.1f)",
                       d.count, limit, r.vesselCallsFactor, d.count, r.vesselCallsSlack);
-        row.reason = std::to_string(best) + " " + r.shipKind + " present at once" + when + b;
+        row.reason = least + std::to_string(best) + " " + r.shipKind + " present at once" + when + b;
       } else {
         row.verdict = Verdict::Consistent;
         row.reason = "the lower bound of " + std::to_string(best) +
@@ -249,6 +259,13 @@ std::vector<VerdictRow> corroborate(const std::vector<Declaration>& decls, const
         row.verdict = Verdict::Unverifiable;
         row.observed = "no scene";
         row.reason = "no scene in period";
+      } else if (cov.usable.empty() && !cov.degraded.empty()) {
+        row.verdict = Verdict::Unverifiable;
+        row.observed = "no usable scene";
+        row.reason = "haze, thin cloud or glint over the water: the ship counts of the " +
+                     std::to_string(cov.degraded.size()) + " imaged scene" +
+                     (cov.degraded.size() == 1 ? "" : "s") +
+                     " in the period are flagged degraded (counts.json)";
       } else if (cov.usable.empty()) {
         row.verdict = Verdict::Unverifiable;
         row.observed = "no usable scene";

@@ -81,6 +81,8 @@ struct DetectionRecord {
   double headingDeg = 0.0;  // major axis, degrees clockwise from grid north, [0, 180)
   double areaM2 = 0.0;
   double score = 0.0;
+  bool berthed = false;   // ships: alongside or bow-on to a quay or pier
+  bool underway = false;  // ships: a wake trails the hull
   std::string sceneId;  // scene the object was seen in (before or after)
 };
 
@@ -102,6 +104,10 @@ struct SceneCount {
   std::string kind;
   int count = 0;
   Footprint footprint;
+  bool degraded = false;      // haze, thin cloud or glint over the water: the count is doubtful
+  double clutterShare = 0.0;  // what `degraded` was decided on
+  double waterAreaM2 = 0.0;   // valid water the detector searched (ships), m2
+  std::string waterSource;
 };
 
 // Global parameters the job solved (e.g. "shift_px" {dx, dy}, "rho" {...}, "threshold" {t}).

@@ -25,7 +25,7 @@ constexpr FieldSpec kFields[] = {
     {"mean_score", OFTReal},    {"pixel_count", OFTInteger64}, {"length_m", OFTReal},
     {"width_m", OFTReal},       {"heading_deg", OFTReal},    {"score", OFTReal},
     {"x_px", OFTReal},          {"y_px", OFTReal},           {"valid_fraction", OFTReal},
-    {"imaged_fraction", OFTReal},
+    {"imaged_fraction", OFTReal}, {"berthed", OFTInteger},  {"underway", OFTInteger},
 };
 
 OGRLinearRing toRing(const Ring& r) {
@@ -156,6 +156,8 @@ void addDetections(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
     f->SetField("score", d.score);
     f->SetField("x_px", d.xPx);
     f->SetField("y_px", d.yPx);
+    f->SetField("berthed", d.berthed ? 1 : 0);
+    f->SetField("underway", d.underway ? 1 : 0);
     OGRPoint pt(d.lon, d.lat);
     f->SetGeometry(&pt);
     w.add(*f);

@@ -106,7 +106,8 @@ void writeJobRecord(const fs::path& jobDir, const JobEvidence& ev, const JobReco
                       {"time", c.timeIso},
                       {"kind", c.kind},
                       {"count", c.count},
-                      {"valid_fraction", c.footprint.validFraction}});
+                      {"valid_fraction", c.footprint.validFraction},
+                      {"degraded", c.degraded}});
   j["summary"] = {{"change_polygons", ev.changes.size()},
                   {"change_area_m2", changeArea},
                   {"detections", ev.detections.size()},

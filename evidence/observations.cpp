@@ -116,6 +116,7 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
     for (const auto& c : ev.counts)
       if (c.sceneId == s->id) {
         o.counts[c.kind] += c.count;
+        if (c.degraded) o.degraded.insert(c.kind);
         if (ev.footprints.empty()) o.validFraction = c.footprint.validFraction;
       }
     for (const auto& d : ev.detections) {
@@ -179,6 +180,7 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
     sc.kind = c.value("kind", "");
     sc.count = c.value("count", 0);
     sc.footprint.validFraction = c.value("valid_fraction", 0.0);
+    sc.degraded = c.value("degraded", false);
     ev.counts.push_back(sc);
   }
   const fs::path gj = jobDir / "evidence.geojson";

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct SceneObservation {
   double footprintAreaM2 = 0.0;
   MultiPolygon footprint;
   std::map<std::string, int> counts;                             // kind -> count
+  std::set<std::string> degraded;  // kinds whose count the detector flagged (haze, glint, cloud)
   std::map<std::string, std::vector<std::string>> detectionIds;  // kind -> evidence ids
 };
 

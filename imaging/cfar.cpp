@@ -42,8 +42,7 @@ double cfarThresholdFromPfa(double pfa) {
 }
 
 cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w,
-              double maxMaskedFraction, const cv::Mat& nodata, double maxNodataFraction,
-              double censorZ) {
+              const CfarOptions& o) {
   if (band.type() != CV_32F) throw Error("CFAR: band must be CV_32F");
   if (usable.type() != CV_8U || usable.size() != band.size()) {
     throw Error("CFAR: usable mask must be CV_8U of the band's size");
@@ -51,26 +50,35 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
   if (w.target < 1 || w.guard <= w.target || w.background <= w.guard) {
     throw Error("CFAR: windows must satisfy 1 <= target < guard < background");
   }
-  if (!nodata.empty() && (nodata.type() != CV_8U || nodata.size() != band.size())) {
-    throw Error("CFAR: nodata mask must be CV_8U of the band's size");
+  for (const cv::Mat* m : {&o.nodata, &o.evaluate}) {
+    if (!m->empty() && (m->type() != CV_8U || m->size() != band.size())) {
+      throw Error("CFAR: nodata and evaluate masks must be CV_8U of the band's size");
+    }
   }
   cv::Mat use01 = usable != 0;
   use01 /= 255;
+  // Pixels under test: usable ones, plus `evaluate` (e.g. land protrusions judged against water).
+  cv::Mat test01 = o.evaluate.empty() ? use01 : ((usable != 0) | (o.evaluate != 0)) / 255;
   cv::Mat nd;
-  if (!nodata.empty()) {
-    cv::Mat nd01 = nodata != 0;
+  if (!o.nodata.empty()) {
+    cv::Mat nd01 = o.nodata != 0;
     nd01 /= 255;
     cv::integral(nd01, nd, CV_32S);
   }
   cv::Mat x = band.clone();
   x.setTo(0.0f, (use01 == 0) | (band != band));  // unusable and NaN pixels add nothing
+  cv::Mat xt = band.clone();
+  xt.setTo(0.0f, (test01 == 0) | (band != band));
+  cv::Mat st, ntI;
+  cv::integral(xt, st, CV_64F);
+  cv::integral(test01, ntI, CV_32S);
   cv::Mat s, sq, n;
   cv::integral(x, s, sq, CV_64F, CV_64F);
   cv::integral(use01, n, CV_32S);
   // Ring statistics: `s`, `sq`, `ns` over the usable pixels that are not censored; the coverage
-  // rules use `n` (all usable pixels), so a censored ship does not count as land.
+  // rules use `n` (all usable pixels), so a censored ship does not count as land. The target
+  // window sums `st` / `ntI` over the pixels under test, uncensored.
   cv::Mat ns = n;
-  const cv::Mat st = s;  // the target window always sums the uncensored values
 
   const int ht = w.target / 2, hg = w.guard / 2, hb = w.background / 2;
   const double fullRing =
@@ -86,7 +94,7 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
   struct Rows {
     int y0 = 0, y1 = 0;
     const int *n0 = nullptr, *n1 = nullptr, *ns0 = nullptr, *ns1 = nullptr, *nd0 = nullptr,
-              *nd1 = nullptr;
+              *nd1 = nullptr, *nt0 = nullptr, *nt1 = nullptr;
     const double *s0 = nullptr, *s1 = nullptr, *q0 = nullptr, *q1 = nullptr, *st0 = nullptr,
                  *st1 = nullptr;
   };
@@ -98,6 +106,8 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
     r.n1 = n.ptr<int>(r.y1);
     r.ns0 = ns.ptr<int>(r.y0);
     r.ns1 = ns.ptr<int>(r.y1);
+    r.nt0 = ntI.ptr<int>(r.y0);
+    r.nt1 = ntI.ptr<int>(r.y1);
     if (!nd.empty()) {
       r.nd0 = nd.ptr<int>(r.y0);
       r.nd1 = nd.ptr<int>(r.y1);
@@ -119,7 +129,7 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
     for (int y = 0; y < rows; ++y) {
       float* pz = z.ptr<float>(y);
       const float* pp = prev ? prev->ptr<float>(y) : nullptr;
-      const uchar* pu = use01.ptr<uchar>(y);
+      const uchar* pu = test01.ptr<uchar>(y);
       const Rows rt = rowsOf(y, ht), rg = rowsOf(y, hg), ro = rowsOf(y, hb);
       const double ht2 = rt.y1 - rt.y0, hg2 = rg.y1 - rg.y0, ho2 = ro.y1 - ro.y0;
       for (int x = 0; x < cols; ++x) {
@@ -128,15 +138,15 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
         const int gx0 = std::max(0, x - hg), gx1 = std::min(cols, x + hg + 1);
         const int ox0 = std::max(0, x - hb), ox1 = std::min(cols, x + hb + 1);
         const double tArea = ht2 * (tx1 - tx0);
-        const double nt = sum(rt.n0, rt.n1, tx0, tx1);
+        const double nt = sum(rt.nt0, rt.nt1, tx0, tx1);
         if (nt < tArea) continue;
         const double oArea = ho2 * (ox1 - ox0);
         const double ringArea = oArea - hg2 * (gx1 - gx0);
         // At least half of the full ring must lie inside the image for stable statistics.
         if (ringArea < 0.5 * fullRing) continue;
         const double nRing = sum(ro.n0, ro.n1, ox0, ox1) - sum(rg.n0, rg.n1, gx0, gx1);
-        if (nRing < (1.0 - maxMaskedFraction) * ringArea || nRing < 2.0) continue;
-        if (ro.nd0 && sum(ro.nd0, ro.nd1, ox0, ox1) > maxNodataFraction * oArea) continue;
+        if (nRing < (1.0 - o.maxMaskedFraction) * ringArea || nRing < 2.0) continue;
+        if (ro.nd0 && sum(ro.nd0, ro.nd1, ox0, ox1) > o.maxNodataFraction * oArea) continue;
         const double nStat = sum(ro.ns0, ro.ns1, ox0, ox1) - sum(rg.ns0, rg.ns1, gx0, gx1);
         if (nStat < 2.0) continue;
         if (pp && nStat == nRing) {
@@ -147,7 +157,8 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
         const double qRing = sum(ro.q0, ro.q1, ox0, ox1) - sum(rg.q0, rg.q1, gx0, gx1);
         const double mu = sRing / nStat;
         const double var = std::max(0.0, qRing / nStat - mu * mu);
-        const double sigma = std::max(std::sqrt(var), 1e-6 * (std::abs(mu) + 1.0));
+        const double floor = std::max(o.sigmaFloorRel * std::abs(mu), 1e-6 * (std::abs(mu) + 1.0));
+        const double sigma = std::max(std::sqrt(var), floor);
         const double target = sum(rt.st0, rt.st1, tx0, tx1) / nt;
         pz[x] = static_cast<float>((target - mu) / sigma);
       }
@@ -155,18 +166,17 @@ cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& w
     return z;
   };
   cv::Mat z = pass(nullptr);
-  if (censorZ > 0.0) {
+  if (o.censorZ > 0.0) {
     // Censored (two-pass) CFAR: a bright ship in another ship's ring inflates sigma_bg by orders
     // of magnitude in SAR (simulator: z ~ 3.5 for a 140 m ship 60 px from a 285 m one). Pass 1
     // finds the clear outliers; pass 2 recomputes the ring statistics without them (grown by
     // 2 px for the hull's blurred edge).
-    cv::Mat outlier = (cv::abs(z) > censorZ) & (z == z);
+    cv::Mat outlier = (cv::abs(z) > o.censorZ) & (z == z);
     cv::dilate(outlier, outlier, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
     cv::Mat keep = (use01 != 0) & (outlier == 0);
     keep /= 255;
     cv::Mat xc = x.clone();
     xc.setTo(0.0f, keep == 0);
-    // Fresh matrices: `st` keeps the first pass's buffer.
     cv::Mat s2, sq2, ns2;
     cv::integral(xc, s2, sq2, CV_64F, CV_64F);
     cv::integral(keep, ns2, CV_32S);

@@ -35,16 +35,29 @@ CfarWindowsPx cfarWindowsPx(double targetM, double guardM, double backgroundM, d
 // 0.5).
 double cfarThresholdFromPfa(double pfa);
 
+struct CfarOptions {
+  // No decision when more than this share of the ring is unusable (land, nodata).
+  double maxMaskedFraction = 0.0;
+  // Optional, CV_8U non-zero = nodata: no decision when the background box holds more than
+  // `maxNodataFraction` of it, separately from the masked-ring rule.
+  cv::Mat nodata;
+  double maxNodataFraction = 0.0;
+  // > 0: censored two-pass CFAR: pixels with |z| > censorZ in a first pass (grown by 2 px) are
+  // left out of the ring statistics of the second, so that neighbouring targets do not mask
+  // each other (Rohling 1983 censoring, in its common two-pass form); they still count as
+  // usable for the coverage rules.
+  double censorZ = 0.0;
+  // > 0: sigma_bg is at least sigmaFloorRel x |mu_bg| (quantised 8-bit water has a sigma of one
+  // level or less, which would make every wave crest a target).
+  double sigmaFloorRel = 0.0;
+  // Optional, CV_8U: pixels tested in addition to the usable ones, against the usable pixels'
+  // ring statistics (ships: land protrusions that may be hulls alongside, judged against water).
+  cv::Mat evaluate;
+};
+
 // z = (targetMean - mu_bg) / sigma_bg per pixel (CV_32F), NaN where no decision is made.
 // `band` CV_32F; `usable` CV_8U (255 = water and valid) of the same size.
-// `nodata` (optional, CV_8U non-zero = nodata): a pixel whose background box holds more than
-// `maxNodataFraction` nodata pixels is not decided, separately from the masked-ring rule.
-// `censorZ` > 0: censored two-pass CFAR: pixels with |z| > censorZ in a first pass (grown by
-// 2 px) are left out of the ring statistics of the second, so that neighbouring targets do not
-// mask each other (Rohling 1983 censoring, in its common two-pass form); they still count as
-// usable for the coverage rules.
 cv::Mat cfarZ(const cv::Mat& band, const cv::Mat& usable, const CfarWindowsPx& windows,
-              double maxMaskedFraction = 0.0, const cv::Mat& nodata = cv::Mat(),
-              double maxNodataFraction = 0.0, double censorZ = 0.0);
+              const CfarOptions& options = {});
 
 }  // namespace cw::imaging

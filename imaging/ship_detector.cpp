@@ -12,27 +12,34 @@ namespace cw::imaging {
 std::vector<OptionSpec> ShipDetector::optionSpecs() {
   const ShipDetectorOptions d;
   return {
-      numberOption("pfa", "CFAR probability of false alarm per pixel (Gaussian threshold)", d.pfa,
-                   1e-15, 0.1),
-      numberOption("target_window_m", "CFAR target window width, m", d.targetWindowM, 0.0, 1000.0),
-      numberOption("guard_window_m", "CFAR guard window width (>= largest ship), m", d.guardWindowM,
-                   1.0, 1e4),
-      numberOption("background_window_m", "CFAR background window width, m", d.backgroundWindowM,
+      numberOption("z_threshold", "seed: |z| in (floored) sigmas of the local water clutter",
+                   d.zThreshold, 1.0, 1000.0),
+      numberOption("z_grow", "hysteresis: |z| of pixels joined to a seed", d.zGrow, 0.5, 1000.0),
+      numberOption("guard_window_m", "CFAR guard box width, m", d.guardWindowM, 1.0, 1e4),
+      numberOption("background_window_m", "CFAR background box width, m", d.backgroundWindowM,
                    2.0, 2e4),
-      numberOption("max_nodata_fraction",
-                   "fraction of nodata tolerated in the background window (0 = none)",
-                   d.maxNodataFraction, 0.0, 0.9),
-      numberOption("max_land_fraction",
-                   "fraction of land (or nodata) tolerated in the background ring",
-                   d.maxLandFraction, 0.0, 0.9),
+      numberOption("min_water_share", "valid water share of the ring needed for a decision",
+                   d.minWaterShare, 0.001, 1.0),
+      numberOption("sigma_floor", "clutter sigma floor, as a fraction of the local water mean",
+                   d.sigmaFloor, 0.0, 1.0),
+      numberOption("min_area_px", "smallest ship kept, pixels", d.minAreaPx, 1.0, 1e6),
       numberOption("min_length_m", "shortest ship kept, m", d.minLengthM, 0.0, 1e4),
       numberOption("max_length_m", "longest ship kept, m", d.maxLengthM, 1.0, 1e4),
-      numberOption("min_elongation", "smallest length/width kept", d.minElongation, 1.0, 100.0),
-      numberOption("max_elongation", "largest length/width kept (wakes are thinner)",
+      numberOption("max_elongation", "largest length/width kept without a hull at its head",
                    d.maxElongation, 1.0, 1000.0),
-      numberOption("shore_margin_m", "water mask erosion before detection, m", d.shoreMarginM, 0.0,
-                   5000.0),
-      numberOption("ndwi_threshold", "NDWI above this is water (optical with NIR)",
+      numberOption("max_beam_m", "land thinner than this may be a hull alongside, m", d.maxBeamM,
+                   0.0, 1000.0),
+      numberOption("max_protrusion_m",
+                   "narrow land longer than this is a jetty, not a hull moored bow-on, m",
+                   d.maxProtrusionM, 0.0, 1e4),
+      numberOption("shore_rim_m", "rim around the land core left out of the search, m",
+                   d.shoreRimM, 0.0, 1000.0),
+      numberOption("min_water_contact",
+                   "berthed candidates: water share of the pixels around them (a hull sticks out)",
+                   d.minWaterContact, 0.0, 1.0),
+      numberOption("wake_ratio", "candidate / head length above which the rest is a wake",
+                   d.wakeRatio, 1.0, 100.0),
+      numberOption("ndwi_threshold", "NIR water cue: NDWI must also exceed this",
                    d.water.ndwiThreshold, -1.0, 1.0),
       numberOption("colour_distance", "RGB water model: Mahalanobis radius", d.water.colourDistance,
                    0.5, 50.0),
@@ -50,29 +57,36 @@ ShipDetector::ShipDetector(ShipDetectorOptions options) : m_options(std::move(op
   if (m_options.guardWindowM >= m_options.backgroundWindowM) {
     throw UsageError("ships: guard_window_m must be smaller than background_window_m");
   }
-  cfarThresholdFromPfa(m_options.pfa);
+  if (m_options.zGrow > m_options.zThreshold) {
+    throw UsageError("ships: z_grow must be <= z_threshold");
+  }
 }
 
 namespace {
 ShipDetectorOptions fromParams(const Params& p) {
   ShipDetectorOptions o;
-  o.pfa = p.number("pfa");
-  o.targetWindowM = p.number("target_window_m");
+  o.zThreshold = p.number("z_threshold");
+  o.zGrow = p.number("z_grow");
   o.guardWindowM = p.number("guard_window_m");
   o.backgroundWindowM = p.number("background_window_m");
-  o.maxLandFraction = p.number("max_land_fraction");
-  o.maxNodataFraction = p.number("max_nodata_fraction");
+  o.minWaterShare = p.number("min_water_share");
+  o.sigmaFloor = p.number("sigma_floor");
+  o.minAreaPx = p.number("min_area_px");
   o.minLengthM = p.number("min_length_m");
   o.maxLengthM = p.number("max_length_m");
-  o.minElongation = p.number("min_elongation");
   o.maxElongation = p.number("max_elongation");
-  o.shoreMarginM = p.number("shore_margin_m");
+  o.maxBeamM = p.number("max_beam_m");
+  o.shoreRimM = p.number("shore_rim_m");
+  o.maxProtrusionM = p.number("max_protrusion_m");
+  o.wakeRatio = p.number("wake_ratio");
+  o.minWaterContact = p.number("min_water_contact");
   o.water.ndwiThreshold = p.number("ndwi_threshold");
   o.water.colourDistance = p.number("colour_distance");
   o.water.minRegionM2 = p.number("min_water_region_m2");
   o.polarity = p.choice("polarity");
   return o;
 }
+
 // Mean of the visible bands when the image also has NIR (the brightness band is NIR then);
 // empty otherwise (SAR, or visible-only images whose brightness band already is this mean).
 cv::Mat visibleMean(const cv::Mat& image, const std::vector<BandRole>& roles) {
@@ -96,18 +110,179 @@ cv::Mat visibleMean(const cv::Mat& image, const std::vector<BandRole>& roles) {
   }
   return out / static_cast<double>(vis.size());
 }
+
+cv::Mat disk(int radiusPx) {
+  return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radiusPx + 1, 2 * radiusPx + 1));
+}
+
+// Where a ship may be: water, and land protrusions thinner than a hull, minus the shore rim.
+struct SearchAreas {
+  cv::Mat water;   // valid water
+  cv::Mat search;  // pixels where a ship's seed may lie
+  cv::Mat grow;    // pixels a ship may extend over: the search area plus the shore rim
+  cv::Mat quay;    // land core grown by the rim and one pixel: reaching it means berthed
+};
+
+SearchAreas searchAreas(const DetectionTile& tile, const cv::Mat& valid,
+                        const ShipDetectorOptions& o) {
+  const double px = tile.pixelSizeM;
+  SearchAreas a;
+  a.water = waterMask(tile, o.water) & valid;
+  // Nodata counts as land for the opening, so a land/nodata edge does not make protrusions.
+  const cv::Mat landOrNodata = a.water == 0;
+  const int beamRadius = static_cast<int>(std::ceil(o.maxBeamM / px / 2.0));
+  cv::Mat core = landOrNodata.clone();
+  if (beamRadius > 0) cv::morphologyEx(landOrNodata, core, cv::MORPH_OPEN, disk(beamRadius));
+  core &= valid;
+  // Narrow land longer than a hull moored bow-on is a jetty or breakwater: part of the land.
+  cv::Mat protrusion = landOrNodata & (core == 0) & valid, labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(protrusion, labels, stats, centroids, 8, CV_32S);
+  const double maxPx = o.maxProtrusionM / px;
+  std::vector<uchar> jetty(n, 0);
+  for (int i = 1; i < n; ++i) {
+    jetty[i] = std::hypot(stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT)) > maxPx;
+  }
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* pl = labels.ptr<int>(y);
+    uchar* pc = core.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (jetty[pl[x]]) pc[x] = 255;
+    }
+  }
+  const int rimPx = static_cast<int>(std::lround(o.shoreRimM / px));
+  cv::Mat rim = core.clone();
+  if (rimPx > 0) cv::dilate(core, rim, disk(rimPx));
+  a.grow = (a.water | (landOrNodata & (core == 0))) & valid;
+  a.search = a.grow & (rim == 0);
+  // A hull alongside reaches into the rim: a candidate that does is berthed.
+  cv::dilate(core, a.quay, disk(rimPx + 1));
+  return a;
+}
+
+// Signed clutter z of the brightness band (and, with NIR, of the visible mean: a dark hull is
+// about as dark as water in NIR but not in the visible), the stronger per pixel.
+cv::Mat clutterZ(const DetectionTile& tile, const SearchAreas& a, const ShipDetectorOptions& o,
+                 double seedZ) {
+  // SAR: a 3 x 3 px target window averages speckle, as SNAP's target window does; a single
+  // 4-look pixel exceeds mu + 6 sigma far too often for a per-pixel test.
+  const double targetPx = isSar(tile.roles) ? 3.0 : 1.0;
+  const CfarWindowsPx w = cfarWindowsPx(targetPx * tile.pixelSizeM, o.guardWindowM,
+                                        o.backgroundWindowM, tile.pixelSizeM);
+  CfarOptions c;
+  c.maxMaskedFraction = 1.0 - o.minWaterShare;
+  c.censorZ = std::min(3.0, seedZ);
+  c.sigmaFloorRel = o.sigmaFloor;
+  c.evaluate = a.grow;
+  cv::Mat z = cfarZ(brightnessBand(tile.image, tile.roles), a.water, w, c);
+  const cv::Mat visible = visibleMean(tile.image, tile.roles);
+  if (!visible.empty()) {
+    const cv::Mat zv = cfarZ(visible, a.water, w, c);
+    cv::Mat stronger = cv::abs(zv) > cv::abs(z);
+    zv.copyTo(z, stronger);
+  }
+  return z;
+}
+
+// Pixels of each hysteresis component: |z| >= grow inside the grow area, connected to a pixel
+// with |z| >= seed inside the search area, of the polarity asked for.
+std::vector<std::vector<cv::Point>> hysteresis(const cv::Mat& z, const SearchAreas& a,
+                                               const std::string& polarity, double seed,
+                                               double grow) {
+  cv::Mat low, high;
+  if (polarity == "bright") {
+    low = z >= grow;
+    high = z >= seed;
+  } else if (polarity == "dark") {
+    low = z <= -grow;
+    high = z <= -seed;
+  } else {
+    low = cv::abs(z) >= grow;
+    high = cv::abs(z) >= seed;
+  }
+  low &= a.grow;
+  high &= a.search;
+  cv::Mat labels;
+  const int n = cv::connectedComponents(low, labels, 8, CV_32S);
+  std::vector<uchar> seeded(n, 0);
+  std::vector<std::vector<cv::Point>> pixels(n);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* pl = labels.ptr<int>(y);
+    const uchar* ph = high.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (!pl[x]) continue;
+      pixels[pl[x]].emplace_back(x, y);
+      if (ph[x]) seeded[pl[x]] = 1;
+    }
+  }
+  std::vector<std::vector<cv::Point>> out;
+  for (int i = 1; i < n; ++i) {
+    if (seeded[i]) out.push_back(std::move(pixels[i]));
+  }
+  return out;
+}
+
+// The bright head of a candidate: pixels with |z| >= level 8-connected to the peak pixel.
+std::vector<cv::Point> headOf(const std::vector<cv::Point>& pixels, const cv::Mat& z,
+                              double level) {
+  cv::Rect box = cv::boundingRect(pixels);
+  cv::Mat in(box.size(), CV_8U, cv::Scalar(0));
+  cv::Point peak = pixels.front();
+  for (const auto& p : pixels) {
+    if (std::abs(z.at<float>(p)) >= level) in.at<uchar>(p - box.tl()) = 255;
+    if (std::abs(z.at<float>(p)) > std::abs(z.at<float>(peak))) peak = p;
+  }
+  cv::Mat labels;
+  cv::connectedComponents(in, labels, 8, CV_32S);
+  const int id = labels.at<int>(peak - box.tl());
+  std::vector<cv::Point> head;
+  for (const auto& p : pixels) {
+    if (labels.at<int>(p - box.tl()) == id) head.push_back(p);
+  }
+  return head;
+}
+
+// Share of water in a ring 2-3 px around a component (the pixels right next to it are often
+// mixed, and a water mask that absorbed a hull usually absorbed them too).
+double waterContact(const std::vector<cv::Point>& pixels, const cv::Mat& water) {
+  const cv::Rect box = cv::boundingRect(pixels);
+  const cv::Rect grown =
+      (box + cv::Size(6, 6) - cv::Point(3, 3)) & cv::Rect(0, 0, water.cols, water.rows);
+  cv::Mat in(grown.size(), CV_8U, cv::Scalar(0));
+  for (const auto& p : pixels) in.at<uchar>(p - grown.tl()) = 255;
+  cv::Mat inner, ring;
+  cv::dilate(in, inner, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cv::dilate(in, ring, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+  ring &= (inner == 0);
+  const double n = cv::countNonZero(ring);
+  return n > 0 ? cv::countNonZero(ring & water(grown)) / n : 0.0;
+}
+
+double peakAbsZ(const std::vector<cv::Point>& pixels, const cv::Mat& z) {
+  double peak = 0.0;
+  for (const auto& p : pixels) {
+    const float zi = z.at<float>(p);
+    if (std::isfinite(zi)) peak = std::max(peak, static_cast<double>(std::abs(zi)));
+  }
+  return peak;
+}
+
 }  // namespace
 
 ShipDetector::ShipDetector(const Params& params) : ShipDetector(fromParams(params)) {}
 
 int ShipDetector::haloPx(double pixelSizeM) const {
-  const CfarWindowsPx w = cfarWindowsPx(m_options.targetWindowM, m_options.guardWindowM,
-                                        m_options.backgroundWindowM, pixelSizeM);
+  const CfarWindowsPx w =
+      cfarWindowsPx(pixelSizeM, m_options.guardWindowM, m_options.backgroundWindowM, pixelSizeM);
   // Censored CFAR: a pixel's second-pass z depends on the first-pass z of its ring pixels (grown
   // by 2 px), whose windows reach another half background further; the tile result equals the
-  // untiled one only if that whole reach is inside the padded tile.
+  // untiled one only if that whole reach, the land opening and the hull are inside the tile.
+  const int opening = 2 * static_cast<int>(std::ceil(m_options.maxBeamM / pixelSizeM / 2.0));
   return 2 * (w.background / 2) + 2 +
-         static_cast<int>(std::ceil(m_options.maxLengthM / 2.0 / pixelSizeM)) + 2;
+         static_cast<int>(std::ceil(m_options.maxLengthM / 2.0 / pixelSizeM)) + opening + 4;
+}
+
+cv::Mat ShipDetector::sceneWater(const DetectionTile& overview) const {
+  return waterMask(overview, m_options.water);
 }
 
 ComponentShape componentShape(const std::vector<cv::Point>& pixels, double pixelSizeM) {
@@ -135,98 +310,94 @@ ComponentShape componentShape(const std::vector<cv::Point>& pixels, double pixel
   s.headingDeg = h;
   s.centrePx = {static_cast<double>(r.center.x) + o.x + 0.5,
                 static_cast<double>(r.center.y) + o.y + 0.5};
+  // Corners of the rectangle over the pixel squares: each side pushed out by half a pixel.
+  const double len = std::max(la, lb) + 1.0, wid = std::min(la, lb) + 1.0;
+  const cv::Point2d u = la >= lb ? cv::Point2d(a.x / std::max(la, 1e-9), a.y / std::max(la, 1e-9))
+                                 : cv::Point2d(b.x / std::max(lb, 1e-9), b.y / std::max(lb, 1e-9));
+  const cv::Point2d n(-u.y, u.x);
+  for (const auto& [su, sn] : {std::pair{-1, -1}, {1, -1}, {1, 1}, {-1, 1}}) {
+    s.cornersPx.push_back(s.centrePx + u * (su * len / 2.0) + n * (sn * wid / 2.0));
+  }
   return s;
 }
 
 std::vector<Detection> ShipDetector::detect(const DetectionTile& tile) const {
+  return run(tile, cv::Rect(0, 0, tile.image.cols, tile.image.rows)).detections;
+}
+
+DetectionReport ShipDetector::detectInCore(const DetectionTile& tile, const cv::Rect& core) const {
+  return run(tile, core);
+}
+
+DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& core) const {
   const auto& o = m_options;
-  if (tile.image.empty()) return {};
+  DetectionReport report;
+  if (tile.image.empty()) return report;
   const double px = tile.pixelSizeM;
   if (!(px > 0.0)) throw Error("ships: pixel size must be > 0 m");
   const cv::Mat valid =
       tile.valid.empty() ? cv::Mat(tile.image.size(), CV_8U, cv::Scalar(255)) : tile.valid;
-
-  const cv::Mat water = waterMask(tile, o.water);
-  const cv::Mat usable = water & valid;
-  if (cv::countNonZero(usable) == 0) return {};
-  const cv::Mat band = brightnessBand(tile.image, tile.roles);
-  const CfarWindowsPx w = cfarWindowsPx(o.targetWindowM, o.guardWindowM, o.backgroundWindowM, px);
-  const double t = cfarThresholdFromPfa(o.pfa);
-  cv::Mat z = cfarZ(band, usable, w, o.maxLandFraction, valid == 0, o.maxNodataFraction, t);
-  const cv::Mat visible = visibleMean(tile.image, tile.roles);
-  if (!visible.empty()) {
-    // NIR shows bright hulls against water that absorbs it, but a dark (black-painted) hull is
-    // about as dark as water there (simulator: z ~ 4 in NIR vs ~ -25 in the visible mean).
-    // Test both and keep the stronger z per pixel: at most twice the PFA.
-    const cv::Mat zv =
-        cfarZ(visible, usable, w, o.maxLandFraction, valid == 0, o.maxNodataFraction, t);
-    cv::Mat stronger = cv::abs(zv) > cv::abs(z);
-    zv.copyTo(z, stronger);
-  }
-
+  const SearchAreas areas = searchAreas(tile, valid, o);
+  if (cv::countNonZero(areas.water) == 0) return report;
+  const cv::Mat z = clutterZ(tile, areas, o, o.zThreshold);
   std::string polarity = o.polarity;
   if (polarity == "auto") polarity = isSar(tile.roles) ? "bright" : "both";
-  cv::Mat hit;
-  if (polarity == "bright") {
-    hit = z > t;
-  } else if (polarity == "dark") {
-    hit = z < -t;
-  } else {
-    hit = (z > t) | (z < -t);
-  }
 
-  // Search area: water shrunk by the shore margin, so quays, piers and beaches never fire.
-  cv::Mat search = usable.clone();
-  const int marginPx = static_cast<int>(std::lround(o.shoreMarginM / px));
-  if (marginPx > 0) {
-    cv::erode(
-        search, search,
-        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * marginPx + 1, 2 * marginPx + 1)));
-  }
-  hit &= search;
-  // A hull's bright deck and dark shadow side, or its superstructure, can split into pieces
-  // one or two pixels apart.
-  cv::morphologyEx(hit, hit, cv::MORPH_CLOSE,
-                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
-  hit &= search;
-
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(hit, labels, stats, centroids, 8, CV_32S);
-  std::vector<std::vector<cv::Point>> pixels(n);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* pl = labels.ptr<int>(y);
-    for (int x = 0; x < labels.cols; ++x) {
-      if (pl[x]) pixels[pl[x]].emplace_back(x, y);
+  cv::Mat explained(tile.image.size(), CV_8U, cv::Scalar(0));
+  // SAR: speckle next to a hull passes a low grow threshold and smears it; grow only over
+  // pixels nearly as strong as a seed.
+  const double grow = isSar(tile.roles) ? std::max(o.zGrow, 0.8 * o.zThreshold) : o.zGrow;
+  for (auto& pixels : hysteresis(z, areas, polarity, o.zThreshold, grow)) {
+    if (static_cast<double>(pixels.size()) < o.minAreaPx) continue;
+    bool berthed = false;
+    for (const auto& p : pixels) berthed = berthed || areas.quay.at<uchar>(p) != 0;
+    // At a quay, a hull sticks out into the water; a bump of the shore line is mostly land-side.
+    if (berthed && waterContact(pixels, areas.water) < o.minWaterContact) continue;
+    const double peak = peakAbsZ(pixels, z);
+    const ComponentShape whole = componentShape(pixels, px);
+    ComponentShape s = whole;
+    bool underway = false;
+    const std::vector<cv::Point> head = headOf(pixels, z, std::max(o.zThreshold, 0.5 * peak));
+    if (!berthed && head.size() < pixels.size()) {
+      const ComponentShape h = componentShape(head, px);
+      if (whole.lengthM > o.wakeRatio * h.lengthM &&
+          static_cast<double>(head.size()) >= o.minAreaPx) {
+        underway = true;
+        s = h;
+      }
     }
-  }
-  std::vector<Detection> out;
-  for (int i = 1; i < n; ++i) {
-    const ComponentShape s = componentShape(pixels[i], px);
-    if (s.lengthM < o.minLengthM || s.lengthM > o.maxLengthM) continue;
-    const double elongation = s.lengthM / std::max(s.widthM, px);
-    if (elongation < o.minElongation || elongation > o.maxElongation) continue;
-    double peak = 0.0;
-    for (const auto& p : pixels[i]) {
-      const float zi = z.at<float>(p);
-      if (std::isfinite(zi)) peak = std::max(peak, static_cast<double>(std::abs(zi)));
-    }
+    // Size on the whole candidate (a hull with its wake is a real object however short the
+    // head), the upper bound on the hull reported.
+    if (whole.lengthM < o.minLengthM || s.lengthM > o.maxLengthM) continue;
+    if (!underway && s.lengthM / std::max(s.widthM, px) > o.maxElongation) continue;
     Detection d;
     d.kind = "ship";
     d.centroidPx = s.centrePx;
     d.lengthM = s.lengthM;
     d.widthM = s.widthM;
     d.headingDeg = s.headingDeg;
-    d.areaM2 = stats.at<int>(i, cv::CC_STAT_AREA) * px * px;
+    d.areaM2 = static_cast<double>(pixels.size()) * px * px;
     d.score = peak;
-    out.push_back(d);
+    d.underway = underway;
+    d.outlinePx = s.cornersPx;
+    d.berthed = berthed;
+    for (const auto& p : pixels) explained.at<uchar>(p) = 255;
+    report.detections.push_back(d);
   }
-  return out;
+  // Scene quality: decided pixels of the core, and those above z_grow that no ship explains.
+  const cv::Mat zc = z(core);
+  const cv::Mat decided = (zc == zc) & areas.search(core);  // the rim is left out
+  const cv::Mat loud = (cv::abs(zc) >= grow) & decided & (explained(core) == 0);
+  report.decidedPx = cv::countNonZero(decided);
+  report.clutterPx = cv::countNonZero(loud);
+  return report;
 }
 
 void registerShipDetector(Registry& registry) {
   registry.add(DetectorEntry{
       ShipDetector::kName,
-      "ships on water: two-parameter CFAR (SNAP/Crisp 2004) on a water mask, length 15-400 m",
+      "ships on water and alongside quays: censored water-only CFAR with a sigma floor, "
+      "hysteresis, wake and berth handling; length 20-400 m",
       ShipDetector::optionSpecs(),
       [](const Params& p) { return std::make_unique<ShipDetector>(p); }});
 }

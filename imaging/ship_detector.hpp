@@ -1,28 +1,40 @@
 #pragma once
-// Ship detector: water mask -> two-parameter CFAR -> connected components -> discrimination.
+// Ship detector for optical (8-bit true colour to 16-bit reflectance, 0.25-30 m) and SAR imagery.
 //
-// Method: ESA SNAP's S1TBX chain (Land-Sea-Mask, AdaptiveThresholding after Crisp 2004, Object-
-// Discrimination), see imaging/cfar.hpp. For optical data both bright and dark hulls are
-// targets (|z| > t on the brightness band: NIR if present, else the mean of the visible bands);
-// for SAR only bright ones.
-// Defaults are for ~3 m optical imagery (Planet): target 6 m, guard 400 m, background 800 m.
-// SNAP's 75/400/1000 m suit 10-20 m Sentinel-1, where a ship is a few pixels; at 3 m a 250 m
-// ship is 80 px, so the guard must still cover the largest ship, but the background ring can be
-// thinner (200 m each side = 67 px gives ~1e5 clutter samples) to keep near-shore anchorages
-// decidable.
-// Land never produces detections: target pixels must lie on the water mask eroded by
-// `shore_margin_m`, and the target window must be all water. Background statistics use water
-// pixels only; a pixel is not decided when more than `max_land_fraction` of its ring is land
-// (default 0.5, so ships moored at piers stay decidable) or when its background window holds
-// more than `max_nodata_fraction` nodata (default 0: any nodata suppresses, as in SNAP; the
-// simulator accuracy test uses 0.5 to keep ships beside nodata edges).
-// Discrimination: length in [min_length_m, max_length_m], length/width in
-// [min_elongation, max_elongation] (wakes are longer and thinner than hulls).
-// Each detection: centroid, length/width (min-area rectangle, m), heading (0 = north,
-// clockwise, [0, 180)), area (m2) and score (peak |z|).
+//   1. Water and land. The scene's water mask (imaging/water_mask.hpp: NIR darkness when there is
+//      a NIR band, backscatter for SAR, a colour model for RGB; ship-sized holes filled) says what
+//      is sea. Land is opened with a disk as wide as the widest hull (`max_beam_m`): what survives
+//      is the land core (quays, piers wider than a ship, the city); what does not is a protrusion
+//      (a hull moored bow-on, a narrow jetty); a protrusion longer than `max_protrusion_m` is a
+//      jetty or breakwater and joins the core. Sea and protrusions are searched,
+//      minus a rim of `shore_rim_m` around the land core, where mixed pixels of the shore line
+//      are brighter than water.
+//   2. Sea clutter. A ring CFAR (imaging/cfar.hpp) over valid water only: local mean and standard
+//      deviation of the water in a `background_window_m` box minus a `guard_window_m` box, two
+//      passes with outliers censored, so z = (x - mu_water) / sigma. sigma has a floor of
+//      `sigma_floor` x mu_water: 8-bit true colour quantises calm water to one or two levels, and
+//      without a floor every wave crest is a ship. A pixel is decided only when at least
+//      `min_water_share` of its ring is valid water: the statistics are taken from whatever
+//      water was imaged (clouds and nodata are left out, not counted against the candidate).
+//      With NIR, the visible mean is tested too (dark hulls are dark there, not in NIR).
+//   3. Hysteresis: a component of |z| >= `z_grow` pixels is a candidate when it holds a seed with
+//      |z| >= `z_threshold`; it needs `min_area_px` pixels and a length in
+//      [min_length_m, max_length_m] (so the smallest target is sized in pixels and in metres).
+//   4. Wakes: a candidate longer than its bright head (the connected part with
+//      |z| >= max(z_threshold, 0.5 x peak) around the peak) by `wake_ratio` is a ship underway;
+//      the head is reported as the hull, the trail is not a second ship. A candidate thinner
+//      than 1 / `max_elongation` without such a head is a wake or a pier and is dropped.
+//   5. Each detection: hull rectangle (outline, length, width, heading), centre, peak |z| as
+//      score, `berthed` when it touches the land core, `underway` as above.
+// Scene quality (DetectionReport): the share of decided pixels with |z| >= z_grow that no
+// accepted ship explains; haze, thin cloud and glint raise it far above its clear-sea
+// value (< 0.5 %), and the runner flags the scene as degraded (tiles/detection_runner.hpp).
 //
-// Validated by tests/imaging/test_ship_detector.cpp (CFAR thresholds, nodata, units at 3 and
-// 10 m, heading) and on the Planet port scenes (docs/detections/scene_N.png).
+// Method: ring CFAR after Crisp (2004) / ESA SNAP's AdaptiveThresholdingOp with censoring and
+// water-only statistics; land-protrusion candidates after the enclosed-blob rule of Sandia's
+// US8170282B1 and the quay projection idea of Zhang (2018). Tuned on Sentinel-2 Busan and
+// Casablanca, Vancouver 2019-03-17 / 2019-05-31 / 2020-03-11 and Planet scenes 1-2; reported on
+// the others (docs/accuracy.md, tests/imaging/test_ship_real.cpp).
 #include <vector>
 
 #include "imaging/cfar.hpp"
@@ -33,17 +45,21 @@
 namespace cw::imaging {
 
 struct ShipDetectorOptions {
-  double pfa = 3.1622776601683795e-7;  // 10^-6.5 as in SNAP
-  double targetWindowM = 6.0;
-  double guardWindowM = 400.0;
-  double backgroundWindowM = 800.0;
-  double maxLandFraction = 0.5;    // land (and nodata) tolerated in the background ring
-  double maxNodataFraction = 0.0;  // nodata tolerated in the background window (SNAP: none)
-  double minLengthM = 15.0;
+  double zThreshold = 6.0;  // seed: |z| in floored sigmas of the local water
+  double zGrow = 3.0;       // hysteresis: pixels joined to a seed
+  double guardWindowM = 90.0;
+  double backgroundWindowM = 600.0;
+  double minWaterShare = 0.05;  // valid water needed in the ring for a decision
+  double sigmaFloor = 0.15;     // sigma >= this x the local water mean
+  double minAreaPx = 3.0;
+  double minLengthM = 20.0;
   double maxLengthM = 400.0;
-  double minElongation = 1.5;
-  double maxElongation = 15.0;
-  double shoreMarginM = 30.0;
+  double maxElongation = 12.0;
+  double maxBeamM = 40.0;   // land thinner than this is a possible hull alongside
+  double shoreRimM = 20.0;  // rim around the land core left out (mixed pixels)
+  double maxProtrusionM = 150.0;  // narrow land longer than this is a jetty (land core)
+  double wakeRatio = 1.8;   // candidate length / head length above which it is a wake + hull
+  double minWaterContact = 0.35;  // berthed: water share of the pixels around the candidate
   std::string polarity = "auto";  // auto | bright | dark | both
   WaterMaskOptions water;
 };
@@ -57,24 +73,29 @@ class ShipDetector : public ObjectDetector {
   std::string name() const override { return kName; }
   int haloPx(double pixelSizeM) const override;
   std::vector<Detection> detect(const DetectionTile& tile) const override;
+  DetectionReport detectInCore(const DetectionTile& tile, const cv::Rect& core) const override;
+  bool needsSceneWater() const override { return true; }
+  cv::Mat sceneWater(const DetectionTile& overview) const override;
 
   const ShipDetectorOptions& options() const { return m_options; }
   static std::vector<OptionSpec> optionSpecs();
 
  private:
+  DetectionReport run(const DetectionTile& tile, const cv::Rect& core) const;
   ShipDetectorOptions m_options;
 };
 
 // Shape of a pixel component: length/width (m) from the min-area rectangle over the pixel
-// squares, heading of the long axis (0 = north, clockwise, [0, 180)), and the rectangle's centre
-// in pixel coordinates of the input points (pixel centre = +0.5 added). A ship's position is the
-// centre of its hull rectangle: the area centroid lies towards the stern because the bow tapers
-// (simulator: median geotag error 3.1 m with the area centroid at 3 m pixels).
+// squares, heading of the long axis (0 = north, clockwise, [0, 180)), the rectangle's centre in
+// pixel coordinates of the input points (pixel centre = +0.5 added) and its four corners. A
+// ship's position is the centre of its hull rectangle: the area centroid lies towards the stern
+// because the bow tapers (simulator: median geotag error 3.1 m with the area centroid at 3 m).
 struct ComponentShape {
   double lengthM = 0.0;
   double widthM = 0.0;
   double headingDeg = 0.0;
   cv::Point2d centrePx;
+  std::vector<cv::Point2d> cornersPx;  // rectangle grown by half a pixel, clockwise
 };
 ComponentShape componentShape(const std::vector<cv::Point>& pixels, double pixelSizeM);
 

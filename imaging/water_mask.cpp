@@ -92,7 +92,7 @@ WaterCue waterCue(const DetectionTile& tile) {
   if (!tile.water.empty()) return WaterCue::KnownMask;
   if (isSar(tile.roles)) return WaterCue::Backscatter;
   if (bandIndex(tile.roles, BandRole::Nir) >= 0 && bandIndex(tile.roles, BandRole::Green) >= 0) {
-    return WaterCue::Ndwi;
+    return WaterCue::NirDarkness;
   }
   return WaterCue::ColourModel;
 }
@@ -126,22 +126,28 @@ cv::Mat brightnessBand(const cv::Mat& image, const std::vector<BandRole>& roles)
   return out / static_cast<double>(use.size());
 }
 
-cv::Mat ndwiWater(const cv::Mat& image, const std::vector<BandRole>& roles, const cv::Mat& valid,
-                  double threshold, int smoothPx) {
+cv::Mat nirWater(const cv::Mat& image, const std::vector<BandRole>& roles, const cv::Mat& valid,
+                 double ndwiThreshold) {
   const int g = bandIndex(roles, BandRole::Green), n = bandIndex(roles, BandRole::Nir);
-  if (g < 0 || n < 0) throw Error("NDWI water mask needs green and nir bands");
+  if (g < 0 || n < 0) throw Error("NIR water mask needs green and nir bands");
   cv::Mat green, nir;
   cv::extractChannel(image, green, g);
   cv::extractChannel(image, nir, n);
   green.convertTo(green, CV_32F);
   nir.convertTo(nir, CV_32F);
-  cv::Mat ndwi = (green - nir) / cv::max(green + nir, 1e-6);
-  cv::blur(ndwi, ndwi, cv::Size(oddPx(smoothPx / 4), oddPx(smoothPx / 4)));
-  // Sensor gains and offsets shift NDWI (bright concrete can exceed 0 when green is boosted), so
-  // the scene's own water/land split (Otsu) is used when it lies above the fixed threshold.
+  // Water absorbs NIR: it is the dark class of log NIR (Otsu), whatever the product's scaling.
+  // NDWI alone is not enough: rescaled L2A crops (sen2ships Busan) put water at NDWI ~0.1 and
+  // the city at ~0, so an NDWI split separates vegetation from everything else.
+  // The offset (5 % of the median) keeps water clipped to 0 by a product's scaling (Honolulu:
+  // a quarter of the pixels) from becoming a class of its own.
   const cv::Mat v = validOrAll(valid, image.size());
-  const double split = otsu(ndwi, v);
-  cv::Mat water = ndwi > (std::isfinite(split) ? std::max(threshold, split) : threshold);
+  cv::Mat logNir;
+  cv::blur(nir, logNir, cv::Size(3, 3));
+  const double offset = std::max(1e-3, 0.05 * quantile(logNir, v, 0.5));
+  cv::log(cv::max(logNir, 0.0) + offset, logNir);
+  const double split = otsu(logNir, v);
+  const cv::Mat ndwi = (green - nir) / cv::max(green + nir, 1e-6);
+  cv::Mat water = (logNir < split) & (ndwi > ndwiThreshold);
   return water & v;
 }
 
@@ -304,8 +310,8 @@ cv::Mat waterMask(const DetectionTile& tile, const WaterMaskOptions& o) {
   const int smoothPx = static_cast<int>(std::lround(o.smoothM / px));
   cv::Mat raw;
   switch (waterCue(tile)) {
-    case WaterCue::Ndwi:
-      raw = ndwiWater(tile.image, tile.roles, v, o.ndwiThreshold, smoothPx);
+    case WaterCue::NirDarkness:
+      raw = nirWater(tile.image, tile.roles, v, o.ndwiThreshold);
       break;
     case WaterCue::Backscatter:
       // A small box: speckle averages out over ~10 looks, while a wide box would merge ships

@@ -1,8 +1,8 @@
 #pragma once
 // Water masks for ship detection, from the bands a scene has:
-//   - optical with NIR: NDWI (McFeeters 1996), (green - nir) / (green + nir) above the larger of
-//                       ndwiThreshold and the image's Otsu split of NDWI (gains and offsets
-//                       move land above 0);
+//   - optical with NIR: the dark class of log NIR (Otsu split over the valid pixels; water
+//                       absorbs NIR whatever the product's scaling), where NDWI (McFeeters 1996)
+//                       is also above `ndwiThreshold` (a loose bound against shadows);
 //   - SAR (VV/VH):      low backscatter: the local mean of intensity, in dB, below an Otsu
 //                       threshold over the valid pixels (calm water is a specular reflector);
 //   - RGB only:         a per-image colour/texture model learned from the darkest homogeneous
@@ -26,16 +26,16 @@
 namespace cw::imaging {
 
 struct WaterMaskOptions {
-  double ndwiThreshold = 0.0;     // NDWI above this is water
+  double ndwiThreshold = -0.3;    // NIR cue: NDWI must also exceed this
   double smoothM = 30.0;          // box size for local mean / texture
   double maxHoleM2 = 40000.0;     // holes in water up to this area are water (ships)
   double minRegionM2 = 100000.0;  // water regions smaller than this are dropped (pools, roofs)
-  double colourDistance = 4.0;    // RGB model: Mahalanobis radius of water colour
+  double colourDistance = 8.0;    // RGB model: Mahalanobis radius of water colour
   double textureFactor = 2.5;     // RGB model: local std up to this x the model's std
 };
 
 // Which cue the image's band roles select.
-enum class WaterCue { KnownMask, Ndwi, Backscatter, ColourModel };
+enum class WaterCue { KnownMask, NirDarkness, Backscatter, ColourModel };
 WaterCue waterCue(const DetectionTile& tile);
 
 // Brightness band used by the detectors: NIR if present, else the mean of the visible bands;
@@ -48,8 +48,8 @@ bool isSar(const std::vector<BandRole>& roles);
 cv::Mat waterMask(const DetectionTile& tile, const WaterMaskOptions& options);
 
 // The raw per-cue masks (before cleaning), exposed for tests.
-cv::Mat ndwiWater(const cv::Mat& image, const std::vector<BandRole>& roles, const cv::Mat& valid,
-                  double threshold, int smoothPx);
+cv::Mat nirWater(const cv::Mat& image, const std::vector<BandRole>& roles, const cv::Mat& valid,
+                 double ndwiThreshold);
 cv::Mat backscatterWater(const cv::Mat& image, const std::vector<BandRole>& roles,
                          const cv::Mat& valid, int smoothPx);
 cv::Mat colourModelWater(const cv::Mat& image, const std::vector<BandRole>& roles,

@@ -24,6 +24,7 @@
 #include "imaging/log.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/commands.hpp"
+#include "tiles/band_roles.hpp"
 #include "tiles/detection_runner.hpp"
 #include "tiles/gdal_dataset.hpp"
 
@@ -52,32 +53,21 @@ struct BandPlan {
 };
 
 BandPlan planBands(GDALDataset& ds) {
+  static const std::map<std::string, imaging::BandRole> kRoles{
+      {"blue", imaging::BandRole::Blue}, {"green", imaging::BandRole::Green},
+      {"red", imaging::BandRole::Red},   {"nir", imaging::BandRole::Nir},
+      {"vv", imaging::BandRole::Vv},     {"vh", imaging::BandRole::Vh}};
   BandPlan p;
   for (int b = 1; b <= ds.GetRasterCount(); ++b) {
-    GDALRasterBand* band = ds.GetRasterBand(b);
-    std::string d = band->GetDescription();
-    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const GDALColorInterp ci = band->GetColorInterpretation();
-    if (d == "cloud") {
+    const std::string role = tiles::bandRoleName(*ds.GetRasterBand(b));
+    if (role == "cloud") {
       p.cloudBand = b;
       continue;
     }
-    if (ci == GCI_AlphaBand || d == "alpha") continue;
-    imaging::BandRole role = imaging::BandRole::Grey;
-    if (d == "blue" || ci == GCI_BlueBand)
-      role = imaging::BandRole::Blue;
-    else if (d == "green" || ci == GCI_GreenBand)
-      role = imaging::BandRole::Green;
-    else if (d == "red" || ci == GCI_RedBand)
-      role = imaging::BandRole::Red;
-    else if (d == "nir")
-      role = imaging::BandRole::Nir;
-    else if (d == "vv")
-      role = imaging::BandRole::Vv;
-    else if (d == "vh")
-      role = imaging::BandRole::Vh;
+    if (role == "alpha") continue;
+    const auto it = kRoles.find(role);
     p.bands.push_back(b);
-    p.roles.push_back(role);
+    p.roles.push_back(it == kRoles.end() ? imaging::BandRole::Grey : it->second);
   }
   if (p.bands.empty()) throw UsageError(std::string("no image bands in ") + ds.GetDescription());
   return p;
@@ -165,8 +155,11 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
                                                            {"area_m2", OFTReal},
                                                            {"scene", OFTString},
                                                            {"x_px", OFTReal},
-                                                           {"y_px", OFTReal}}) {
+                                                           {"y_px", OFTReal},
+                                                           {"berthed", OFTInteger},
+                                                           {"underway", OFTInteger}}) {
       OGRFieldDefn f(name, type);
+      if (type == OFTInteger) f.SetSubType(OFSTBoolean);
       layer->CreateField(&f);
     }
     for (const auto& g : r.detections) {
@@ -181,6 +174,8 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
       f.SetField("scene", sceneId.c_str());
       f.SetField("x_px", d.centroidPx.x);
       f.SetField("y_px", d.centroidPx.y);
+      f.SetField("berthed", d.berthed ? 1 : 0);
+      f.SetField("underway", d.underway ? 1 : 0);
       OGRPoint pt(g.lon, g.lat);
       f.SetGeometry(&pt);
       if (layer->CreateFeature(&f) != OGRERR_NONE) {
@@ -206,7 +201,9 @@ void writeGeoJsonPixel(const fs::path& path, const tiles::DetectionRunResult& r,
            {"area_m2", d.areaM2},
            {"scene", sceneId},
            {"x_px", d.centroidPx.x},
-           {"y_px", d.centroidPx.y}}},
+           {"y_px", d.centroidPx.y},
+           {"berthed", d.berthed},
+           {"underway", d.underway}}},
          {"geometry", {{"type", "Point"}, {"coordinates", {d.centroidPx.x, d.centroidPx.y}}}}});
   }
   const Json doc{{"type", "FeatureCollection"},
@@ -235,9 +232,12 @@ void runCount(const CountArgs& a) {
   double pixelSizeM = a.pixelSizeM;
   std::string crsNote;
   if (!grid.georeferenced()) {
+    // Every size in a detector is in metres: a guessed pixel size would silently turn the
+    // vehicle preset on 0.27 m imagery into a detector of 4 m cars (1,062 false alarms on P1888).
     if (pixelSizeM <= 0.0) {
-      pixelSizeM = 1.0;
-      log::warn(a.image + ": not georeferenced and no --pixel-size: assuming 1 m pixels");
+      throw UsageError(a.image +
+                       ": not georeferenced, so the pixel size is unknown: pass --pixel-size M "
+                       "(ground metres per pixel, e.g. 3 for Planet, 0.27 for DOTA aerial)");
     }
     log::warn(a.image +
               ": not georeferenced: running on the pixel grid; coordinates in the "
@@ -260,7 +260,6 @@ void runCount(const CountArgs& a) {
   req.pixelSizeM = pixelSizeM;
   req.tileSizePx = a.tileSizePx;
   req.threads = a.threads;
-  req.learnSceneWater = a.detector == "ships";
   const tiles::DetectionRunResult r = tiles::runDetection(*detector, req);
 
   const fs::path out(a.out);
@@ -273,7 +272,12 @@ void runCount(const CountArgs& a) {
   }
 
   std::map<std::string, int> perKind;
-  for (const auto& g : r.detections) ++perKind[g.detection.kind];
+  int berthed = 0, underway = 0;
+  for (const auto& g : r.detections) {
+    ++perKind[g.detection.kind];
+    berthed += g.detection.berthed;
+    underway += g.detection.underway;
+  }
   Json counts = Json::object();
   for (const auto& [k, n] : perKind) counts[k] = n;
   Json doc{{"scene", sceneId},
@@ -282,6 +286,11 @@ void runCount(const CountArgs& a) {
            {"detector_options", optionsJson(params)},
            {"counts", counts},
            {"total", r.detections.size()},
+           {"berthed", berthed},
+           {"underway", underway},
+           {"lower_bound", r.partial},
+           {"degraded", r.degraded},
+           {"clutter_share", r.clutterShare},
            {"imaged_footprint",
             {{"valid_area_m2", r.validAreaM2},
              {"valid_pixels", r.validPixels},
@@ -290,6 +299,7 @@ void runCount(const CountArgs& a) {
            {"pixel_size_m", pixelSizeM},
            {"grid", {{"width", grid.width}, {"height", grid.height}, {"epsg", grid.epsg()}}},
            {"water_mask", r.waterSource},
+           {"water_imaged_area_m2", r.waterAreaM2},
            {"tiles", r.tiles},
            {"tile_size_px", a.tileSizePx},
            {"halo_px", r.haloPx},
@@ -298,8 +308,10 @@ void runCount(const CountArgs& a) {
   evidence::writeFileAtomic(out / "counts.json", doc.dump(2) + "\n");
   std::cout << a.image << ": " << r.detections.size() << " detection"
             << (r.detections.size() == 1 ? "" : "s") << " (" << a.detector << ") over "
-            << r.validAreaM2 / 1e6 << " km2 imaged -> " << (out / "detections.geojson").string()
-            << '\n';
+            << r.validAreaM2 / 1e6 << " km2 imaged"
+            << (r.partial ? " (part of the image not imaged or clouded: a lower bound)" : "")
+            << (r.degraded ? " [DEGRADED: haze, cloud or glint over the water]" : "") << " -> "
+            << (out / "detections.geojson").string() << '\n';
 }
 
 }  // namespace

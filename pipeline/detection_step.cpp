@@ -20,8 +20,7 @@ imaging::BandRole roleOf(const std::string& r) {
 
 }  // namespace
 
-std::vector<evidence::DetectionRecord> detectObjects(const DetectorConfig& detector,
-                                                     const DetectionStepInput& in) {
+DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& in) {
   const auto det = imaging::Registry::builtins().createDetector(detector.name, detector.params);
   tiles::DetectionRunRequest req;
   req.scene = {in.sceneVrt, {}, std::nullopt};
@@ -32,13 +31,16 @@ std::vector<evidence::DetectionRecord> detectObjects(const DetectorConfig& detec
   req.pixelSizeM = in.pixelSizeM;
   req.tileSizePx = in.tilePx;
   req.threads = in.threads;
-  req.learnSceneWater = detector.name == "ships" && in.waterMask.empty();
   // The whole grid is searched, so that CFAR windows near the AOI edge see real background
   // instead of "no data"; detections are then kept by whether their centroid is in the AOI.
   const auto run = tiles::runDetection(*det, req);
 
   auto aoi = tiles::openRaster(in.aoiMask);
-  std::vector<evidence::DetectionRecord> out;
+  DetectionStepResult out;
+  out.degraded = run.degraded;
+  out.clutterShare = run.clutterShare;
+  out.waterAreaM2 = run.waterAreaM2;
+  out.waterSource = run.waterSource;
   for (const auto& g : run.detections) {
     const int x = static_cast<int>(g.detection.centroidPx.x);
     const int y = static_cast<int>(g.detection.centroidPx.y);
@@ -55,8 +57,10 @@ std::vector<evidence::DetectionRecord> detectObjects(const DetectorConfig& detec
     r.headingDeg = g.detection.headingDeg;
     r.areaM2 = g.detection.areaM2;
     r.score = g.detection.score;
+    r.berthed = g.detection.berthed;
+    r.underway = g.detection.underway;
     r.sceneId = in.sceneId;
-    out.push_back(r);
+    out.records.push_back(r);
   }
   return out;  // runDetection sorts by (y, x)
 }

@@ -23,8 +23,14 @@ struct DetectionStepInput {
   int tilePx = 512;
 };
 
-// Detections sorted deterministically (by grid row, then column).
-std::vector<evidence::DetectionRecord> detectObjects(const DetectorConfig& detector,
-                                                     const DetectionStepInput& input);
+struct DetectionStepResult {
+  std::vector<evidence::DetectionRecord> records;  // sorted by grid row, then column
+  bool degraded = false;      // haze, thin cloud or glint over the water (runner's clutter test)
+  double clutterShare = 0.0;
+  double waterAreaM2 = 0.0;   // valid water seen by the detector over the whole grid
+  std::string waterSource;    // "config", "scene-overview (<cue>)" or "none"
+};
+
+DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& input);
 
 }  // namespace cw::pipeline

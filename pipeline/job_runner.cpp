@@ -123,7 +123,13 @@ void writeCounts(const fs::path& path, const evidence::JobEvidence& ev) {
                            {"count", c.count},
                            {"imaged_area_m2", c.footprint.areaM2},
                            {"valid_fraction", c.footprint.validFraction},
-                           {"imaged_fraction", c.footprint.imagedFraction}});
+                           {"imaged_fraction", c.footprint.imagedFraction},
+                           // Part of the AOI not imaged or clouded: objects may be missing.
+                           {"lower_bound", c.footprint.validFraction < 1.0},
+                           {"degraded", c.degraded},
+                           {"clutter_share", c.clutterShare},
+                           {"water_imaged_area_m2", c.waterAreaM2},
+                           {"water_mask", c.waterSource}});
   }
   j["footprints"] = nlohmann::ordered_json::array();
   for (const auto& f : ev.footprints) {
@@ -318,10 +324,14 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
         sc.sceneId = s->id;
         sc.timeIso = formatIsoTime(s->time);
         sc.kind = det.name;
-        sc.count = static_cast<int>(dets.size());
+        sc.count = static_cast<int>(dets.records.size());
         sc.footprint = ev.footprints[fi];
+        sc.degraded = dets.degraded;
+        sc.clutterShare = dets.clutterShare;
+        sc.waterAreaM2 = dets.waterAreaM2;
+        sc.waterSource = dets.waterSource;
         ev.counts.push_back(sc);
-        for (auto& d : dets) ev.detections.push_back(std::move(d));
+        for (auto& d : dets.records) ev.detections.push_back(std::move(d));
       }
     }
     timings["count"] = secondsSince(step);

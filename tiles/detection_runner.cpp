@@ -161,8 +161,8 @@ std::vector<std::vector<std::vector<cv::Point2d>>> traceFootprint(const cv::Mat&
 
 const char* cueName(imaging::WaterCue cue) {
   switch (cue) {
-    case imaging::WaterCue::Ndwi:
-      return "NDWI";
+    case imaging::WaterCue::NirDarkness:
+      return "NIR darkness";
     case imaging::WaterCue::Backscatter:
       return "low backscatter";
     case imaging::WaterCue::ColourModel:
@@ -195,14 +195,14 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   double wfx = 1.0, wfy = 1.0;
   if (req.water) {
     res.waterSource = "config";
-  } else if (req.learnSceneWater) {
+  } else if (detector.needsSceneWater()) {
     const Overview ov = readOverview(*ds, scene, bands, req.cloud, req.waterOverviewPx);
     imaging::DetectionTile t;
     t.image = ov.data;
     t.roles = req.roles;
     t.valid = ov.valid;
     t.pixelSizeM = req.pixelSizeM * std::sqrt(ov.factorX * ov.factorY);
-    sceneWater = imaging::waterMask(t, imaging::WaterMaskOptions{});
+    sceneWater = detector.sceneWater(t);
     wfx = ov.factorX;
     wfy = ov.factorY;
     res.waterSource = std::string("scene-overview (") + cueName(imaging::waterCue(t)) + ")";
@@ -221,7 +221,7 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   res.tiles = static_cast<int>(tiles.size());
   struct TileResult {
     std::vector<imaging::Detection> detections;
-    double validPixels = 0;
+    double validPixels = 0, waterPixels = 0, decidedPixels = 0, clutterPixels = 0;
   };
   HandleCache handles;
   const auto perTile = mapTiles<TileResult>(tiles, req.threads, [&](const Tile& tile) {
@@ -243,12 +243,18 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
     TileResult r;
     const cv::Rect core = tile.coreInPadded();
     r.validPixels = cv::countNonZero(win.valid(core));
-    for (auto d : detector.detect(dt)) {
+    if (!dt.water.empty()) r.waterPixels = cv::countNonZero(dt.water(core) & win.valid(core));
+    imaging::DetectionReport rep = detector.detectInCore(dt, core);
+    r.decidedPixels = rep.decidedPx;
+    r.clutterPixels = rep.clutterPx;
+    for (auto d : rep.detections) {
       // Centroid ownership: the tile whose core holds the centroid reports the object.
       const cv::Point c(static_cast<int>(std::floor(d.centroidPx.x)),
                         static_cast<int>(std::floor(d.centroidPx.y)));
       if (!core.contains(c)) continue;
-      d.centroidPx += cv::Point2d(tile.padded.x, tile.padded.y);
+      const cv::Point2d origin(tile.padded.x, tile.padded.y);
+      d.centroidPx += origin;
+      for (auto& c : d.outlinePx) c += origin;
       // Snap to 1/1024 px: the float sums behind a centroid differ in the last bits with the
       // tile origin, and the output must not depend on the tiling.
       d.centroidPx.x = std::round(d.centroidPx.x * 1024.0) / 1024.0;
@@ -259,8 +265,12 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   });
 
   // Step 3: merge in tile order, sort by position.
+  double decided = 0, clutter = 0;
   for (const auto& r : perTile) {
     res.validPixels += r.validPixels;
+    res.waterAreaM2 += r.waterPixels * req.pixelSizeM * req.pixelSizeM;
+    decided += r.decidedPixels;
+    clutter += r.clutterPixels;
     for (const auto& d : r.detections) res.detections.push_back({d, {}, 0.0, 0.0, false});
   }
   std::stable_sort(res.detections.begin(), res.detections.end(), [](const auto& a, const auto& b) {
@@ -268,6 +278,10 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
     return pa.y != pb.y ? pa.y < pb.y : pa.x < pb.x;
   });
   res.validAreaM2 = res.validPixels * req.pixelSizeM * req.pixelSizeM;
+  res.clutterShare = decided > 0 ? clutter / decided : 0.0;
+  res.degraded = res.clutterShare > req.maxClutterShare;
+  const double gridPixels = static_cast<double>(res.grid.width) * res.grid.height;
+  res.partial = res.validPixels < gridPixels;
 
   // Step 4: geotags.
   OgrTransform t = toWgs84(res.grid);
@@ -284,7 +298,8 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("detection: " + std::to_string(res.detections.size()) + " " + detector.name() + " in " +
             std::to_string(res.tiles) + " tiles (halo " + std::to_string(res.haloPx) +
-            " px), water: " + res.waterSource);
+            " px), water: " + res.waterSource +
+            (res.degraded ? ", DEGRADED: clutter share " + std::to_string(res.clutterShare) : ""));
   return res;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 // Runs an object detector over a whole raster, tile by tile, and geotags the detections.
 //
-//   1. (ships, no water polygon) the water mask is learned ONCE per scene on a decimated copy
-//      (at most `waterOverviewPx` a side, GDAL's nearest-neighbour RasterIO), with
-//      imaging::waterMask at the coarser pixel size, and handed to every tile as its known water
-//      mask (nearest-neighbour upsampled). A per-tile water model would depend on the tile size
+//   1. (a detector that needsSceneWater(), no water polygon) the water mask is learned ONCE per
+//      scene on a decimated copy (at most `waterOverviewPx` a side, GDAL's nearest-neighbour
+//      RasterIO), with the detector's sceneWater() at the coarser pixel size, and handed to every
+//      tile as its known water mask (nearest-neighbour upsampled). A per-tile water model would depend on the tile size
 //      (Otsu on an all-water SAR tile splits the water in two) and break the invariant below.
 //   2. tiles::splitGrid with the detector's halo; per tile (tiles::mapTiles, one GDAL handle per
 //      thread): read the padded window (nodata, GDAL mask and cloud band -> valid), detect, keep
@@ -38,8 +38,10 @@ struct DetectionRunRequest {
   double pixelSizeM = 0.0;               // ground size of a pixel, m
   int tileSizePx = 512;
   int threads = 0;               // 0 = all cores
-  bool learnSceneWater = false;  // step 1 above (set for ships)
   int waterOverviewPx = 2048;
+  // A scene whose clutter share (DetectionReport) exceeds this is flagged degraded: haze, thin
+  // cloud or glint over the water. Clear sea measures below 0.5 % (docs/accuracy.md).
+  double maxClutterShare = 0.02;
   int footprintOverviewPx = 512;
 };
 
@@ -58,6 +60,10 @@ struct DetectionRunResult {
   std::string waterSource;  // "config", "scene-overview (<cue>)" or "none"
   double validPixels = 0;   // valid, cloud-free pixels
   double validAreaM2 = 0.0;
+  double waterAreaM2 = 0.0;   // valid water (the scene or config water mask), m2; 0 if none
+  double clutterShare = 0.0;  // decided pixels above the clutter level no object explains
+  bool degraded = false;      // clutterShare > maxClutterShare
+  bool partial = false;       // part of the grid not imaged or clouded: counts are lower bounds
   // Valid area as WGS84 (lon, lat) polygons (outer ring first), or pixel coordinates on a pixel
   // grid.
   std::vector<std::vector<std::vector<cv::Point2d>>> footprint;

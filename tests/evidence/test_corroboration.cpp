@@ -68,8 +68,8 @@ TEST_CASE("corroboration: idle port with ships is a discrepancy citing the detec
   CHECK(rows[0].verdict == Verdict::Discrepancy);
   CHECK(rows[0].evidenceIds ==
         std::vector<std::string>{"S1-ship0", "S2-ship0", "S2-ship1"});
-  CHECK(rows[0].observed == "active: 2 ships on 2024-03-11 (scene S2, 95% of the AOI valid)");
-  CHECK(rows[0].reason.find("declared idle, but 2 ships were detected") == 0);
+  CHECK(rows[0].observed == "active: at least 2 ships on 2024-03-11 (scene S2, 95% of the AOI valid: a lower bound)");
+  CHECK(rows[0].reason.find("declared idle, but at least 2 ships were detected") == 0);
 }
 
 TEST_CASE("corroboration: consistent declarations", "[unit]") {
@@ -109,6 +109,40 @@ TEST_CASE("corroboration: max_vessels, vessel_calls and new_construction discrep
   CHECK(rows[4].evidenceIds == std::vector<std::string>{"plant-b-change-big"});  // 300 m2 < 1000
   CHECK(rows[4].observed == "1 change polygon, 5000 m2 in total (largest 5000 m2)");
   CHECK(rows[5].verdict == Verdict::Discrepancy);  // a facility's activity rests on change
+}
+
+// A count from a scene that imaged only part of the AOI is a lower bound: within the declared
+// maximum it stays consistent but says "at least"; above it, it is a discrepancy all the same.
+// A fully imaged scene gives a plain count. A scene whose count the detector flagged degraded
+// (haze or glint over the water) is not used for ship rules, and the reason says so.
+TEST_CASE("corroboration: counts from partly imaged scenes are lower bounds; degraded are unused",
+          "[unit]") {
+  Observations obs = handMade();  // S2: 2 ships, 95 % of the AOI valid
+  const auto partial = corroborate(
+      {decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "3"),
+       decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "0")},
+      obs);
+  CHECK(partial[0].verdict == Verdict::Consistent);
+  CHECK(partial[0].observed.find("at least 2 on 2024-03-11") == 0);
+  CHECK(partial[0].reason ==
+        "largest count at least 2 in 1 usable scene is within the declared maximum 3 + tolerance "
+        "1; ships outside the imaged part cannot be excluded");
+  CHECK(partial[1].verdict == Verdict::Discrepancy);
+  CHECK(partial[1].reason.find("at least 2 ships seen at once") == 0);
+
+  obs["port-a"].scenes[1].validFraction = 1.0;
+  const auto full =
+      corroborate({decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "3")}, obs);
+  CHECK(full[0].observed == "2 on 2024-03-11 (scene S2, 100% of the AOI valid)");
+  CHECK(full[0].reason.find("at least") == std::string::npos);
+
+  obs["port-a"].scenes[1].degraded.insert("ships");
+  const auto hazy =
+      corroborate({decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "3")}, obs);
+  CHECK(hazy[0].verdict == Verdict::Unverifiable);
+  CHECK(hazy[0].reason ==
+        "haze, thin cloud or glint over the water: the ship counts of the 1 imaged scene in the "
+        "period are flagged degraded (counts.json)");
 }
 
 TEST_CASE("corroboration: unverifiable without scenes, pairs or a clear view", "[unit]") {

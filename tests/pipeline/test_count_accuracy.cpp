@@ -111,16 +111,13 @@ tiles::DetectionRunRequest request(const fs::path& scene, pipeline::SimSensor se
   return r;
 }
 
-// Ships: defaults except max_nodata_fraction = 0.5 (clouds and the nodata corner would
-// otherwise suppress every ship within 400 m of them).
+// Ships: the defaults (a candidate beside clouds or the nodata corner is judged on the valid
+// water of its window).
 Score scoreShips(const SimCase& c, pipeline::SimSensor sensor) {
-  imaging::ShipDetectorOptions o;
-  o.maxNodataFraction = 0.5;
-  const imaging::ShipDetector det(o);
+  const imaging::ShipDetector det;
   Score total;
   for (size_t k = 0; k < c.sim.scenes.size(); ++k) {
     auto req = request(c.sim.scenes[k], sensor);
-    req.learnSceneWater = true;
     const auto r = tiles::runDetection(det, req);
     std::vector<Truth> truth;
     for (const auto& s : c.truth["ships"]) {

@@ -33,7 +33,8 @@ std::string messageOf(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("viewer location: an installed tree serves share/changewatch/viewer beside its bin/", "[unit]") {
+TEST_CASE("viewer location: an installed tree serves share/changewatch/viewer beside its bin/",
+          "[unit]") {
   TempDir t("cw-viewer");
   const fs::path installed = t.path() / "prefix" / "share" / "changewatch" / "viewer";
   makeViewer(installed, "vendor/leaflet");
@@ -48,7 +49,8 @@ TEST_CASE("viewer location: an installed tree serves share/changewatch/viewer be
   CHECK(v.leafletDir == installed / "vendor" / "leaflet");
 }
 
-TEST_CASE("viewer location: the build folder's executable falls back to the source tree", "[unit]") {
+TEST_CASE("viewer location: the build folder's executable falls back to the source tree",
+          "[unit]") {
   TempDir t("cw-viewer");
   makeViewer(t.path() / "src" / "viewer", "node_modules/leaflet/dist");
   writeText(t.path() / "build" / "changewatch", "");
@@ -76,7 +78,8 @@ TEST_CASE("viewer location: a copied executable never reaches the source tree", 
             " (install changewatch with `cmake --install`, or pass --viewer DIR)");
 }
 
-TEST_CASE("viewer location: without Leaflet serve refuses instead of serving a blank page", "[unit]") {
+TEST_CASE("viewer location: without Leaflet serve refuses instead of serving a blank page",
+          "[unit]") {
   TempDir t("cw-viewer");
   const fs::path installed = t.path() / "prefix" / "share" / "changewatch" / "viewer";
   makeViewer(installed, "");

@@ -14,6 +14,9 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
   return {
       numberOption("z_threshold", "seed: |z| in (floored) sigmas of the local water clutter",
                    d.zThreshold, 1.0, 1000.0),
+      numberOption("z_threshold_sar",
+                   "seed for SAR (VV/VH): speckle is heavier-tailed than optical sea clutter",
+                   d.zThresholdSar, 1.0, 1000.0),
       numberOption("z_grow", "hysteresis: |z| of pixels joined to a seed", d.zGrow, 0.5, 1000.0),
       numberOption("guard_window_m", "CFAR guard box width, m", d.guardWindowM, 1.0, 1e4),
       numberOption("background_window_m", "CFAR background box width, m", d.backgroundWindowM,
@@ -67,6 +70,7 @@ ShipDetectorOptions fromParams(const Params& p) {
   ShipDetectorOptions o;
   o.zThreshold = p.number("z_threshold");
   o.zGrow = p.number("z_grow");
+  o.zThresholdSar = p.number("z_threshold_sar");
   o.guardWindowM = p.number("guard_window_m");
   o.backgroundWindowM = p.number("background_window_m");
   o.minWaterShare = p.number("min_water_share");
@@ -152,7 +156,10 @@ SearchAreas searchAreas(const DetectionTile& tile, const cv::Mat& valid,
   const int rimPx = static_cast<int>(std::lround(o.shoreRimM / px));
   cv::Mat rim = core.clone();
   if (rimPx > 0) cv::dilate(core, rim, disk(rimPx));
-  a.grow = (a.water | (landOrNodata & (core == 0))) & valid;
+  // SAR: bright land is bright at any width (speckle, double bounce), so protrusions are not
+  // searched there; hulls alongside must show as water-side candidates.
+  a.grow = isSar(tile.roles) ? a.water.clone()
+                             : cv::Mat((a.water | (landOrNodata & (core == 0))) & valid);
   a.search = a.grow & (rim == 0);
   // A hull alongside reaches into the rim: a candidate that does is berthed.
   cv::dilate(core, a.quay, disk(rimPx + 1));
@@ -199,6 +206,11 @@ std::vector<std::vector<cv::Point>> hysteresis(const cv::Mat& z, const SearchAre
     low = cv::abs(z) >= grow;
     high = cv::abs(z) >= seed;
   }
+  low &= a.grow;
+  // A hull's bright deck and dark shadow side, SAR point scatterers, or a superstructure split
+  // a hull into pieces a pixel or two apart.
+  cv::morphologyEx(low, low, cv::MORPH_CLOSE,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
   low &= a.grow;
   high &= a.search;
   cv::Mat labels;
@@ -346,8 +358,10 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
   cv::Mat explained(tile.image.size(), CV_8U, cv::Scalar(0));
   // SAR: speckle next to a hull passes a low grow threshold and smears it; grow only over
   // pixels nearly as strong as a seed.
-  const double grow = isSar(tile.roles) ? std::max(o.zGrow, 0.8 * o.zThreshold) : o.zGrow;
-  for (auto& pixels : hysteresis(z, areas, polarity, o.zThreshold, grow)) {
+  const bool sar = isSar(tile.roles);
+  const double seed = sar ? o.zThresholdSar : o.zThreshold;
+  const double grow = sar ? std::max(o.zGrow, 0.6 * seed) : o.zGrow;
+  for (auto& pixels : hysteresis(z, areas, polarity, seed, grow)) {
     if (static_cast<double>(pixels.size()) < o.minAreaPx) continue;
     bool berthed = false;
     for (const auto& p : pixels) berthed = berthed || areas.quay.at<uchar>(p) != 0;
@@ -357,10 +371,12 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
     const ComponentShape whole = componentShape(pixels, px);
     ComponentShape s = whole;
     bool underway = false;
-    const std::vector<cv::Point> head = headOf(pixels, z, std::max(o.zThreshold, 0.5 * peak));
-    if (!berthed && head.size() < pixels.size()) {
+    const std::vector<cv::Point> head = headOf(pixels, z, std::max(seed, 0.5 * peak));
+    // SAR hulls are a few strong scatterers along a dimmer hull: the "head" would be one of them,
+    // so the wake rule is for optical data only (a foam wake is bright there, dimmer than a hull).
+    if (!berthed && !sar && head.size() < pixels.size()) {
       const ComponentShape h = componentShape(head, px);
-      if (whole.lengthM > o.wakeRatio * h.lengthM &&
+      if (whole.lengthM > o.wakeRatio * h.lengthM && h.lengthM >= o.minLengthM &&
           static_cast<double>(head.size()) >= o.minAreaPx) {
         underway = true;
         s = h;
@@ -386,7 +402,8 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
   }
   // Scene quality: decided pixels of the core, and those above z_grow that no ship explains.
   const cv::Mat zc = z(core);
-  const cv::Mat decided = (zc == zc) & areas.search(core);  // the rim is left out
+  // Open water only: land protrusions are bright against water by nature.
+  const cv::Mat decided = (zc == zc) & areas.search(core) & areas.water(core);
   const cv::Mat loud = (cv::abs(zc) >= grow) & decided & (explained(core) == 0);
   report.decidedPx = cv::countNonZero(decided);
   report.clutterPx = cv::countNonZero(loud);

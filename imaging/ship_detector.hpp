@@ -47,8 +47,11 @@ namespace cw::imaging {
 struct ShipDetectorOptions {
   double zThreshold = 6.0;  // seed: |z| in floored sigmas of the local water
   double zGrow = 3.0;       // hysteresis: pixels joined to a seed
-  double guardWindowM = 90.0;
-  double backgroundWindowM = 600.0;
+  // SAR seed (4-look speckle has a heavy tail; set on the simulator's SAR scenes, as no real SAR
+  // ship truth is available); its grow level is 0.6 x this.
+  double zThresholdSar = 12.0;
+  double guardWindowM = 400.0;  // as SNAP: the largest hull fits inside the guard
+  double backgroundWindowM = 800.0;
   double minWaterShare = 0.05;  // valid water needed in the ring for a decision
   double sigmaFloor = 0.15;     // sigma >= this x the local water mean
   double minAreaPx = 3.0;

@@ -113,8 +113,9 @@ tiles::DetectionRunRequest request(const fs::path& scene, pipeline::SimSensor se
 
 // Ships: the defaults (a candidate beside clouds or the nodata corner is judged on the valid
 // water of its window).
-Score scoreShips(const SimCase& c, pipeline::SimSensor sensor) {
-  const imaging::ShipDetector det;
+Score scoreShips(const SimCase& c, pipeline::SimSensor sensor,
+                 const imaging::ShipDetectorOptions& options = {}) {
+  const imaging::ShipDetector det(options);
   Score total;
   for (size_t k = 0; k < c.sim.scenes.size(); ++k) {
     auto req = request(c.sim.scenes[k], sensor);
@@ -213,3 +214,4 @@ TEST_CASE("count accuracy: ships on simulated SAR scenes", "[accuracy][slow]") {
   CHECK(s.medianGeoErrM() <= 3.0);  // within one pixel of the truth
   fs::remove_all(dir);
 }
+

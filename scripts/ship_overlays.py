@@ -2,7 +2,7 @@
 """Overlays of ship detections on the real images of ../shared/data, for docs/detections/.
 
 usage: scripts/ship_overlays.py [BUILD_DIR/changewatch] [OUT_DIR]
-Runs `changewatch count --detector ships` (default options) on every real image with ship truth,
+Writes OUT_DIR/<image>.jpg. Runs `changewatch count --detector ships` (default options) on every real image with ship truth,
 and draws on a contrast-stretched copy: the truth (green: COCO boxes or hand labels; dark green:
 small craft, don't-care), and the detections as crosses (red: at anchor, magenta: berthed,
 cyan: underway). Prints precision and recall per image with the rules of
@@ -55,7 +55,7 @@ def draw(img, det, name, scale):
         colour = (255, 255, 0) if d.get('underway') else (255, 0, 255) if d.get('berthed') else (0, 0, 255)
         cv2.drawMarker(img, (int(d['x_px'] * scale), int(d['y_px'] * scale)), colour,
                        cv2.MARKER_CROSS, 14, 2)
-    cv2.imwrite(os.path.join(out_dir, name + '.png'), img)
+    cv2.imwrite(os.path.join(out_dir, name + '.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, 80])
 
 
 def port(name, work):

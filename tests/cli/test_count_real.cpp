@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "tests/test_support.hpp"
@@ -206,4 +207,55 @@ TEST_CASE("ships on Planet port scenes: hand labels per class", "[real]") {
     CHECK(s.recallOf("anchor") >= 0.65);
     CHECK(s.precision() >= 0.3);
   }
+}
+
+// Issue 16 target: `--detector vehicles` on DOTA P1888 reaches precision >= 0.7 and recall >= 0.7
+// (a detection inside an oriented box's bounding box, one-to-one). P1888 tuned the preset, so
+// these are training figures (docs/accuracy.md). Without --pixel-size the image is refused: the
+// 1,062 false detections of the issue came from a silent 1 m assumption.
+TEST_CASE("vehicles preset on DOTA P1888: precision and recall; pixel size required", "[real]") {
+  if (!cw::test::haveSharedData()) return;
+  cw::test::TempDir tmp("cwvehicles");
+  const fs::path dir = fs::path(CW_SHARED_DATA) / "vehicles";
+  const auto refused = cw::test::runCli("count '" + (dir / "P1888.png").string() +
+                                        "' --detector vehicles --out '" + (tmp / "x").string() + "'");
+  CHECK(refused.exitCode != 0);
+  CHECK(refused.output.find("not georeferenced, so the pixel size is unknown: pass --pixel-size") !=
+        std::string::npos);
+
+  const auto out = tmp / "P1888";
+  const auto r = cw::test::runCli("count '" + (dir / "P1888.png").string() +
+                                  "' --detector vehicles --pixel-size 0.266170468393 --out '" +
+                                  out.string() + "'");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  std::vector<Point> det;
+  const json fc = json::parse(cw::test::readText(out / "detections.geojson"));
+  for (const auto& f : fc.at("features")) {
+    const json& p = f.at("properties");
+    CHECK(p.at("kind") == "vehicle");
+    det.push_back({p.at("x_px").get<double>(), p.at("y_px").get<double>(), p});
+  }
+  // DOTA: two header lines, then x1 y1 ... x4 y4 class difficult.
+  json coco{{"annotations", json::array()}};
+  std::istringstream in(cw::test::readText(dir / "P1888.txt"));
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    double x[4], y[4];
+    for (int k = 0; k < 4; ++k) ls >> x[k] >> y[k];
+    if (!ls) continue;
+    const double x0 = *std::min_element(x, x + 4), x1 = *std::max_element(x, x + 4);
+    const double y0 = *std::min_element(y, y + 4), y1 = *std::max_element(y, y + 4);
+    coco["annotations"].push_back({{"bbox", {x0, y0, x1 - x0, y1 - y0}}});
+  }
+  REQUIRE(coco["annotations"].size() == 64);
+  cw::test::writeText(tmp / "p1888_coco.json", coco.dump());
+  const Score s = scoreCoco(det, tmp / "p1888_coco.json");
+  WARN("P1888 vehicles: truth " << s.truth << ", detected " << s.found << ", matched " << s.matched
+                                << ", precision " << s.precision() << ", recall " << s.recall());
+  CHECK(s.precision() >= 0.7);
+  CHECK(s.recall() >= 0.7);
 }

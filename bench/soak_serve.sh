@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak of `changewatch serve`: 20,000 mixed requests from wrk on loopback, RSS sampled throughout.
-#   bench/soak_serve.sh [--out OUT] [--build DIR] [--requests N] [--cache-mb M] [--connections C]
+#   bench/soak_serve.sh [--out OUT] [--build DIR] [--requests N] [--cache-mb M] [--connections C] [--login]
 # OUT is a run folder; without it a simulator run (1024 px, 3 dates) is made in a temp folder. The
 # run is copied first, because the soak writes reviews. The mix (each request's expected status is
 # known): 40 % map tiles of every job (zooms 12-17, four layers: more distinct tiles than the cache
@@ -13,6 +13,10 @@
 # Exits 1 on a crash, an unexpected status or RSS growth in the second half beyond 8 MiB.
 # With --build build-fuzz (or build-asan) it soaks the ASan+UBSan binary: any sanitizer report or
 # leak at the SIGINT shutdown fails the soak (set ASAN_OPTIONS/LSAN_OPTIONS as scripts/test.sh does).
+# With --login, serve runs with --users (docs/access.md) and every request carries a session of
+# one of: a reviewer of every AOI, a viewer, a reviewer scoped to the first AOI, a forged cookie,
+# or none; the expected statuses follow (401 without a session, 403 for a viewer's POST or a
+# missing CSRF token, 404 for the scoped user's requests of another AOI).
 # Needs wrk (Debian; scripts/setup.sh --bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +26,7 @@ requests=20000
 cacheMb=16
 gdalCacheMb=32
 conns=4
+login=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift ;;
@@ -29,7 +34,8 @@ while [ $# -gt 0 ]; do
     --requests) requests=$2; shift ;;
     --cache-mb) cacheMb=$2; shift ;;
     --connections) conns=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --login) login=1 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "soak_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,11 +60,20 @@ if [ -z "$out" ]; then
   out="$work/sim/out"
 fi
 cp -r "$out" "$work/out"
-rm -f "$work/out/reviews.jsonl"
+rm -f "$work/out/reviews.jsonl" "$work/out/audit.jsonl"
 
+usersArgs=()
+if [ "$login" = 1 ]; then
+  firstAoi=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['aois'][0]['id'])" "$work/out/plan.json")
+  for u in "rev reviewer all" "vic viewer all" "pat reviewer $firstAoi"; do
+    set -- $u
+    echo "pw-$1" | "$bin" users add "$work/users.json" "$1" --role "$2" --aoi "$3" >/dev/null
+  done
+  usersArgs=(--users "$work/users.json")
+fi
 log="$work/serve.log"
 GDAL_CACHEMAX=$gdalCacheMb "$bin" serve "$work/out" --port 0 --tile-cache-mb "$cacheMb" \
-  --viewer "$here/../viewer" > "$log" 2>&1 &
+  --viewer "$here/../viewer" "${usersArgs[@]}" > "$log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do grep -q 'http://' "$log" && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
@@ -67,19 +82,37 @@ rssKb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
 rssStart=$(rssKb)
 echo "server $url (pid $pid), RSS at start $((rssStart / 1024)) MiB; tile cache $cacheMb MiB, GDAL cache $gdalCacheMb MiB"
 
-# The request list: one line per request, "<expected status> <method> <path> [<json body>]".
-python3 - "$url" "$work/requests.txt" "$requests" <<'PY'
+# The request list: one line per request, "<expected status> <method> <session> <path> [<json body>]",
+# session: 0 none, k the k-th line of sessions.txt ("<cookie> <csrf>"), -k that cookie without the
+# CSRF token.
+python3 - "$url" "$work/requests.txt" "$requests" "$login" "$work/sessions.txt" <<'PY'
 import json, math, random, sys, urllib.request
-url, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, path, n, login, sessionsPath = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
 rnd = random.Random(7)
-jobs = json.load(urllib.request.urlopen(url + "/api/jobs"))
+sessions = []  # (cookie, csrf, role, aois)
+if login:
+    for user in ("rev", "vic", "pat"):
+        req = urllib.request.Request(url + "/api/login", data=json.dumps({"user": user, "password": "pw-" + user}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            cookie = r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+            body = json.load(r)
+        s = json.load(urllib.request.urlopen(urllib.request.Request(url + "/api/session", headers={"Cookie": "cw_session=" + cookie})))
+        sessions.append((cookie, body["csrf"], body["role"], s["aois"]))
+    sessions.append(("f" * 64, "e" * 64, "forged", []))
+with open(sessionsPath, "w") as f:
+    for c, t, _, _ in sessions: f.write(f"{c} {t}\n")
+def get(p):
+    h = {"Cookie": "cw_session=" + sessions[0][0]} if login else {}
+    return json.load(urllib.request.urlopen(urllib.request.Request(url + p, headers=h)))
+jobs = get("/api/jobs")
 aois = sorted({j["aoi"] for j in jobs})
 def tile(lon, lat, z):
     k = 2 ** z
     return int((lon + 180) / 360 * k), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * k)
 tiles, ids, chips = [], [], []
 for j in jobs:
-    fc = json.load(urllib.request.urlopen(url + "/api/evidence?job=" + j["id"]))
+    fc = get("/api/evidence?job=" + j["id"])
     for f in fc["features"]:
         ids.append(f["id"])
         for k in ("chip_before", "chip_after"):
@@ -106,34 +139,75 @@ for i in range(200):
     eid = rnd.choice(ids) if ids else "none"
     posts.append((200 if ids else 400, {"evidence_id": eid, "decision": rnd.choice(["confirmed", "rejected", "unsure"]),
                                         "reviewer": f"soak{i % 7}", "comment": "soak test " + "x" * rnd.randint(0, 200)}))
-    posts.append((400, rnd.choice([{"evidence_id": "nope", "decision": "confirmed"},
+    posts.append(rnd.choice([(404, {"evidence_id": "nope", "decision": "confirmed"})] + [(400, b) for b in [
                                    {"evidence_id": eid, "decision": "maybe"},
                                    {"evidence_id": eid, "decision": "unsure", "comment": "c" * 5000},
-                                   {"evidence_id": 7, "decision": "unsure"}, [1, 2, 3]])))
+                                   {"evidence_id": 7, "decision": "unsure"}, [1, 2, 3]]]))
+public = {"/", "/app.js", "/style.css", "/auth.js"}
+def aoiOf(p):
+    for j in jobs:
+        if "/" + j["id"] + "/" in p or "job=" + j["id"] in p: return j["aoi"]
+    for a in aois:
+        if f'"evidence_id": "{a}-' in p: return a
+    return None
+def expect(status, method, p):
+    """(status, session) for a request whose unauthenticated-mode status is `status`."""
+    if not login: return status, 0
+    k = rnd.randrange(len(sessions) + 1)  # 0: no session
+    pp = p.split("?")[0].lower()
+    if status == 404 and (".." in pp or "//" in pp or "%00" in pp or "%2e%2e" in pp): return 404, k  # refused before sign-in
+    if p.split("?")[0] in public and method == "GET": return status, k
+    if k == 0 or sessions[k - 1][2] == "forged": return 401, k
+    cookie, csrf, role, userAois = sessions[k - 1]
+    if method == "POST":
+        if rnd.random() < 0.1: return 403, -k  # no CSRF token
+        if role == "viewer": return 403, k
+    a = aoiOf(p)
+    scoped = "*" not in userAois
+    if scoped and a is not None and a not in userAois and status in (200, 400): return 404, k
+    if scoped and p.startswith("/files/") and p.count("/") == 2 and status == 200: return 404, k
+    return status, k
 with open(path, "w") as f:
+    def line(status, method, p, body=None):
+        st, k = expect(status, method, p if body is None else p + " " + json.dumps(body))
+        f.write(f"{st} {method} {k} {p}" + ("" if body is None else " " + json.dumps(body)) + "\n")
     for i in range(n):
         r = rnd.random()
         if r < 0.40 and tiles:
-            f.write(f"200 GET {rnd.choice(tiles)}\n")
+            line(200, "GET", rnd.choice(tiles))
         elif r < 0.70:
-            f.write(f"200 GET {rnd.choice(api)}\n")
+            line(200, "GET", rnd.choice(api))
         elif r < 0.90:
-            s, p = rnd.choice(bad); f.write(f"{s} GET {p}\n")
+            s, p = rnd.choice(bad); line(s, "GET", p)
         else:
-            s, body = rnd.choice(posts); f.write(f"{s} POST /api/reviews {json.dumps(body)}\n")
-    f.write("400 POST /api/reviews {not json\n")
-print(f"{n} requests over {len(tiles)} distinct tiles, {len(ids)} evidence ids, {len(jobs)} jobs")
+            s, body = rnd.choice(posts); line(s, "POST", "/api/reviews", body)
+    f.write(f"{401 if login else 400} POST 0 /api/reviews {{not json\n")
+print(f"{n} requests over {len(tiles)} distinct tiles, {len(ids)} evidence ids, {len(jobs)} jobs" +
+      (f", {len(sessions)} sessions (reviewer, viewer, scoped reviewer, forged) and none" if login else ""))
 PY
 
 per=$(( (requests + conns - 1) / conns ))
 cat > "$work/soak.lua" <<LUA
 -- Each thread has one connection (-c = -t), so responses arrive in the order of its requests.
+local sessions = {}
+for line in io.lines("$work/sessions.txt") do
+  local c, t = line:match("^(%S+) (%S+)$")
+  sessions[#sessions + 1] = {cookie = c, csrf = t}
+end
 local reqs = {}
 for line in io.lines("$work/requests.txt") do
-  local s, m, rest = line:match("^(%d+) (%u+) (.*)$")
+  local s, m, k, rest = line:match("^(%d+) (%u+) (-?%d+) (.*)$")
   local p, body = rest:match("^(%S+) (.*)$")
   if not p then p = rest end
-  reqs[#reqs + 1] = {status = tonumber(s), method = m, path = p, body = body}
+  local h = {}
+  k = tonumber(k)
+  if k ~= 0 then
+    local sess = sessions[math.abs(k)]
+    h["Cookie"] = "cw_session=" .. sess.cookie
+    if k > 0 then h["X-CSRF-Token"] = sess.csrf end
+  end
+  if body then h["Content-Type"] = "application/json" end
+  reqs[#reqs + 1] = {status = tonumber(s), method = m, path = p, body = body, headers = h}
 end
 local threads = {}
 function setup(thread)
@@ -151,10 +225,7 @@ function request()
   i = i % n + 1
   last = reqs[i]
   sent = sent + 1
-  if last.body then
-    return wrk.format(last.method, last.path, {["Content-Type"] = "application/json"}, last.body)
-  end
-  return wrk.format(last.method, last.path)
+  return wrk.format(last.method, last.path, last.headers, last.body)
 end
 function response(status, headers, body)
   done_ = done_ + 1

@@ -1,6 +1,6 @@
 # Install layout and the Debian package (scripts/package.sh):
 #   bin/changewatch
-#   share/changewatch/viewer/        index.html, app.js, style.css, vendor/leaflet/ (leaflet.js, its
+#   share/changewatch/viewer/        index.html, app.js, auth.js, style.css, vendor/leaflet/ (leaflet.js, its
 #                                    map, leaflet.css, images/ and LICENSE, copied from
 #                                    viewer/node_modules at build time)
 #   share/changewatch/configs/       the demo and the annotated example config
@@ -27,7 +27,7 @@ if(CW_VIEWER_ASSETS)
     COMMENT "viewer: copying Leaflet from viewer/node_modules"
     VERBATIM)
   add_custom_target(viewer_assets ALL DEPENDS ${CW_LEAFLET_STAGE}/leaflet.js)
-  install(FILES viewer/index.html viewer/app.js viewer/style.css
+  install(FILES viewer/index.html viewer/app.js viewer/auth.js viewer/style.css
           DESTINATION share/changewatch/viewer)
   install(DIRECTORY ${CW_LEAFLET_STAGE}/ DESTINATION share/changewatch/viewer/vendor/leaflet)
 endif()

@@ -9,6 +9,7 @@
 
 #include "cw_version.hpp"
 #include "evidence/atomic_file.hpp"
+#include "evidence/hash_chain.hpp"
 #include "evidence/sha256.hpp"
 #include "imaging/error.hpp"
 
@@ -56,12 +57,54 @@ ordered_json sceneJson(const SceneRef& s) {
   return {{"id", s.id}, {"path", s.path}, {"sha256", s.sha256}, {"time", s.timeIso}};
 }
 
+// OUT/purged.jsonl: rel path -> {sha256, "purged <time>: <reason>"}.
+std::map<std::string, std::pair<std::string, std::string>> purgedFiles(const fs::path& outDir) {
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  std::ifstream in(outDir / "purged.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const ordered_json j = ordered_json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    out[j.value("path", "")] = {j.value("sha256", ""),
+                                "purged " + j.value("time", "") + ": " + j.value("reason", "")};
+  }
+  return out;
+}
+
+// Each hash-chained log must be intact, and its first N lines must still hash to the head that
+// `sign` recorded (lines appended since are noted).
+void checkChains(const fs::path& outDir, const ordered_json& signedHeads, VerifyReport& rep) {
+  for (const char* name : {"reviews.jsonl", "audit.jsonl", "purged.jsonl"}) {
+    const auto c = verifyChain(outDir / name);
+    if (!c.ok) rep.problems.push_back(c.problem);
+    if (!signedHeads.contains(name)) continue;
+    const auto& h = signedHeads[name];
+    const std::size_t lines = h.value("lines", std::size_t(0));
+    const auto at = chainHeadAt(outDir / name, lines);
+    if (!at) {
+      rep.problems.push_back(std::string(name) + ": " + std::to_string(lines) +
+                             " lines when signed, fewer now (lines removed from the end)");
+    } else if (at->sha256 != h.value("head_sha256", "")) {
+      rep.problems.push_back(std::string(name) + ": line " + std::to_string(lines) +
+                             " (the last when signed) does not hash to the signed chain head: "
+                             "a signed line was changed");
+    } else if (c.ok && c.lines > lines) {
+      rep.notes.push_back(std::string(name) + ": " + std::to_string(c.lines - lines) +
+                          " line(s) appended after signing (not covered by the signature)");
+    }
+  }
+}
+
 }  // namespace
 
 bool isUnlistedPath(const fs::path& relative) {
   const std::string first = relative.begin() != relative.end() ? relative.begin()->string() : "";
   if (first == "slurm") return true;
   const std::string name = relative.filename().string();
+  if (relative == "reviews.jsonl" || relative == "audit.jsonl" || relative == "purged.jsonl" ||
+      relative == "manifest.json.sig") {
+    return true;
+  }
   if (name == "reviews.jsonl") return true;
   if (name.size() >= 5 && name.ends_with(".lock")) return true;
   if (!name.empty() && name[0] == '.' && name.find(".tmp-") != std::string::npos) return true;
@@ -162,6 +205,7 @@ VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
     rep.problems.push_back("manifest.json: missing (was the merge step run?)");
   } else if (readRecord(manifestPath, manifest)) {
     haveManifest = true;
+    rep.manifestSha256 = sha256File(manifestPath);
     const ordered_json outputs = manifest.value("outputs", ordered_json::object());
     for (const auto& [rel, e] : outputs.items())
       expected[rel].insert(e.value("sha256", ""));
@@ -188,10 +232,16 @@ VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
   }
   // A job.json listed in the manifest but deleted is caught as missing below.
 
+  const auto purged = purgedFiles(outDir);
   for (const auto& [rel, hashes] : expected) {
     const fs::path p = outDir / rel;
     if (!fs::is_regular_file(p)) {
-      rep.missing.push_back(rel);
+      const auto it = purged.find(rel);
+      if (it != purged.end() && hashes.count(it->second.first)) {
+        rep.purged.push_back(rel + " (" + it->second.second + ")");
+      } else {
+        rep.missing.push_back(rel);
+      }
       continue;
     }
     ++rep.filesChecked;
@@ -225,6 +275,8 @@ VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
     }
   }
   std::sort(rep.extra.begin(), rep.extra.end());
+
+  checkChains(outDir, haveManifest ? manifest.value("chains", ordered_json::object()) : ordered_json::object(), rep);
 
   if (haveManifest && opt.checkInputs) {
     for (const auto& s : manifest.value("inputs", ordered_json::array())) {

@@ -8,8 +8,9 @@
 //                     under OUT with SHA-256 (relative paths, sorted).
 // Timestamps appear only in these two files, so all other outputs of two identical runs are
 // byte-identical. Paths inside both files are relative ('/'-separated) so OUT can move.
-// Files never listed (and never reported as extra): reviews.jsonl (appended by reviewers after
-// the run), *.lock, anything under slurm/ (scheduler logs), and atomic-write temp files
+// Files never listed (and never reported as extra): the hash-chained logs appended after the run
+// (reviews.jsonl, audit.jsonl, purged.jsonl: `sign` records their chain heads in the manifest
+// instead), manifest.json.sig, *.lock, anything under slurm/ (scheduler logs), and atomic-write temp files
 // (".<name>.tmp-<pid>-<n>...").
 #include <cstddef>
 #include <filesystem>
@@ -56,6 +57,8 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
+  std::string manifestSha256;        // of manifest.json as found (empty when absent)
+  std::vector<std::string> purged;   // "<rel path> (purged <time>: <reason>)": listed, removed on purpose
   std::vector<std::string> changed;  // "<rel path>: sha256 <expected>, found <actual>"
   std::vector<std::string> missing;  // relative paths listed but absent
   std::vector<std::string> extra;    // relative paths present but listed nowhere
@@ -66,7 +69,10 @@ struct VerifyReport {
 };
 
 // Re-hashes every file listed in OUT/manifest.json and in each job.json under OUT, and looks for
-// unlisted files. Each path is reported once. Never throws for tampering; throws cw::Error only
+// unlisted files. A listed file that OUT/purged.jsonl records as purged with the same SHA-256 is
+// reported as purged, not missing. Checks the hash chains of reviews.jsonl, audit.jsonl and
+// purged.jsonl (naming the first broken line), and against the chain heads the manifest records
+// when it was signed. Each path is reported once. Never throws for tampering; throws cw::Error only
 // when `outDir` is not a folder.
 VerifyReport verifyOutput(const std::filesystem::path& outDir, const VerifyOptions& options = {});
 

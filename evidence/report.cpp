@@ -185,6 +185,23 @@ std::string chipsHtml(const AoiObservations* aoi, const VerdictRow& row, const R
 
 }  // namespace
 
+// Every review decision, in log order, with what the merge made of it: the record of who decided
+// what, kept in the report itself.
+static std::string decisionsHtml(const std::vector<ReviewRecord>& records) {
+  std::ostringstream o;
+  o << "<h2 id=\"decisions\">Review decisions</h2>";
+  if (records.empty()) return o.str() + "<p>No review decisions.</p>";
+  o << "<table><tr><th>#</th><th>time</th><th>reviewer</th><th>role</th><th>decision</th>"
+       "<th>evidence</th><th>reason</th><th>applied</th></tr>";
+  for (const auto& r : records) {
+    o << "<tr><td>" << r.seq << "</td><td>" << esc(r.time) << "</td><td>" << esc(r.reviewer)
+      << "</td><td>" << esc(r.role) << "</td><td>" << esc(r.decision) << "</td><td>"
+      << esc(r.evidenceId) << "</td><td>" << esc(r.comment) << "</td><td>" << esc(r.status)
+      << "</td></tr>";
+  }
+  return o.str() + "</table>";
+}
+
 void writeReport(const std::filesystem::path& outDir, const std::vector<VerdictRow>& verdicts,
                  const Observations& obs, const CorroborationRules& rules,
                  const ReportOptions& opt) {
@@ -286,6 +303,7 @@ void writeReport(const std::filesystem::path& outDir, const std::vector<VerdictR
         << chipsHtml(aoi, v, opt) << "\n";
     }
   }
+  if (opt.decisions) o << decisionsHtml(*opt.decisions);
   o << "</body></html>\n";
   writeFileAtomic(outDir / "report.html", o.str());
 }

@@ -10,11 +10,14 @@
 
 #include "evidence/corroboration.hpp"
 #include "evidence/observations.hpp"
+#include "evidence/review_policy.hpp"
 
 namespace cw::evidence {
 
 struct ReportOptions {
   int maxChipsPerDiscrepancy = 12;  // the strongest cited items get chips; the rest are listed
+  // Every line of reviews.jsonl with what the merge did with it (a table at the end); none: no table.
+  const std::vector<ReviewRecord>* decisions = nullptr;
 };
 
 void writeReport(const std::filesystem::path& outDir, const std::vector<VerdictRow>& verdicts,

@@ -24,8 +24,24 @@ void addServeCommand(CLI::App& app) {
   auto viewer = std::make_shared<std::string>();
   auto cacheMb = std::make_shared<int>(64);
   cmd->add_option("OUT", *out, "Run output folder (with plan.json)")->required();
-  cmd->add_option("--host", opts->host, "Address to bind; anything but loopback exposes the run")
+  auto users = std::make_shared<std::string>();
+  auto cert = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  cmd->add_option("--host", opts->host,
+                  "Address to bind; anything but loopback needs --users and --tls-cert/--tls-key")
       ->capture_default_str();
+  cmd->add_option("--users", *users,
+                  "Users file (changewatch users): sign-in, roles and AOI scopes; mode 0600");
+  cmd->add_option("--tls-cert", *cert, "PEM certificate: serve HTTPS (with --tls-key)");
+  cmd->add_option("--tls-key", *key, "PEM private key of --tls-cert");
+  auto sessionMinutes = std::make_shared<int>(480);
+  auto idleMinutes = std::make_shared<int>(60);
+  cmd->add_option("--session-minutes", *sessionMinutes, "A session ends this long after sign-in")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 60));
+  cmd->add_option("--idle-minutes", *idleMinutes, "...or after this long without a request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 24 * 60));
   cmd->add_option("--port", opts->port, "Port to bind (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
@@ -35,8 +51,13 @@ void addServeCommand(CLI::App& app) {
   cmd->add_option("--tile-cache-mb", *cacheMb, "Bound of the in-memory tile cache, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
-  cmd->callback([opts, out, viewer, cacheMb] {
+  cmd->callback([opts, out, viewer, cacheMb, users, cert, key, sessionMinutes, idleMinutes] {
     opts->outDir = *out;
+    opts->sessionSeconds = *sessionMinutes * 60;
+    opts->idleSeconds = *idleMinutes * 60;
+    opts->usersFile = *users;
+    opts->tlsCert = *cert;
+    opts->tlsKey = *key;
     const ViewerLocation located =
         findViewer(viewer->empty() ? std::nullopt : std::optional<fs::path>(*viewer));
     opts->viewerDir = located.dir;
@@ -57,10 +78,9 @@ void addServeCommand(CLI::App& app) {
     if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(GIntBig(128) << 20);
     ReviewServer server(*opts);
     server.bind();
-    if (!isLoopbackHost(opts->host)) {
-      log::warn("serving on " + opts->host +
-                ", beyond loopback: anyone who can reach this address can read the run and write "
-                "reviews (there is no authentication)");
+    if (!server.usersEnabled()) {
+      log::info("no --users: single-user mode on loopback; every local process can read the run "
+                "and its reviews count only with reviews.trust_local");
     }
     std::cout << "changewatch serve: viewer " << located.dir.string() << " (" << located.origin
               << ")" << std::endl;

@@ -1,6 +1,9 @@
 #include <iostream>
 
+#include <filesystem>
+
 #include "evidence/manifest.hpp"
+#include "evidence/signing.hpp"
 #include "imaging/error.hpp"
 #include "pipeline/commands.hpp"
 
@@ -12,13 +15,29 @@ void addVerifyCommand(CLI::App& app) {
                 "naming each changed, missing or extra file");
   auto out = std::make_shared<std::string>();
   auto skipInputs = std::make_shared<bool>(false);
+  auto pubkey = std::make_shared<std::string>();
   cmd->add_option("OUT", *out, "Output folder of a run")->required();
   cmd->add_flag("--skip-inputs", *skipInputs, "Do not re-hash the input scenes");
-  cmd->callback([out, skipInputs] {
+  cmd->add_option("--pubkey", *pubkey,
+                  "Public key (changewatch keygen): check OUT/manifest.json.sig first, before any hash");
+  cmd->callback([out, skipInputs, pubkey] {
+    // The signature first: the hashes of a manifest that is not the issuer's prove nothing.
+    if (!pubkey->empty()) {
+      const std::string bad = evidence::checkRunSignature(*out, *pubkey);
+      if (!bad.empty()) {
+        std::cerr << "problem: " << bad << '\n';
+        throw Error(*out + ": verification FAILED: the signature does not hold; no hash was checked");
+      }
+      std::cout << "signature: OK (key " << evidence::keyId(evidence::readPublicKey(*pubkey)) << ")\n";
+    } else if (std::filesystem::exists(std::filesystem::path(*out) / "manifest.json.sig")) {
+      std::cout << "note: manifest.json.sig present; pass --pubkey to check who signed it\n";
+    }
     evidence::VerifyOptions opt;
     opt.checkInputs = !*skipInputs;
     const evidence::VerifyReport r = evidence::verifyOutput(*out, opt);
+    if (!r.manifestSha256.empty()) std::cout << "manifest.json sha256 " << r.manifestSha256 << '\n';
     for (const auto& n : r.notes) std::cout << "note: " << n << '\n';
+    for (const auto& p : r.purged) std::cout << "purged: " << p << '\n';
     for (const auto& p : r.problems) std::cerr << "problem: " << p << '\n';
     for (const auto& c : r.changed) std::cerr << "changed: " << c << '\n';
     for (const auto& m : r.missing) std::cerr << "missing: " << m << '\n';

@@ -18,5 +18,9 @@ void addUnscheduleCommand(CLI::App& app);
 void addChangeCommand(CLI::App& app);
 void addCountCommand(CLI::App& app);
 void addServeCommand(CLI::App& app);
+void addUsersCommand(CLI::App& app);
+void addKeygenCommand(CLI::App& app);
+void addSignCommand(CLI::App& app);
+void addPurgeCommand(CLI::App& app);
 
 }  // namespace cw::pipeline

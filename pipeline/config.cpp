@@ -855,6 +855,43 @@ bool isSafeId(const std::string& id) {
   return !reserved.count(upper);
 }
 
+namespace {
+
+void readBool(const MapReader& m, const std::string& key, bool& out, Problems& problems) {
+  if (!m.has(key)) return;
+  const auto n = m.node(key);
+  bool v = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+    problems.add(n, m.path(key), "expected true or false");
+    return;
+  }
+  out = v;
+}
+
+void readReviewsAndRetention(const MapReader& r, Problems& problems, Config& c) {
+  if (r.has("reviews")) {
+    MapReader m(r.node("reviews"), "reviews", problems, {"four_eyes", "trust_local"});
+    if (m.ok()) {
+      readBool(m, "four_eyes", c.reviews.fourEyes, problems);
+      readBool(m, "trust_local", c.reviews.trustLocal, problems);
+    }
+  }
+  if (r.has("retention")) {
+    MapReader m(r.node("retention"), "retention", problems, {"chips_days", "rasters_days", "ais_days"});
+    if (!m.ok()) return;
+    for (auto [key, slot] : {std::pair{"chips_days", &c.retention.chipsDays},
+                             std::pair{"rasters_days", &c.retention.rastersDays},
+                             std::pair{"ais_days", &c.retention.aisDays}}) {
+      if (!m.has(key)) continue;
+      int days = -1;
+      m.getNumber(key, days, 0, 36500);
+      if (days >= 0) *slot = days;
+    }
+  }
+}
+
+}  // namespace
+
 Config loadConfig(const fs::path& fileIn) {
   const fs::path file = fs::absolute(fileIn).lexically_normal();
   const std::string text = readGuarded(file);
@@ -874,7 +911,7 @@ Config loadConfig(const fs::path& fileIn) {
 
   MapReader r(root, "", problems,
               {"output", "threads", "window", "pairing", "scenes", "sensor", "min_coverage", "grid",
-               "tiling", "change", "aois", "declarations", "ais"});
+               "tiling", "change", "aois", "declarations", "ais", "reviews", "retention"});
   if (!r.ok()) problems.raise();
 
   std::string output = "out";
@@ -1005,6 +1042,7 @@ Config loadConfig(const fs::path& fileIn) {
 
   if (r.has("ais")) readAis(r.node("ais"), base, problems, c);
 
+  readReviewsAndRetention(r, problems, c);
   if (!problems.empty()) problems.raise();
   return c;
 }
@@ -1101,6 +1139,21 @@ std::string toYaml(const Config& c) {
     e << YAML::Key << "declarations" << YAML::Value << c.declarations.string();
   }
   if (c.ais.enabled()) emitAis(e, c.ais);
+  // Only when they differ from the defaults, so earlier runs' resolved configs stay byte-identical.
+  if (!c.reviews.fourEyes || c.reviews.trustLocal) {
+    e << YAML::Key << "reviews" << YAML::Value << YAML::BeginMap << YAML::Key << "four_eyes"
+      << YAML::Value << c.reviews.fourEyes << YAML::Key << "trust_local" << YAML::Value
+      << c.reviews.trustLocal << YAML::EndMap;
+  }
+  if (c.retention.any()) {
+    e << YAML::Key << "retention" << YAML::Value << YAML::BeginMap;
+    for (auto [key, v] : {std::pair{"chips_days", c.retention.chipsDays},
+                          std::pair{"rasters_days", c.retention.rastersDays},
+                          std::pair{"ais_days", c.retention.aisDays}}) {
+      if (v) e << YAML::Key << key << YAML::Value << *v;
+    }
+    e << YAML::EndMap;
+  }
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

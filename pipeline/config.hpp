@@ -94,6 +94,21 @@ struct SensorConfig {
   std::optional<double> nodata;    // overrides the scenes' own nodata value
 };
 
+// Which review decisions merge applies (docs/access.md).
+struct ReviewConfig {
+  bool fourEyes = true;     // rejecting evidence a discrepancy cites needs a reason and a 2nd reviewer
+  bool trustLocal = false;  // apply decisions made without --users (role "local")
+};
+
+// How long `changewatch purge` keeps each kind of file, in days after its job finished; unset keeps
+// it forever, 0 purges it at the next purge.
+struct RetentionConfig {
+  std::optional<int> chipsDays;
+  std::optional<int> rastersDays;
+  std::optional<int> aisDays;
+  bool any() const { return chipsDays || rastersDays || aisDays; }
+};
+
 struct Config {
   fs::path file;    // the config file itself (absolute)
   fs::path output;  // run folder
@@ -110,6 +125,8 @@ struct Config {
   std::vector<Aoi> aois;
   fs::path declarations;  // optional
   vessels::AisConfig ais;  // optional `ais:` section; ais.enabled() when given
+  ReviewConfig reviews;
+  RetentionConfig retention;
 };
 
 // Loads and validates a config file. Throws cw::UsageError listing every problem found.

@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
   cw::pipeline::addChangeCommand(app);
   cw::pipeline::addCountCommand(app);
   cw::pipeline::addServeCommand(app);
+  cw::pipeline::addUsersCommand(app);
+  cw::pipeline::addKeygenCommand(app);
+  cw::pipeline::addSignCommand(app);
+  cw::pipeline::addPurgeCommand(app);
 
   cw::pipeline::initGdal();
   try {

@@ -1,5 +1,6 @@
 #include "pipeline/merge.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "evidence/manifest.hpp"
 #include "evidence/observations.hpp"
 #include "evidence/report.hpp"
+#include "evidence/review_policy.hpp"
 #include "evidence/stac.hpp"
 #include "imaging/log.hpp"
 #include "pipeline/job_runner.hpp"
@@ -36,9 +38,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   }
 
   // Verdicts: what the complete jobs observed against what was declared, with the reviewers'
-  // decisions so far (a rejected item no longer counts).
-  const auto reviews = evidence::readReviews(config.output / "reviews.jsonl");
-  const auto observations = evidence::collectObservations(config.output, reviews);
+  // decisions so far (a rejected item no longer counts; evidence/review_policy.hpp says which
+  // decisions apply). The verdicts without any review tell which items a discrepancy cites.
   std::vector<evidence::Declaration> declarations;
   if (!config.declarations.empty()) {
     std::set<std::string> known;
@@ -46,9 +47,29 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
     declarations = evidence::loadDeclarations(config.declarations, known);
   }
   const evidence::CorroborationRules rules;
-  const auto verdicts = evidence::corroborate(declarations, observations, rules, reviews);
+  auto reviewLog = evidence::readReviewLog(config.output / "reviews.jsonl");
+  if (!reviewLog.chain.ok) {
+    log::warn(reviewLog.chain.problem + ": only the " + std::to_string(reviewLog.records.size()) +
+              " decision(s) before it are applied");
+  }
+  const auto unreviewed = evidence::corroborate(
+      declarations, evidence::collectObservations(config.output, {}), rules, {});
+  const auto reviews = evidence::effectiveReviews(
+      reviewLog, evidence::discrepancyEvidence(unreviewed),
+      {config.reviews.fourEyes, config.reviews.trustLocal});
+  if (const auto local = std::count_if(reviewLog.records.begin(), reviewLog.records.end(),
+                                       [](const auto& r) { return r.role == "local"; });
+      local > 0 && !config.reviews.trustLocal) {
+    log::warn(std::to_string(local) + " review decision(s) were made without sign-in (serve without "
+              "--users) and are not applied; set reviews.trust_local: true to apply them");
+  }
+  const auto observations = evidence::collectObservations(config.output, reviews.decisions);
+  auto verdicts = evidence::corroborate(declarations, observations, rules, reviews.decisions);
+  evidence::explainReviewedVerdicts(verdicts, unreviewed, reviews);
   evidence::writeCorroboration(config.output, verdicts, rules);
-  evidence::writeReport(config.output, verdicts, observations, rules);
+  evidence::ReportOptions reportOptions;
+  reportOptions.decisions = &reviewLog.records;
+  evidence::writeReport(config.output, verdicts, observations, rules, reportOptions);
   sum.verdicts = static_cast<int>(verdicts.size());
   for (const auto& v : verdicts) {
     if (v.verdict == evidence::Verdict::Discrepancy) ++sum.discrepancies;

@@ -15,21 +15,21 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
+#include "evidence/hash_chain.hpp"
 #include "evidence/review_log.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "pipeline/review_server_detail.hpp"
 #include "pipeline/viewer_location.hpp"
 #include "tiles/tile_renderer.hpp"
 
 namespace cw::pipeline {
 
 using nlohmann::json;
+using detail::sendError;
+using detail::sendJson;
 
-namespace {
-
-const std::set<std::string> kDecisions = {"confirmed", "rejected", "unsure"};
-
-std::string nowIso() {
+std::string detail::nowIso() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   const auto ms =
@@ -41,6 +41,10 @@ std::string nowIso() {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
   return buf;
 }
+
+namespace {
+
+const std::set<std::string> kDecisions = {"confirmed", "rejected", "unsure"};
 
 std::string contentType(const fs::path& p) {
   const std::string ext = p.extension().string();
@@ -59,17 +63,6 @@ std::optional<std::string> readFile(const fs::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-void sendJson(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  // Error messages echo request text, which need not be UTF-8: bad bytes become U+FFFD instead of
-  // dump() throwing (found by fuzz/fuzz_serve_router: /api/evidence?job=ao%E9 answered 500).
-  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void sendError(httplib::Response& res, int status, const std::string& message) {
-  sendJson(res, {{"error", message}}, status);
 }
 
 // Extends a lon/lat bbox with every coordinate of a GeoJSON geometry.
@@ -130,15 +123,41 @@ class MemoryStream : public httplib::Stream {
   std::string m_out;
 };
 
-class HttpServer : public httplib::Server {
+// The raw-request seam over either server class (plain or TLS): process_request is Server's.
+template <class Base>
+class MemoryServer : public Base {
  public:
+  using Base::Base;
   std::string handle(const std::string& request) {
     MemoryStream stream(request);
     bool closed = false;
-    process_request(stream, true, closed, nullptr);
+    this->process_request(stream, true, closed, nullptr);
     return std::move(stream.out());
   }
 };
+using HttpServer = MemoryServer<httplib::Server>;
+using HttpsServer = MemoryServer<httplib::SSLServer>;
+
+std::unique_ptr<httplib::Server> makeServer(const ReviewServerOptions& o) {
+  if (o.tlsCert.empty() != o.tlsKey.empty()) {
+    throw UsageError("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (!isLoopbackHost(o.host) && (o.usersFile.empty() || o.tlsCert.empty())) {
+    throw UsageError("--host " + o.host + " is not loopback: serving beyond this machine needs "
+                     "--users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY (HTTPS); "
+                     "without them serve binds 127.0.0.1 only");
+  }
+  if (o.tlsCert.empty()) return std::make_unique<HttpServer>();
+  for (const auto& p : {o.tlsCert, o.tlsKey}) {
+    if (!fs::is_regular_file(p)) throw UsageError(p.string() + ": no such file (--tls-cert/--tls-key)");
+  }
+  auto s = std::make_unique<HttpsServer>(o.tlsCert.c_str(), o.tlsKey.c_str());
+  if (!s->is_valid()) {
+    throw UsageError(o.tlsCert.string() + ", " + o.tlsKey.string() +
+                     ": OpenSSL could not load this certificate and key (PEM, matching pair?)");
+  }
+  return s;
+}
 
 }  // namespace
 
@@ -173,7 +192,7 @@ fs::path resolveInside(const fs::path& root, const std::string& relative) {
 
 ReviewServer::ReviewServer(ReviewServerOptions options)
     : m_options(std::move(options)),
-      m_server(std::make_unique<HttpServer>()),
+      m_server(makeServer(m_options)),
       m_tiles(std::make_unique<tiles::TileRenderer>(m_options.tileCacheBytes)) {
   if (!fs::exists(m_options.outDir / "plan.json")) {
     throw UsageError((m_options.outDir / "plan.json").string() +
@@ -184,6 +203,16 @@ ReviewServer::ReviewServer(ReviewServerOptions options)
                      ": viewer not found (pass --viewer DIR)");
   }
   m_options.outDir = fs::canonical(m_options.outDir);
+  if (!m_options.usersFile.empty()) {
+    m_users = std::make_unique<UserStore>(UserStore::load(m_options.usersFile, true));
+    if (m_users->users().empty()) {
+      throw UsageError(m_options.usersFile.string() + ": no users (add one with `changewatch users add`)");
+    }
+    m_sessions = std::make_unique<SessionStore>(std::chrono::seconds(m_options.sessionSeconds),
+                                                std::chrono::seconds(m_options.idleSeconds));
+    m_limiter = std::make_unique<LoginLimiter>(m_options.loginMaxFailures,
+                                               std::chrono::seconds(m_options.loginWindowSeconds));
+  }
   loadPlan();
   loadReviews();
   setupRoutes();
@@ -201,6 +230,7 @@ void ReviewServer::loadPlan() {
   // costs the names.
   try {
     const YAML::Node cfg = YAML::LoadFile((m_options.outDir / "config.resolved.yaml").string());
+    if (cfg["reviews"] && cfg["reviews"]["four_eyes"]) m_fourEyes = cfg["reviews"]["four_eyes"].as<bool>(true);
     for (const auto& a : cfg["aois"]) {
       const std::string id = a["id"].as<std::string>("");
       m_aoiNames[id] = {a["name"].as<std::string>(id), a["kind"].as<std::string>("")};
@@ -245,9 +275,16 @@ void ReviewServer::loadPlan() {
 void ReviewServer::loadReviews() {
   // A crash or a full disk can cut the last line short; it was never acknowledged, and left there
   // it would glue the next review onto itself.
-  if (const auto dropped = evidence::repairTornTail(m_options.outDir / "reviews.jsonl")) {
-    log::warn("reviews.jsonl: cut off a torn last line of " + std::to_string(dropped) +
-              " bytes (a write that never completed, so never acknowledged)");
+  for (const char* name : {"reviews.jsonl", "audit.jsonl"}) {
+    if (const auto dropped = evidence::repairTornTail(m_options.outDir / name)) {
+      log::warn(std::string(name) + ": cut off a torn last line of " + std::to_string(dropped) +
+                " bytes (a write that never completed, so never acknowledged)");
+    }
+  }
+  const auto chain = evidence::verifyChain(m_options.outDir / "reviews.jsonl");
+  if (!chain.ok) {
+    log::warn(chain.problem + "; new reviews cannot be appended until the chain is repaired "
+              "(`changewatch verify` names the line)");
   }
   std::ifstream in(m_options.outDir / "reviews.jsonl");
   std::string line;
@@ -260,12 +297,35 @@ void ReviewServer::loadReviews() {
       log::warn("reviews.jsonl:" + std::to_string(n) + ": not a review; skipped");
       continue;
     }
-    m_reviewState[j.value("evidence_id", "")] = j;
+    const std::string id = j.value("evidence_id", "");
+    m_reviewState[id] = j;
+    m_decisionsByUser[id][j.value("reviewer", "")] = j;
     ++m_reviewCount;
   }
 }
 
-json ReviewServer::addReview(const json& body) {
+std::set<std::string> ReviewServer::discrepancyEvidence() const {
+  std::set<std::string> ids;
+  std::ifstream in(m_options.outDir / "corroboration.json");
+  const json corr = in ? json::parse(in, nullptr, false) : json();
+  if (!corr.is_object()) return ids;
+  for (const auto& v : corr.value("verdicts", json::array())) {
+    if (!v.is_object() || v.value("verdict", "") != "discrepancy") continue;
+    for (const auto& id : v.value("evidence_ids", json::array())) {
+      if (id.is_string()) ids.insert(id.get<std::string>());
+    }
+  }
+  return ids;
+}
+
+std::string ReviewServer::aoiOfJob(const std::string& job) const {
+  const auto it = m_jobs.find(job);
+  return it == m_jobs.end() ? std::string() : it->second.value("aoi", "");
+}
+
+json ReviewServer::addReview(const json& body, const Principal* who) {
+  const Principal local{"", "local", {}, "", false};
+  if (!who) who = &local;
   if (!body.is_object()) throw UsageError("body must be a JSON object");
   for (const char* k : {"evidence_id", "decision"}) {
     if (!body.contains(k) || !body[k].is_string()) {
@@ -279,10 +339,14 @@ json ReviewServer::addReview(const json& body) {
   }
   const std::string id = body["evidence_id"];
   const std::string decision = body["decision"];
-  const std::string reviewer = body.value("reviewer", "");
+  // Signed in: the reviewer is who signed in, whatever the body says.
+  const std::string reviewer = who->authenticated ? who->user : body.value("reviewer", "");
   const std::string comment = body.value("comment", "");
   if (id.size() > 256) throw UsageError("evidence_id too long");
-  if (!m_evidenceJob.count(id)) throw UsageError("unknown evidence id '" + id + "'");
+  const auto job = m_evidenceJob.find(id);
+  if (job == m_evidenceJob.end() || !who->maySee(aoiOfJob(job->second))) {
+    throw NotFound("unknown evidence id '" + id + "'");
+  }
   if (!kDecisions.count(decision)) {
     throw UsageError("decision must be confirmed, rejected or unsure, not '" + decision.substr(0, 64) + "'");
   }
@@ -292,24 +356,42 @@ json ReviewServer::addReview(const json& body) {
   if (comment.size() > kMaxCommentBytes) {
     throw UsageError("comment longer than " + std::to_string(kMaxCommentBytes) + " bytes");
   }
-  json record = {{"evidence_id", id},      {"decision", decision},
-                 {"reviewer", reviewer},   {"comment", comment},
-                 {"job", m_evidenceJob[id]}, {"time", nowIso()}};
-  // One write() of one whole line on an O_APPEND descriptor: concurrent appenders (another server,
-  // a script) cannot interleave inside it, and fsync makes a 200 mean "on disk".
-  const std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const bool cited = decision == "rejected" && m_fourEyes && discrepancyEvidence().count(id);
+  json record = {{"evidence_id", id},  {"decision", decision}, {"reviewer", reviewer},
+                 {"role", who->role},  {"comment", comment},   {"job", job->second},
+                 {"time", detail::nowIso()}, {"auth", who->authenticated ? "password" : "none"}};
   std::lock_guard lock(m_reviewMutex);
-  evidence::appendReviewLine(m_options.outDir / "reviews.jsonl", line);
+  if (cited) {
+    // Four eyes: the first rejection of evidence a discrepancy cites must give its reason; a
+    // second reviewer's rejection confirms it. merge recomputes this from the chain; the answer
+    // says it for the reviewer's benefit.
+    std::string first;
+    for (const auto& [user, r] : m_decisionsByUser[id]) {
+      if (user != reviewer && r.value("decision", "") == "rejected") first = user;
+    }
+    if (first.empty() && comment.find_first_not_of(" \t\r\n") == std::string::npos) {
+      throw UsageError("rejecting evidence that a discrepancy cites needs a reason: write it in the comment");
+    }
+    if (first.empty()) record["four_eyes"] = "awaiting a second reviewer's rejection";
+    else record["four_eyes"] = "confirms the rejection by " + first;
+  }
+  evidence::appendChainedLine(m_options.outDir / "reviews.jsonl", record);
   m_reviewState[id] = record;
+  m_decisionsByUser[id][reviewer] = record;
   ++m_reviewCount;
   return record;
 }
 
-json ReviewServer::reviewState() const {
+json ReviewServer::reviewState(const Principal* who) const {
   std::lock_guard lock(m_reviewMutex);
   json reviews = json::object();
-  for (const auto& [id, r] : m_reviewState) reviews[id] = r;
-  return {{"reviews", reviews}, {"count", m_reviewCount}};
+  std::size_t count = 0;
+  for (const auto& [id, r] : m_reviewState) {
+    if (who && !who->maySee(aoiOfJob(r.value("job", "")))) continue;
+    reviews[id] = r;
+  }
+  count = who && !who->allAois() ? reviews.size() : m_reviewCount;
+  return {{"reviews", reviews}, {"count", count}};
 }
 
 void ReviewServer::setupRoutes() {
@@ -318,28 +400,45 @@ void ReviewServer::setupRoutes() {
   // httplib writes headers and body separately; with Nagle on, the body waits for the client's
   // delayed ACK and every warm tile took ~40 ms (measured with bench/bench_serve.sh).
   s.set_tcp_nodelay(true);
-  const fs::path out = m_options.outDir;
-  const fs::path viewer = m_options.viewerDir;
-
-  // Refuse any traversal before routing, whether it arrived plain or percent-encoded (httplib
-  // has already decoded req.path): no route would serve it, but a 404 here is unconditional.
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const std::string& p = req.path;
+    // Refuse any traversal before routing, whether it arrived plain or percent-encoded (httplib
+    // has already decoded req.path): no route would serve it, but a 404 here is unconditional.
     const bool endsInDotDot = p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0;
     if (p.find("/../") != std::string::npos || endsInDotDot ||
         p.find('\0') != std::string::npos || p.find("//") != std::string::npos ||
         p.find('\\') != std::string::npos) {
       res.status = 404;
       res.set_content("not found", "text/plain");
+      if (isEvidencePath(p)) audit(req, res.status);
       return httplib::Server::HandlerResponse::Handled;
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    if (!m_users || publicPath(p)) return httplib::Server::HandlerResponse::Unhandled;
+    const auto who = principalOf(req);
+    const bool writes = req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+    if (!who) {
+      sendError(res, 401, "not signed in (no session, or it expired): sign in at /");
+    } else if (writes && !equalConstantTime(req.get_header_value("X-CSRF-Token"), who->csrf)) {
+      sendError(res, 403, "missing or wrong X-CSRF-Token for this session");
+    } else {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (isEvidencePath(p)) audit(req, res.status);
+    return httplib::Server::HandlerResponse::Handled;
   });
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain");
   });
+  setupAuthRoutes();
+  setupFileRoutes();
+  setupApiRoutes();
+}
 
-  for (const std::string name : {"index.html", "app.js", "style.css"}) {
+void ReviewServer::setupFileRoutes() {
+  auto& s = *m_server;
+  const fs::path out = m_options.outDir;
+  const fs::path viewer = m_options.viewerDir;
+  for (const std::string name : {"index.html", "app.js", "auth.js", "style.css"}) {
     const std::string route = name == "index.html" ? "/" : "/" + name;
     s.Get(route, [viewer, name](const httplib::Request&, httplib::Response& res) {
       if (!sendFile(res, viewer, name)) res.status = 404;
@@ -350,25 +449,41 @@ void ReviewServer::setupRoutes() {
   s.Get(R"(/vendor/leaflet/(.+))", [leaflet](const httplib::Request& req, httplib::Response& res) {
     if (!sendFile(res, leaflet, req.matches[1])) res.status = 404;
   });
-  s.Get(R"(/files/(.+))", [out](const httplib::Request& req, httplib::Response& res) {
-    // Only the evidence chips and small JSON/GeoJSON of a run: never rasters or the .work folder.
+  s.Get(R"(/files/(.+))", [this, out](const httplib::Request& req, httplib::Response& res) {
+    // Only the evidence chips, report.html and small JSON/GeoJSON of a run: never rasters or the
+    // .work folder. A file below an AOI folder needs that AOI; one at the top of OUT (corroboration,
+    // catalog, report) speaks of every AOI, so it needs all of them.
     const std::string rel = req.matches[1];
     const std::string ext = fs::path(rel).extension().string();
-    if ((ext != ".png" && ext != ".json" && ext != ".geojson") || rel.find("/.") != std::string::npos ||
-        rel.front() == '.' || !sendFile(res, out, rel)) {
+    const auto who = principalOf(req);
+    const std::string first = fs::path(rel).begin()->string();
+    const bool atTop = rel.find('/') == std::string::npos;
+    const bool allowed = who && (atTop ? who->allAois() : who->maySee(first));
+    if (!allowed || (ext != ".png" && ext != ".json" && ext != ".geojson" && rel != "report.html") ||
+        rel.find("/.") != std::string::npos || rel.front() == '.' || !sendFile(res, out, rel)) {
       res.status = 404;
+      res.body.clear();
     }
+    audit(req, res.status == -1 ? 200 : res.status);
+  });
+  s.Get("/report", [this](const httplib::Request& req, httplib::Response& res) {
+    res.set_redirect("/files/report.html");
+    audit(req, res.status);
   });
   s.Get(R"(/tiles/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(before|after|score|mask)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.png)",
         [this](const httplib::Request& req, httplib::Response& res) {
           const std::string job = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
-          if (!m_jobs.count(job)) return sendError(res, 404, "unknown job " + job);
+          const auto who = principalOf(req);
+          if (!m_jobs.count(job) || !who || !who->maySee(aoiOfJob(job))) {
+            return sendError(res, 404, "unknown job " + job);
+          }
           try {
             auto png = m_tiles->render(job, *tiles::parseTileLayer(req.matches[3]),
                                        std::stoi(req.matches[4]), std::stoi(req.matches[5]),
                                        std::stoi(req.matches[6]));
             res.set_content(*png, "image/png");
-            res.set_header("Cache-Control", "max-age=3600");
+            // Private: a shared cache must not hand one partner's tiles to another.
+            res.set_header("Cache-Control", m_users ? "private, max-age=3600" : "max-age=3600");
           } catch (const UsageError& e) {
             sendError(res, 404, e.what());
           } catch (const std::exception& e) {
@@ -376,7 +491,12 @@ void ReviewServer::setupRoutes() {
             sendError(res, 500, e.what());
           }
         });
-  s.Get("/api/aois", [this](const httplib::Request&, httplib::Response& res) {
+}
+
+void ReviewServer::setupApiRoutes() {
+  auto& s = *m_server;
+  s.Get("/api/aois", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
     json aois = json::array();
     std::map<std::string, json> verdicts;
     std::ifstream in(m_options.outDir / "corroboration.json");
@@ -386,6 +506,7 @@ void ReviewServer::setupRoutes() {
     }
     for (const auto& a : m_plan.value("aois", json::array())) {
       const std::string id = a.value("id", a.value("aoi", ""));
+      if (!who || !who->maySee(id)) continue;
       int jobs = 0;
       for (const auto& [jid, j] : m_jobs) jobs += j.value("aoi", "") == id;
       json summary = {{"consistent", 0}, {"discrepancy", 0}, {"unverifiable", 0}};
@@ -400,34 +521,56 @@ void ReviewServer::setupRoutes() {
     sendJson(res, aois);
   });
   s.Get("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
     const std::string aoi = req.get_param_value("aoi");
     json jobs = json::array();
     for (const auto& [id, j] : m_jobs) {
-      if (aoi.empty() || j.value("aoi", "") == aoi) jobs.push_back(j);
+      const std::string a = j.value("aoi", "");
+      if (who && who->maySee(a) && (aoi.empty() || a == aoi)) jobs.push_back(j);
     }
     sendJson(res, jobs);
   });
   s.Get("/api/evidence", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
     const std::string job = req.get_param_value("job");
-    if (!m_jobs.count(job)) return sendError(res, 404, "unknown job '" + job.substr(0, 200) + "'");
-    auto body = readFile(m_options.outDir / job / "evidence.geojson");
-    if (!body) return sendError(res, 404, "job " + job + " has no evidence.geojson");
-    res.set_content(std::move(*body), "application/geo+json");
+    if (!m_jobs.count(job) || !who || !who->maySee(aoiOfJob(job))) {
+      sendError(res, 404, "unknown job '" + job.substr(0, 200) + "'");
+    } else if (auto body = readFile(m_options.outDir / job / "evidence.geojson")) {
+      res.set_content(std::move(*body), "application/geo+json");
+    } else {
+      sendError(res, 404, "job " + job + " has no evidence.geojson");
+    }
+    // Before the answer leaves: the trail holds every request that was answered.
+    audit(req, res.status == -1 ? 200 : res.status);
   });
-  s.Get("/api/verdicts", [this](const httplib::Request&, httplib::Response& res) {
+  s.Get("/api/verdicts", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
     std::ifstream in(m_options.outDir / "corroboration.json");
     const json corr = in ? json::parse(in, nullptr, false) : json();
-    json rows = corr.is_object() ? corr.value("verdicts", json::array()) : json::array();
+    json rows = json::array();
+    if (corr.is_object()) {
+      for (const auto& v : corr.value("verdicts", json::array())) {
+        if (who && v.is_object() && who->maySee(v.value("aoi", ""))) rows.push_back(v);
+      }
+    }
     sendJson(res, {{"available", corr.is_object()}, {"verdicts", rows}});
   });
-  s.Get("/api/reviews", [this](const httplib::Request&, httplib::Response& res) {
-    sendJson(res, reviewState());
+  s.Get("/api/reviews", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
+    sendJson(res, reviewState(who ? &*who : nullptr));
   });
   s.Post("/api/reviews", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto who = principalOf(req);
+    if (!who) return sendError(res, 401, "not signed in (no session, or it expired): sign in at /");
+    if (!who->mayDecide()) {
+      return sendError(res, 403, "role " + who->role + " may read but not decide; ask an admin for the reviewer role");
+    }
     const json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) return sendError(res, 400, "body is not valid JSON");
     try {
-      sendJson(res, addReview(body));
+      sendJson(res, addReview(body, &*who));
+    } catch (const NotFound& e) {
+      sendError(res, 404, e.what());
     } catch (const UsageError& e) {
       sendError(res, 400, e.what());
     } catch (const std::exception& e) {
@@ -451,7 +594,8 @@ int ReviewServer::bind() {
 }
 
 std::string ReviewServer::handleRawRequest(const std::string& request) {
-  return static_cast<HttpServer&>(*m_server).handle(request);
+  if (m_options.tlsCert.empty()) return static_cast<HttpServer&>(*m_server).handle(request);
+  return static_cast<HttpsServer&>(*m_server).handle(request);
 }
 
 void ReviewServer::run() { m_server->listen_after_bind(); }
@@ -460,7 +604,7 @@ void ReviewServer::stop() { m_server->stop(); }
 
 std::string ReviewServer::url() const {
   const bool v6 = m_options.host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + m_options.host + "]" : m_options.host) + ":" +
+  return std::string(m_options.tlsCert.empty() ? "http://" : "https://") + (v6 ? "[" + m_options.host + "]" : m_options.host) + ":" +
          std::to_string(m_boundPort) + "/";
 }
 

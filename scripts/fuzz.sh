@@ -3,7 +3,7 @@
 # bounded time from its committed seed corpus fuzz/corpus/<name>/.
 #   scripts/fuzz.sh                    every target, 60 s each
 #   scripts/fuzz.sh --time N           N seconds per target
-#   scripts/fuzz.sh config stac        only these targets (config declarations stac serve_router)
+#   scripts/fuzz.sh config stac        only these targets (config declarations stac serve_router serve_auth)
 #   scripts/fuzz.sh --no-build         use the targets already built in build-fuzz/
 # Crashes, leaks, UB, uncaught exceptions and slow units are written to fuzz/findings/<name>-*;
 # exits 1 when there is any (reproduce with build-fuzz/fuzz/fuzz_<name> FILE), 0 otherwise.
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#targets[@]} -gt 0 ] || targets=(config declarations stac serve_router)
+[ ${#targets[@]} -gt 0 ] || targets=(config declarations stac serve_router serve_auth)
 for t in "${targets[@]}"; do
   [ -d "fuzz/corpus/$t" ] || { echo "fuzz.sh: unknown target $t" >&2; exit 2; }
 done

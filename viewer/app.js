@@ -30,6 +30,7 @@ function setStatus(msg, isError = false) {
 
 async function getJson(url) {
   const r = await fetch(url);
+  if (r.status === 401) window.cwAuth.expired();
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.json();
 }
@@ -366,24 +367,29 @@ function moveEvidence(step) {
 }
 
 async function review(decision) {
+  if (!window.cwAuth.canDecide()) return;
   if (!state.ev) { setStatus('Select an evidence item first (j/k).', true); return; }
-  const reviewer = $('#reviewer').value.trim() || 'reviewer';
-  localStorage.setItem('cw-reviewer', reviewer);
-  const body = { evidence_id: state.ev, decision, reviewer, comment: $('#comment').value };
-  const r = await fetch('/api/reviews', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const body = { evidence_id: state.ev, decision, comment: $('#comment').value };
+  if ($('#reviewer')) {  // absent when signed in: the server records who signed in
+    body.reviewer = $('#reviewer').value.trim() || 'reviewer';
+    localStorage.setItem('cw-reviewer', body.reviewer);
+  }
+  const r = await fetch('/api/reviews', { method: 'POST', headers: { 'Content-Type': 'application/json', ...window.cwAuth.headers() }, body: JSON.stringify(body) });
+  if (r.status === 401) window.cwAuth.expired();
   const j = await r.json().catch(() => ({}));
   if (!r.ok) { setStatus(`Review not saved: ${j.error || r.status}`, true); return; }
   state.reviews[j.evidence_id] = j;
   $('#comment').value = '';
-  setStatus(`${j.evidence_id}: ${decision}`);
+  setStatus(`${j.evidence_id}: ${decision}${j.four_eyes ? ` (${j.four_eyes})` : ''}`);
   renderEvidence();
   renderDetail();
 }
 
 // ---- Start ------------------------------------------------------------------------------------
 async function start() {
+  await window.cwAuth.ready;
   initMap();
-  $('#reviewer').value = localStorage.getItem('cw-reviewer') || '';
+  if ($('#reviewer')) $('#reviewer').value = localStorage.getItem('cw-reviewer') || '';
   $('#detail-close').addEventListener('click', () => { state.ev = null; renderEvidence(); renderDetail(); writeHash(); });
   for (const b of document.querySelectorAll('#detail .buttons button')) {
     b.addEventListener('click', () => review(b.dataset.decision));

@@ -14,6 +14,7 @@
 
 #include <httplib.h>
 
+#include "evidence/hash_chain.hpp"
 #include "tests/bad/bad_support.hpp"
 
 using namespace cw::test;
@@ -314,13 +315,12 @@ TEST_CASE("environment: a review that does not fit on the disk is refused whole,
   const auto ids = evidenceIds(r.out);
   REQUIRE_FALSE(ids.empty());
   // 3.5 KiB of earlier reviews under a 4 KiB file-size limit: the next line only partly fits.
-  std::string earlier;
-  for (int i = 0; earlier.size() < 3500; ++i) {
-    earlier += json{{"evidence_id", ids[0]}, {"decision", "confirmed"}, {"comment", "earlier " + std::to_string(i)}}
-                   .dump() +
-               "\n";
+  // (Hash-chained like serve's own lines, so that serve appends after them.)
+  for (int i = 0; fs::exists(r.out / "reviews.jsonl") ? fs::file_size(r.out / "reviews.jsonl") < 3300 : true; ++i) {
+    json line{{"evidence_id", ids[0]}, {"decision", "confirmed"}, {"comment", "earlier " + std::to_string(i)}};
+    cw::evidence::appendChainedLine(r.out / "reviews.jsonl", line);
   }
-  writeText(r.out / "reviews.jsonl", earlier);
+  const std::string earlier = readText(r.out / "reviews.jsonl");
   const fs::path log = r.dir / "serve.log";
   const std::string cmd = "bash -c " + q("trap '' XFSZ; ulimit -f 4; exec " + std::string(CW_BINARY) +
                                          " serve " + r.out.string() + " --port 0 --viewer " +

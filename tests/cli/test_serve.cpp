@@ -210,7 +210,7 @@ TEST_CASE("serve: reviews are validated, appended with a timestamp and survive a
     CHECK(r->status == 400);
     CHECK(r->body.find("not valid JSON") != std::string::npos);
     r = post({{"evidence_id", "aoi_a-change-ffffffffffff"}, {"decision", "confirmed"}});
-    CHECK(r->status == 400);
+    CHECK(r->status == 404);  // like an item of an AOI the user may not see (docs/access.md)
     CHECK(r->body.find("unknown evidence id 'aoi_a-change-ffffffffffff'") != std::string::npos);
     r = post({{"evidence_id", kChangeId}, {"decision", "maybe"}});
     CHECK(r->status == 400);

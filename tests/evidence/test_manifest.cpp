@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "evidence/hash_chain.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/sha256.hpp"
 #include "evidence/stac.hpp"
@@ -84,7 +85,8 @@ TEST_CASE("verify: intact, flipped byte, deleted chip and extra file are each na
   const fs::path out = freshDir("verify");
   JobFixture f = finishedRun(out);
   // Files that are never listed do not count as extra.
-  std::ofstream(out / "reviews.jsonl") << "{}\n";
+  nlohmann::json review = nlohmann::json::object();  // (a hash-chained line, as serve appends)
+  appendChainedLine(out / "reviews.jsonl", review);
   std::ofstream(out / "run.lock") << "";
   fs::create_directories(out / "slurm");
   std::ofstream(out / "slurm" / "task-0.out") << "log\n";

@@ -66,6 +66,18 @@ std::optional<ReviewServer::Principal> ReviewServer::principalOf(const httplib::
   return Principal{s->user, roleName(s->role), s->aois, s->csrf, true};
 }
 
+std::optional<ReviewServer::Principal> ReviewServer::sessionWriter(const httplib::Request& req,
+                                                                    httplib::Response& res) const {
+  auto who = principalOf(req);
+  if (!who) {
+    sendError(res, 401, "not signed in (no session, or it expired): sign in at /");
+  } else if (m_users && !equalConstantTime(req.get_header_value("X-CSRF-Token"), who->csrf)) {
+    sendError(res, 403, "missing or wrong X-CSRF-Token for this session");
+    who.reset();
+  }
+  return who;
+}
+
 void ReviewServer::setupAuthRoutes() {
   auto& s = *m_server;
   const bool tls = !m_options.tlsCert.empty();
@@ -115,6 +127,7 @@ void ReviewServer::setupAuthRoutes() {
   });
   s.Post("/api/logout", [this, tls](const httplib::Request& req, httplib::Response& res) {
     if (!m_users) return sendError(res, 404, "this server has no users (started without --users)");
+    if (!sessionWriter(req, res)) return;
     m_sessions->erase(cookieValue(req, kCookie));
     res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
                                      (tls ? "; Secure" : ""));

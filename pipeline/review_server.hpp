@@ -56,6 +56,7 @@
 namespace httplib {
 class Server;
 struct Request;
+struct Response;
 }
 
 namespace cw::tiles {
@@ -152,6 +153,9 @@ class ReviewServer {
   // The principal of a request: nullopt when users are on and it has no live session.
   std::optional<Principal> principalOf(const httplib::Request& req) const;
   bool publicPath(const std::string& path) const;
+  // For a state-changing request: its principal, or nullopt after answering 401 (no session) or
+  // 403 (wrong or missing X-CSRF-Token).
+  std::optional<Principal> sessionWriter(const httplib::Request& req, httplib::Response& res) const;
   std::string aoiOfJob(const std::string& job) const;
   std::set<std::string> discrepancyEvidence() const;
   // Appends a request for evidence to OUT/audit.jsonl before it is answered.

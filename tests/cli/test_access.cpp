@@ -235,6 +235,17 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
   CHECK(c.Post("/api/logout", ana.headers(false), "", "text/plain")->status == 403);
   CHECK_FALSE(fs::exists(f.out / "reviews.jsonl"));
 
+  // A refused POST must not leave its body in a kept-alive connection for the next request to
+  // trip over (it did: the next request answered 400).
+  {
+    auto k = client(s.port);
+    k.set_keep_alive(true);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(k.Post("/api/reviews", reviewBody(kChangeA, "confirmed", std::string(300, 'x')), "application/json")->status == 401);
+      CHECK(k.Post("/api/reviews", ana.headers(false), reviewBody(kChangeA, "confirmed"), "application/json")->status == 403);
+      CHECK(k.Get("/api/aois", ana.headers())->status == 200);
+    }
+  }
   // Expiry: idle for longer than the 4 s limit.
   std::this_thread::sleep_for(std::chrono::milliseconds(4500));
   r = c.Get("/api/aois", ana.headers());

@@ -304,6 +304,22 @@ for l in open(sys.argv[1]):
     except Exception: n+=1
 print(n)" "$work/out/reviews.jsonl" 2>/dev/null || echo 0)
 echo "reviews.jsonl: $lines lines, $torn not valid JSON"
+# Both logs are hash chains appended from several server threads at once: each must be whole.
+chains=$(python3 -c "
+import hashlib, json, os, sys
+out = []
+for name in ('reviews.jsonl', 'audit.jsonl'):
+    p = os.path.join(sys.argv[1], name)
+    if not os.path.exists(p): out.append(name + ': absent'); continue
+    prev, ok, n = '0' * 64, True, 0
+    for n, l in enumerate(open(p, 'rb').read().split(b'\\n')[:-1], 1):
+        j = json.loads(l)
+        ok = ok and j.get('seq') == n and j.get('prev') == prev
+        prev = hashlib.sha256(l).hexdigest()
+    out.append(f'{name}: {n} lines, chain {\"intact\" if ok else \"BROKEN\"}')
+print('; '.join(out))" "$work/out")
+echo "$chains"
+case "$chains" in *BROKEN*) torn=chain ;; esac
 # Stop it the way a user does (SIGINT): it must exit 0, and under ASan its leak check runs now.
 serveRc=0
 if [ "$alive" = yes ]; then

@@ -25,9 +25,19 @@ evidence::RetentionRules rulesOf(const std::filesystem::path& file) {
   evidence::RetentionRules r;
   const auto ret = cfg["retention"];
   if (!ret) return r;
-  if (ret["chips_days"]) r.chipsDays = ret["chips_days"].as<int>();
-  if (ret["rasters_days"]) r.rastersDays = ret["rasters_days"].as<int>();
-  if (ret["ais_days"]) r.aisDays = ret["ais_days"].as<int>();
+  for (auto [key, slot] : {std::pair{"chips_days", &r.chipsDays}, std::pair{"rasters_days", &r.rastersDays},
+                           std::pair{"ais_days", &r.aisDays}}) {
+    if (!ret[key]) continue;
+    int days = -1;
+    try {
+      days = ret[key].as<int>();
+    } catch (const YAML::Exception&) {
+    }
+    if (days < 0 || days > 36500) {
+      throw UsageError(file.string() + ": retention." + key + ": expected whole days in [0, 36500]");
+    }
+    *slot = days;
+  }
   return r;
 }
 

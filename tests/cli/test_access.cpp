@@ -82,6 +82,7 @@ struct AccessFixture {
     cw::test::writeText(out / "catalog.json", "{\"id\":\"catalog\"}");
     cw::test::writeText(viewer / "index.html", "<!doctype html><title>viewer</title>");
     for (const char* f : {"app.js", "auth.js", "style.css"}) cw::test::writeText(viewer / f, "//");
+    cw::test::writeText(viewer / "vendor" / "leaflet" / "leaflet.js", "// leaflet");
     cw::pipeline::UserStore store;
     auto add = [&](const std::string& name, cw::pipeline::Role role, std::set<std::string> aois) {
       store.add({name, role, std::move(aois), cw::pipeline::hashPassword("pw-" + name)});

@@ -35,7 +35,8 @@ std::string kindOf(const fs::path& rel) {
     chips |= part == "chips";
     ais |= part == "vessels" || part == "ais";
   }
-  if (ais) return "ais";
+  // The AIS store of vessels/ais_store.hpp (OUT/<aoi>/ais.gpkg) goes as a whole.
+  if (ais || rel.filename() == "ais.gpkg") return "ais";
   if (chips && ext == ".png") return "chips";
   if (ext == ".tif" || ext == ".tiff" || ext == ".h5") return "rasters";
   return "";

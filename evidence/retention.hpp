@@ -4,9 +4,10 @@
 // OUT/purged.jsonl (path, SHA-256, size, time, rule), so `verify` reports them as purged.
 //
 // Kinds: chips (PNG files under a job's chips/ folder), rasters (GeoTIFF and HDF5 files of a job:
-// the before/after COGs, mask, score, product.h5), AIS fixes (files under a vessels/ or ais/
-// folder). A file's age counts from its job's "finished" time in job.json (the file's mtime when it
-// belongs to no job). Nothing else is ever removed.
+// the before/after COGs, mask, score, product.h5), AIS fixes (the per-AOI store OUT/<aoi>/ais.gpkg
+// as a whole, and files under a vessels/ or ais/ folder; fixes are not expired one by one inside
+// the store). A file's age counts from its job's "finished" time in job.json (the file's mtime when
+// it belongs to no job). Nothing else is ever removed.
 #include <cstdint>
 #include <filesystem>
 #include <optional>

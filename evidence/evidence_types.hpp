@@ -69,6 +69,17 @@ struct ChangePolygon {
   PixelBox bboxPx;
 };
 
+// The AIS identity of a ship detection (docs/ais.md); status is empty when AIS is not configured.
+struct AisIdentity {
+  std::string status;  // matched | dark | no_ais_coverage | no_time
+  std::uint32_t mmsi = 0;  // matched only, like the fields below
+  std::string imo;
+  std::string vesselName;
+  double distanceM = 0.0;
+  double dtS = 0.0;
+  double matchScore = 0.0;
+};
+
 struct DetectionRecord {
   std::string id;    // filled by assignEvidenceIds()
   std::string kind;  // detector name: "ships", "tanks", "blobs"
@@ -84,6 +95,7 @@ struct DetectionRecord {
   bool berthed = false;   // ships: alongside or bow-on to a quay or pier
   bool underway = false;  // ships: a wake trails the hull
   std::string sceneId;  // scene the object was seen in (before or after)
+  AisIdentity ais;
 };
 
 // The imaged footprint of one scene over the AOI: what was actually looked at.

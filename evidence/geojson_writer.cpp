@@ -3,6 +3,7 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "evidence/atomic_file.hpp"
@@ -45,9 +46,21 @@ OGRPolygon toPolygon(const Polygon& poly) {
   return out;
 }
 
+// Only when AIS is configured, so that outputs without AIS keep their schema.
+constexpr FieldSpec kAisFields[] = {
+    {"ais_status", OFTString}, {"mmsi", OFTInteger64},     {"imo", OFTString},
+    {"vessel_name", OFTString}, {"ais_distance_m", OFTReal}, {"ais_dt_s", OFTReal},
+    {"match_score", OFTReal},
+};
+
+bool hasAis(const JobEvidence& ev) {
+  return std::any_of(ev.detections.begin(), ev.detections.end(),
+                     [](const DetectionRecord& d) { return !d.ais.status.empty(); });
+}
+
 class Writer {
  public:
-  Writer(const std::filesystem::path& tmp, const std::string& layerName) {
+  Writer(const std::filesystem::path& tmp, const std::string& layerName, bool aisFields = false) {
     CPLErrorReset();
     GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
     if (!drv) throw Error("GeoJSON driver not available in this GDAL");
@@ -68,6 +81,11 @@ class Writer {
     for (const auto& f : kFields) {
       OGRFieldDefn def(f.name, f.type);
       if (m_layer->CreateField(&def) != OGRERR_NONE)
+        throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create field"));
+    }
+    for (const auto& f : kAisFields) {
+      OGRFieldDefn def(f.name, f.type);
+      if (aisFields && m_layer->CreateField(&def) != OGRERR_NONE)
         throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create field"));
     }
   }
@@ -158,6 +176,17 @@ void addDetections(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
     f->SetField("y_px", d.yPx);
     f->SetField("berthed", d.berthed ? 1 : 0);
     f->SetField("underway", d.underway ? 1 : 0);
+    if (!d.ais.status.empty() && f->GetFieldIndex("ais_status") >= 0) {
+      f->SetField("ais_status", d.ais.status.c_str());
+      if (d.ais.status == "matched") {
+        f->SetField("mmsi", static_cast<GIntBig>(d.ais.mmsi));
+        f->SetField("imo", d.ais.imo.c_str());
+        f->SetField("vessel_name", d.ais.vesselName.c_str());
+        f->SetField("ais_distance_m", d.ais.distanceM);
+        f->SetField("ais_dt_s", d.ais.dtS);
+        f->SetField("match_score", d.ais.matchScore);
+      }
+    }
     OGRPoint pt(d.lon, d.lat);
     f->SetGeometry(&pt);
     w.add(*f);
@@ -169,7 +198,7 @@ void addDetections(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                           const ChipIndex& chips) {
   produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    Writer w(tmp, "evidence");
+    Writer w(tmp, "evidence", hasAis(ev));
     addFootprints(w, ev, chips);
     addChanges(w, ev, chips);
     addDetections(w, ev, chips);
@@ -180,7 +209,7 @@ void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& 
 void writeDetectionsGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                             const ChipIndex& chips) {
   produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    Writer w(tmp, "detections");
+    Writer w(tmp, "detections", hasAis(ev));
     addDetections(w, ev, chips);
     w.close(tmp, path);
   });

@@ -177,6 +177,8 @@ void writeRunManifest(const fs::path& outDir, const RunManifest& m) {
   ordered_json in = ordered_json::array();
   for (const auto& s : inputs) in.push_back(sceneJson(s));
   j["inputs"] = in;
+  // The AIS cleaning counts per category (docs/ais.md), when the run read AIS.
+  if (std::ifstream ais(outDir / "ais_ingest.json"); ais) j["ais"] = ordered_json::parse(ais);
   j["outputs"] = hashFiles(outDir, listFiles(outDir, {"manifest.json"}));
   writeFileAtomic(outDir / "manifest.json", j.dump(2) + "\n");
 }

@@ -15,6 +15,7 @@
 #include "evidence/atomic_file.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "pipeline/ais_step.hpp"
 #include "pipeline/commands.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/job_runner.hpp"
@@ -113,6 +114,7 @@ void addSubmitCommand(CLI::App& app) {
       plan = makePlan(c);
       evidence::writeFileAtomic(out / "plan.json", planToJson(c, plan).dump(2) + "\n");
       evidence::writeFileAtomic(out / "config.resolved.yaml", toYaml(c));
+      if (!a->dryRun) ingestAisForPlan(c, plan);  // the array tasks read OUT/<aoi>/ais.gpkg
       std::set<int> running;
       if (!a->dryRun) {
         if (const auto last = readJsonFile(out / "slurm" / "submission.json")) {

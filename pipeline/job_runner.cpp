@@ -15,6 +15,7 @@
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
 #include "imaging/registry.hpp"
+#include "pipeline/ais_step.hpp"
 #include "pipeline/detection_step.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/change_map.hpp"
@@ -335,6 +336,11 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
       }
     }
     timings["count"] = secondsSince(step);
+
+    // AIS identity of the ship detections (docs/ais.md).
+    step = Clock::now();
+    matchJobVessels(config, {&before, &after}, ev, dir);
+    if (config.ais.enabled()) timings["ais"] = secondsSince(step);
 
     // Evidence, then the record.
     step = Clock::now();

@@ -12,6 +12,7 @@
 #include "evidence/atomic_file.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
+#include "pipeline/ais_step.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/merge.hpp"
 #include "pipeline/plan.hpp"
@@ -76,6 +77,8 @@ RunSummary runLocal(const Config& configIn, const RunOptions& options) {
   for (const auto& a : plan.aois) {
     if (!a.error.empty()) log::warn("AOI " + a.aoiId + " cannot run: " + a.error);
   }
+  // Once per run: a cluster task (--job) reads the stores the submitting run wrote.
+  if (!options.jobIndex) ingestAisForPlan(config, plan);
 
   std::vector<const Job*> jobs;
   if (options.jobIndex) {

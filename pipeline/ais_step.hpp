@@ -1,0 +1,30 @@
+#pragma once
+// The AIS steps of a run (docs/ais.md):
+//   ingest  once per run, after planning: every feed file read once, filtered to each AOI's
+//           buffered box and the +/- window around the times of the scenes that cover it, written
+//           to OUT/<aoi>/ais.gpkg; the counts per category go to OUT/ais_ingest.json and the log
+//   match   per job: the ship detections of each scene matched with the AOI's AIS vessels; the
+//           detections get their AIS identity, vessels.geojson holds tracks and positions
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "evidence/evidence_types.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/plan.hpp"
+
+namespace cw::pipeline {
+
+// Does nothing when the config has no `ais:` section. Throws cw::Error for bad feeds.
+void ingestAisForPlan(const Config& config, const Plan& plan);
+
+// A scene time with a time of day: not exactly midnight, or from STAC. A date alone (a file name
+// pattern or a date in the config) gives its detections ais_status no_time.
+bool sceneHasTimeOfDay(const Scene& scene);
+
+// Fills ev.detections[*].ais for the ship detections of `scenes` (the job's before and after) and
+// writes <jobDir>/vessels.geojson. Does nothing when the config has no `ais:` section.
+void matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,
+                     evidence::JobEvidence& ev, const std::filesystem::path& jobDir);
+
+}  // namespace cw::pipeline

@@ -15,6 +15,7 @@ pkgs=(
   slurm-wlm munge
   chromium
   clang libclang-rt-14-dev
+  libdlib-dev
   file time
 )
 for arg in "$@"; do

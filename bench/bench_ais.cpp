@@ -4,13 +4,15 @@
 //                                     inside the three bench AOIs, so with the +/- 3 h window
 //                                     around 12:00 about 1 % of the rows are kept
 //   bench_ais ingest FILE THREADS     ingest with the bench AOI windows; prints wall seconds,
-//                                     rows, kept fixes and peak RSS
+//                                     rows, kept fixes and peak RSS (CW_AIS_BLOCK_KIB sets the
+//                                     read block, default 4096)
 //   bench_ais match                   10,000 detections against 1,000,000 fixes (10,000 vessels x
 //                                     100 fixes at 60 s); prints the matching wall seconds
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -107,6 +109,7 @@ int ingest(const char* path, int threads) {
   AisConfig config;
   IngestOptions o;
   o.threads = threads;
+  if (const char* b = std::getenv("CW_AIS_BLOCK_KIB")) o.blockBytes = std::strtoul(b, nullptr, 10) << 10;
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = cpuSeconds();
   const auto r = ingestAis({path}, config, windows, o);

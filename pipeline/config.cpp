@@ -748,11 +748,12 @@ void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Conf
   if (r.has("match")) {
     MapReader mr(r.node("match"), "ais.match", problems,
                  {"base_radius_m", "unknown_speed_kn", "max_dead_reckon_s", "length_weight",
-                  "min_detectable_length_m"});
+                  "min_length_ratio", "min_detectable_length_m"});
     mr.getNumber("base_radius_m", a.match.baseRadiusM, 0.0, 1e5);
     mr.getNumber("unknown_speed_kn", a.match.unknownSpeedKn, 0.0, 100.0);
     mr.getNumber("max_dead_reckon_s", a.match.maxDeadReckonS, 0.0, 86400.0);
     mr.getNumber("length_weight", a.match.lengthWeight, 0.0, 1.0);
+    mr.getNumber("min_length_ratio", a.match.minLengthRatio, 0.0, 1.0);
     mr.getNumber("min_detectable_length_m", a.match.minDetectableLengthM, 0.0, 1000.0);
   }
 }
@@ -781,6 +782,7 @@ void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
     << YAML::Value << m.baseRadiusM << YAML::Key << "unknown_speed_kn" << YAML::Value
     << m.unknownSpeedKn << YAML::Key << "max_dead_reckon_s" << YAML::Value << m.maxDeadReckonS
     << YAML::Key << "length_weight" << YAML::Value << m.lengthWeight << YAML::Key
+    << "min_length_ratio" << YAML::Value << m.minLengthRatio << YAML::Key
     << "min_detectable_length_m" << YAML::Value << m.minDetectableLengthM << YAML::EndMap;
   e << YAML::EndMap;
 }

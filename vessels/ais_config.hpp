@@ -24,6 +24,9 @@ struct MatchOptions {
   double unknownSpeedKn = 10.0;      // speed assumed for the gate when SOG is unknown
   double maxDeadReckonS = 1800.0;    // dead reckoning from one fix at most this long
   double lengthWeight = 0.3;         // share of length agreement in the match score
+  // A pair whose lengths (both known) differ by more than this ratio is not the same object
+  // (e.g. a wake or hull fragment next to a vessel whose own hull was missed).
+  double minLengthRatio = 0.25;
   double minDetectableLengthM = 0.0; // the detector's minimum length (for unseen records); 0 = unknown
 };
 

@@ -175,6 +175,10 @@ SceneMatch matchScene(const std::vector<ShipObservation>& detections, const Scen
     if (dist > gates[static_cast<size_t>(v)]) return;
     const auto it = in.ais->vessels.find(ves.mmsi);
     const float aisLength = it != in.ais->vessels.end() ? it->second.lengthM : kUnknown;
+    if (known(aisLength) && aisLength > 0 && det.lengthM > 0 &&
+        std::min<double>(aisLength, det.lengthM) < m.minLengthRatio * std::max<double>(aisLength, det.lengthM)) {
+      return;
+    }
     const double score = (1.0 - m.lengthWeight) * (1.0 - dist / gates[static_cast<size_t>(v)]) +
                          m.lengthWeight * lengthAgreement(aisLength, det.lengthM);
     edges.push_back({d, v, dist, score});

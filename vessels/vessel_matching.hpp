@@ -5,7 +5,8 @@
 //     time (track_interpolation.hpp);
 //   - a (detection, vessel) pair is admissible when their distance is within the gate
 //       gateM = baseRadiusM + dtS x speed (SOG, or unknownSpeedKn when unknown),
-//     dtS being the time from the nearest fix used;
+//     dtS being the time from the nearest fix used, and, when both lengths are known, the shorter
+//     is at least minLengthRatio of the longer;
 //   - its score is (1 - w) (1 - distance / gate) + w x lengthAgreement, lengthAgreement =
 //     min(L_ais, L_det) / max(L_ais, L_det), or 0.5 when either length is unknown (w = lengthWeight);
 //   - the assignment maximises the summed score over admissible pairs (Hungarian algorithm, dlib's

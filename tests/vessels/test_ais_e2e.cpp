@@ -150,6 +150,7 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
   const auto detPath = findFile(r.dir / "out" / "port_alpha", "detections.geojson");
   REQUIRE(!detPath.empty());
   const auto dets = readJson(detPath)["features"];
+  std::string wrong;
   int matched = 0, correct = 0, aisOnDetected = 0, darkTp = 0, darkFp = 0, darkFn = 0, ships = 0;
   for (const auto& f : dets) {
     const auto& p = f["properties"];
@@ -173,7 +174,9 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
     const bool isDark = ship && r.dark.at((*ship)["id"]);
     if (status == "matched") {
       ++matched;
-      correct += ship && !isDark && p["mmsi"] == kMmsiBase + static_cast<std::uint32_t>((*ship)["id"]);
+      const bool right = ship && !isDark && p["mmsi"] == kMmsiBase + static_cast<std::uint32_t>((*ship)["id"]);
+      correct += right;
+      if (!right) wrong += p.dump() + " " + c.dump() + (ship ? " near ship " + (*ship).dump() : " no ship within 30 m") + "\n";
     }
     if (ship && !isDark) ++aisOnDetected;
     if (ship) {
@@ -184,6 +187,7 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
   }
   INFO("ship detections " << ships << ", matched " << matched << ", correct " << correct << ", AIS-on detected "
                           << aisOnDetected << ", dark tp/fp/fn " << darkTp << "/" << darkFp << "/" << darkFn);
+  INFO(wrong);
   REQUIRE(matched > 5);
   CHECK(static_cast<double>(correct) / matched >= 0.95);        // precision
   CHECK(static_cast<double>(correct) / aisOnDetected >= 0.95);  // recall over detected AIS ships

@@ -221,3 +221,20 @@ TEST_CASE("Matching statuses without AIS in the window, or without a time of day
   const auto r = matchScene(dets, in);
   CHECK(r.detections[0].status == AisStatus::Matched);
 }
+
+TEST_CASE("Matching: lengths further apart than min_length_ratio (0.25) never match", "[vessels][unit]") {
+  const std::int64_t t = utcSeconds(2024, 5, 1, 10, 0, 0);
+  AoiFixes ais;
+  ais.fixes = {fix(211000001, t, 10.0, 54.0, 0)};
+  ais.vessels[211000001] = {211000001, "LONG", "", "", "", "A", 117.0f, 20.0f};
+  SceneMatchInput in;
+  in.timeS = t;
+  in.ais = &ais;
+  // 46 m away: a 12 m fragment (12 / 117 = 0.10) stays dark, a 40 m hull (0.34) matches.
+  const std::vector<ShipObservation> fragment = {{10.0, 54.000413, 12.0}};
+  CHECK(matchScene(fragment, in).detections[0].status == AisStatus::Dark);
+  const std::vector<ShipObservation> hull = {{10.0, 54.000413, 40.0}};
+  CHECK(matchScene(hull, in).detections[0].status == AisStatus::Matched);
+  in.config.match.minLengthRatio = 0.0;  // the condition off
+  CHECK(matchScene(fragment, in).detections[0].status == AisStatus::Matched);
+}

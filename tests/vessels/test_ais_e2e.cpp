@@ -141,6 +141,10 @@ TEST_CASE("AIS e2e: the run ingests the feed into OUT/port_alpha/ais.gpkg with c
   CHECK(readJson(out / "manifest.json")["ais"]["total"]["rows"] == r.rows);
   const auto info = test::run("ogrinfo -ro -so " + (out / "port_alpha" / "ais.gpkg").string());
   CHECK_THAT(info.output, Contains("ais_fixes (Point)"));
+  // The store, the counts and vessels.geojson are covered by manifest.json and job.json.
+  const auto verify = test::runCli("verify " + out.string());
+  INFO(verify.output);
+  CHECK(verify.exitCode == 0);
 }
 
 TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, the spoofed vessel unseen",

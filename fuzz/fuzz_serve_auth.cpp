@@ -103,7 +103,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
                        json{{"verdicts", {{{"aoi", "aoi_a"}, {"verdict", "discrepancy"},
                                            {"evidence_ids", {"aoi_a-change-000000000001"}}},
                                           {{"aoi", "aoi_b"}, {"verdict", "consistent"}, {"note", kAoiBSecret}}}}}.dump());
+  fs::create_directories(viewer / "vendor" / "leaflet");
   for (const char* f : {"index.html", "app.js", "auth.js", "style.css"}) cw::fuzz::writeBytes(viewer / f, "//");
+  cw::fuzz::writeBytes(viewer / "vendor" / "leaflet" / "leaflet.js", "// leaflet");
   cw::fuzz::writeBytes(root / "secret.png", kSecret);
   fs::create_symlink(root / "secret.png", out / "aoi_a" / "s1_s2" / "chips" / "link.png");
   cw::pipeline::UserStore users;

@@ -4,27 +4,19 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include "imaging/error.hpp"
+#include "tiles/temp_path.hpp"
 
 namespace cw::evidence {
 namespace {
-std::atomic<unsigned> g_counter{0};
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what, int err) {
   throw Error(path.string() + ": " + what + ": " + std::strerror(err));
 }
 }  // namespace
-
-fs::path tempPathFor(const fs::path& path) {
-  const auto n = g_counter.fetch_add(1);
-  return path.parent_path() / ("." + path.stem().string() + ".tmp-" + std::to_string(::getpid()) +
-                               "-" + std::to_string(n) + path.extension().string());
-}
 
 void syncPath(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -37,10 +29,9 @@ std::size_t removeStaleTempFiles(const fs::path& dir) {
   std::size_t removed = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    const auto at = name.find(".tmp-");
-    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
-    const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    const auto temp = tiles::parseTempName(e.path().filename().string());
+    if (!temp) continue;
+    const long pid = temp->writerPid;
     // Only ESRCH says the writer is gone; EPERM means it exists under another user.
     if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
     if (fs::remove(e.path(), ec)) ++removed;
@@ -49,7 +40,7 @@ std::size_t removeStaleTempFiles(const fs::path& dir) {
 }
 
 void writeFileAtomic(const fs::path& path, std::string_view content) {
-  const fs::path tmp = tempPathFor(path);
+  const fs::path tmp = tiles::tempPathBeside(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(path, "cannot create", errno);
   const char* p = content.data();
@@ -81,7 +72,7 @@ void writeFileAtomic(const fs::path& path, std::string_view content) {
 
 void produceFileAtomic(const fs::path& path,
                        const std::function<void(const fs::path& tmp)>& produce) {
-  const fs::path tmp = tempPathFor(path);
+  const fs::path tmp = tiles::tempPathBeside(path);
   try {
     produce(tmp);
   } catch (...) {

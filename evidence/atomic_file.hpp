@@ -1,6 +1,7 @@
 #pragma once
-// Atomic file replacement: content goes to a temp file in the destination folder, is fsync'd,
-// and is renamed over the final name, so no file under a final name is ever partial.
+// Atomic file replacement: content goes to a temp file in the destination folder
+// (tiles::tempPathBeside), is fsync'd, and is renamed over the final name, so no file under a
+// final name is ever partial.
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -17,14 +18,10 @@ void writeFileAtomic(const fs::path& path, std::string_view content);
 // given; on success the temp file is fsync'd and renamed to `path`, on any exception it is removed.
 void produceFileAtomic(const fs::path& path, const std::function<void(const fs::path& tmp)>& produce);
 
-// A temp name beside `path`: "<dir>/.<name>.tmp-<pid>-<n><ext>", keeping the extension so that
-// drivers that dispatch on it still work.
-fs::path tempPathFor(const fs::path& path);
-
 // fsync a file or directory by path (best effort for directories).
 void syncPath(const fs::path& path);
 
-// Removes the temp files (tempPathFor names) in `dir`, not recursively, whose writing process is
+// Removes the temp files (tiles::tempPathBeside names) in `dir`, not recursively, whose writing process is
 // gone: what a killed writer left behind. Returns how many it removed. Temp files of live
 // processes (another cluster task writing beside this one) stay.
 std::size_t removeStaleTempFiles(const fs::path& dir);

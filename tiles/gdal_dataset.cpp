@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "imaging/error.hpp"
+#include "tiles/temp_path.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -96,10 +97,7 @@ void requireCompleteJson(const std::filesystem::path& written, const std::filesy
 std::string gdalWriteError(const std::filesystem::path& path, const std::string& what) {
   const int err = errno;
   std::string name = path.filename().string();
-  const auto at = name.find(".tmp-");
-  if (!name.empty() && name[0] == '.' && at != std::string::npos) {
-    name = name.substr(1, at - 1) + path.extension().string();
-  }
+  if (const auto temp = parseTempName(name)) name = temp->finalName;
   std::string msg = (path.parent_path() / name).string() + ": " + what + ": " + lastGdalError();
   const std::string reason = osWriteReason(path, err);
   if (!reason.empty()) msg += " (" + reason + ")";

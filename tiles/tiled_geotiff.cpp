@@ -1,8 +1,5 @@
 #include "tiles/tiled_geotiff.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -14,13 +11,6 @@
 #include "imaging/error.hpp"
 
 namespace cw::tiles {
-
-fs::path tempPathBeside(const fs::path& path) {
-  static std::atomic<int> counter{0};
-  const std::string name = "." + path.stem().string() + ".tmp-" + std::to_string(::getpid()) +
-                           "-" + std::to_string(counter++) + path.extension().string();
-  return path.parent_path() / name;
-}
 
 void renameInto(const fs::path& from, const fs::path& to) {
   std::error_code ec;

@@ -4,7 +4,7 @@
 // which builds the overviews from the written data rather than from the inputs.
 //
 // Files appear under their final name only when complete: the COG is written to a temp name in
-// the same folder and renamed (tiles sits below evidence/, so it has its own small temp+rename).
+// the same folder (tiles/temp_path.hpp) and renamed.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -13,6 +13,7 @@
 
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
+#include "tiles/temp_path.hpp"
 
 namespace cw::tiles {
 
@@ -50,9 +51,6 @@ struct CogOptions {
 // Converts `src` to a COG at `dst` atomically (temp name beside dst, then rename). Throws
 // cw::Error naming dst and GDAL's message.
 void writeCog(GDALDataset& src, const fs::path& dst, const CogOptions& options);
-
-// A temp path beside `path` that keeps its extension: "<dir>/.<stem>.tmp-<pid>-<n><ext>".
-fs::path tempPathBeside(const fs::path& path);
 
 // Renames `from` over `to` (same folder); throws cw::Error with the OS message.
 void renameInto(const fs::path& from, const fs::path& to);

@@ -14,7 +14,7 @@ std::optional<std::int64_t> parseIsoTime(const std::string& text) {
   using namespace std::chrono;
   const year_month_day ymd{year{std::stoi(m[1])}, month{static_cast<unsigned>(std::stoi(m[2]))},
                            day{static_cast<unsigned>(std::stoi(m[3]))}};
-  if (!ymd.ok()) return std::nullopt;
+  if (!ymd.ok() || ymd.year() < year{1900} || ymd.year() > year{2200}) return std::nullopt;
   std::int64_t s = sys_days(ymd).time_since_epoch().count() * 86400LL;
   if (m[4].matched) {
     const int hh = std::stoi(m[4]), mm = std::stoi(m[5]), ss = m[6].matched ? std::stoi(m[6]) : 0;

@@ -1,6 +1,8 @@
 #pragma once
-// ISO 8601 UTC times as used in evidence files: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with
-// an optional "Z" or "+HH:MM"/"-HH:MM" offset (no offset means UTC). Thread-safe.
+// ISO 8601 UTC times, the one grammar of every time changewatch reads (config windows, scene
+// metadata and STAC datetimes, declarations): "YYYY-MM-DD", or "YYYY-MM-DD" "T" or " "
+// "HH:MM[:SS[.fff]]" with an optional "Z" or "+HH:MM" / "+HHMM" / "-…" offset (no offset means
+// UTC). Years 1900 to 2200: anything else is a typo in this domain. Thread-safe.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,7 +10,7 @@
 namespace cw::evidence {
 
 // Seconds since 1970-01-01T00:00:00Z, or nullopt when `text` is not such a time or names an
-// impossible date (2024-02-30). Fractional seconds are truncated.
+// impossible date (2024-02-30) or a year outside 1900..2200. Fractional seconds are truncated.
 std::optional<std::int64_t> parseIsoTime(const std::string& text);
 
 // True when `text` is a date only ("YYYY-MM-DD"), i.e. a whole day.

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -20,26 +19,6 @@ namespace {
 
 constexpr std::uintmax_t kMaxConfigBytes = 4 * 1024 * 1024;
 constexpr int kMaxNestingDepth = 64;
-
-// ---------------------------------------------------------------------------------------------
-// Time parsing
-
-bool allDigits(const std::string& s, size_t pos, size_t n) {
-  if (pos + n > s.size()) return false;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-int num(const std::string& s, size_t pos, size_t n) { return std::stoi(s.substr(pos, n)); }
-
-bool validDate(int y, int m, int d) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return false;
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return d <= kDays[m - 1] + ((m == 2 && leap) ? 1 : 0);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Problems and key checks
@@ -790,59 +769,6 @@ void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-
-std::optional<TimePoint> parseIsoTime(const std::string& text) {
-  const std::string& s = text;
-  if (!allDigits(s, 0, 4) || s.size() < 10 || s[4] != '-' || !allDigits(s, 5, 2) || s[7] != '-' ||
-      !allDigits(s, 8, 2)) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = num(s, 0, 4) - 1900;
-  tm.tm_mon = num(s, 5, 2) - 1;
-  tm.tm_mday = num(s, 8, 2);
-  if (!validDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday)) return std::nullopt;
-  long offset = 0;
-  if (s.size() > 10) {
-    if ((s[10] != 'T' && s[10] != ' ') || !allDigits(s, 11, 2) || s.size() < 16 || s[13] != ':' ||
-        !allDigits(s, 14, 2)) {
-      return std::nullopt;
-    }
-    tm.tm_hour = num(s, 11, 2);
-    tm.tm_min = num(s, 14, 2);
-    size_t pos = 16;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!allDigits(s, pos + 1, 2)) return std::nullopt;
-      tm.tm_sec = num(s, pos + 1, 2);
-      pos += 3;
-      if (pos < s.size() && s[pos] == '.') {
-        ++pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-      }
-    }
-    if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return std::nullopt;
-    if (pos < s.size()) {
-      if (s[pos] == 'Z' && pos + 1 == s.size()) {
-        // UTC
-      } else if ((s[pos] == '+' || s[pos] == '-') && allDigits(s, pos + 1, 2) &&
-                 s.size() == pos + 6 && s[pos + 3] == ':' && allDigits(s, pos + 4, 2)) {
-        offset = (num(s, pos + 1, 2) * 3600L + num(s, pos + 4, 2) * 60L) * (s[pos] == '+' ? 1 : -1);
-      } else {
-        return std::nullopt;
-      }
-    }
-  }
-  return static_cast<TimePoint>(timegm(&tm)) - offset;
-}
-
-std::string formatIsoTime(TimePoint t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string formatIsoDate(TimePoint t) { return formatIsoTime(t).substr(0, 10); }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "evidence/iso_time.hpp"
 #include "imaging/params.hpp"
 #include "vessels/ais_config.hpp"
 
@@ -20,10 +21,11 @@ namespace fs = std::filesystem;
 // UTC instant, seconds since the Unix epoch.
 using TimePoint = std::int64_t;
 
-// Parses an ISO 8601 date or date-time ("2025-03-01", "2025-03-01T10:20:30Z",
-// "2025-03-01T10:20:30+02:00"); returns nothing when malformed.
-std::optional<TimePoint> parseIsoTime(const std::string& text);
-std::string formatIsoTime(TimePoint t);  // "2025-03-01T10:20:30Z"
+// ISO 8601 times: the one parser and formatter of evidence/iso_time.hpp, for config windows,
+// scene times and declarations alike ("2025-03-01", "2025-03-01T10:20:30Z",
+// "2025-03-01T10:20:30+02:00" -> seconds since the epoch; nothing when malformed).
+using evidence::formatIsoTime;           // "2025-03-01T10:20:30Z"
+using evidence::parseIsoTime;
 std::string formatIsoDate(TimePoint t);  // "2025-03-01"
 
 struct LonLat {

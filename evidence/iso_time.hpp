@@ -19,4 +19,11 @@ bool isIsoDateOnly(const std::string& text);
 // "YYYY-MM-DDTHH:MM:SSZ".
 std::string formatIsoTime(std::int64_t secondsSinceEpoch);
 
+// The current time as formatIsoTime() writes it, for job records ("started", "finished").
+std::string nowIso();
+
+// The current time with milliseconds, "YYYY-MM-DDTHH:MM:SS.mmmZ", for review decisions, several
+// of which can fall in one second.
+std::string nowIsoMillis();
+
 }  // namespace cw::evidence

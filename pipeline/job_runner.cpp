@@ -50,10 +50,7 @@ std::vector<std::string> commonRoles(const Scene& a, const Scene& b) {
   return roles;
 }
 
-std::string nowIso() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  return formatIsoTime(static_cast<TimePoint>(t));
-}
+using evidence::nowIso;
 
 evidence::GridInfo gridInfo(const tiles::GridSpec& g, double pixelSizeM) {
   evidence::GridInfo gi;

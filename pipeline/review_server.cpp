@@ -16,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "evidence/hash_chain.hpp"
+#include "evidence/iso_time.hpp"
 #include "evidence/review_log.hpp"
 #include "imaging/error.hpp"
 #include "imaging/log.hpp"
@@ -29,18 +30,8 @@ using nlohmann::json;
 using detail::sendError;
 using detail::sendJson;
 
-std::string detail::nowIso() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
-  return buf;
-}
+// The review time format lives with the ISO parser (evidence/iso_time.hpp).
+std::string detail::nowIso() { return evidence::nowIsoMillis(); }
 
 namespace {
 

@@ -2,6 +2,11 @@
 // declarations share.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <ctime>
+#include <regex>
+#include <string>
+
 #include "evidence/iso_time.hpp"
 
 using cw::evidence::formatIsoTime;
@@ -30,5 +35,21 @@ TEST_CASE("ISO time: malformed, impossible and out-of-range times are refused", 
                           " 2025-03-01", "2025-03-01 ", "1899-12-31", "2201-01-01"}) {
     INFO(bad);
     CHECK_FALSE(parseIsoTime(bad));
+  }
+}
+
+TEST_CASE("ISO time: now, in seconds for job records and with milliseconds for reviews", "[unit]") {
+  const auto before = static_cast<std::int64_t>(std::time(nullptr));
+  const std::string s = cw::evidence::nowIso();
+  const std::string ms = cw::evidence::nowIsoMillis();
+  const auto after = static_cast<std::int64_t>(std::time(nullptr));
+  CHECK(std::regex_match(s, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)")));
+  CHECK(std::regex_match(ms, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)")));
+  for (const std::string& t : {s, ms}) {
+    INFO(t);
+    const auto parsed = parseIsoTime(t);
+    REQUIRE(parsed);
+    CHECK(*parsed >= before);
+    CHECK(*parsed <= after);
   }
 }

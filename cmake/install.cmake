@@ -1,6 +1,6 @@
 # Install layout and the Debian package (scripts/package.sh):
 #   bin/changewatch
-#   share/changewatch/viewer/        index.html, app.js, auth.js, style.css, vendor/leaflet/ (leaflet.js, its
+#   share/changewatch/viewer/        index.html, *.js, *.css, vendor/leaflet/ (leaflet.js, its
 #                                    map, leaflet.css, images/ and LICENSE, copied from
 #                                    viewer/node_modules at build time)
 #   share/changewatch/configs/       the demo and the annotated example config
@@ -27,8 +27,11 @@ if(CW_VIEWER_ASSETS)
     COMMENT "viewer: copying Leaflet from viewer/node_modules"
     VERBATIM)
   add_custom_target(viewer_assets ALL DEPENDS ${CW_LEAFLET_STAGE}/leaflet.js)
-  install(FILES viewer/index.html viewer/app.js viewer/auth.js viewer/style.css
-          DESTINATION share/changewatch/viewer)
+  # Every page file of viewer/ (index.html, its scripts and stylesheets), so a new script is
+  # installed without an edit here; package*.json and node_modules are build inputs.
+  file(GLOB CW_VIEWER_PAGE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/viewer/*.html
+       ${CMAKE_SOURCE_DIR}/viewer/*.js ${CMAKE_SOURCE_DIR}/viewer/*.css)
+  install(FILES ${CW_VIEWER_PAGE_FILES} DESTINATION share/changewatch/viewer)
   install(DIRECTORY ${CW_LEAFLET_STAGE}/ DESTINATION share/changewatch/viewer/vendor/leaflet)
 endif()
 

@@ -1,14 +1,17 @@
-// changewatch count IMAGE --out DIR [--detector ships|tanks|blobs] [--threads N]
+// changewatch count IMAGE --out DIR [--detector ships|tanks|blobs|vehicles] [--threads N]
 //
 // Counts objects in one image with a registered detector, tiled (tiles/detection_runner), and
 // writes
 //   DIR/detections.geojson  RFC 7946 points (OGR GeoJSON driver, RFC7946=YES) with kind, score,
-//                           length_m, width_m, heading_deg, area_m2, scene, x_px, y_px;
+//                           length_m, width_m, heading_deg, area_m2, scene, x_px, y_px, and
+//                           for ships berthed, underway and outline_px (hull rectangle corners);
 //   DIR/counts.json         count per kind, the imaged footprint (valid, cloud-free area in m2
-//                           and its outline), pixel size, tiling and the detector options.
-// A raster without georeferencing runs on its pixel grid with a warning: coordinates are then
-// pixel coordinates (x right, y down), which both files state in "crs_note"; detections.geojson
-// is then plain JSON written by us, since it cannot be RFC 7946.
+//                           and its outline), lower_bound (part not imaged), degraded and
+//                           clutter_share, the water mask used and its imaged area, pixel size,
+//                           tiling and the detector options.
+// A raster without georeferencing runs on its pixel grid with a warning, and needs --pixel-size:
+// coordinates are then pixel coordinates (x right, y down), which both files state in
+// "crs_note"; detections.geojson is then plain JSON written by us, since it cannot be RFC 7946.
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
@@ -133,6 +136,16 @@ Json footprintGeometry(const tiles::DetectionRunResult& r) {
   return Json{{"type", "MultiPolygon"}, {"coordinates", coords}};
 }
 
+// Ships: the hull rectangle's corners in grid pixels, x0, y0, ..., x3, y3 (empty otherwise).
+std::vector<double> outlineList(const imaging::Detection& d) {
+  std::vector<double> out;
+  for (const auto& c : d.outlinePx) {
+    out.push_back(c.x);
+    out.push_back(c.y);
+  }
+  return out;
+}
+
 void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
                      const std::string& sceneId) {
   evidence::produceFileAtomic(path, [&](const fs::path& tmp) {
@@ -157,7 +170,8 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
                                                            {"x_px", OFTReal},
                                                            {"y_px", OFTReal},
                                                            {"berthed", OFTInteger},
-                                                           {"underway", OFTInteger}}) {
+                                                           {"underway", OFTInteger},
+                                                           {"outline_px", OFTRealList}}) {
       OGRFieldDefn f(name, type);
       if (type == OFTInteger) f.SetSubType(OFSTBoolean);
       layer->CreateField(&f);
@@ -176,6 +190,8 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
       f.SetField("y_px", d.centroidPx.y);
       f.SetField("berthed", d.berthed ? 1 : 0);
       f.SetField("underway", d.underway ? 1 : 0);
+      const std::vector<double> outline = outlineList(d);
+      if (!outline.empty()) f.SetField("outline_px", static_cast<int>(outline.size()), outline.data());
       OGRPoint pt(g.lon, g.lat);
       f.SetGeometry(&pt);
       if (layer->CreateFeature(&f) != OGRERR_NONE) {
@@ -203,7 +219,8 @@ void writeGeoJsonPixel(const fs::path& path, const tiles::DetectionRunResult& r,
            {"x_px", d.centroidPx.x},
            {"y_px", d.centroidPx.y},
            {"berthed", d.berthed},
-           {"underway", d.underway}}},
+           {"underway", d.underway},
+           {"outline_px", outlineList(d)}}},
          {"geometry", {{"type", "Point"}, {"coordinates", {d.centroidPx.x, d.centroidPx.y}}}}});
   }
   const Json doc{{"type", "FeatureCollection"},
@@ -324,7 +341,7 @@ void addCountCommand(CLI::App& app) {
   auto a = std::make_shared<CountArgs>();
   cmd->add_option("IMAGE", a->image, "Raster to count objects in (any GDAL format)")->required();
   cmd->add_option("--out", a->out, "Output folder")->required();
-  cmd->add_option("--detector", a->detector, "Detector: ships, tanks or blobs")
+  cmd->add_option("--detector", a->detector, "Detector: ships, tanks, blobs or vehicles")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--tile-size", a->tileSizePx, "Tile size in pixels")

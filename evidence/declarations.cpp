@@ -18,9 +18,16 @@ constexpr std::array<const char*, 6> kColumns = {"aoi", "start", "end", "metric"
                                                  "reference"};
 const char* kColumnList = "aoi,start,end,metric,value,reference";
 
+// Where a field starts: 1-based line and column (for file:line:col messages).
+struct FieldPos {
+  int line = 0;
+  int col = 1;
+};
+
 struct RawRow {
   int line = 0;
   std::map<std::string, std::string> fields;
+  std::map<std::string, FieldPos> pos;  // per field; a missing one reports the row's line
 };
 
 std::string trim(std::string s) {
@@ -38,6 +45,7 @@ std::string lower(std::string s) {
 struct CsvRecord {
   int line = 0;
   std::vector<std::string> fields;
+  std::vector<FieldPos> pos;  // start of each field
 };
 
 // RFC 4180 records; a record's line is the line it starts on. Blank lines are skipped.
@@ -46,12 +54,13 @@ std::vector<CsvRecord> splitCsv(std::string_view text, const std::string& file,
   std::vector<CsvRecord> out;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   int line = 1;
-  size_t i = 0;
+  size_t i = 0, lineStart = 0;
   while (i < text.size()) {
     CsvRecord rec;
     rec.line = line;
     std::string field;
     bool quoted = false, wasQuoted = false, endOfRecord = false;
+    rec.pos.push_back({line, static_cast<int>(i - lineStart) + 1});
     while (i < text.size() && !endOfRecord) {
       const char c = text[i];
       if (quoted) {
@@ -65,7 +74,10 @@ std::vector<CsvRecord> splitCsv(std::string_view text, const std::string& file,
           ++i;
           continue;
         }
-        if (c == '\n') ++line;
+        if (c == '\n') {
+          ++line;
+          lineStart = i + 1;
+        }
         field += c;
         ++i;
         continue;
@@ -85,6 +97,7 @@ std::vector<CsvRecord> splitCsv(std::string_view text, const std::string& file,
           field.clear();
           wasQuoted = false;
           ++i;
+          rec.pos.push_back({line, static_cast<int>(i - lineStart) + 1});
           break;
         case '\r':
           ++i;
@@ -92,6 +105,7 @@ std::vector<CsvRecord> splitCsv(std::string_view text, const std::string& file,
         case '\n':
           ++i;
           ++line;
+          lineStart = i;
           endOfRecord = true;
           break;
         default:
@@ -128,7 +142,12 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
                                   std::vector<std::string>& problems) {
   std::vector<Declaration> out;
   for (const auto& r : rows) {
-    const std::string where = file + ":" + std::to_string(r.line) + ": ";
+    // file:line:col of the field the message is about.
+    auto at = [&](const char* k) {
+      const auto it = r.pos.find(k);
+      const FieldPos p = it == r.pos.end() ? FieldPos{r.line, 1} : it->second;
+      return file + ":" + std::to_string(p.line) + ":" + std::to_string(p.col) + ": ";
+    };
     auto get = [&](const char* k) {
       const auto it = r.fields.find(k);
       return it == r.fields.end() ? std::string() : trim(it->second);
@@ -143,25 +162,25 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
     const std::string value = get("value");
     const size_t before = problems.size();
     if (d.aoiId.empty())
-      problems.push_back(where + "aoi is empty");
+      problems.push_back(at("aoi") + "aoi is empty");
     else if (!knownAois.count(d.aoiId))
-      problems.push_back(where + "unknown AOI '" + d.aoiId + "' (" + known(knownAois) + ")");
+      problems.push_back(at("aoi") + "unknown AOI '" + d.aoiId + "' (" + known(knownAois) + ")");
     const auto s = parseIsoTime(d.start);
     const auto e = parseIsoTime(d.end);
-    if (!s) problems.push_back(where + "bad start date '" + d.start + "' (expected YYYY-MM-DD)");
-    if (!e) problems.push_back(where + "bad end date '" + d.end + "' (expected YYYY-MM-DD)");
+    if (!s) problems.push_back(at("start") + "bad start date '" + d.start + "' (expected YYYY-MM-DD)");
+    if (!e) problems.push_back(at("end") + "bad end date '" + d.end + "' (expected YYYY-MM-DD)");
     if (s && e) {
       d.startS = *s;
       d.endS = isIsoDateOnly(d.end) ? *e + 86399 : *e;
       if (d.endS < d.startS)
-        problems.push_back(where + "end " + d.end + " is before start " + d.start);
+        problems.push_back(at("end") + "end " + d.end + " is before start " + d.start);
     }
     if (metric == "vessel_calls" || metric == "max_vessels") {
       d.metric = metric == "vessel_calls" ? Metric::VesselCalls : Metric::MaxVessels;
       const bool digits = !value.empty() && value.size() <= 12 &&
                           std::all_of(value.begin(), value.end(), ::isdigit);
       if (!digits)
-        problems.push_back(where + "value '" + value + "' for " + metric +
+        problems.push_back(at("value") + "value '" + value + "' for " + metric +
                            " must be a whole number >= 0");
       else {
         d.count = std::stoll(value);
@@ -171,15 +190,15 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
       d.metric = Metric::Activity;
       d.value = lower(value);
       if (d.value != "idle" && d.value != "active")
-        problems.push_back(where + "value '" + value + "' for activity must be idle or active");
+        problems.push_back(at("value") + "value '" + value + "' for activity must be idle or active");
     } else if (metric == "new_construction") {
       d.metric = Metric::NewConstruction;
       d.value = lower(value);
       if (d.value != "none" && d.value != "some")
-        problems.push_back(where + "value '" + value +
+        problems.push_back(at("value") + "value '" + value +
                            "' for new_construction must be none or some");
     } else {
-      problems.push_back(where + "unknown metric '" + get("metric") +
+      problems.push_back(at("metric") + "unknown metric '" + get("metric") +
                          "' (expected vessel_calls, max_vessels, activity or new_construction)");
     }
     if (problems.size() == before) out.push_back(std::move(d));
@@ -234,8 +253,11 @@ std::vector<Declaration> parseDeclarationsCsv(std::string_view text, const std::
                          std::to_string(rec.fields.size()));
       continue;
     }
-    RawRow r{rec.line, {}};
-    for (size_t c = 0; c < cols.size(); ++c) r.fields[cols[c]] = rec.fields[c];
+    RawRow r{rec.line, {}, {}};
+    for (size_t c = 0; c < cols.size(); ++c) {
+      r.fields[cols[c]] = rec.fields[c];
+      r.pos[cols[c]] = rec.pos[c];
+    }
     rows.push_back(std::move(r));
   }
   auto out = validate(rows, file, knownAois, problems);
@@ -268,13 +290,14 @@ std::vector<Declaration> parseDeclarationsYaml(const std::string& text, const st
       problems.push_back(where + "expected a map with keys " + std::string(kColumnList));
       continue;
     }
-    RawRow r{line, {}};
+    RawRow r{line, {}, {}};
     bool ok = true;
     for (const auto& kv : item) {
       const std::string k = kv.first.as<std::string>();
       const int kl = kv.first.Mark().line + 1;
       if (std::find(kColumns.begin(), kColumns.end(), k) == kColumns.end()) {
-        problems.push_back(file + ":" + std::to_string(kl) + ": unknown key '" + k +
+        problems.push_back(file + ":" + std::to_string(kl) + ":" +
+                           std::to_string(kv.first.Mark().column + 1) + ": unknown key '" + k +
                            "' (expected " + kColumnList + ")");
         ok = false;
       } else if (!kv.second.IsScalar() && !kv.second.IsNull()) {
@@ -282,6 +305,8 @@ std::vector<Declaration> parseDeclarationsYaml(const std::string& text, const st
         ok = false;
       } else {
         r.fields[k] = kv.second.IsNull() ? "" : kv.second.as<std::string>();
+        const YAML::Mark m = kv.second.IsNull() ? kv.first.Mark() : kv.second.Mark();
+        r.pos[k] = {m.line + 1, m.column + 1};
       }
     }
     for (const char* k : kColumns)

@@ -62,30 +62,55 @@ std::optional<TimePoint> timeFromName(const std::string& name, const std::string
   return timeFromText(m[1].str());
 }
 
-// Band roles: explicit config bands win; then band descriptions naming a role; then the profile.
+bool isAlphaBand(GDALDataset& ds, int b) {
+  return ds.GetRasterBand(b)->GetColorInterpretation() == GCI_AlphaBand;
+}
+
+// Band roles: explicit config bands win; then band descriptions naming a role; then the colour
+// interpretation (red, green, blue of a true-colour export); then the profile, which only fills
+// roles when the config names none (a config's {red: 1, green: 2, blue: 3} means exactly those
+// three: filling nir from a default would take an RGBA export's alpha band as NIR). Alpha bands
+// are masks, never spectral bands: the profile defaults count the bands without them.
 void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
   const int n = ds.GetRasterCount();
+  int spectral = 0;
   for (int b = 1; b <= n; ++b) {
+    if (isAlphaBand(ds, b)) {
+      s.alphaBands.push_back(b);
+      continue;
+    }
+    ++spectral;
     std::string d = ds.GetRasterBand(b)->GetDescription();
     std::transform(d.begin(), d.end(), d.begin(), ::tolower);
     if (std::find(kRoles.begin(), kRoles.end(), d) != kRoles.end()) s.bands[d] = b;
     if (d == "cloud" || d == "scl" || d == "qa_pixel") s.cloudBand = b;
   }
   if (s.bands.empty()) {
+    for (int b = 1; b <= n; ++b) {
+      switch (ds.GetRasterBand(b)->GetColorInterpretation()) {
+        case GCI_RedBand: s.bands["red"] = b; break;
+        case GCI_GreenBand: s.bands["green"] = b; break;
+        case GCI_BlueBand: s.bands["blue"] = b; break;
+        default: break;
+      }
+    }
+    if (s.bands.size() != 3) s.bands.clear();  // a lone "red" is not a true-colour export
+  }
+  if (s.bands.empty() && sensor.bands.empty()) {
     if (sensor.profile == "sar") {
       s.bands["vv"] = 1;
-      if (n >= 2) s.bands["vh"] = 2;
-    } else if (sensor.profile == "sentinel2" && n >= 4) {
+      if (spectral >= 2) s.bands["vh"] = 2;
+    } else if (sensor.profile == "sentinel2" && spectral >= 4) {
       s.bands = {{"red", 1}, {"green", 2}, {"blue", 3}, {"nir", 4}};
-    } else if (sensor.profile == "landsat" && n >= 4) {
+    } else if (sensor.profile == "landsat" && spectral >= 4) {
       s.bands = {{"blue", 1}, {"green", 2}, {"red", 3}, {"nir", 4}};
-      if (n >= 6) {
+      if (spectral >= 6) {
         s.bands["swir1"] = 5;
         s.bands["swir2"] = 6;
       }
-    } else if (n >= 4) {
+    } else if (spectral >= 4) {
       s.bands = {{"blue", 1}, {"green", 2}, {"red", 3}, {"nir", 4}};
-    } else if (n == 3) {
+    } else if (spectral == 3) {
       s.bands = {{"red", 1}, {"green", 2}, {"blue", 3}};
     }
   }
@@ -93,12 +118,69 @@ void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
   if (sensor.cloudBand > 0) s.cloudBand = sensor.cloudBand;
 }
 
-double metresPerUnit(const tiles::GridSpec& grid, double lat) {
-  OGRSpatialReference srs;
-  srs.importFromWkt(grid.wkt.c_str());
-  if (srs.IsProjected()) return srs.GetLinearUnits();
-  // Geographic degrees: metres per degree of longitude at this latitude (the finer axis).
-  return 111320.0 * std::max(0.1, std::cos(lat * M_PI / 180.0));
+// Every role names a band the scene has, and no role is its alpha (a mask).
+void checkBandRoles(const Scene& s, const SensorConfig& sensor) {
+  for (const auto& [role, band] : s.bands) {
+    const bool fromConfig = std::any_of(sensor.bands.begin(), sensor.bands.end(),
+                                        [&](const auto& rb) { return rb.first == role; });
+    const std::string origin = fromConfig ? " (sensor.bands." + role + ")" : " (its default role)";
+    if (band > s.bandCount) {
+      throw Error("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
+                  " band is band " + std::to_string(band) + origin);
+    }
+    if (std::find(s.alphaBands.begin(), s.alphaBands.end(), band) != s.alphaBands.end()) {
+      throw Error("band " + std::to_string(band) + " is its alpha band (a mask of where it " +
+                  "imaged), not the " + role + " band" + origin);
+    }
+  }
+  if (s.cloudBand > s.bandCount) {
+    throw Error("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
+                std::to_string(s.cloudBand) + " (sensor.cloud_band)");
+  }
+  bool spectral = false;
+  for (const auto& role : kRoles) spectral |= s.bands.count(role) > 0;
+  if (!spectral) {
+    throw Error("has " + std::to_string(s.bandCount) +
+                " band(s) and no band role could be resolved (no sensor.bands, band " +
+                "descriptions or colour interpretation name blue, green, red, nir, swir1, swir2, " +
+                "vv or vh); set sensor.bands");
+  }
+}
+
+// Ground size of a pixel in metres. A projected CRS's unit is taken as ground metres (UTM and
+// other local projections are within 0.1 % of scale), except on Mercator projections, whose
+// "metres" at 35°N are 0.82 m on the ground (EPSG:3857 exports), and on geographic CRSs: those
+// are measured as the great-circle length of one pixel step across the scene's centre
+// (haversine, WGS84 mean radius).
+double groundPixelSizeM(const tiles::GridSpec& grid) {
+  OGRSpatialReference src, dst;
+  src.importFromWkt(grid.wkt.c_str());
+  const char* projection = src.GetAttrValue("PROJECTION");
+  const bool mercator = projection && std::string(projection).find("Mercator") != std::string::npos &&
+                        std::string(projection).find("Transverse") == std::string::npos;
+  if (src.IsProjected() && !mercator) return grid.pixelSizeX() * src.GetLinearUnits();
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  dst.SetWellKnownGeogCS("WGS84");
+  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&src, &dst));
+  if (!t) throw Error("its CRS cannot be transformed to WGS84");
+  const double cx = grid.width / 2.0, cy = grid.height / 2.0;
+  auto lonLat = [&](double c, double r) {
+    const auto p = grid.pixelToMap(c, r);
+    double x = p.x, y = p.y;
+    if (!t->Transform(1, &x, &y)) throw Error("its centre cannot be transformed to WGS84");
+    return LonLat{x, y};
+  };
+  auto metres = [](const LonLat& a, const LonLat& b) {
+    constexpr double kRad = M_PI / 180.0, kEarthM = 6371008.8;
+    const double dLat = (b.lat - a.lat) * kRad, dLon = (b.lon - a.lon) * kRad;
+    const double h = std::pow(std::sin(dLat / 2), 2) +
+                     std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * std::pow(std::sin(dLon / 2), 2);
+    return 2 * kEarthM * std::asin(std::min(1.0, std::sqrt(h)));
+  };
+  const LonLat c = lonLat(cx, cy);
+  // The finer of the two axes, as the grid is square in metres.
+  return std::min(metres(c, lonLat(cx + 1, cy)), metres(c, lonLat(cx, cy + 1)));
 }
 
 std::vector<LonLat> footprintOf(const tiles::GridSpec& grid) {
@@ -198,16 +280,7 @@ Scene describeScene(const std::string& dataset, const std::string& id, const fs:
                 ", and no scenes[].time in the config)");
   }
   assignBands(s, *ds, sensor);
-  for (const auto& [role, band] : s.bands) {
-    if (band > s.bandCount) {
-      throw Error("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
-                  " band is band " + std::to_string(band) + " (sensor.bands)");
-    }
-  }
-  if (s.cloudBand > s.bandCount) {
-    throw Error("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
-                std::to_string(s.cloudBand) + " (sensor.cloud_band)");
-  }
+  checkBandRoles(s, sensor);
   int hasNodata = 0;
   const double nd = ds->GetRasterBand(1)->GetNoDataValue(&hasNodata);
   if (sensor.nodata) {
@@ -216,7 +289,7 @@ Scene describeScene(const std::string& dataset, const std::string& id, const fs:
     s.nodata = nd;
   }
   s.footprint = footprintOf(s.grid);
-  s.pixelSizeM = s.grid.pixelSizeX() * metresPerUnit(s.grid, s.footprint.front().lat);
+  s.pixelSizeM = groundPixelSizeM(s.grid);
   return s;
 }
 
@@ -259,6 +332,83 @@ fs::path resolveHref(const fs::path& base, const std::string& href) {
     throw Error("asset href '" + href + "' escapes the folder of its ItemCollection");
   }
   return p;
+}
+
+// One VRT of single-band files, band i = file i, at the finest resolution among them.
+void stackBands(const std::vector<std::string>& names, const std::string& vrtPath) {
+  std::vector<const char*> srcs;
+  for (const auto& n : names) srcs.push_back(n.c_str());
+  const char* argv[] = {"-separate", "-resolution", "highest", nullptr};
+  GDALBuildVRTOptions* opts = GDALBuildVRTOptionsNew(const_cast<char**>(argv), nullptr);
+  int usageError = 0;
+  CPLErrorReset();
+  GDALDatasetH vrt = GDALBuildVRT(vrtPath.c_str(), static_cast<int>(srcs.size()), nullptr,
+                                  srcs.data(), opts, &usageError);
+  GDALBuildVRTOptionsFree(opts);
+  if (!vrt) throw Error("cannot stack its band files: " + tiles::lastGdalError());
+  GDALClose(vrt);
+}
+
+// A scene of one file per band (scenes[].bands): stacked into a VRT in the order given, with
+// sensor.bands set to that order, so the files' own band counts do not matter.
+void addBandFileScene(const SceneSource& src, const fs::path& folder, const std::string& id,
+                      const SensorConfig& sensor, std::vector<std::pair<Scene, std::string>>& out) {
+  std::vector<std::string> names;
+  std::vector<fs::path> files;
+  SensorConfig sc = sensor;
+  sc.bands.clear();
+  sc.cloudBand = 0;
+  for (const auto& [role, rel] : src.bandFiles) {
+    const fs::path f = folder.empty() ? rel : folder / rel;
+    if (!fs::exists(f)) throw Error("its " + role + " band file " + f.string() + " does not exist");
+    names.push_back(f.string());
+    files.push_back(f);
+    if (role == "cloud") {
+      sc.cloudBand = static_cast<int>(names.size());
+    } else {
+      sc.bands.emplace_back(role, static_cast<int>(names.size()));
+    }
+  }
+  const std::string dataset = "/vsimem/changewatch/bands/" + id + ".vrt";
+  stackBands(names, dataset);
+  // The first band's file carries the metadata (a time tag, if any); its folder the time_pattern.
+  Scene s = describeScene(dataset, id, folder.empty() ? files.front() : folder, src, sc,
+                          std::nullopt, "");
+  s.files = files;
+  out.emplace_back(std::move(s), folder.empty() ? files.front().string() : folder.string());
+}
+
+// The subfolders of a band-file folder source that the glob matches, sorted.
+std::vector<fs::path> listSceneFolders(const SceneSource& src) {
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(src.folder)) {
+    if (!e.is_directory()) continue;
+    if (::fnmatch(src.glob.c_str(), e.path().filename().c_str(), 0) == 0) dirs.push_back(e.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+void addBandFileScenes(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
+                       std::vector<std::pair<Scene, std::string>>& out) {
+  if (src.kind != SceneSource::Kind::Folder) {
+    const std::string id = !src.id.empty() ? src.id
+                                           : sanitizeId(src.bandFiles.front().second.parent_path()
+                                                            .filename().string());
+    try {
+      addBandFileScene(src, {}, id, sensor, out);
+    } catch (const Error& e) {
+      cat.skipped.push_back({src.bandFiles.front().second.string(), e.what()});
+    }
+    return;
+  }
+  for (const auto& dir : listSceneFolders(src)) {
+    try {
+      addBandFileScene(src, dir, sanitizeId(dir.filename().string()), sensor, out);
+    } catch (const Error& e) {
+      cat.skipped.push_back({dir.string(), e.what()});
+    }
+  }
 }
 
 void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
@@ -354,17 +504,8 @@ void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& c
           files.push_back(perRole["cloud"]);
           sc.cloudBand = b++;
         }
-        std::vector<const char*> srcs;
-        for (const auto& n : names) srcs.push_back(n.c_str());
-        const char* argv[] = {"-separate", "-resolution", "highest", nullptr};
-        GDALBuildVRTOptions* opts = GDALBuildVRTOptionsNew(const_cast<char**>(argv), nullptr);
         dataset = "/vsimem/changewatch/stac/" + id + ".vrt";
-        int usageError = 0;
-        GDALDatasetH vrt = GDALBuildVRT(dataset.c_str(), static_cast<int>(srcs.size()), nullptr,
-                                        srcs.data(), opts, &usageError);
-        GDALBuildVRTOptionsFree(opts);
-        if (!vrt) throw Error("cannot stack its band assets: " + tiles::lastGdalError());
-        GDALClose(vrt);
+        stackBands(names, dataset);
       } else {
         throw Error("has no raster asset");
       }
@@ -397,6 +538,10 @@ Catalog buildCatalog(const Config& config) {
   for (const auto& src : config.scenes) {
     if (src.kind == SceneSource::Kind::Stac) {
       addStacItems(src, config.sensor, cat, found);
+      continue;
+    }
+    if (!src.bandFiles.empty()) {
+      addBandFileScenes(src, config.sensor, cat, found);
       continue;
     }
     const auto files = src.kind == SceneSource::Kind::Folder ? listFolder(src) : src.files;

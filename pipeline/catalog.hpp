@@ -23,6 +23,7 @@ struct Scene {
   int bandCount = 0;
   std::map<std::string, int> bands;  // role -> 1-based band (blue, green, red, nir, vv, ...)
   int cloudBand = 0;                 // 1-based, 0 = none
+  std::vector<int> alphaBands;       // 1-based alpha bands: masks of where it imaged, never roles
   std::optional<double> nodata;      // value marking no data (per the file or the config)
   double pixelSizeM = 0.0;
   std::vector<LonLat> footprint;     // WGS84 ring of the raster extent

@@ -479,6 +479,31 @@ std::string unknownUnit(const std::string& what, const std::string& name,
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+// scenes[i].bands: one file per band role, stacked into one scene. Alone, the paths resolve
+// against the config and name one scene; with 'folder', they are names inside each subfolder.
+void readBandFiles(const MapReader& r, const fs::path& base, Problems& problems, SceneSource& s) {
+  std::vector<std::string> roles = {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh",
+                                    "cloud"};
+  MapReader br(r.node("bands"), r.path("bands"), problems, roles);
+  if (!br.ok()) return;
+  for (const auto& role : roles) {
+    if (!br.has(role)) continue;
+    std::string f;
+    br.getString(role, f);
+    if (f.empty()) continue;
+    const fs::path path = r.has("folder") ? fs::path(f) : resolvePath(base, f);
+    if (!r.has("folder") && !fs::exists(path)) {
+      problems.add(br.node(role), br.path(role), "no such file: " + path.string());
+    }
+    s.bandFiles.emplace_back(role, path);
+  }
+  if (s.bandFiles.empty()) {
+    problems.add(r.node("bands"), r.path("bands"), "expected at least one role: file entry");
+  } else if (s.bandFiles.size() == 1 && s.bandFiles.front().first == "cloud") {
+    problems.add(r.node("bands"), r.path("bands"), "a cloud band alone is not a scene");
+  }
+}
+
 void readScenes(const YAML::Node& n, const std::string& path, const fs::path& base,
                 Problems& problems, Config& c) {
   if (!n.IsSequence() || n.size() == 0) {
@@ -487,13 +512,28 @@ void readScenes(const YAML::Node& n, const std::string& path, const fs::path& ba
   }
   for (size_t i = 0; i < n.size(); ++i) {
     const std::string p = indexed(path, i);
-    MapReader r(n[i], p, problems, {"folder", "glob", "files", "stac", "time_pattern", "time"});
+    MapReader r(n[i], p, problems,
+                {"folder", "glob", "files", "stac", "bands", "id", "time_pattern", "time"});
     if (!r.ok()) continue;
     SceneSource s;
     const int kinds = r.has("folder") + r.has("files") + r.has("stac");
-    if (kinds != 1) {
-      problems.add(n[i], p, "give exactly one of 'folder', 'files' or 'stac'");
+    if (r.has("bands") && (r.has("files") || r.has("stac"))) {
+      problems.add(r.node("bands"), r.path("bands"),
+                   "'bands' (one file per band) goes alone (one scene) or with 'folder' (one "
+                   "scene per subfolder), not with 'files' or 'stac'");
       continue;
+    }
+    if (kinds != 1 && !(kinds == 0 && r.has("bands"))) {
+      problems.add(n[i], p, "give exactly one of 'folder', 'files', 'stac' or 'bands'");
+      continue;
+    }
+    if (r.has("bands")) readBandFiles(r, base, problems, s);
+    if (r.has("id")) {
+      r.getString("id", s.id);
+      if (!isSafeId(s.id)) {
+        problems.add(r.node("id"), r.path("id"),
+                     "'" + s.id + "' is not a safe id: use 1-64 letters, digits, '_' or '-'");
+      }
     }
     if (r.has("time")) {
       TimePoint t = 0;
@@ -522,6 +562,8 @@ void readScenes(const YAML::Node& n, const std::string& path, const fs::path& ba
       if (!fs::is_directory(s.folder)) {
         problems.add(r.node("folder"), r.path("folder"), "no such folder: " + s.folder.string());
       }
+    } else if (r.has("bands")) {
+      s.kind = SceneSource::Kind::Files;
     } else if (r.has("files")) {
       s.kind = SceneSource::Kind::Files;
       const auto files = r.node("files");
@@ -995,14 +1037,22 @@ std::string toYaml(const Config& c) {
           << YAML::Value << s.glob;
         break;
       case SceneSource::Kind::Files:
-        e << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
-        for (const auto& f : s.files) e << f.string();
-        e << YAML::EndSeq;
+        if (s.bandFiles.empty()) {
+          e << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
+          for (const auto& f : s.files) e << f.string();
+          e << YAML::EndSeq;
+        }
         break;
       case SceneSource::Kind::Stac:
         e << YAML::Key << "stac" << YAML::Value << s.stac.string();
         break;
     }
+    if (!s.bandFiles.empty()) {
+      e << YAML::Key << "bands" << YAML::Value << YAML::BeginMap;
+      for (const auto& [role, f] : s.bandFiles) e << YAML::Key << role << YAML::Value << f.string();
+      e << YAML::EndMap;
+    }
+    if (!s.id.empty()) e << YAML::Key << "id" << YAML::Value << s.id;
     if (!s.timePattern.empty()) e << YAML::Key << "time_pattern" << YAML::Value << s.timePattern;
     if (s.time) e << YAML::Key << "time" << YAML::Value << formatIsoTime(*s.time);
     e << YAML::EndMap;

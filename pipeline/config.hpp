@@ -45,6 +45,11 @@ struct SceneSource {
   // The acquisition time given in the config, the last resort after STAC, product metadata and
   // time_pattern (e.g. a plain PNG export with no metadata).
   std::optional<TimePoint> time;
+  // One file per band role ("blue" -> B02.tif; "cloud" for a cloud mask), stacked into one
+  // scene: alone, absolute paths of one scene; with Kind::Folder, names inside each subfolder
+  // the glob matches (one scene per subfolder, e.g. Sentinel-2 L2A bands as separate GeoTIFFs).
+  std::vector<std::pair<std::string, fs::path>> bandFiles;
+  std::string id;  // scene id of a lone band-file scene (default: its folder's name)
 };
 
 struct DetectorConfig {

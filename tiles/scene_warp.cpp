@@ -4,6 +4,7 @@
 #include <gdal_utils.h>
 #include <ogr_geometry.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "imaging/error.hpp"
@@ -47,17 +48,42 @@ void createParent(const fs::path& path) {
 
 }  // namespace
 
+std::string sourceMaskSelector(GDALDataset& ds, const std::vector<int>& bands) {
+  if (bands.empty()) return "";
+  const auto selected = [&](int b) { return std::find(bands.begin(), bands.end(), b) != bands.end(); };
+  // An alpha band wins even when the colour bands also carry a nodata value (TCI exports set 0
+  // on every band and an alpha): nodata alone would keep the alpha's partial edges as imaged.
+  for (int b = ds.GetRasterCount(); b >= 1; --b) {
+    if (ds.GetRasterBand(b)->GetColorInterpretation() == GCI_AlphaBand) {
+      return selected(b) ? "" : std::to_string(b);
+    }
+  }
+  const int first = bands.front();
+  if (first < 1 || first > ds.GetRasterCount()) return "";
+  const int flags = ds.GetRasterBand(first)->GetMaskFlags();
+  // Nodata masks are carried by the nodata value; "all valid" has nothing to carry.
+  if ((flags & GMF_ALL_VALID) || (flags & GMF_NODATA)) return "";
+  return (flags & (GMF_PER_DATASET | GMF_ALPHA)) ? "mask," + std::to_string(first) : "";
+}
+
 void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::path& vrtPath) {
   createParent(vrtPath);
   auto src = openRaster(request.dataset);
 
   // 1. Select the bands (and set a nodata override) in a plain VRT, so the warper only computes
-  //    the bands that are read.
+  //    the bands that are read. The source's alpha band or per-dataset mask travels with them as
+  //    the VRT's last band, so the warper treats it as the source alpha: selecting R, G, B out of
+  //    RGBA would otherwise drop the alpha and warp its transparent area as imaged ground.
   const fs::path bandsVrt = vrtPath.parent_path() / (vrtPath.stem().string() + ".bands.vrt");
+  const std::string maskBand = sourceMaskSelector(*src, request.bands);
   {
     ArgList args;
     args.add("-of").add("VRT");
     for (int b : request.bands) args.add("-b").add(std::to_string(b));
+    if (!maskBand.empty()) {
+      args.add("-b").add(maskBand);
+      args.add("-colorinterp_" + std::to_string(request.bands.size() + 1)).add("alpha");
+    }
     if (request.nodata) args.add("-a_nodata").add(num(*request.nodata));
     GDALTranslateOptions* opts = GDALTranslateOptionsNew(args.argv(), nullptr);
     int usageError = 0;
@@ -83,6 +109,7 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
   args.add("-te").add(num(xmin)).add(num(ymin)).add(num(xmax)).add(num(ymax));
   args.add("-ts").add(std::to_string(grid.width)).add(std::to_string(grid.height));
   args.add("-r").add(request.resampling);
+  if (!maskBand.empty()) args.add("-srcalpha");
   if (request.alpha) args.add("-dstalpha");
   // Float pixels without a nodata value: NaN is no data (it would otherwise count as imaged in
   // the alpha band, and bilinear or cubic resampling would smear it over its neighbours).

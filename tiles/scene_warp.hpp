@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gdal_priv.h>
 #include <opencv2/core.hpp>
 
 #include "tiles/grid_spec.hpp"
@@ -22,6 +23,14 @@ struct WarpRequest {
   std::string resampling = "bilinear";  // near | bilinear | cubic (masks and classes: near)
   bool alpha = true;             // add an alpha band: 0 outside the source or on its nodata
 };
+
+// What carries the validity of `bands` of `ds` besides nodata, as a gdal_translate band
+// selector: the source's alpha band ("4" for RGB + alpha exports, whether or not the colour bands
+// also carry a nodata value), else the per-dataset mask of the first band ("mask,1": an internal
+// TIFF mask, GMF_PER_DATASET / GMF_ALPHA); "" when validity is all-valid or nodata alone, or the
+// alpha is itself one of `bands`. The warp carries it as the source alpha, so masked pixels are
+// no data (never change).
+std::string sourceMaskSelector(GDALDataset& ds, const std::vector<int>& bands);
 
 // Writes `vrtPath`: the selected bands of the source warped onto `grid` (plus an alpha band when
 // requested, which GDAL then uses as the dataset's mask). Intermediate VRTs go beside it.

@@ -43,27 +43,27 @@ TEST_CASE("declarations CSV: quoted commas, BOM and CRLF are accepted", "[unit]"
   CHECK(d[2].count == 4);
 }
 
-TEST_CASE("declarations CSV: each bad row names file:line and the problem", "[unit]") {
+TEST_CASE("declarations CSV: each bad row names file:line:col and the problem", "[unit]") {
   const std::string h = "aoi,start,end,metric,value,reference\n";
   CHECK(csvError(h + "port-x,2024-03-01,2024-03-31,activity,idle,r\n") ==
-        "decl.csv:2: unknown AOI 'port-x' (known: plant-b, port-a)");
+        "decl.csv:2:1: unknown AOI 'port-x' (known: plant-b, port-a)");
   CHECK(csvError(h + "port-a,2024-13-01,2024-03-31,activity,idle,r\n") ==
-        "decl.csv:2: bad start date '2024-13-01' (expected YYYY-MM-DD)");
+        "decl.csv:2:8: bad start date '2024-13-01' (expected YYYY-MM-DD)");
   CHECK(csvError(h + "port-a,2024-03-01,2024-02-30,activity,idle,r\n") ==
-        "decl.csv:2: bad end date '2024-02-30' (expected YYYY-MM-DD)");
+        "decl.csv:2:19: bad end date '2024-02-30' (expected YYYY-MM-DD)");
   CHECK(csvError(h + "port-a,2024-03-01,2024-02-01,activity,idle,r\n") ==
-        "decl.csv:2: end 2024-02-01 is before start 2024-03-01");
+        "decl.csv:2:19: end 2024-02-01 is before start 2024-03-01");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,tonnage,5,r\n") ==
-        "decl.csv:2: unknown metric 'tonnage' (expected vessel_calls, max_vessels, activity or "
+        "decl.csv:2:30: unknown metric 'tonnage' (expected vessel_calls, max_vessels, activity or "
         "new_construction)");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,vessel_calls,many,r\n") ==
-        "decl.csv:2: value 'many' for vessel_calls must be a whole number >= 0");
+        "decl.csv:2:43: value 'many' for vessel_calls must be a whole number >= 0");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,max_vessels,-2,r\n") ==
-        "decl.csv:2: value '-2' for max_vessels must be a whole number >= 0");
+        "decl.csv:2:42: value '-2' for max_vessels must be a whole number >= 0");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,activity,busy,r\n") ==
-        "decl.csv:2: value 'busy' for activity must be idle or active");
+        "decl.csv:2:39: value 'busy' for activity must be idle or active");
   CHECK(csvError(h + "plant-b,2024-03-01,2024-03-31,new_construction,3,r\n") ==
-        "decl.csv:2: value '3' for new_construction must be none or some");
+        "decl.csv:2:48: value '3' for new_construction must be none or some");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,activity,idle,r,extra\n") ==
         "decl.csv:2: expected 6 fields (aoi,start,end,metric,value,reference), got 7");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,activity\n") ==
@@ -80,8 +80,8 @@ TEST_CASE("declarations CSV: each bad row names file:line and the problem", "[un
   // All problems together, in file order.
   CHECK(csvError(h + "port-x,2024-03-01,2024-03-31,activity,idle,r\n" +
                  "port-a,2024-03-01,2024-03-31,activity,busy,r\n") ==
-        "decl.csv:2: unknown AOI 'port-x' (known: plant-b, port-a)\n"
-        "decl.csv:3: value 'busy' for activity must be idle or active");
+        "decl.csv:2:1: unknown AOI 'port-x' (known: plant-b, port-a)\n"
+        "decl.csv:3:39: value 'busy' for activity must be idle or active");
 }
 
 TEST_CASE("declarations YAML: a list of maps, with file:line errors", "[unit]") {
@@ -106,12 +106,12 @@ TEST_CASE("declarations YAML: a list of maps, with file:line errors", "[unit]") 
   };
   CHECK(err("- aoi: port-a\n  start: 2024-03-01\n  end: 2024-03-31\n  metric: activity\n"
             "  value: idle\n  colour: red\n") ==
-        "decl.yaml:6: unknown key 'colour' (expected aoi,start,end,metric,value,reference)");
+        "decl.yaml:6:3: unknown key 'colour' (expected aoi,start,end,metric,value,reference)");
   CHECK(err("- aoi: port-a\n  start: 2024-03-01\n  end: 2024-03-31\n  metric: activity\n") ==
         "decl.yaml:1: missing key 'value'");
   CHECK(err("- aoi: port-a\n  start: 03/01/2024\n  end: 2024-03-31\n  metric: activity\n"
             "  value: idle\n") ==
-        "decl.yaml:1: bad start date '03/01/2024' (expected YYYY-MM-DD)");
+        "decl.yaml:2:10: bad start date '03/01/2024' (expected YYYY-MM-DD)");
   CHECK(err("") == "decl.yaml: empty declarations file (expected a list of maps with keys "
                    "aoi,start,end,metric,value,reference)");
   CHECK(err("aoi: port-a\n").find("decl.yaml:1: expected a list of declarations") == 0);

@@ -125,22 +125,22 @@ void checkBandRoles(const Scene& s, const SensorConfig& sensor) {
                                         [&](const auto& rb) { return rb.first == role; });
     const std::string origin = fromConfig ? " (sensor.bands." + role + ")" : " (its default role)";
     if (band > s.bandCount) {
-      throw Error("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
+      throw BandRoleError("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
                   " band is band " + std::to_string(band) + origin);
     }
     if (std::find(s.alphaBands.begin(), s.alphaBands.end(), band) != s.alphaBands.end()) {
-      throw Error("band " + std::to_string(band) + " is its alpha band (a mask of where it " +
+      throw BandRoleError("band " + std::to_string(band) + " is its alpha band (a mask of where it " +
                   "imaged), not the " + role + " band" + origin);
     }
   }
   if (s.cloudBand > s.bandCount) {
-    throw Error("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
+    throw BandRoleError("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
                 std::to_string(s.cloudBand) + " (sensor.cloud_band)");
   }
   bool spectral = false;
   for (const auto& role : kRoles) spectral |= s.bands.count(role) > 0;
   if (!spectral) {
-    throw Error("has " + std::to_string(s.bandCount) +
+    throw BandRoleError("has " + std::to_string(s.bandCount) +
                 " band(s) and no band role could be resolved (no sensor.bands, band " +
                 "descriptions or colour interpretation name blue, green, red, nir, swir1, swir2, " +
                 "vv or vh); set sensor.bands");
@@ -334,6 +334,11 @@ fs::path resolveHref(const fs::path& base, const std::string& href) {
   return p;
 }
 
+void skipScene(Catalog& cat, const std::string& where, const Error& e) {
+  cat.skipped.push_back({where, e.what()});
+  cat.skipped.back().bandRoles = dynamic_cast<const BandRoleError*>(&e) != nullptr;
+}
+
 // One VRT of single-band files, band i = file i, at the finest resolution among them.
 void stackBands(const std::vector<std::string>& names, const std::string& vrtPath) {
   std::vector<const char*> srcs;
@@ -398,7 +403,7 @@ void addBandFileScenes(const SceneSource& src, const SensorConfig& sensor, Catal
     try {
       addBandFileScene(src, {}, id, sensor, out);
     } catch (const Error& e) {
-      cat.skipped.push_back({src.bandFiles.front().second.string(), e.what()});
+      skipScene(cat, src.bandFiles.front().second.string(), e);
     }
     return;
   }
@@ -406,7 +411,7 @@ void addBandFileScenes(const SceneSource& src, const SensorConfig& sensor, Catal
     try {
       addBandFileScene(src, dir, sanitizeId(dir.filename().string()), sensor, out);
     } catch (const Error& e) {
-      cat.skipped.push_back({dir.string(), e.what()});
+      skipScene(cat, dir.string(), e);
     }
   }
 }
@@ -514,7 +519,7 @@ void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& c
       s.files = files;
       out.emplace_back(std::move(s), where);
     } catch (const Error& e) {
-      cat.skipped.push_back({where, e.what()});
+      skipScene(cat, where, e);
     }
   }
 }
@@ -535,7 +540,20 @@ std::string sanitizeId(std::string id) {
 Catalog buildCatalog(const Config& config) {
   Catalog cat;
   std::vector<std::pair<Scene, std::string>> found;
-  for (const auto& src : config.scenes) {
+  for (size_t si = 0; si < config.scenes.size(); ++si) {
+    const auto& src = config.scenes[si];
+    const size_t foundBefore = found.size(), skippedBefore = cat.skipped.size();
+    // Every entry found or skipped from here on comes from this source.
+    struct MarkSource {
+      std::vector<std::pair<Scene, std::string>>& found;
+      std::vector<SkippedScene>& skipped;
+      size_t f, k;
+      int index;
+      ~MarkSource() {
+        for (size_t i = f; i < found.size(); ++i) found[i].first.source = index;
+        for (size_t i = k; i < skipped.size(); ++i) skipped[i].source = index;
+      }
+    } mark{found, cat.skipped, foundBefore, skippedBefore, static_cast<int>(si)};
     if (src.kind == SceneSource::Kind::Stac) {
       addStacItems(src, config.sensor, cat, found);
       continue;
@@ -566,6 +584,7 @@ Catalog buildCatalog(const Config& config) {
         // openRaster() prefixes the path already; keep the reason alone.
         if (msg.rfind(f.string() + ": ", 0) == 0) msg = msg.substr(f.string().size() + 2);
         cat.skipped.push_back({f.string(), msg});
+        cat.skipped.back().bandRoles = dynamic_cast<const BandRoleError*>(&e) != nullptr;
       }
     }
   }
@@ -575,17 +594,18 @@ Catalog buildCatalog(const Config& config) {
   for (auto& [s, where] : found) {
     if (s.time > latest) {
       cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + " (" + s.timeSource +
-                                        "), which is in the future; its date is wrong"});
+                                        "), which is in the future; its date is wrong", s.source});
       continue;
     }
     if (s.time < config.windowStart || s.time > config.windowEnd) {
       cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + ", outside the window " +
                                         formatIsoDate(config.windowStart) + " to " +
-                                        formatIsoDate(config.windowEnd)});
+                                        formatIsoDate(config.windowEnd), s.source});
+      cat.outsideWindow.push_back(s);
       continue;
     }
     if (!ids.insert(s.id).second) {
-      cat.skipped.push_back({where, "duplicate scene id '" + s.id + "'"});
+      cat.skipped.push_back({where, "duplicate scene id '" + s.id + "'", s.source});
       continue;
     }
     cat.scenes.push_back(std::move(s));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "imaging/error.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/grid_spec.hpp"
 
@@ -27,16 +28,27 @@ struct Scene {
   std::optional<double> nodata;      // value marking no data (per the file or the config)
   double pixelSizeM = 0.0;
   std::vector<LonLat> footprint;     // WGS84 ring of the raster extent
+  int source = -1;                   // index of its entry in config.scenes
 };
 
 struct SkippedScene {
   std::string path;
   std::string reason;
+  int source = -1;          // index of its entry in config.scenes
+  bool bandRoles = false;   // skipped because a band role names a band it lacks (or its alpha)
 };
 
 struct Catalog {
   std::vector<Scene> scenes;  // sorted by time, then id
   std::vector<SkippedScene> skipped;
+  // Usable scenes acquired outside the window (also listed in skipped): what `validate` compares
+  // the window and the AOIs with.
+  std::vector<Scene> outsideWindow;
+};
+
+// A scene's band roles cannot be resolved (a role on a band it lacks, or on its alpha band).
+struct BandRoleError : Error {
+  using Error::Error;
 };
 
 // Builds the catalog of the config's sources; scenes outside the time window are left out

@@ -10,8 +10,8 @@
 //     alpha band is dropped; a band described "cloud" is a no-decision mask (non-zero = cloud).
 //   - --method auto: logratio for single-band inputs (SAR amplitude: ratio statistics fit
 //     multiplicative speckle, and CVA is the wrong tool there: kappa 0.53/0.06 on Ottawa/Bern in
-//     measured-baselines.md); irmad for multispectral inputs (see kAutoMultispectral below for
-//     the measurement behind the choice).
+//     measured-baselines.md); irmad for multispectral inputs (resolveChangeMethod in config.hpp,
+//     shared with `change.method: auto` in a config, holds the measurement behind the choice).
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +29,7 @@
 #include "imaging/log.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/commands.hpp"
+#include "pipeline/config.hpp"
 #include "tiles/change_map.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
@@ -38,11 +39,6 @@ namespace cw::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Measured on Taizhou (Landsat TM, 6 bands, labelled pixels, scripts/score_mask.py, 2026-11-25):
-// irmad kappa 0.935 (F1 0.947), cva kappa 0.929 (F1 0.943). IR-MAD is also invariant to
-// per-band linear gain/offset between dates, which the simulator's and real pairs have.
-constexpr const char* kAutoMultispectral = "irmad";
 
 struct ChangeArgs {
   std::string before, after, out, method = "auto";
@@ -232,8 +228,7 @@ void runChange(const ChangeArgs& a) {
   if (beforeCloud > 0) in.masks.push_back({in.before.path, beforeCloud, false});
   if (afterCloud > 0) in.masks.push_back({in.after.path, afterCloud, false});
 
-  const std::string method =
-      a.method != "auto" ? a.method : (in.before.bands.size() == 1 ? "logratio" : kAutoMultispectral);
+  const std::string method = resolveChangeMethod(a.method, in.before.bands.size());
   const auto* entry = registry.method(method);
   if (!entry) throw Error("change method '" + method + "' is not built in");
   std::unique_ptr<imaging::ChangeMethod> m =

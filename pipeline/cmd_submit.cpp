@@ -22,6 +22,7 @@
 #include "pipeline/plan.hpp"
 #include "pipeline/run_state.hpp"
 #include "pipeline/scheduler_slurm.hpp"
+#include "pipeline/validation.hpp"
 
 namespace cw::pipeline {
 namespace {
@@ -112,6 +113,7 @@ void addSubmitCommand(CLI::App& app) {
       FileLock lock(out / ".lock", FileLock::Mode::Shared, "output folder " + out.string());
       log::info("planning " + c.file.string());
       plan = makePlan(c);
+      enforceValidation(validatePlan(c, plan), "submit");
       evidence::writeFileAtomic(out / "plan.json", planToJson(c, plan).dump(2) + "\n");
       evidence::writeFileAtomic(out / "config.resolved.yaml", toYaml(c));
       if (!a->dryRun) ingestAisForPlan(c, plan);  // the array tasks read OUT/<aoi>/ais.gpkg

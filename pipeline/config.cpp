@@ -975,11 +975,22 @@ Config loadConfig(const fs::path& fileIn) {
       cr.getNumber("open_radius_m", c.change.openRadiusM, 0.0, 10000.0);
       cr.getNumber("close_radius_m", c.change.closeRadiusM, 0.0, 10000.0);
       cr.getNumber("min_area_m2", c.change.minAreaM2, 0.0, 1e12);
-      if (const auto* m = reg.method(c.change.method)) {
+      if (c.change.method == "auto") {
+        // The method is chosen per job from its bands, so options of one method cannot apply.
+        if (cr.has("options") && cr.node("options").IsMap() && cr.node("options").size() > 0) {
+          problems.add(cr.node("options"), "change.options",
+                       "options need a named method (cva, irmad, logratio); with method auto each "
+                       "job uses the chosen method's defaults");
+        }
+      } else if (const auto* m = reg.method(c.change.method)) {
         readOptions(cr.node("options"), "change.options", problems, m->options, c.change.params);
       } else {
         problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
-                     unknownUnit("change method", c.change.method, registeredNames(true)));
+                     unknownUnit("change method", c.change.method, [] {
+                       auto names = registeredNames(true);
+                       names.push_back("auto");
+                       return names;
+                     }()));
       }
     } else if (const auto* m = reg.method(c.change.method)) {
       c.change.params = imaging::Params(m->options);
@@ -1015,6 +1026,11 @@ Config loadConfig(const fs::path& fileIn) {
   readReviewsAndRetention(r, problems, c);
   if (!problems.empty()) problems.raise();
   return c;
+}
+
+std::string resolveChangeMethod(const std::string& method, std::size_t bandCount) {
+  if (method != "auto") return method;
+  return bandCount == 1 ? "logratio" : "irmad";
 }
 
 std::string toYaml(const Config& c) {

@@ -246,7 +246,8 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     ev.info.before = sceneRef(before);
     ev.info.after = sceneRef(after);
     ev.info.grid = gridInfo(grid, ap.pixelSizeM);
-    ev.info.method = config.change.method;
+    const std::string methodName = resolveChangeMethod(config.change.method, roles.size());
+    ev.info.method = methodName;
     ev.info.configHash = key;
     for (const auto& [s, w] : {std::pair{&before, &wb}, std::pair{&after, &wa}}) {
       const auto fp = tiles::computeFootprint(grid, w->values, w->cloud, aoiMask);
@@ -263,8 +264,12 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
 
     // Change.
     step = Clock::now();
-    auto method =
-        imaging::Registry::builtins().createMethod(config.change.method, config.change.params);
+    const auto& registry = imaging::Registry::builtins();
+    const auto* methodEntry = registry.method(methodName);
+    if (!methodEntry) throw Error("change method '" + methodName + "' is not built in");
+    auto method = registry.createMethod(
+        methodName, methodName == config.change.method ? config.change.params
+                                                       : imaging::Params(methodEntry->options));
     tiles::ChangeInputs in;
     in.grid = grid;
     in.before = {wb.values, {}, std::nullopt};

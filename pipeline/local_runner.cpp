@@ -17,6 +17,7 @@
 #include "pipeline/merge.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/run_state.hpp"
+#include "pipeline/validation.hpp"
 
 namespace cw::pipeline {
 namespace {
@@ -71,6 +72,8 @@ RunSummary runLocal(const Config& configIn, const RunOptions& options) {
 
   log::info("planning " + config.file.string());
   const Plan plan = makePlan(config);
+  // The checks of `validate`, before any job: a config that cannot work fails in seconds.
+  enforceValidation(validatePlan(config, plan), "run");
   evidence::writeFileAtomic(config.output / "plan.json", planToJson(config, plan).dump(2) + "\n");
   evidence::writeFileAtomic(config.output / "config.resolved.yaml", toYaml(config));
   for (const auto& s : plan.catalog.skipped) log::warn("skipped " + s.path + ": " + s.reason);

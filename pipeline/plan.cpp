@@ -20,8 +20,9 @@ struct LimitRefusal : Error {
 
 constexpr int kCoverageSamples = 128;
 
-// Footprint overlap test in WGS84, cheap enough to rule out scenes before any warping.
-bool overlaps(const std::vector<LonLat>& a, const std::vector<LonLat>& b) {
+}  // namespace
+
+bool footprintsOverlap(const std::vector<LonLat>& a, const std::vector<LonLat>& b) {
   auto poly = [](const std::vector<LonLat>& ring, double shift) {
     OGRLinearRing r;
     for (const auto& p : ring) r.addPoint(p.lon + shift, p.lat);
@@ -38,6 +39,8 @@ bool overlaps(const std::vector<LonLat>& a, const std::vector<LonLat>& b) {
   }
   return false;
 }
+
+namespace {
 
 std::string pct(double f) {
   std::ostringstream os;
@@ -110,7 +113,7 @@ Plan makePlan(const Config& config) {
     ap.aoiId = aoi.id;
     std::vector<const Scene*> overlapping;
     for (const auto& s : plan.catalog.scenes) {
-      if (overlaps(aoi.polygon, s.footprint)) {
+      if (footprintsOverlap(aoi.polygon, s.footprint)) {
         overlapping.push_back(&s);
       } else {
         ap.coverage.push_back({s.id, 0.0, 0.0, false, "does not overlap the AOI"});

@@ -56,6 +56,10 @@ Plan makePlan(const Config& config);
 nlohmann::json planToJson(const Config& config, const Plan& plan);
 std::string planToText(const Config& config, const Plan& plan);
 
+// Whether two WGS84 rings overlap (an AOI across the antimeridian is compared on both sides):
+// the cheap test that rules scenes out before any warping.
+bool footprintsOverlap(const std::vector<LonLat>& a, const std::vector<LonLat>& b);
+
 // AOI ring as (lon, lat) pairs for the tiles layer.
 std::vector<std::pair<double, double>> ringOf(const Aoi& aoi);
 

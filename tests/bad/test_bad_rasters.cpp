@@ -260,9 +260,17 @@ TEST_CASE("bad rasters: different band counts between dates use the shared bands
                                                     18, "{profile: generic, bands: {blue: 1, green: 2, red: 3, nir: 4}}"));
   const PlanResult p = planOf(r);
   CHECK(p.reasonOf(r.scenes / "scene_20250401.tif") ==
-        "has 3 band(s) but its nir band is band 4 (sensor.bands)");
+        "has 3 band(s) but its nir band is band 4 (sensor.bands.nir)");
+  // `run` refuses before any job, naming the scene and the band (issue 17).
+  res = runCli("run " + q(r.config) + " --out " + q(r.out / "bands"));
+  INFO(res.output);
+  CHECK(res.exitCode == 2);
+  CHECK_THAT(res.output, Catch::Contains("scene " + (r.scenes / "scene_20250401.tif").string() +
+                                         ": has 3 band(s) but its nir band is band 4 (sensor.bands.nir)"));
+  CHECK_FALSE(fs::exists(r.out / "bands" / "site"));
 
-  // One band against four share no role: the job fails naming both scenes, the run exits 1.
+  // A one-band scene of the generic profile has no band role: reported once, at plan time,
+  // naming the scene; `run` refuses with exit 2 before any job.
   writeText(r.config, configYaml("", false));
   fs::remove(r.scenes / "scene_20250401.tif");
   SceneSpec one;
@@ -272,10 +280,8 @@ TEST_CASE("bad rasters: different band counts between dates use the shared bands
   writeScene(r.scenes / "scene_20250501.tif", one);
   res = runCli("run " + q(r.config) + " --out " + q(r.out / "one"));
   INFO(res.output);
-  CHECK(res.exitCode == 1);
-  CHECK_THAT(res.output, Catch::Contains("scenes scene_20250301 (4 bands) and scene_20250501 (1 bands) "
-                                         "share no band role; set sensor.bands"));
-  CHECK_THAT(res.output, Catch::Contains("1 job(s) failed"));
-  const json failed = readJson(r.out / "one" / "site" / "scene_20250301_scene_20250501" / "failed.json");
-  CHECK_THAT(failed["error"].get<std::string>(), Catch::Contains("share no band role"));
+  CHECK(res.exitCode == 2);
+  CHECK_THAT(res.output, Catch::Contains("scene " + (r.scenes / "scene_20250501.tif").string() +
+                                         ": has 1 band(s) and no band role could be resolved"));
+  CHECK_FALSE(fs::exists(r.out / "one" / "site" / "scene_20250301_scene_20250501"));
 }

@@ -11,7 +11,9 @@ namespace cw::pipeline {
 
 void addStatusCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "status", "List complete, failed and missing jobs of a run folder (from OUT/plan.json)");
+      "status",
+      "List complete, failed and missing jobs of a run folder (from OUT/plan.json); exit 0 when "
+      "every job is complete, 1 when any failed, 3 when any is missing");
   auto out = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   cmd->add_option("OUT", *out, "Run output folder")->required();
@@ -68,8 +70,12 @@ void addStatusCommand(CLI::App& app) {
       } catch (const nlohmann::json::exception&) {
       }
     }
+    // Scripts read the state from the exit code: 0 every planned job complete, 1 any failed,
+    // 3 any missing (and none failed).
+    const int code = totals["failed"] > 0 ? 1 : totals["missing"] > 0 ? 3 : 0;
     if (*json) {
       std::cout << report.dump(2) << "\n";
+      if (code != 0) throw ExitStatus{code};
       return;
     }
     std::cout << "run " << dir.string() << "\n";
@@ -92,6 +98,8 @@ void addStatusCommand(CLI::App& app) {
       std::cout << "schedule: every " << s.value("every", "?") << ", next firing "
                 << s.value("next", "?") << " (Slurm job " << s.value("rearm_job", "?") << ")\n";
     }
+    std::cout << std::flush;
+    if (code != 0) throw ExitStatus{code};
   });
 }
 

@@ -6,6 +6,13 @@
 
 namespace cw::pipeline {
 
+// A command that finished its work and reports a state through the exit code alone (e.g.
+// `status`: 1 when a job failed, 3 when jobs are missing); main() exits with `code` and prints
+// nothing more. Not an error: its output was already printed.
+struct ExitStatus {
+  int code = 0;
+};
+
 void addSimulateCommand(CLI::App& app);
 void addValidateCommand(CLI::App& app);
 void addVerifyCommand(CLI::App& app);

@@ -1,5 +1,6 @@
 // changewatch: satellite-imagery change detection and object counting for sanctions monitoring.
-// Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
+// Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config (`status`: 1 when a job
+// failed, 3 when jobs are missing).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "changewatch: detect change and count objects in satellite imagery of ports and facilities,\n"
       "and check the evidence against declared trade.\n\n"
-      "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config."};
+      "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config; status: 0 every job\n"
+      "complete, 1 a job failed, 3 jobs missing."};
   app.set_version_flag("--version", std::string("changewatch ") + cw::kVersion + " (" +
                                         cw::kGitDescribe + ")");
   app.require_subcommand(1);
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "changewatch: " << e.what() << "\n(run 'changewatch --help' for usage)\n";
     return 2;
+  } catch (const cw::pipeline::ExitStatus& e) {
+    return e.code;
   } catch (const cw::UsageError& e) {
     std::cerr << "changewatch: error: " << e.what() << '\n';
     return 2;

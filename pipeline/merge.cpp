@@ -11,12 +11,50 @@
 #include "evidence/observations.hpp"
 #include "evidence/report.hpp"
 #include "evidence/review_policy.hpp"
+#include "evidence/run_context.hpp"
 #include "evidence/stac.hpp"
 #include "imaging/log.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/run_state.hpp"
 
 namespace cw::pipeline {
+
+namespace {
+
+// Why the catalog kept no scene: the first skip reason and how many more.
+std::string allSkippedReason(const Catalog& cat) {
+  if (cat.skipped.empty()) return "all scenes skipped (no scene found in the sources)";
+  std::string r = "all scenes skipped (" + cat.skipped.front().path + ": " + cat.skipped.front().reason;
+  if (cat.skipped.size() > 1) r += "; and " + std::to_string(cat.skipped.size() - 1) + " more";
+  return r + ")";
+}
+
+// The plan's and the jobs' view of each AOI, for the verdicts' reasons (evidence/run_context.hpp).
+evidence::RunContext runContext(const Config& config, const Plan& plan) {
+  evidence::RunContext ctx;
+  for (const auto& ap : plan.aois) {
+    auto& c = ctx[ap.aoiId];
+    if (plan.catalog.scenes.empty()) {
+      c.planError = allSkippedReason(plan.catalog);
+    } else if (ap.error == "no scene overlaps the AOI") {
+      c.planError = ap.error;
+    }
+    for (const auto& cov : ap.coverage) {
+      if (cov.reason == "does not overlap the AOI") continue;
+      c.scenes.push_back({cov.sceneId, plan.scene(cov.sceneId).time, cov.imaged, cov.valid, cov.used});
+    }
+  }
+  for (const auto& job : plan.jobs) {
+    const auto st = readJobStatus(jobDir(config, job), "");
+    if (st.state == JobState::Complete) continue;
+    ctx[job.aoiId].unfinished.push_back({job.index, job.id, plan.scene(job.beforeId).time,
+                                         plan.scene(job.afterId).time,
+                                         st.state == JobState::Failed ? st.error : ""});
+  }
+  return ctx;
+}
+
+}  // namespace
 
 MergeSummary mergeRun(const Config& config, const Plan& plan) {
   const auto now = [] {
@@ -66,6 +104,7 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   const auto observations = evidence::collectObservations(config.output, reviews.decisions);
   auto verdicts = evidence::corroborate(declarations, observations, rules, reviews.decisions);
   evidence::explainReviewedVerdicts(verdicts, unreviewed, reviews);
+  evidence::explainWithRunContext(verdicts, runContext(config, plan), rules);
   evidence::writeCorroboration(config.output, verdicts, rules);
   evidence::ReportOptions reportOptions;
   reportOptions.decisions = &reviewLog.records;

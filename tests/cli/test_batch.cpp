@@ -379,6 +379,7 @@ TEST_CASE("batch: a failed array task shows in status and a resubmit runs only t
   CHECK_FALSE(fs::exists(out / "manifest.json"));
   const auto st = runCli("status " + q(out) + " --json");
   INFO(st.output);
+  CHECK(st.exitCode == 1);  // a failed job: status exits 1 (issue 17)
   const auto sj = nlohmann::json::parse(st.output.substr(st.output.find('{')));
   CHECK(sj["totals"]["failed"] == 1);
   CHECK(sj["totals"]["complete"] == static_cast<int>(jobs.size()) - 1);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
@@ -124,7 +125,102 @@ cv::Mat readWindow(GDALDataset& ds, int band, const cv::Rect& w) {
       if (v == ndf) v = NAN;
     });
   }
+  // The warped scenes flag where they imaged in a per-dataset mask, not with nodata.
+  if (!(b->GetMaskFlags() & GMF_ALL_VALID) && !(b->GetMaskFlags() & GMF_NODATA)) {
+    cv::Mat valid(w.height, w.width, CV_8U);
+    if (b->GetMaskBand()->RasterIO(GF_Read, w.x, w.y, w.width, w.height, valid.data, w.width,
+                                   w.height, GDT_Byte, 0, 0) != CE_None)
+      throw Error(std::string(ds.GetDescription()) + ": " + tiles::lastGdalError("mask read failed"));
+    m.setTo(NAN, valid == 0);
+  }
   return m;
+}
+
+// A round scale-bar length (1, 2 or 5 × 10^k metres) of at most `maxM`.
+double niceLengthM(double maxM) {
+  const double p = std::pow(10.0, std::floor(std::log10(std::max(maxM, 1e-3))));
+  for (double f : {5.0, 2.0, 1.0}) {
+    if (f * p <= maxM) return f * p;
+  }
+  return p;
+}
+
+std::string lengthText(double m) {
+  char b[32];
+  if (m >= 1000) {
+    std::snprintf(b, sizeof b, "%g km", m / 1000);
+  } else {
+    std::snprintf(b, sizeof b, "%g m", m);
+  }
+  return b;
+}
+
+constexpr int kCaptionLinePx = 14;
+constexpr double kFontScale = 0.8;  // cv::FONT_HERSHEY_PLAIN: about 7 px a character
+
+// Text cut to the pixels available (the scene id may be long).
+std::string fitText(const std::string& text, int widthPx) {
+  std::string t = text;
+  int base = 0;
+  while (t.size() > 4 &&
+         cv::getTextSize(t, cv::FONT_HERSHEY_PLAIN, kFontScale, 1, &base).width > widthPx) {
+    t = t.substr(0, t.size() - 4) + "...";
+  }
+  return t;
+}
+
+// The chip enlarged by `factor` with a caption strip below it: `line` (date, time and scene id,
+// or the mask legend), then a scale bar and a north arrow. `image` is RGB.
+cv::Mat captioned(const cv::Mat& image, int factor, const std::string& line, double metresPerPx) {
+  cv::Mat big;
+  cv::resize(image, big, cv::Size(), factor, factor, cv::INTER_NEAREST);
+  cv::Mat out(big.rows + 2 * kCaptionLinePx + 4, big.cols, CV_8UC3, cv::Scalar(24, 24, 24));
+  big.copyTo(out(cv::Rect(0, 0, big.cols, big.rows)));
+  const cv::Scalar ink(235, 235, 235);
+  const int y1 = big.rows + kCaptionLinePx - 3, y2 = big.rows + 2 * kCaptionLinePx;
+  cv::putText(out, fitText(line, out.cols - 6), {3, y1}, cv::FONT_HERSHEY_PLAIN, kFontScale, ink,
+              1, cv::LINE_AA);
+  if (metresPerPx > 0) {
+    const double shownPx = metresPerPx / factor;  // metres per displayed pixel
+    const double lenM = niceLengthM(out.cols / 3.0 * shownPx);
+    const int lenPx = static_cast<int>(std::lround(lenM / shownPx));
+    cv::line(out, {4, y2 - 3}, {4 + lenPx, y2 - 3}, ink, 2);
+    cv::line(out, {4, y2 - 7}, {4, y2}, ink, 1);
+    cv::line(out, {4 + lenPx, y2 - 7}, {4 + lenPx, y2}, ink, 1);
+    cv::putText(out, lengthText(lenM), {8 + lenPx, y2}, cv::FONT_HERSHEY_PLAIN, kFontScale, ink, 1,
+                cv::LINE_AA);
+  }
+  // North arrow at the right end: the AOI grid is north-up.
+  const int ax = out.cols - 22;
+  cv::arrowedLine(out, {ax, y2}, {ax, y2 - 11}, ink, 1, cv::LINE_AA, 0, 0.4);
+  cv::putText(out, "N", {ax + 4, y2}, cv::FONT_HERSHEY_PLAIN, kFontScale, ink, 1, cv::LINE_AA);
+  return out;
+}
+
+std::string sceneCaption(const SceneRef& s) {
+  std::string t = s.timeIso;
+  if (t.size() >= 16) t = t.substr(0, 10) + " " + t.substr(11, 5) + "Z";
+  return t + "  " + s.id;
+}
+
+std::vector<cv::Mat> channelsOf(const cv::Mat& rgb) {
+  std::vector<cv::Mat> c;
+  cv::split(rgb, c);
+  return c;
+}
+
+// Pools the valid pixels of every channel of both dates and returns the (lo, hi) stretch.
+std::pair<double, double> sharedStretch(const std::vector<cv::Mat>& b, const std::vector<cv::Mat>& a,
+                                        const ChipSources& src) {
+  std::vector<float> pool;
+  for (const auto* set : {&b, &a})
+    for (const cv::Mat& m : *set)
+      for (auto v = m.begin<float>(); v != m.end<float>(); ++v)
+        if (!std::isnan(*v)) pool.push_back(*v);
+  if (pool.empty()) return {0.0, 1.0};
+  const double lo = percentile(pool, src.lowPercentile);
+  const double hi = percentile(pool, src.highPercentile);
+  return {lo, hi};
 }
 
 double percentile(std::vector<float>& v, double pct) {
@@ -169,6 +265,56 @@ void writePng(const fs::path& path, const std::vector<cv::Mat>& channels) {
 
 }  // namespace
 
+NoChangeNormalization fitNoChangeNormalization(const std::string& beforePath,
+                                               const std::string& afterPath,
+                                               const std::string& maskPath,
+                                               const std::vector<int>& bands) {
+  constexpr int kMaxSide = 1024;
+  constexpr size_t kMinPixels = 100;
+  tiles::GdalDataset before = tiles::openRaster(beforePath);
+  tiles::GdalDataset after = tiles::openRaster(afterPath);
+  tiles::GdalDataset mask = tiles::openRaster(maskPath);
+  const int w = mask->GetRasterXSize(), h = mask->GetRasterYSize();
+  const double f = std::max(1.0, std::max(w, h) / static_cast<double>(kMaxSide));
+  const int sw = std::max(1, static_cast<int>(w / f)), sh = std::max(1, static_cast<int>(h / f));
+  // A decimated read (nearest) of the whole grid: a lattice sample, no resampling of values.
+  auto read = [&](GDALRasterBand* b, GDALDataType type, void* buf) {
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = GRIORA_NearestNeighbour;
+    if (b->RasterIO(GF_Read, 0, 0, w, h, buf, sw, sh, type, 0, 0, &extra) != CE_None)
+      throw Error(tiles::lastGdalError("chips: normalization sample read failed"));
+  };
+  cv::Mat unchanged(sh, sw, CV_8U), bValid(sh, sw, CV_8U), aValid(sh, sw, CV_8U);
+  read(mask->GetRasterBand(1), GDT_Byte, unchanged.data);
+  read(before->GetRasterBand(1)->GetMaskBand(), GDT_Byte, bValid.data);
+  read(after->GetRasterBand(1)->GetMaskBand(), GDT_Byte, aValid.data);
+  const cv::Mat use = (unchanged == 0) & (bValid != 0) & (aValid != 0);
+  NoChangeNormalization n;
+  for (int band : bands) {
+    cv::Mat xb(sh, sw, CV_32F), xa(sh, sw, CV_32F);
+    read(before->GetRasterBand(band), GDT_Float32, xb.data);
+    read(after->GetRasterBand(band), GDT_Float32, xa.data);
+    std::vector<cv::Point2f> pts;
+    for (int y = 0; y < sh; ++y)
+      for (int x = 0; x < sw; ++x)
+        if (use.at<uchar>(y, x)) pts.emplace_back(xb.at<float>(y, x), xa.at<float>(y, x));
+    double gain = 1.0, offset = 0.0;
+    if (pts.size() >= kMinPixels) {
+      cv::Vec4f line;  // (vx, vy, x0, y0): total least squares, both dates carry noise
+      cv::fitLine(pts, line, cv::DIST_L2, 0, 0.01, 0.01);
+      if (std::abs(line[0]) > 1e-6) {
+        gain = line[1] / line[0];
+        offset = line[3] - gain * line[2];
+      }
+      if (!(gain > 0.05 && gain < 20.0)) gain = 1.0, offset = 0.0;  // degenerate: keep the data
+    }
+    n.gain.push_back(gain);
+    n.offset.push_back(offset);
+  }
+  return n;
+}
+
 ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSources& src) {
   ChipIndex index;
   const std::vector<Item> items = selectItems(ev, src);
@@ -187,25 +333,29 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
                            mask->GetRasterYSize()});
   fs::create_directories(jobDir / "chips");
 
+  const double metresPerPx = ev.info.grid.pixelSizeM;
   for (const Item& it : items) {
     const cv::Rect win = chipWindow(it.boxPx, src, gw, gh);
     if (win.width <= 0 || win.height <= 0) continue;
+    std::vector<cv::Mat> bIn, aIn;
+    for (size_t c = 0; c < bb.size(); ++c) {
+      bIn.push_back(readWindow(*before, bb[c], win));
+      cv::Mat a = readWindow(*after, ab[c], win);
+      if (c < src.afterGain.size() && c < src.afterOffset.size() && src.afterGain[c] != 0.0) {
+        // NaN stays NaN: (NaN - offset) / gain.
+        a = (a - src.afterOffset[c]) / src.afterGain[c];
+      }
+      aIn.push_back(a);
+    }
+    const auto [lo, hi] = sharedStretch(bIn, aIn, src);
     std::vector<cv::Mat> bOut, aOut;
     for (size_t c = 0; c < bb.size(); ++c) {
-      cv::Mat b = readWindow(*before, bb[c], win);
-      cv::Mat a = readWindow(*after, ab[c], win);
-      std::vector<float> pool;
-      pool.reserve(b.total() * 2);
-      for (const cv::Mat* m : {&b, &a})
-        for (auto v = m->begin<float>(); v != m->end<float>(); ++v)
-          if (!std::isnan(*v)) pool.push_back(*v);
-      double lo = 0, hi = 1;
-      if (!pool.empty()) {
-        lo = percentile(pool, src.lowPercentile);
-        hi = percentile(pool, src.highPercentile);
-      }
-      bOut.push_back(stretch(b, lo, hi));
-      aOut.push_back(stretch(a, lo, hi));
+      bOut.push_back(stretch(bIn[c], lo, hi));
+      aOut.push_back(stretch(aIn[c], lo, hi));
+    }
+    if (bOut.size() == 1) {  // grey: the caption is drawn in RGB
+      bOut = {bOut[0], bOut[0], bOut[0]};
+      aOut = {aOut[0], aOut[0], aOut[0]};
     }
     cv::Mat m(win.height, win.width, CV_8U);
     if (mask->GetRasterBand(1)->RasterIO(GF_Read, win.x, win.y, win.width, win.height, m.data,
@@ -228,13 +378,19 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
       rings.push_back(std::move(r));
     }
     cv::polylines(rgb, rings, true, cv::Scalar(255, 0, 0), 1, cv::LINE_8);
-    std::vector<cv::Mat> mOut;
-    cv::split(rgb, mOut);
 
+    const int factor = std::max(1, (src.minDisplayPx + win.width - 1) / win.width);
+    cv::Mat bRgb, aRgb;
+    cv::merge(bOut, bRgb);
+    cv::merge(aOut, aRgb);
     ChipPaths paths{chipPath(it.id, "before"), chipPath(it.id, "after"), chipPath(it.id, "mask")};
-    writePng(jobDir / paths.before, bOut);
-    writePng(jobDir / paths.after, aOut);
-    writePng(jobDir / paths.mask, mOut);
+    writePng(jobDir / paths.before,
+             channelsOf(captioned(bRgb, factor, "before " + sceneCaption(ev.info.before), metresPerPx)));
+    writePng(jobDir / paths.after,
+             channelsOf(captioned(aRgb, factor, "after " + sceneCaption(ev.info.after), metresPerPx)));
+    writePng(jobDir / paths.mask,
+             channelsOf(captioned(rgb, factor, "white change, grey none, blue no decision",
+                                  metresPerPx)));
     index[it.id] = paths;
   }
   return index;

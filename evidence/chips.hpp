@@ -3,11 +3,19 @@
 // the before and after rasters and from the change mask, written as PNG (GDAL PNG driver via a
 // MEM dataset, atomically) to <jobDir>/chips/<id>_{before,after,mask}.png.
 //
-// The contrast stretch is computed once per item from the pooled valid pixels of BOTH dates'
-// windows (per display channel, low/high percentiles) and applied to both, so a brightness
-// difference between the chips is a difference in the data, not in the display. The mask chip
-// shows change (white), no change (dark grey) and no decision (dark blue) with the item's outline
-// drawn in red (cv::polylines on the polygon ring, or the oriented box of a detection).
+// Unchanged ground looks the same in both chips: the after date is first put on the before
+// date's radiometry (per band, after' = (after - offset) / gain, from ChipSources::afterGain /
+// afterOffset: the job's no-change normalization), then ONE contrast stretch (low/high
+// percentiles of the pooled valid pixels of both dates and every display channel) is applied to
+// both, so neither a date's gain nor a per-band stretch tints the ground (per-band stretches
+// turned the same grey ground cyan before and orange after). True colour when red, green and blue
+// exist. Validated on simulator pairs (tests/pipeline/test_run_e2e.cpp): the mean absolute
+// difference of the two chips over the pixels the mask calls unchanged is at most 8 of 255.
+// The mask chip shows change (white), no change (dark grey) and no decision (dark blue) with the
+// item's outline drawn in red (cv::polylines on the polygon ring, or the oriented box of a
+// detection). Chips narrower than minDisplayPx are enlarged (nearest neighbour, whole factors)
+// and every chip gets a caption strip: date and time and scene id (before/after), or the mask
+// legend, then a scale bar and a north arrow (the AOI grids are north-up UTM).
 // Not thread-safe (opens its own GDAL handles; call from one thread per job).
 #include <filesystem>
 #include <string>
@@ -34,7 +42,25 @@ struct ChipSources {
                            // by score; the rest get none (their chip paths stay empty)
   double lowPercentile = 2.0;
   double highPercentile = 98.0;
+  // The after date on the before date's radiometry, per rendered band (same order as
+  // afterBands): after ≈ gain · before + offset over unchanged ground. Empty: identity.
+  std::vector<double> afterGain;
+  std::vector<double> afterOffset;
+  int minDisplayPx = 256;  // narrower chips are enlarged by a whole factor for the caption
 };
+
+// Per-band no-change normalization of `afterPath` onto `beforePath` (after ≈ gain · before +
+// offset), fitted by orthogonal regression (cv::fitLine, L2) on the pixels maskPath calls
+// unchanged (0) and both dates image, sampled on a lattice of at most 1024 px a side. Bands with
+// fewer than 100 such pixels keep the identity. For methods that solve no normalization
+// (irmad, logratio); CVA's own gain/offset (fitted on IR-MAD's no-change pixels) is used as is.
+struct NoChangeNormalization {
+  std::vector<double> gain, offset;
+};
+NoChangeNormalization fitNoChangeNormalization(const std::string& beforePath,
+                                               const std::string& afterPath,
+                                               const std::string& maskPath,
+                                               const std::vector<int>& bands);
 
 // Writes the chips and returns the relative chip paths per evidence id. Requires ids
 // (assignEvidenceIds). Throws cw::Error when a raster cannot be opened or read.

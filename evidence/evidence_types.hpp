@@ -67,6 +67,10 @@ struct ChangePolygon {
   double meanScore = 0.0;
   std::int64_t pixelCount = 0;
   PixelBox bboxPx;
+  // Made where co-registration measured a shift but rejected it (too few windows or too low a
+  // confidence): a misregistration artefact is as likely as a change. Ranked after clean
+  // evidence; merge does not count it towards a discrepancy unless a reviewer confirmed it.
+  bool registrationSuspect = false;
 };
 
 // The AIS identity of a ship detection (docs/ais.md); status is empty when AIS is not configured.

@@ -27,6 +27,7 @@ constexpr FieldSpec kFields[] = {
     {"width_m", OFTReal},       {"heading_deg", OFTReal},    {"score", OFTReal},
     {"x_px", OFTReal},          {"y_px", OFTReal},           {"valid_fraction", OFTReal},
     {"imaged_fraction", OFTReal}, {"berthed", OFTInteger},  {"underway", OFTInteger},
+    {"registration_suspect", OFTInteger},
 };
 
 OGRLinearRing toRing(const Ring& r) {
@@ -80,6 +81,8 @@ class Writer {
     if (!m_layer) throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create layer"));
     for (const auto& f : kFields) {
       OGRFieldDefn def(f.name, f.type);
+      // A JSON true/false rather than 1/0.
+      if (std::string(f.name) == "registration_suspect") def.SetSubType(OFSTBoolean);
       if (m_layer->CreateField(&def) != OGRERR_NONE)
         throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create field"));
     }
@@ -152,6 +155,7 @@ void addChanges(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
     f->SetField("area_m2", c.areaM2);
     f->SetField("mean_score", c.meanScore);
     f->SetField("pixel_count", static_cast<GIntBig>(c.pixelCount));
+    f->SetField("registration_suspect", c.registrationSuspect ? 1 : 0);
     OGRPolygon poly = toPolygon(c.rings);
     f->SetGeometry(&poly);
     w.add(*f);

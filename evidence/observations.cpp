@@ -127,7 +127,7 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
       }
       o.detectionIds[d.kind].push_back(d.id);
       EvidenceItem item{d.id, "detection", d.kind, d.sceneId, s->timeIso, {d.lon, d.lat},
-                        d.areaM2, d.score, {}, "", "", ""};
+                        d.areaM2, d.score, {}, "", "", "", false};
       chipsOf(item);
       aoi.items[d.id] = item;
     }
@@ -145,9 +145,14 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
   pair.jobDir = jobRel;
   for (const auto& c : ev.changes) {
     if (rejected(c.id)) continue;
-    pair.changeIds.push_back(c.id);
+    // Suspect evidence stays visible (ranked after clean evidence) but counts towards a verdict
+    // only once a reviewer confirmed it.
+    const auto rv = reviews.find(c.id);
+    const bool confirmed = rv != reviews.end() && rv->second == "confirmed";
+    if (!c.registrationSuspect || confirmed) pair.changeIds.push_back(c.id);
     EvidenceItem item{c.id, "change", "change", info.after.id, info.after.timeIso,
-                      centroid(c.rings), c.areaM2, c.meanScore, c.rings, "", "", ""};
+                      centroid(c.rings), c.areaM2, c.meanScore, c.rings, "", "", "",
+                      c.registrationSuspect};
     chipsOf(item);
     aoi.items[c.id] = item;
   }
@@ -215,6 +220,9 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
       c.areaM2 = num(p, "area_m2");
       c.meanScore = num(p, "mean_score");
       c.pixelCount = static_cast<std::int64_t>(num(p, "pixel_count"));
+      c.registrationSuspect = p.contains("registration_suspect") &&
+                              p["registration_suspect"].is_boolean() &&
+                              p["registration_suspect"].get<bool>();
       if (!g.is_null() && g.value("type", "") == "Polygon") c.rings = polygonFrom(g.at("coordinates"));
       ev.changes.push_back(std::move(c));
     } else if (type == "detection") {

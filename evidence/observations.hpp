@@ -35,6 +35,7 @@ struct EvidenceItem {
   double score = 0.0;
   Polygon outline;  // changes only
   std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
+  bool registrationSuspect = false;  // changes: see ChangePolygon::registrationSuspect
 };
 
 struct SceneObservation {

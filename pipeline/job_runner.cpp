@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,10 @@ using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kRoleOrder = {"blue", "green", "red", "nir",
                                              "swir1", "swir2", "vv", "vh"};
+
+// A rejected co-registration shift at least this long (pixels) makes change evidence suspect;
+// below it the residual is within the bicubic warp's own error.
+constexpr double kSuspectShiftPx = 0.25;
 
 double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -296,8 +301,18 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     ev.params["shift_confidence"] = {cm.shiftConfidence};
     ev.params["shift_applied"] = {cm.shiftApplied ? 1.0 : 0.0};
     ev.params["changed_area_m2"] = {cm.changedAreaM2};
+    // Co-registration measured a shift but did not trust it: a residual misregistration of
+    // that size may draw change along every edge, so this job's change polygons are suspect.
+    const bool registrationRejected =
+        !cm.shiftApplied && std::hypot(cm.shiftPx.x, cm.shiftPx.y) >= kSuspectShiftPx;
+    if (registrationRejected) {
+      log::warn("job " + std::to_string(job.index) + " " + job.id + ": co-registration rejected " +
+                "(confidence " + std::to_string(cm.shiftConfidence) + "); its change polygons are " +
+                "flagged registration_suspect");
+    }
     for (const auto& p : cm.polygons) {
       evidence::ChangePolygon c;
+      c.registrationSuspect = registrationRejected;
       c.rings = polygonFromGeoJson(p.geometryJson);
       c.areaM2 = p.areaM2;
       c.meanScore = p.meanScore;
@@ -369,6 +384,20 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
                                   "\n");
     src.chips.beforeBands = rgb;
     src.chips.afterBands = rgb;
+    // The after chip on the before date's radiometry: CVA's gain/offset (fitted on IR-MAD's
+    // no-change pixels), else a fit on the pixels the mask calls unchanged.
+    const auto gain = ev.params.find("gain"), offset = ev.params.find("offset");
+    if (gain != ev.params.end() && offset != ev.params.end() && gain->second.size() == roles.size() &&
+        offset->second.size() == roles.size()) {
+      for (int b : rgb) {
+        src.chips.afterGain.push_back(gain->second[static_cast<size_t>(b - 1)]);
+        src.chips.afterOffset.push_back(offset->second[static_cast<size_t>(b - 1)]);
+      }
+    } else {
+      const auto n = evidence::fitNoChangeNormalization(wb.values, wa.values, cm.maskPath.string(), rgb);
+      src.chips.afterGain = n.gain;
+      src.chips.afterOffset = n.offset;
+    }
     src.product.scorePath = cm.scorePath.string();
     src.product.maskPath = cm.maskPath.string();
     evidence::writeJobEvidence(dir, ev, src);

@@ -1,0 +1,117 @@
+// `validate` checks what it can without running (issue 17): each mistake exits 2 naming
+// file:line:col, or the scene and band, and the same config passes once it is fixed. `run`
+// refuses the same configs before any job.
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "tests/test_support.hpp"
+
+using cw::test::readText;
+using cw::test::runCli;
+using cw::test::TempDir;
+using cw::test::writeText;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The simulator's config with its relative paths made absolute, so variants live elsewhere.
+std::string baseConfig(const fs::path& sim) {
+  std::string c = readText(sim / "config.yaml");
+  c = std::regex_replace(c, std::regex("folder: scenes"), "folder: " + (sim / "scenes").string());
+  c = std::regex_replace(c, std::regex("output: out"), "output: " + (sim / "out-validate").string());
+  return c;
+}
+
+std::string withDeclarations(std::string config, const fs::path& decl) {
+  return std::regex_replace(config, std::regex("declarations: declarations.csv"),
+                            "declarations: " + decl.string());
+}
+
+// The port AOI's bbox line, and the same with each [lon, lat] pair read the other way round.
+std::string swapPortBbox(const std::string& config) {
+  std::smatch m;
+  const std::regex bbox("bbox: \\[([-0-9.]+), ([-0-9.]+), ([-0-9.]+), ([-0-9.]+)\\]");
+  REQUIRE(std::regex_search(config, m, bbox));
+  const std::string swapped = "bbox: [" + m[2].str() + ", " + m[1].str() + ", " + m[4].str() + ", " +
+                              m[3].str() + "]";
+  return m.prefix().str() + swapped + m.suffix().str();
+}
+
+}  // namespace
+
+TEST_CASE("validate: declarations, band roles, swapped coordinates and the window each exit 2, "
+          "and pass once fixed",
+          "[integration]") {
+  const fs::path& sim = cw::test::smallSimulation();
+  REQUIRE(!sim.empty());
+  TempDir dir("cwvalidate");
+  const std::string good = baseConfig(sim);
+  const std::string goodDecl = readText(sim / "declarations.csv");
+  const fs::path decl = dir / "declarations.csv";
+  writeText(decl, goodDecl);
+  const fs::path config = dir / "config.yaml";
+  auto validate = [&](const std::string& text) {
+    writeText(config, withDeclarations(text, decl));
+    return runCli("validate " + config.string());
+  };
+
+  // The simulator's config as written: OK, with a warning for its declaration of a month
+  // without scenes (a warning does not fail).
+  auto ok = validate(good);
+  INFO(ok.output);
+  REQUIRE(ok.exitCode == 0);
+  CHECK_THAT(ok.output, Catch::Contains(": OK (2 AOIs, 1 scene source, 3 scene(s) in the window"));
+  CHECK_THAT(ok.output, Catch::Contains("warning: " + decl.string() +
+                                        ":5: AOI port_alpha has no usable scene from 2024-06-01 to "
+                                        "2024-06-30"));
+
+  SECTION("an unknown AOI in the declarations names file:line:col") {
+    writeText(decl, goodDecl + "port_gamma,2025-04-01,2025-04-30,activity,idle,X\n");
+    const auto r = validate(good);
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains(decl.string() + ":6:1: unknown AOI 'port_gamma'"));
+  }
+  SECTION("a bad date in the declarations names file:line:col") {
+    writeText(decl, goodDecl + "port_alpha,2025-04-31,2025-05-30,activity,idle,X\n");
+    const auto r = validate(good);
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains(decl.string() + ":6:12: bad start date '2025-04-31'"));
+  }
+  SECTION("a band number beyond the scenes' bands names the scene and the band") {
+    const auto r = validate(std::regex_replace(good, std::regex("nir: 4"), "nir: 9"));
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains("/scenes/scene_"));
+    CHECK_THAT(r.output, Catch::Contains("has 5 band(s) but its nir band is band 9 (sensor.bands.nir)"));
+    // `run` refuses it too, before any job.
+    writeText(config, withDeclarations(std::regex_replace(good, std::regex("nir: 4"), "nir: 9"), decl));
+    const auto run = runCli("run " + config.string() + " --out " + (dir / "out").string());
+    INFO(run.output);
+    CHECK(run.exitCode == 2);
+    CHECK_THAT(run.output, Catch::Contains("run refused: "));
+    CHECK_FALSE(fs::exists(dir / "out" / "port_alpha"));
+  }
+  SECTION("an AOI with latitude and longitude swapped gets the hint") {
+    const auto r = validate(swapPortBbox(good));
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains("aois[0] (port_alpha): no scene overlaps the AOI"));
+    CHECK_THAT(r.output, Catch::Contains("did you swap latitude and longitude?"));
+  }
+  SECTION("a window outside every scene's date") {
+    const auto r = validate(std::regex_replace(
+        good, std::regex("window: \\{[^}]*\\}"), "window: {start: 2023-01-01, end: 2023-12-31}"));
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains("window: 2023-01-01 to 2023-12-31 holds none of the 3 scene(s)"));
+    CHECK_THAT(r.output, Catch::Contains("widen window"));
+  }
+  SECTION("change.method: auto is accepted in a config") {
+    const auto r = validate(std::regex_replace(good, std::regex("method: irmad"), "method: auto"));
+    INFO(r.output);
+    CHECK(r.exitCode == 0);
+  }
+}

@@ -256,6 +256,12 @@ nlohmann::json planToJson(const Config& config, const Plan& plan) {
   j["aois"] = json::array();
   for (const auto& a : plan.aois) {
     json ja{{"id", a.aoiId}};
+    // The AOI's WGS84 outline ([lon, lat] pairs), for the viewer's overview map.
+    for (const auto& ca : config.aois) {
+      if (ca.id != a.aoiId) continue;
+      ja["outline"] = json::array();
+      for (const auto& p : ca.polygon) ja["outline"].push_back({p.lon, p.lat});
+    }
     if (!a.error.empty()) {
       ja["error"] = a.error;
     } else {

@@ -15,12 +15,15 @@ const el = (tag, attrs = {}, ...children) => {
   return e;
 };
 const VERDICT_ORDER = { discrepancy: 0, unverifiable: 1, consistent: 2 };
+// AOI outlines on the overview, by the AOI's worst verdict (none: no declaration for it).
+const VERDICT_COLOUR = { discrepancy: '#e53935', unverifiable: '#9aa4ae', consistent: '#43a047', none: '#4f8cff' };
+const MARKER_COLOUR = { detection: '#00c8ff', change: '#ffcc00', suspect: '#ff8a65' };
 
 const state = {
   aois: [], verdicts: [], reviews: {}, jobs: [], features: [],
-  aoi: null, job: null, ev: null, swipe: 0.5,
+  aoi: null, job: null, ev: null, swipe: 0.5, planJobs: [], aoiRings: {},
 };
-let map, layers = {}, evidenceLayer = null, markerById = {}, outlineById = {};
+let map, layers = {}, evidenceLayer = null, markerById = {}, outlineById = {}, overviewLayer = null;
 
 function setStatus(msg, isError = false) {
   const s = $('#status');
@@ -60,12 +63,76 @@ function initMap() {
     map.createPane(name).style.zIndex = String(z);
   }
   map.setView([20, 0], 2);
+  L.control.scale({ position: 'bottomright', imperial: false }).addTo(map);
+  initCursorCoords();
+  initLegend();
   map.on('move zoom resize', updateClip);
   map.on('moveend', writeHash);
   initSwipe();
   $('#toggle-mask').addEventListener('change', applyToggles);
   $('#toggle-score').addEventListener('change', applyToggles);
   $('#toggle-evidence').addEventListener('change', applyToggles);
+}
+
+// The cursor's WGS84 coordinates, bottom right above the scale bar.
+function initCursorCoords() {
+  const Coords = L.Control.extend({
+    onAdd() { return L.DomUtil.create('div', 'cw-coords'); },
+  });
+  const c = new Coords({ position: 'bottomright' }).addTo(map);
+  const box = c.getContainer();
+  box.id = 'cursor-coords';
+  box.textContent = 'lat, lon';
+  map.on('mousemove', (e) => {
+    box.textContent = `${e.latlng.lat.toFixed(5)}, ${e.latlng.lng.toFixed(5)}`;
+  });
+}
+
+// What the outline and marker colours mean.
+function initLegend() {
+  const Legend = L.Control.extend({
+    onAdd() {
+      const d = L.DomUtil.create('div', 'cw-legend');
+      d.id = 'legend';
+      const row = (colour, text, shape) => `<div><span class="swatch ${shape}" style="background:${colour};border-color:${colour}"></span>${text}</div>`;
+      d.innerHTML = '<b>AOI (worst verdict)</b>' +
+        row(VERDICT_COLOUR.discrepancy, 'discrepancy', 'box') + row(VERDICT_COLOUR.unverifiable, 'unverifiable', 'box') +
+        row(VERDICT_COLOUR.consistent, 'consistent', 'box') + row(VERDICT_COLOUR.none, 'no declaration', 'box') +
+        '<b>Evidence</b>' + row(MARKER_COLOUR.detection, 'detection', 'dot') + row(MARKER_COLOUR.change, 'change', 'dot') +
+        row(MARKER_COLOUR.suspect, 'change, registration suspect', 'dot') +
+        '<div><span class="swatch line"></span>imaged footprint</div>';
+      L.DomEvent.disableClickPropagation(d);
+      return d;
+    },
+  });
+  new Legend({ position: 'topright' }).addTo(map);
+}
+
+function worstVerdict(a) {
+  for (const k of ['discrepancy', 'unverifiable', 'consistent']) if (a.verdicts && a.verdicts[k]) return k;
+  return 'none';
+}
+
+// Every AOI's outline, coloured by its worst verdict and clickable: what the map opens on.
+function showOverview(fit) {
+  if (overviewLayer) map.removeLayer(overviewLayer);
+  overviewLayer = L.featureGroup();
+  for (const a of state.aois) {
+    const ring = state.aoiRings[a.id];
+    if (!ring || ring.length < 3) continue;
+    const colour = VERDICT_COLOUR[worstVerdict(a)];
+    const poly = L.polygon(ring.map(([lon, lat]) => [lat, lon]), {
+      color: colour, weight: a.id === state.aoi ? 3 : 2, fillColor: colour, fillOpacity: a.id === state.aoi ? 0.04 : 0.18,
+      className: `cw-aoi cw-aoi-${worstVerdict(a)}`,
+    });
+    poly.on('add', () => { const e = poly.getElement(); if (e) e.setAttribute('data-aoi', a.id); });
+    poly.bindTooltip(`${a.name || a.id}: ${worstVerdict(a)}`, { sticky: true });
+    poly.on('click', () => selectAoi(a.id));
+    poly.addTo(overviewLayer);
+  }
+  overviewLayer.addTo(map);
+  overviewLayer.bringToBack();
+  if (fit && overviewLayer.getLayers().length) map.fitBounds(overviewLayer.getBounds().pad(0.2));
 }
 
 function initSwipe() {
@@ -157,7 +224,8 @@ function showEvidenceOnMap(fc) {
       L.geoJSON(f, { interactive: false, style: { color: '#9ab', weight: 1, dashArray: '4 4', fill: false } }).addTo(evidenceLayer);
       continue;
     }
-    const colour = type === 'detection' ? '#00c8ff' : '#ffcc00';
+    const colour = type === 'detection' ? MARKER_COLOUR.detection
+      : f.properties.registration_suspect ? MARKER_COLOUR.suspect : MARKER_COLOUR.change;
     if (f.geometry.type !== 'Point') {
       const outline = L.geoJSON(f, { style: { color: colour, weight: 1.5, fill: false } });
       outline.on('click', () => selectEvidence(f.id, true));
@@ -230,11 +298,12 @@ function renderJobs() {
   }
 }
 
-// Evidence cited by a discrepancy first, then by score, highest first.
+// Evidence cited by a discrepancy first, then by score, highest first; evidence made where
+// co-registration was rejected (registration_suspect) after all clean evidence.
 function sortedEvidence(fc) {
   const rank = (f) => {
     const v = citedBy(f.id).map((r) => VERDICT_ORDER[r.verdict] ?? 3);
-    return v.length ? Math.min(...v) : 3;
+    return (v.length ? Math.min(...v) : 3) + (f.properties.registration_suspect ? 10 : 0);
   };
   return fc.features.filter((f) => f.properties.feature_type !== 'footprint')
     .sort((a, b) => rank(a) - rank(b) || score(b) - score(a) || (a.id < b.id ? -1 : 1));
@@ -252,6 +321,7 @@ function renderEvidence() {
       el('b', {}, p.feature_type === 'detection' ? `${p.kind || p.detector || 'object'}` : 'change'),
       ` score ${Number(score(f)).toPrecision(4)}`,
       el('div', { class: 'meta' }, `${f.id} · ${Math.round(p.area_m2 || 0)} m²`));
+    if (p.registration_suspect) li.append(el('span', { class: 'badge suspect', title: 'co-registration was rejected for this pair: may be a misregistration artefact' }, 'registration suspect'));
     for (const c of cites) li.append(el('span', { class: `badge ${c.verdict}` }, `${c.metric}: ${c.verdict}`));
     const r = state.reviews[f.id];
     if (r) li.append(el('span', { class: `badge review ${r.decision}` }, r.decision));
@@ -305,8 +375,9 @@ async function selectAoi(id, opts = {}) {
   state.jobs = await getJson(`/api/jobs?aoi=${encodeURIComponent(id)}`);
   renderAois();
   renderVerdicts();
+  showOverview(false);
   // Default pair: the one holding the most evidence cited by a discrepancy, else the first.
-  let job = opts.job && state.jobs.find((j) => j.id === opts.job) ? opts.job : null;
+  let job = resolveJob(opts.job);
   if (!job && state.jobs.length) {
     const cited = new Set(aoiVerdicts(id).filter((v) => v.verdict === 'discrepancy').flatMap((v) => v.evidence_ids || []));
     job = state.jobs[0].id;
@@ -318,6 +389,26 @@ async function selectAoi(id, opts = {}) {
     }
   }
   await selectJob(job, opts);
+}
+
+// A job named in the hash: its id, or its index in the plan (as `status` and `run --job` number
+// them).
+function resolveJob(key) {
+  if (!key) return null;
+  if (state.jobs.some((j) => j.id === key)) return key;
+  if (/^\d+$/.test(key)) {
+    const pj = state.planJobs.find((j) => j.index === Number(key));
+    if (pj && state.jobs.some((j) => j.id === pj.id)) return pj.id;
+  }
+  return null;
+}
+
+// The next (+1) or previous (-1) pair of the AOI.
+function movePair(step) {
+  if (!state.jobs.length) return;
+  let i = state.jobs.findIndex((j) => j.id === state.job);
+  i = i < 0 ? 0 : Math.min(state.jobs.length - 1, Math.max(0, i + step));
+  if (state.jobs[i].id !== state.job) selectJob(state.jobs[i].id);
 }
 
 async function selectJob(id, opts = {}) {
@@ -396,17 +487,24 @@ async function start() {
   }
   document.addEventListener('keydown', (e) => {
     if (e.target.matches('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-    const actions = { j: () => moveEvidence(1), k: () => moveEvidence(-1), c: () => review('confirmed'), r: () => review('rejected'), u: () => review('unsure') };
+    const actions = {
+      j: () => moveEvidence(1), k: () => moveEvidence(-1), n: () => movePair(1), p: () => movePair(-1),
+      c: () => review('confirmed'), r: () => review('rejected'), u: () => review('unsure'),
+    };
     if (actions[e.key]) { e.preventDefault(); actions[e.key](); }
   });
   try {
-    const [aois, verdicts, reviews] = await Promise.all([getJson('/api/aois'), getJson('/api/verdicts'), getJson('/api/reviews')]);
+    const [aois, verdicts, reviews, plan] = await Promise.all([getJson('/api/aois'), getJson('/api/verdicts'),
+      getJson('/api/reviews'), getJson('/files/plan.json').catch(() => ({}))]);
     state.aois = aois;
+    state.planJobs = plan.jobs || [];
+    for (const a of plan.aois || []) if (a.outline) state.aoiRings[a.id] = a.outline;
     state.verdicts = verdicts.verdicts || [];
     state.reviews = reviews.reviews || {};
     // AOIs with discrepancies first.
     state.aois.sort((a, b) => (b.verdicts?.discrepancy || 0) - (a.verdicts?.discrepancy || 0) || (a.id < b.id ? -1 : 1));
     renderAois();
+    showOverview(true);
     setStatus(verdicts.available ? `${state.aois.length} AOIs` : `${state.aois.length} AOIs (no corroboration.json: no verdicts)`);
     const h = readHash();
     if (h.aoi && state.aois.some((a) => a.id === h.aoi)) await selectAoi(h.aoi, h);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <gdal_priv.h>
+#include <opencv2/core.hpp>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -188,4 +189,61 @@ TEST_CASE("e2e: pixels a date did not image are no decision in mask.tif, never c
   }
   CHECK(notImaged > 1000);  // the corner is in an AOI, so the check above bites
   CHECK(changed > 0);       // and the masks are not all "no decision"
+}
+
+namespace {
+// A PNG's bands as one RGB byte image (GDAL's PNG driver).
+cv::Mat readRgbPng(const fs::path& p) {
+  GDALDatasetUniquePtr ds(GDALDataset::Open(p.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  REQUIRE(ds);
+  REQUIRE(ds->GetRasterCount() == 3);
+  const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+  cv::Mat m(h, w, CV_8UC3);
+  REQUIRE(ds->RasterIO(GF_Read, 0, 0, w, h, m.data, w, h, GDT_Byte, 3, nullptr, 3, 3 * w, 1,
+                       nullptr) == CE_None);
+  return m;
+}
+}  // namespace
+
+// Issue 17: unchanged ground must look the same in both chips. The simulator gives every date its
+// own per-band gain and offset; the chips put the after date on the before date's radiometry and
+// share one stretch. Threshold: mean |before - after| <= 8 of 255 over the pixels the mask chip
+// shows as no change (dark grey 60,60,60), above the 32-px caption strip, per job.
+TEST_CASE("e2e: chips show unchanged ground alike on both dates (mean difference <= 8 levels)",
+          "[integration][slow]") {
+  auto& r = simRun();
+  REQUIRE(r.exitCode == 0);
+  constexpr int kCaptionPx = 2 * 14 + 4;  // evidence/chips.cpp: two caption lines and a margin
+  int jobsChecked = 0;
+  for (const auto& e : fs::recursive_directory_iterator(r.out)) {
+    if (e.path().filename() != "evidence.geojson") continue;
+    const fs::path jd = e.path().parent_path();
+    double sum = 0;
+    std::int64_t n = 0;
+    const auto fc = readJson(e.path());
+    for (const auto& f : fc["features"]) {
+      const auto& p = f["properties"];
+      if (!p.contains("chip_before") || !p["chip_before"].is_string()) continue;
+      const cv::Mat b = readRgbPng(jd / p["chip_before"].get<std::string>());
+      const cv::Mat a = readRgbPng(jd / p["chip_after"].get<std::string>());
+      const cv::Mat m = readRgbPng(jd / p["chip_mask"].get<std::string>());
+      REQUIRE(b.size() == a.size());
+      REQUIRE(b.size() == m.size());
+      REQUIRE(b.rows > kCaptionPx);
+      for (int y = 0; y < b.rows - kCaptionPx; ++y) {
+        for (int x = 0; x < b.cols; ++x) {
+          if (m.at<cv::Vec3b>(y, x) != cv::Vec3b(60, 60, 60)) continue;
+          for (int c = 0; c < 3; ++c) sum += std::abs(int(b.at<cv::Vec3b>(y, x)[c]) - int(a.at<cv::Vec3b>(y, x)[c]));
+          n += 3;
+        }
+      }
+    }
+    if (n == 0) continue;
+    const double mad = sum / n;
+    INFO(jd.string() << ": mean |before - after| over unchanged chip pixels = " << mad << " (" << n / 3
+                     << " pixels)");
+    CHECK(mad <= 8.0);
+    ++jobsChecked;
+  }
+  CHECK(jobsChecked >= 2);
 }

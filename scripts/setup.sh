@@ -11,7 +11,7 @@ pkgs=(
   libgdal-dev gdal-bin libopencv-dev libtbb-dev
   libhdf5-dev hdf5-tools libyaml-cpp-dev catch2 libcli11-dev
   libcpp-httplib-dev nlohmann-json3-dev libssl-dev zlib1g-dev libsodium-dev libbrotli-dev
-  python3 python3-xarray python3-h5netcdf python3-numpy python3-gdal python3-opencv
+  python3 python3-xarray python3-h5netcdf python3-numpy python3-gdal python3-opencv python3-jsonschema
   slurm-wlm munge
   chromium
   clang libclang-rt-14-dev

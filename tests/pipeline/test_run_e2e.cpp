@@ -247,3 +247,28 @@ TEST_CASE("e2e: chips show unchanged ground alike on both dates (mean difference
   }
   CHECK(jobsChecked >= 2);
 }
+
+// Issue 17: the catalog of a run folder copied elsewhere still validates (the required fields of
+// STAC 1.0.0 and schemas/changewatch-stac-extension.json, with Debian's python3-jsonschema) and
+// every link inside the folder resolves; input scenes are derived_from links with their SHA-256.
+TEST_CASE("e2e: the STAC catalog copied to another folder validates and resolves its links",
+          "[integration][slow]") {
+  auto& r = simRun();
+  REQUIRE(r.exitCode == 0);
+  TempDir copy("cwstaccopy");
+  fs::copy(r.out, copy / "moved", fs::copy_options::recursive);
+  const auto check = cw::test::run("/usr/bin/python3 " +
+                                   (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() +
+                                   " " + (copy / "moved").string());
+  INFO(check.output);
+  CHECK(check.exitCode == 0);
+  CHECK_THAT(check.output, Catch::Contains("ok: 1 catalog, 2 collections, 2 items"));
+  CHECK_THAT(check.output, Catch::Contains("4 derived_from links with SHA-256"));
+  // A broken link is named.
+  fs::remove(copy / "moved" / "port_alpha" / "collection.json");
+  const auto broken = cw::test::run("/usr/bin/python3 " +
+                                    (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() +
+                                    " " + (copy / "moved").string());
+  CHECK(broken.exitCode == 1);
+  CHECK_THAT(broken.output, Catch::Contains("link rel=child './port_alpha/collection.json' does not resolve"));
+}

@@ -169,17 +169,23 @@ std::string fitText(const std::string& text, int widthPx) {
   return t;
 }
 
-// The chip enlarged by `factor` with a caption strip below it: `line` (date, time and scene id,
-// or the mask legend), then a scale bar and a north arrow. `image` is RGB.
-cv::Mat captioned(const cv::Mat& image, int factor, const std::string& line, double metresPerPx) {
+// The chip enlarged by `factor` with a caption strip below it: `lines` (date and time, then the
+// scene id; or the mask legend), then a scale bar and a north arrow. `image` is RGB.
+cv::Mat captioned(const cv::Mat& image, int factor, const std::vector<std::string>& lines,
+                  double metresPerPx) {
   cv::Mat big;
   cv::resize(image, big, cv::Size(), factor, factor, cv::INTER_NEAREST);
-  cv::Mat out(big.rows + 2 * kCaptionLinePx + 4, big.cols, CV_8UC3, cv::Scalar(24, 24, 24));
+  const int strip = kCaptionLinePx * (static_cast<int>(lines.size()) + 1) + 4;
+  cv::Mat out(big.rows + strip, big.cols, CV_8UC3, cv::Scalar(24, 24, 24));
   big.copyTo(out(cv::Rect(0, 0, big.cols, big.rows)));
   const cv::Scalar ink(235, 235, 235);
-  const int y1 = big.rows + kCaptionLinePx - 3, y2 = big.rows + 2 * kCaptionLinePx;
-  cv::putText(out, fitText(line, out.cols - 6), {3, y1}, cv::FONT_HERSHEY_PLAIN, kFontScale, ink,
-              1, cv::LINE_AA);
+  int y = big.rows;
+  for (const auto& line : lines) {
+    y += kCaptionLinePx;
+    cv::putText(out, fitText(line, out.cols - 6), {3, y - 3}, cv::FONT_HERSHEY_PLAIN, kFontScale,
+                ink, 1, cv::LINE_AA);
+  }
+  const int y2 = y + kCaptionLinePx;
   if (metresPerPx > 0) {
     const double shownPx = metresPerPx / factor;  // metres per displayed pixel
     const double lenM = niceLengthM(out.cols / 3.0 * shownPx);
@@ -197,10 +203,10 @@ cv::Mat captioned(const cv::Mat& image, int factor, const std::string& line, dou
   return out;
 }
 
-std::string sceneCaption(const SceneRef& s) {
+std::vector<std::string> sceneCaption(const std::string& which, const SceneRef& s) {
   std::string t = s.timeIso;
-  if (t.size() >= 16) t = t.substr(0, 10) + " " + t.substr(11, 5) + "Z";
-  return t + "  " + s.id;
+  if (t.size() >= 16) t = t.substr(0, 10) + " " + t.substr(11, 5) + " UTC";
+  return {which + "  " + t, s.id};
 }
 
 std::vector<cv::Mat> channelsOf(const cv::Mat& rgb) {
@@ -208,6 +214,8 @@ std::vector<cv::Mat> channelsOf(const cv::Mat& rgb) {
   cv::split(rgb, c);
   return c;
 }
+
+double percentile(std::vector<float>& v, double pct);
 
 // Pools the valid pixels of every channel of both dates and returns the (lo, hi) stretch.
 std::pair<double, double> sharedStretch(const std::vector<cv::Mat>& b, const std::vector<cv::Mat>& a,
@@ -385,11 +393,11 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
     cv::merge(aOut, aRgb);
     ChipPaths paths{chipPath(it.id, "before"), chipPath(it.id, "after"), chipPath(it.id, "mask")};
     writePng(jobDir / paths.before,
-             channelsOf(captioned(bRgb, factor, "before " + sceneCaption(ev.info.before), metresPerPx)));
+             channelsOf(captioned(bRgb, factor, sceneCaption("before", ev.info.before), metresPerPx)));
     writePng(jobDir / paths.after,
-             channelsOf(captioned(aRgb, factor, "after " + sceneCaption(ev.info.after), metresPerPx)));
+             channelsOf(captioned(aRgb, factor, sceneCaption("after", ev.info.after), metresPerPx)));
     writePng(jobDir / paths.mask,
-             channelsOf(captioned(rgb, factor, "white change, grey none, blue no decision",
+             channelsOf(captioned(rgb, factor, {"mask: white change, grey none,", "blue no decision"},
                                   metresPerPx)));
     index[it.id] = paths;
   }

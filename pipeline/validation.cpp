@@ -226,7 +226,8 @@ ValidationReport validatePlan(const Config& config, const Plan& plan) {
   } else {
     for (size_t i = 0; i < config.aois.size(); ++i) checkAoi(config, plan, i, r);
   }
-  checkDeclaredPeriods(plan, decls, r);
+  // With an error the periods' warnings only repeat it.
+  if (r.errors.empty()) checkDeclaredPeriods(plan, decls, r);
   return r;
 }
 

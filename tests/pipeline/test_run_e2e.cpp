@@ -208,12 +208,12 @@ cv::Mat readRgbPng(const fs::path& p) {
 // Issue 17: unchanged ground must look the same in both chips. The simulator gives every date its
 // own per-band gain and offset; the chips put the after date on the before date's radiometry and
 // share one stretch. Threshold: mean |before - after| <= 8 of 255 over the pixels the mask chip
-// shows as no change (dark grey 60,60,60), above the 32-px caption strip, per job.
+// shows as no change (dark grey 60,60,60), above the 46-px caption strip, per job.
 TEST_CASE("e2e: chips show unchanged ground alike on both dates (mean difference <= 8 levels)",
           "[integration][slow]") {
   auto& r = simRun();
   REQUIRE(r.exitCode == 0);
-  constexpr int kCaptionPx = 2 * 14 + 4;  // evidence/chips.cpp: two caption lines and a margin
+  constexpr int kCaptionPx = 3 * 14 + 4;  // evidence/chips.cpp: three caption lines and a margin
   int jobsChecked = 0;
   for (const auto& e : fs::recursive_directory_iterator(r.out)) {
     if (e.path().filename() != "evidence.geojson") continue;

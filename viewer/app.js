@@ -478,6 +478,8 @@ async function review(decision) {
 
 // ---- Start ------------------------------------------------------------------------------------
 async function start() {
+  // Read before the map exists: its first moves rewrite the hash.
+  const h = readHash();
   await window.cwAuth.ready;
   initMap();
   if ($('#reviewer')) $('#reviewer').value = localStorage.getItem('cw-reviewer') || '';
@@ -504,9 +506,8 @@ async function start() {
     // AOIs with discrepancies first.
     state.aois.sort((a, b) => (b.verdicts?.discrepancy || 0) - (a.verdicts?.discrepancy || 0) || (a.id < b.id ? -1 : 1));
     renderAois();
-    showOverview(true);
+    showOverview(!h.aoi);
     setStatus(verdicts.available ? `${state.aois.length} AOIs` : `${state.aois.length} AOIs (no corroboration.json: no verdicts)`);
-    const h = readHash();
     if (h.aoi && state.aois.some((a) => a.id === h.aoi)) await selectAoi(h.aoi, h);
     document.body.dataset.ready = 'true';
   } catch (e) {

@@ -111,7 +111,9 @@ async function main() {
     const scale = await page.$eval('.leaflet-control-scale-line', (e) => e.textContent).catch(() => '');
     check(/\d+ (m|km)/.test(scale), `a scale bar is shown (${scale})`);
     const mapBox = await page.locator('#map').boundingBox();
-    await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+    // Left of the swipe divider (which sits at 50 % and takes its own pointer events).
+    await page.mouse.move(mapBox.x + mapBox.width * 0.3, mapBox.y + mapBox.height * 0.4);
+    await page.mouse.move(mapBox.x + mapBox.width * 0.3 + 5, mapBox.y + mapBox.height * 0.4 + 5);
     const coords = await page.$eval('#cursor-coords', (e) => e.textContent).catch(() => '');
     check(/^-?\d+\.\d{5}, -?\d+\.\d{5}$/.test(coords), `the cursor's coordinates are shown (${coords})`);
     await page.screenshot({ path: screenshot });
@@ -123,7 +125,7 @@ async function main() {
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction((id) => new URLSearchParams(location.hash.slice(1)).get('aoi') === id, target, { timeout: 10000 }).catch(() => {});
     const hash = new URLSearchParams((await page.evaluate(() => location.hash)).slice(1));
-    check(hash.get('aoi') === target, `clicking the outline of ${target} selects it`, location.hash);
+    check(hash.get('aoi') === target, `clicking the outline of ${target} selects it`, hash.toString());
     check(await page.$(`.aoi-item.selected[data-aoi="${target}"]`) !== null, 'the AOI list marks it selected');
 
     // 3. n and p move between the AOI's pairs.
@@ -146,7 +148,9 @@ async function main() {
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
     await page.waitForSelector(`.job-item.selected[data-job="${last.id}"]`, { timeout: 10000 }).catch(() => {});
-    check(await page.$(`.job-item.selected[data-job="${last.id}"]`) !== null, `#job=${last.index} opens job ${last.id}`);
+    const selected = await page.$$eval('.job-item.selected', (xs) => xs.map((x) => x.dataset.job));
+    check(selected.length === 1 && selected[0] === last.id, `#job=${last.index} opens job ${last.id}`,
+      `${JSON.stringify(selected)} at ${await page.evaluate(() => location.hash)}`);
   } finally {
     await browser.close();
     const exited = new Promise((resolve) => server.proc.removeAllListeners('exit').on('exit', (code) => resolve(code)));

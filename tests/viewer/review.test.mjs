@@ -141,7 +141,11 @@ async function main() {
     check(listed.length === evFeatures.length && evFeatures.every((f) => listed.includes(f.id)), 'evidence list holds the same features');
     if (!discrepancies.length && listed.length > 1) {
       const score = (id) => { const p = evFeatures.find((f) => f.id === id).properties; return p.score ?? p.mean_score ?? p.area_m2 ?? 0; };
-      check(listed.every((id, i) => i === 0 || score(listed[i - 1]) >= score(id)), 'evidence sorted by score, highest first');
+      // Registration-suspect changes come after all clean evidence (issue 17).
+      const suspect = (id) => evFeatures.find((f) => f.id === id).properties.registration_suspect ? 1 : 0;
+      check(listed.every((id, i) => i === 0 || suspect(listed[i - 1]) < suspect(id) ||
+        (suspect(listed[i - 1]) === suspect(id) && score(listed[i - 1]) >= score(id))),
+        'evidence sorted by score, highest first, registration suspects last');
     }
 
     // 4. Drag the swipe: before and after tiles requested and rendered.

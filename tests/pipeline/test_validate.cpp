@@ -93,6 +93,13 @@ TEST_CASE("validate: declarations, band roles, swapped coordinates and the windo
     CHECK(run.exitCode == 2);
     CHECK_THAT(run.output, Catch::Contains("run refused: "));
     CHECK_FALSE(fs::exists(dir / "out" / "port_alpha"));
+    // And so does `submit`, before writing any Slurm script.
+    const auto submit = runCli("submit " + config.string() + " --scheduler slurm --dry-run --out " +
+                               (dir / "cluster").string());
+    INFO(submit.output);
+    CHECK(submit.exitCode == 2);
+    CHECK_THAT(submit.output, Catch::Contains("submit refused: "));
+    CHECK_FALSE(fs::exists(dir / "cluster" / "slurm" / "array.sbatch"));
   }
   SECTION("an AOI with latitude and longitude swapped gets the hint") {
     const auto r = validate(swapPortBbox(good));

@@ -342,6 +342,12 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
   fs::create_directories(jobDir / "chips");
 
   const double metresPerPx = ev.info.grid.pixelSizeM;
+  ChipSources norm = src;
+  if (norm.afterGain.empty()) {
+    const auto n = fitNoChangeNormalization(src.beforePath, src.afterPath, src.maskPath, bb);
+    norm.afterGain = n.gain;
+    norm.afterOffset = n.offset;
+  }
   for (const Item& it : items) {
     const cv::Rect win = chipWindow(it.boxPx, src, gw, gh);
     if (win.width <= 0 || win.height <= 0) continue;
@@ -349,9 +355,9 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
     for (size_t c = 0; c < bb.size(); ++c) {
       bIn.push_back(readWindow(*before, bb[c], win));
       cv::Mat a = readWindow(*after, ab[c], win);
-      if (c < src.afterGain.size() && c < src.afterOffset.size() && src.afterGain[c] != 0.0) {
+      if (c < norm.afterGain.size() && c < norm.afterOffset.size() && norm.afterGain[c] != 0.0) {
         // NaN stays NaN: (NaN - offset) / gain.
-        a = (a - src.afterOffset[c]) / src.afterGain[c];
+        a = (a - norm.afterOffset[c]) / norm.afterGain[c];
       }
       aIn.push_back(a);
     }

@@ -43,7 +43,8 @@ struct ChipSources {
   double lowPercentile = 2.0;
   double highPercentile = 98.0;
   // The after date on the before date's radiometry, per rendered band (same order as
-  // afterBands): after ≈ gain · before + offset over unchanged ground. Empty: identity.
+  // afterBands): after ≈ gain · before + offset over unchanged ground. Empty: fitted by
+  // fitNoChangeNormalization on the mask's unchanged pixels.
   std::vector<double> afterGain;
   std::vector<double> afterOffset;
   int minDisplayPx = 256;  // narrower chips are enlarged by a whole factor for the caption

@@ -388,7 +388,7 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     src.chips.beforeBands = rgb;
     src.chips.afterBands = rgb;
     // The after chip on the before date's radiometry: CVA's gain/offset (fitted on IR-MAD's
-    // no-change pixels), else a fit on the pixels the mask calls unchanged.
+    // no-change pixels); other methods leave it to the chips' fit on the mask's unchanged pixels.
     const auto gain = ev.params.find("gain"), offset = ev.params.find("offset");
     if (gain != ev.params.end() && offset != ev.params.end() && gain->second.size() == roles.size() &&
         offset->second.size() == roles.size()) {
@@ -396,10 +396,6 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
         src.chips.afterGain.push_back(gain->second[static_cast<size_t>(b - 1)]);
         src.chips.afterOffset.push_back(offset->second[static_cast<size_t>(b - 1)]);
       }
-    } else {
-      const auto n = evidence::fitNoChangeNormalization(wb.values, wa.values, cm.maskPath.string(), rgb);
-      src.chips.afterGain = n.gain;
-      src.chips.afterOffset = n.offset;
     }
     src.product.scorePath = cm.scorePath.string();
     src.product.maskPath = cm.maskPath.string();

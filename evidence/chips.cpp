@@ -309,8 +309,10 @@ NoChangeNormalization fitNoChangeNormalization(const std::string& beforePath,
         if (use.at<uchar>(y, x)) pts.emplace_back(xb.at<float>(y, x), xa.at<float>(y, x));
     double gain = 1.0, offset = 0.0;
     if (pts.size() >= kMinPixels) {
-      cv::Vec4f line;  // (vx, vy, x0, y0): total least squares, both dates carry noise
-      cv::fitLine(pts, line, cv::DIST_L2, 0, 0.01, 0.01);
+      // (vx, vy, x0, y0): orthogonal regression, as both dates carry noise; Huber weights, as
+      // "unchanged" includes what the mask missed (a ship that arrived, a cloud edge).
+      cv::Vec4f line;
+      cv::fitLine(pts, line, cv::DIST_HUBER, 0, 0.01, 0.01);
       if (std::abs(line[0]) > 1e-6) {
         gain = line[1] / line[0];
         offset = line[3] - gain * line[2];

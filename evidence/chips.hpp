@@ -51,10 +51,10 @@ struct ChipSources {
 };
 
 // Per-band no-change normalization of `afterPath` onto `beforePath` (after ≈ gain · before +
-// offset), fitted by orthogonal regression (cv::fitLine, L2) on the pixels maskPath calls
+// offset), fitted by robust orthogonal regression (cv::fitLine, Huber) on the pixels maskPath calls
 // unchanged (0) and both dates image, sampled on a lattice of at most 1024 px a side. Bands with
-// fewer than 100 such pixels keep the identity. For methods that solve no normalization
-// (irmad, logratio); CVA's own gain/offset (fitted on IR-MAD's no-change pixels) is used as is.
+// fewer than 100 such pixels keep the identity. writeChips calls it when ChipSources gives no
+// afterGain/afterOffset.
 struct NoChangeNormalization {
   std::vector<double> gain, offset;
 };

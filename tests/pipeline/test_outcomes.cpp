@@ -41,8 +41,14 @@ TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status
   TempDir dir("cwoutcomes");
   std::string c = readText(sim / "config.yaml");
   c = std::regex_replace(c, std::regex("folder: scenes"), "folder: " + (sim / "scenes").string());
+  // Two declarations no count can contradict (1000 calls), one per port pair: the first date is
+  // only in job 2 (the port's first pair), the last date only in job 3.
+  const fs::path decl = dir / "declarations.csv";
+  writeText(decl, readText(sim / "declarations.csv") +
+                      "port_alpha,2025-03-01,2025-03-01,vessel_calls,1000,CALLS-FIRST\n"
+                      "port_alpha,2025-05-01,2025-05-01,vessel_calls,1000,CALLS-LAST\n");
   c = std::regex_replace(c, std::regex("declarations: declarations.csv"),
-                         "declarations: " + (sim / "declarations.csv").string());
+                         "declarations: " + decl.string());
   const fs::path config = dir / "config.yaml";
   const fs::path out = dir / "out";
   writeText(config, c);
@@ -60,14 +66,16 @@ TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status
   INFO(run.output);
   CHECK(run.exitCode == 1);
   CHECK_THAT(run.output, Catch::Contains("1 job(s) failed"));
-  // The declaration over every date of port_alpha would be consistent; job 2's scenes are in its
-  // period, so it cannot be verified.
-  const json v = verdictOf(readJson(out / "corroboration.json"), "SIM-TRUE-MAXV");
+  // The first date's declaration cannot be contradicted by a count, and its only scene is in
+  // the failed job: unverifiable, naming the job and its error.
+  const json corr = readJson(out / "corroboration.json");
+  const json v = verdictOf(corr, "CALLS-FIRST");
   CHECK(v["verdict"] == "unverifiable");
-  CHECK_THAT(v["reason"].get<std::string>(), Catch::StartsWith("processing failed (job 2: "));
-  // The facility's jobs completed: its verdict is unaffected.
-  CHECK(verdictOf(readJson(out / "corroboration.json"), "SIM-TRUE-CONSTR")["verdict"] ==
-        "consistent");
+  CHECK_THAT(v["reason"].get<std::string>(),
+             Catch::StartsWith("processing failed (job 2: ") && Catch::Contains("counts.json"));
+  // The last date's scene is in job 3, which completed; the facility's jobs too.
+  CHECK(verdictOf(corr, "CALLS-LAST")["verdict"] == "consistent");
+  CHECK(verdictOf(corr, "SIM-TRUE-CONSTR")["verdict"] == "consistent");
   auto st = runCli("status " + out.string());
   INFO(st.output);
   CHECK(st.exitCode == 1);
@@ -85,7 +93,9 @@ TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status
   const auto merge = runCli("merge " + config.string() + " --out " + out.string());
   INFO(merge.output);
   REQUIRE(merge.exitCode == 0);
-  const json v3 = verdictOf(readJson(out / "corroboration.json"), "SIM-TRUE-MAXV");
+  const json corr3 = readJson(out / "corroboration.json");
+  CHECK(verdictOf(corr3, "CALLS-FIRST")["verdict"] == "consistent");
+  const json v3 = verdictOf(corr3, "CALLS-LAST");
   CHECK(v3["verdict"] == "unverifiable");
   CHECK_THAT(v3["reason"].get<std::string>(),
              Catch::StartsWith("processing failed (job 3: did not complete"));
@@ -94,5 +104,5 @@ TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status
   INFO(last.output);
   REQUIRE(last.exitCode == 0);
   CHECK(runCli("status " + out.string()).exitCode == 0);
-  CHECK(verdictOf(readJson(out / "corroboration.json"), "SIM-TRUE-MAXV")["verdict"] == "consistent");
+  CHECK(verdictOf(readJson(out / "corroboration.json"), "CALLS-LAST")["verdict"] == "consistent");
 }

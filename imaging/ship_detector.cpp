@@ -27,6 +27,8 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
                    d.sigmaFloor, 0.0, 1.0),
       numberOption("min_area_px", "smallest ship kept, pixels", d.minAreaPx, 1.0, 1e6),
       numberOption("min_length_m", "shortest ship kept, m", d.minLengthM, 0.0, 1e4),
+      numberOption("min_width_px", "narrowest ship kept, pixels (1-px streaks are clutter)",
+                   d.minWidthPx, 0.0, 100.0),
       numberOption("max_length_m", "longest ship kept, m", d.maxLengthM, 1.0, 1e4),
       numberOption("max_elongation", "largest length/width kept without a hull at its head",
                    d.maxElongation, 1.0, 1000.0),
@@ -77,6 +79,7 @@ ShipDetectorOptions fromParams(const Params& p) {
   o.sigmaFloor = p.number("sigma_floor");
   o.minAreaPx = p.number("min_area_px");
   o.minLengthM = p.number("min_length_m");
+  o.minWidthPx = p.number("min_width_px");
   o.maxLengthM = p.number("max_length_m");
   o.maxElongation = p.number("max_elongation");
   o.maxBeamM = p.number("max_beam_m");
@@ -385,6 +388,8 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
     // Size on the whole candidate (a hull with its wake is a real object however short the
     // head), the upper bound on the hull reported.
     if (whole.lengthM < o.minLengthM || s.lengthM > o.maxLengthM) continue;
+    // A streak one pixel wide is a wave crest, a cloud edge or a wake line, not a hull.
+    if (whole.widthM < o.minWidthPx * px) continue;
     if (!underway && s.lengthM / std::max(s.widthM, px) > o.maxElongation) continue;
     Detection d;
     d.kind = "ship";

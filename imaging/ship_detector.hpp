@@ -56,6 +56,7 @@ struct ShipDetectorOptions {
   double sigmaFloor = 0.15;     // sigma >= this x the local water mean
   double minAreaPx = 3.0;
   double minLengthM = 20.0;
+  double minWidthPx = 1.5;  // a one-pixel streak (crest, cloud edge, wake line) is not a hull
   double maxLengthM = 400.0;
   double maxElongation = 12.0;
   double maxBeamM = 40.0;   // land thinner than this is a possible hull alongside

@@ -120,7 +120,11 @@ void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
 
 // Every role names a band the scene has, and no role is its alpha (a mask).
 void checkBandRoles(const Scene& s, const SensorConfig& sensor) {
-  for (const auto& [role, band] : s.bands) {
+  for (const auto& entry : s.bands) {
+    // Named copies, not structured bindings: clang 14 (the sanitizer build) cannot capture a
+    // structured binding in a lambda.
+    const std::string& role = entry.first;
+    const int band = entry.second;
     const bool fromConfig = std::any_of(sensor.bands.begin(), sensor.bands.end(),
                                         [&](const auto& rb) { return rb.first == role; });
     const std::string origin = fromConfig ? " (sensor.bands." + role + ")" : " (its default role)";

@@ -504,12 +504,18 @@ void buildStaticWorld(Scenario& s, Random& rng) {
 
   // Texture fields, static over dates.
   const cv::Size cs(C, C);
-  s.mix = 0.5f * smoothNoise(rng, cs, 256) + 0.3f * smoothNoise(rng, cs, 64) +
-          0.2f * smoothNoise(rng, cs, 16);
+  // One draw per statement: the operands of an overloaded + are unsequenced, and GCC and clang
+  // order them differently (the fine field is drawn first, as GCC always did).
+  const cv::Mat fine = smoothNoise(rng, cs, 16);
+  const cv::Mat medium = smoothNoise(rng, cs, 64);
+  const cv::Mat coarse = smoothNoise(rng, cs, 256);
+  s.mix = 0.5f * coarse + 0.3f * medium + 0.2f * fine;
   s.mix = s.mix * 0.9 + 0.5;
   cv::max(s.mix, 0.0, s.mix);
   cv::min(s.mix, 1.0, s.mix);
-  s.swell = 0.6f * smoothNoise(rng, cs, 40) + 0.4f * smoothNoise(rng, cs, 10);
+  const cv::Mat chop = smoothNoise(rng, cs, 10);
+  const cv::Mat swell = smoothNoise(rng, cs, 40);
+  s.swell = 0.6f * swell + 0.4f * chop;
   s.tex = 0.06f * smoothNoise(rng, cs, 24);
   s.tex += 1.0;
   forRowBlocks(C, subSeed(s.seed, 0x7e), [&](Random& r, int y0, int y1) {
@@ -659,7 +665,9 @@ struct ShipPlanner {
         sh.widthPx = std::max(lm / 6.0 / s.pixelM, 2.0);
         sh.bright = s.sensor == SimSensor::Sar ? true : rng.chance(0.75);
         sh.shade = sh.bright ? rng.uniformInt(0, 7) : rng.uniformInt(0, 3);
-        sh.bowDeg = std::fmod(baseDeg + rng.uniform(-25.0, 25.0) + (rng.chance(0.5) ? 180 : 0) + 360, 360);
+        const double yawDeg = rng.uniform(-25.0, 25.0);
+        const double flipDeg = rng.chance(0.5) ? 180 : 0;
+        sh.bowDeg = std::fmod(baseDeg + yawDeg + flipDeg + 360, 360);
         sh.center = {sceneCenter.x + kMarginPx + rng.uniform(-60.0, 60.0) * (baseDeg == 0 ? 1 : 0),
                      sceneCenter.y + kMarginPx + rng.uniform(-60.0, 60.0) * (baseDeg == 0 ? 0 : 1)};
         sh.tileBorder = true;

@@ -51,7 +51,8 @@ OGRLayer* createLayer(GDALDataset& ds, const std::filesystem::path& path, const 
                       OGRwkbGeometryType type, const OGRSpatialReference* srs,
                       std::initializer_list<std::pair<const char*, OGRFieldType>> fields) {
   char** options = CSLSetNameValue(nullptr, "SPATIAL_INDEX", "YES");
-  OGRLayer* layer = ds.CreateLayer(name, srs ? srs->Clone() : nullptr, type, options);
+  // CreateLayer clones the SRS (GDAL 3.6 takes it non-const but does not keep or free it).
+  OGRLayer* layer = ds.CreateLayer(name, const_cast<OGRSpatialReference*>(srs), type, options);
   CSLDestroy(options);
   if (!layer) fail(path, std::string("cannot create layer ") + name);
   for (const auto& [fieldName, fieldType] : fields) {

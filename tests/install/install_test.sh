@@ -43,6 +43,12 @@ exec unshare --mount --propagation private sh -c 'mount -t tmpfs -o ro,size=1m c
 EOF
 fi
 chmod +x "$tmp/launch"
+# Under the sanitizer build, LSAN_OPTIONS names a suppressions file in the source tree, which the
+# namespace hides: give the launched binary a copy from $tmp.
+if [[ "${LSAN_OPTIONS:-}" =~ suppressions=([^:]+) ]] && [ -f "${BASH_REMATCH[1]}" ]; then
+  cp "${BASH_REMATCH[1]}" "$tmp/lsan.supp"
+  export LSAN_OPTIONS="${LSAN_OPTIONS/${BASH_REMATCH[1]}/$tmp/lsan.supp}"
+fi
 hidden() { "$tmp/launch" "$tmp" "$@"; }
 
 case "$mode" in

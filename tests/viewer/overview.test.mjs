@@ -142,15 +142,16 @@ async function main() {
       check(new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get('job') === first, 'p moves back');
     }
 
-    // 4. The hash accepts the plan's job index.
+    // 4. The hash accepts the plan's job index: a link opened in a fresh page, as an analyst would
+    // (a hash change then reload on the old page races the old page's own hash updates).
     const last = plan.jobs[plan.jobs.length - 1];
-    await page.goto(`${server.url}#aoi=${encodeURIComponent(last.aoi)}&job=${last.index}`);
-    await page.reload();
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-    await page.waitForSelector(`.job-item.selected[data-job="${last.id}"]`, { timeout: 10000 }).catch(() => {});
-    const selected = await page.$$eval('.job-item.selected', (xs) => xs.map((x) => x.dataset.job));
+    const linked = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    await linked.goto(`${server.url}#aoi=${encodeURIComponent(last.aoi)}&job=${last.index}`);
+    await linked.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    await linked.waitForSelector(`.job-item.selected[data-job="${last.id}"]`, { timeout: 10000 }).catch(() => {});
+    const selected = await linked.$$eval('.job-item.selected', (xs) => xs.map((x) => x.dataset.job));
     check(selected.length === 1 && selected[0] === last.id, `#job=${last.index} opens job ${last.id}`,
-      `${JSON.stringify(selected)} at ${await page.evaluate(() => location.hash)}`);
+      `${JSON.stringify(selected)} at ${await linked.evaluate(() => location.hash)}`);
   } finally {
     await browser.close();
     const exited = new Promise((resolve) => server.proc.removeAllListeners('exit').on('exit', (code) => resolve(code)));

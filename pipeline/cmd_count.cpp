@@ -12,6 +12,8 @@
 // A raster without georeferencing runs on its pixel grid with a warning, and needs --pixel-size:
 // coordinates are then pixel coordinates (x right, y down), which both files state in
 // "crs_note"; detections.geojson is then plain JSON written by us, since it cannot be RFC 7946.
+#include <unistd.h>
+
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
@@ -30,6 +32,7 @@
 #include "tiles/band_roles.hpp"
 #include "tiles/detection_runner.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/shore_mask.hpp"
 
 namespace cw::pipeline {
 namespace {
@@ -45,6 +48,9 @@ struct CountArgs {
   int tileSizePx = 512;
   double pixelSizeM = 0.0;
   std::vector<std::string> options;  // name=value
+  std::string land, water;           // shore polygons (OGR), at most one
+  std::string shoreLayer;
+  double shoreBufferM = 0.0;
 };
 
 // Band roles from band descriptions ("red", "nir", "vv", ...) or colour interpretation; a band
@@ -231,6 +237,29 @@ void writeGeoJsonPixel(const fs::path& path, const tiles::DetectionRunResult& r,
   evidence::writeFileAtomic(path, doc.dump(1) + "\n");
 }
 
+tiles::ShoreSource shoreSource(const CountArgs& a) {
+  return {a.land.empty() ? a.water : a.land, a.shoreLayer, !a.land.empty(), a.shoreBufferM};
+}
+
+// An in-memory (/vsimem) file, removed when it goes out of scope.
+struct VsimemFile {
+  std::string path;
+  ~VsimemFile() {
+    if (!path.empty()) VSIUnlink(path.c_str());
+  }
+};
+
+// The --land/--water polygons burnt onto the image's grid (an in-memory GeoTIFF), or "".
+std::string shoreWaterMask(const CountArgs& a, const tiles::GridSpec& grid) {
+  if (a.land.empty() && a.water.empty()) return "";
+  const tiles::ShoreSource s = shoreSource(a);
+  tiles::checkShoreSource(s);
+  const std::string path = "/vsimem/cw_count_water_" + std::to_string(::getpid()) + ".tif";
+  const int n = tiles::writeShoreWaterMask(s, grid, path);
+  log::info(tiles::describeShore(s) + ": " + std::to_string(n) + " polygons over the image");
+  return path;
+}
+
 void runCount(const CountArgs& a) {
   const auto& reg = imaging::Registry::builtins();
   const imaging::DetectorEntry* entry = reg.detector(a.detector);
@@ -277,6 +306,11 @@ void runCount(const CountArgs& a) {
   req.pixelSizeM = pixelSizeM;
   req.tileSizePx = a.tileSizePx;
   req.threads = a.threads;
+  const VsimemFile waterMask{shoreWaterMask(a, grid)};
+  if (!waterMask.path.empty()) {
+    req.water = tiles::MaskSource{waterMask.path, 1, true};
+    req.waterName = tiles::describeShore(shoreSource(a));
+  }
   const tiles::DetectionRunResult r = tiles::runDetection(*detector, req);
 
   const fs::path out(a.out);
@@ -350,6 +384,17 @@ void addCountCommand(CLI::App& app) {
   cmd->add_option("--pixel-size", a->pixelSizeM,
                   "Pixel size in m (required sense for images without a metric CRS)");
   cmd->add_option("--set", a->options, "Detector option name=value (repeatable)");
+  auto* land = cmd->add_option("--land", a->land,
+                               "Land polygons (any OGR format, e.g. OpenStreetMap land polygons): "
+                               "water is everything outside them");
+  auto* water = cmd->add_option("--water", a->water,
+                                "Water polygons (any OGR format, e.g. a harbour outline): water is "
+                                "inside them");
+  land->excludes(water);
+  cmd->add_option("--shore-layer", a->shoreLayer, "Layer of --land/--water (default: all layers)");
+  cmd->add_option("--shore-buffer", a->shoreBufferM,
+                  "Move the shore seaward by M metres (negative: landward)")
+      ->capture_default_str();
   cmd->callback([a] { runCount(*a); });
 }
 

@@ -595,11 +595,37 @@ void readScenes(const YAML::Node& n, const std::string& path, const fs::path& ba
   }
 }
 
+// `shore: {land: FILE | water: FILE, layer: NAME, buffer_m: M}`: land or water polygons in any
+// OGR format, checked here (opens, has a CRS and polygons) so `validate` catches a bad file.
+std::optional<tiles::ShoreSource> readShore(const YAML::Node& n, const std::string& p,
+                                            const fs::path& base, Problems& problems) {
+  MapReader r(n, p, problems, {"land", "water", "layer", "buffer_m"});
+  if (!r.ok()) return std::nullopt;
+  if (r.has("land") == r.has("water")) {
+    problems.add(n, p, "give exactly one of 'land' (land polygons) and 'water' (water polygons)");
+    return std::nullopt;
+  }
+  tiles::ShoreSource s;
+  s.polygonsAreLand = r.has("land");
+  const std::string key = s.polygonsAreLand ? "land" : "water";
+  r.getString(key, s.path);
+  s.path = resolvePath(base, s.path).string();
+  r.getString("layer", s.layer);
+  r.getNumber("buffer_m", s.bufferM, -1000.0, 1000.0);
+  try {
+    tiles::checkShoreSource(s);
+  } catch (const Error& e) {
+    problems.add(r.node(key), r.path(key), e.what());
+    return std::nullopt;
+  }
+  return s;
+}
+
 void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Problems& problems,
              Config& c) {
   MapReader r(n, p, problems,
               {"id", "name", "kind", "bbox", "polygon", "geojson", "water", "water_geojson",
-               "detectors"});
+               "shore", "detectors"});
   if (!r.ok()) return;
   Aoi a;
   if (!r.has("id")) {
@@ -671,8 +697,10 @@ void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Pr
     }
   }
 
-  if (r.has("water") && r.has("water_geojson")) {
-    problems.add(n, p, "give at most one of 'water' and 'water_geojson'");
+  if (r.has("water") + r.has("water_geojson") + r.has("shore") > 1) {
+    problems.add(n, p, "give at most one of 'water', 'water_geojson' and 'shore'");
+  } else if (r.has("shore")) {
+    a.shore = readShore(r.node("shore"), r.path("shore"), base, problems);
   } else if (r.has("water")) {
     if (readRing(r.node("water"), r.path("water"), problems, a.water)) {
       checkRing(a.water, r.node("water"), r.path("water"), problems);
@@ -1118,6 +1146,12 @@ std::string toYaml(const Config& c) {
     if (!a.water.empty()) {
       e << YAML::Key << "water" << YAML::Value;
       ring(a.water);
+    }
+    if (a.shore) {
+      e << YAML::Key << "shore" << YAML::Value << YAML::BeginMap << YAML::Key
+        << (a.shore->polygonsAreLand ? "land" : "water") << YAML::Value << a.shore->path;
+      if (!a.shore->layer.empty()) e << YAML::Key << "layer" << YAML::Value << a.shore->layer;
+      e << YAML::Key << "buffer_m" << YAML::Value << a.shore->bufferM << YAML::EndMap;
     }
     e << YAML::Key << "detectors" << YAML::Value << YAML::BeginSeq;
     for (const auto& d : a.detectors) {

@@ -12,6 +12,7 @@
 
 #include "evidence/iso_time.hpp"
 #include "imaging/params.hpp"
+#include "tiles/shore_mask.hpp"
 #include "vessels/ais_config.hpp"
 
 namespace cw::pipeline {
@@ -64,6 +65,7 @@ struct Aoi {
   std::vector<LonLat> polygon;           // outer ring in WGS84, closed (first == last)
   bool crossesAntimeridian = false;      // from a bbox with west > east
   std::vector<LonLat> water;             // optional water polygon, WGS84; empty if none
+  std::optional<tiles::ShoreSource> shore;  // optional land/water polygons file (`shore:`)
   std::vector<DetectorConfig> detectors;
 };
 

@@ -28,6 +28,7 @@ DetectionStepResult detectObjects(const DetectorConfig& detector, const Detectio
   for (const auto& r : in.roles) req.roles.push_back(roleOf(r));
   if (!in.cloudVrt.empty()) req.cloud = tiles::MaskSource{in.cloudVrt, 1, false};
   if (!in.waterMask.empty()) req.water = tiles::MaskSource{in.waterMask, 1, true};
+  req.waterName = in.waterName;
   req.pixelSizeM = in.pixelSizeM;
   req.tileSizePx = in.tilePx;
   req.threads = in.threads;

@@ -18,6 +18,7 @@ struct DetectionStepInput {
   std::string cloudVrt;            // warped cloud band (non-zero = cloud), or empty
   std::string aoiMask;             // 255 inside the AOI
   std::string waterMask;           // 255 on water (config polygon), or empty
+  std::string waterName = "config";  // what waterMask was made from (recorded as water_mask)
   std::string sceneId;
   int threads = 0;
   int tilePx = 512;
@@ -28,7 +29,7 @@ struct DetectionStepResult {
   bool degraded = false;      // haze, thin cloud or glint over the water (runner's clutter test)
   double clutterShare = 0.0;
   double waterAreaM2 = 0.0;   // valid water seen by the detector over the whole grid
-  std::string waterSource;    // "config", "scene-overview (<cue>)" or "none"
+  std::string waterSource;    // waterName, "scene-overview (<cue>)" or "none"
 };
 
 DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& input);

@@ -232,6 +232,9 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
       for (const auto& p : aoi.water) wreq.ringLonLat.emplace_back(p.lon, p.lat);
       waterMask = (work / "water.tif").string();
       tiles::writePolygonMask(tiles::ringInGridCrs(wreq, grid), grid, waterMask);
+    } else if (aoi.shore) {
+      waterMask = (work / "water.tif").string();
+      tiles::writeShoreWaterMask(*aoi.shore, grid, waterMask);
     }
     timings["warp"] = secondsSince(step);
 
@@ -337,6 +340,7 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
         di.cloudVrt = w->cloud;
         di.aoiMask = aoiMask;
         di.waterMask = waterMask;
+        if (aoi.shore) di.waterName = tiles::describeShore(*aoi.shore);
         di.sceneId = s->id;
         di.threads = options.threads;
         di.tilePx = config.tiling.tilePx;

@@ -194,7 +194,7 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   cv::Mat sceneWater;
   double wfx = 1.0, wfy = 1.0;
   if (req.water) {
-    res.waterSource = "config";
+    res.waterSource = req.waterName;
   } else if (detector.needsSceneWater()) {
     const Overview ov = readOverview(*ds, scene, bands, req.cloud, req.waterOverviewPx);
     imaging::DetectionTile t;

@@ -35,6 +35,7 @@ struct DetectionRunRequest {
   std::vector<imaging::BandRole> roles;  // one per selected band
   std::optional<MaskSource> cloud;       // non-zero = cloud (validWhereNonZero = false)
   std::optional<MaskSource> water;       // 255 = water (config polygon raster), on the grid
+  std::string waterName = "config";      // what `water` was made from, for waterSource
   double pixelSizeM = 0.0;               // ground size of a pixel, m
   int tileSizePx = 512;
   int threads = 0;               // 0 = all cores
@@ -58,7 +59,7 @@ struct DetectionRunResult {
   std::vector<GeoDetection> detections;  // sorted by (y, x)
   int tiles = 0;
   int haloPx = 0;
-  std::string waterSource;  // "config", "scene-overview (<cue>)" or "none"
+  std::string waterSource;  // request.waterName, "scene-overview (<cue>)" or "none"
   double validPixels = 0;   // valid, cloud-free pixels
   double validAreaM2 = 0.0;
   double waterAreaM2 = 0.0;   // valid water (the scene or config water mask), m2; 0 if none

@@ -10,6 +10,7 @@
 #include "imaging/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/raster_window.hpp"
+#include "tiles/shore_mask.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tiled_geotiff.hpp"
 
@@ -215,26 +216,12 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
 
 void writePolygonMask(const std::vector<std::pair<double, double>>& ring, const GridSpec& grid,
                       const fs::path& path) {
-  createParent(path);
-  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-  const char* opts[] = {"TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", nullptr};
-  GdalDataset ds(drv->Create(path.c_str(), grid.width, grid.height, 1, GDT_Byte,
-                             const_cast<char**>(opts)));
-  if (!ds) throw Error(gdalWriteError(path, "cannot create"));
-  grid.applyTo(*ds);
   OGRLinearRing r;
   for (const auto& [x, y] : ring) r.addPoint(x, y);
   r.closeRings();
   OGRPolygon poly;
   poly.addRing(&r);
-  OGRGeometryH geom = OGRGeometry::ToHandle(&poly);
-  int band = 1;
-  double burn = 255.0;
-  CPLErrorReset();
-  if (GDALRasterizeGeometries(GDALDataset::ToHandle(ds.get()), 1, &band, 1, &geom, nullptr,
-                              nullptr, &burn, nullptr, nullptr, nullptr) != CE_None) {
-    throw Error(gdalWriteError(path, "cannot rasterize the AOI"));
-  }
+  rasterizeMask(grid, path, {OGRGeometry::ToHandle(&poly)}, 0, 255);
 }
 
 Coverage estimateCoverage(const std::string& warpedVrt, int alphaBand, const std::string& cloudVrt,

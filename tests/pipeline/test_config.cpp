@@ -224,3 +224,31 @@ TEST_CASE("config: hostile files: alias bombs, deep nesting, non-UTF-8, huge fil
   CHECK_THAT(f.errorOf(std::string(5 * 1024 * 1024, '#')), Catch::Contains("the limit is 4 MB"));
   CHECK_THAT(f.errorOf(""), Catch::Contains("the config is empty"));
 }
+
+TEST_CASE("config: an AOI's shore polygons file is checked at load, named with its place",
+          "[unit]") {
+  Fixture f;
+  const std::string noWater =
+      replaceOnce(kGood, "    water: [[29.0, 41.0], [29.02, 41.0], [29.02, 41.02], [29.0, 41.0]]\n",
+                  "    shore: {land: coast.geojson, buffer_m: 20}\n");
+  // Missing file: named, with the config's line.
+  CHECK_THAT(f.errorOf(noWater), Catch::Contains("coast.geojson: no such file") &&
+                                     Catch::Contains("x.yaml:") &&
+                                     Catch::Contains("aois[0].shore.land"));
+  writeText(f.dir / "coast.geojson",
+            R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+            R"("geometry":{"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41]]]}}]})");
+  const Config c = loadConfig(f.write(noWater));
+  REQUIRE(c.aois[0].shore);
+  CHECK(c.aois[0].shore->polygonsAreLand);
+  CHECK(c.aois[0].shore->bufferM == 20.0);
+  CHECK(c.aois[0].shore->path == (f.dir / "coast.geojson").string());
+  // Round trip through the resolved config.
+  writeText(f.dir / "resolved.yaml", toYaml(c));
+  CHECK(toYaml(loadConfig(f.dir / "resolved.yaml")) == toYaml(c));
+  // At most one water source; exactly one of land and water.
+  CHECK_THAT(f.errorOf(replaceOnce(noWater, "    shore:", "    water_geojson: coast.geojson\n    shore:")),
+             Catch::Contains("at most one of 'water', 'water_geojson' and 'shore'"));
+  CHECK_THAT(f.errorOf(replaceOnce(noWater, "land: coast.geojson", "layer: x")),
+             Catch::Contains("exactly one of 'land'"));
+}

@@ -275,3 +275,45 @@ TEST_CASE("e2e: the STAC catalog copied to another folder validates and resolves
   CHECK(broken.exitCode == 1);
   CHECK_THAT(broken.output, Catch::Contains("link rel=child './port_alpha/collection.json' does not resolve"));
 }
+
+// Issue 16, item 2: an AOI's water polygons from a file (here the simulator's own water ring as a
+// GeoJSON file) give the same ships as the inline ring, and the counts record the water source.
+TEST_CASE("e2e: shore polygons from an OGR file give the inline ring's ships and are recorded",
+          "[integration][slow]") {
+  TempDir dir("cwshore_e2e");
+  REQUIRE(runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 2")
+              .exitCode == 0);
+  std::string yaml = readText(dir / "config.yaml");
+  const auto at = yaml.find("    water: ");
+  REQUIRE(at != std::string::npos);
+  const auto end = yaml.find('\n', at);
+  const std::string ring = yaml.substr(at + 11, end - at - 11);
+  cw::test::writeText(dir / "harbour.geojson",
+                      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+                      R"("geometry":{"type":"Polygon","coordinates":[)" + ring + "]}}]}");
+  REQUIRE(runCli("run " + (dir / "config.yaml").string() + " --threads 2").exitCode == 0);
+  std::string shoreYaml = yaml;
+  shoreYaml.replace(at, end - at, "    shore: {water: harbour.geojson}");
+  shoreYaml.replace(shoreYaml.find("output: out"), 11, "output: out_shore");
+  cw::test::writeText(dir / "shore.yaml", shoreYaml);
+  const auto run = runCli("run " + (dir / "shore.yaml").string() + " --threads 2");
+  INFO(run.output);
+  REQUIRE(run.exitCode == 0);
+  const auto plan = readJson(dir / "out" / "plan.json");
+  int compared = 0, ships = 0;
+  for (const auto& j : plan["jobs"]) {
+    if (j["aoi"] != "port_alpha") continue;
+    const std::string id = j["id"];
+    const auto inlineRing = readJson(dir / "out" / id / "counts.json");
+    const auto fromFile = readJson(dir / "out_shore" / id / "counts.json");
+    for (size_t k = 0; k < inlineRing["counts"].size(); ++k) {
+      CHECK(inlineRing["counts"][k]["water_mask"] == "config");
+      CHECK(fromFile["counts"][k]["water_mask"] == "water polygons harbour.geojson");
+      CHECK(fromFile["counts"][k]["count"] == inlineRing["counts"][k]["count"]);
+      ships += fromFile["counts"][k]["count"].get<int>();
+      ++compared;
+    }
+  }
+  CHECK(compared >= 2);
+  CHECK(ships >= 4);  // the simulator puts ships in the harbour on every date
+}

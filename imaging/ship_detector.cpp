@@ -170,9 +170,15 @@ SearchAreas searchAreas(const DetectionTile& tile, const cv::Mat& valid,
 }
 
 // Signed clutter z of the brightness band (and, with NIR, of the visible mean: a dark hull is
-// about as dark as water in NIR but not in the visible), the stronger per pixel.
-cv::Mat clutterZ(const DetectionTile& tile, const SearchAreas& a, const ShipDetectorOptions& o,
-                 double seedZ) {
+// about as dark as water in NIR but not in the visible), the stronger per pixel; `visible` keeps
+// the visible mean's own z (empty without one).
+struct ClutterZ {
+  cv::Mat z;
+  cv::Mat visible;
+};
+
+ClutterZ clutterZ(const DetectionTile& tile, const SearchAreas& a, const ShipDetectorOptions& o,
+                  double seedZ) {
   // SAR: a 3 x 3 px target window averages speckle, as SNAP's target window does; a single
   // 4-look pixel exceeds mu + 6 sigma far too often for a per-pixel test.
   const double targetPx = isSar(tile.roles) ? 3.0 : 1.0;
@@ -183,14 +189,15 @@ cv::Mat clutterZ(const DetectionTile& tile, const SearchAreas& a, const ShipDete
   c.censorZ = std::min(3.0, seedZ);
   c.sigmaFloorRel = o.sigmaFloor;
   c.evaluate = a.grow;
-  cv::Mat z = cfarZ(brightnessBand(tile.image, tile.roles), a.water, w, c);
+  ClutterZ out;
+  out.z = cfarZ(brightnessBand(tile.image, tile.roles), a.water, w, c);
   const cv::Mat visible = visibleMean(tile.image, tile.roles);
   if (!visible.empty()) {
-    const cv::Mat zv = cfarZ(visible, a.water, w, c);
-    cv::Mat stronger = cv::abs(zv) > cv::abs(z);
-    zv.copyTo(z, stronger);
+    out.visible = cfarZ(visible, a.water, w, c);
+    cv::Mat stronger = cv::abs(out.visible) > cv::abs(out.z);
+    out.visible.copyTo(out.z, stronger);
   }
-  return z;
+  return out;
 }
 
 // Pixels of each hysteresis component: |z| >= grow inside the grow area, connected to a pixel
@@ -254,6 +261,30 @@ std::vector<cv::Point> headOf(const std::vector<cv::Point>& pixels, const cv::Ma
     if (labels.at<int>(p - box.tl()) == id) head.push_back(p);
   }
   return head;
+}
+
+// The dark hull of a candidate: its largest 8-connected set of pixels darker than the water in
+// the visible (zVisible <= -level). Foam is never darker than the water, so behind a dark hull
+// underway the wake, however bright, is not part of it.
+std::vector<cv::Point> darkPartOf(const std::vector<cv::Point>& pixels, const cv::Mat& zVisible,
+                                  double level) {
+  if (zVisible.empty()) return {};
+  const cv::Rect box = cv::boundingRect(pixels);
+  cv::Mat in(box.size(), CV_8U, cv::Scalar(0));
+  for (const auto& p : pixels) {
+    if (zVisible.at<float>(p) <= -level) in.at<uchar>(p - box.tl()) = 255;
+  }
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(in, labels, stats, centroids, 8, CV_32S);
+  int best = 0;
+  for (int i = 1; i < n; ++i) {
+    if (!best || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(best, cv::CC_STAT_AREA)) best = i;
+  }
+  std::vector<cv::Point> part;
+  for (const auto& p : pixels) {
+    if (best && labels.at<int>(p - box.tl()) == best) part.push_back(p);
+  }
+  return part;
 }
 
 // Share of water in a ring 2-3 px around a component (the pixels right next to it are often
@@ -354,7 +385,8 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
       tile.valid.empty() ? cv::Mat(tile.image.size(), CV_8U, cv::Scalar(255)) : tile.valid;
   const SearchAreas areas = searchAreas(tile, valid, o);
   if (cv::countNonZero(areas.water) == 0) return report;
-  const cv::Mat z = clutterZ(tile, areas, o, o.zThreshold);
+  const ClutterZ cz = clutterZ(tile, areas, o, o.zThreshold);
+  const cv::Mat& z = cz.z;
   std::string polarity = o.polarity;
   if (polarity == "auto") polarity = isSar(tile.roles) ? "bright" : "both";
 
@@ -374,15 +406,19 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
     const ComponentShape whole = componentShape(pixels, px);
     ComponentShape s = whole;
     bool underway = false;
-    const std::vector<cv::Point> head = headOf(pixels, z, std::max(seed, 0.5 * peak));
     // SAR hulls are a few strong scatterers along a dimmer hull: the "head" would be one of them,
-    // so the wake rule is for optical data only (a foam wake is bright there, dimmer than a hull).
-    if (!berthed && !sar && head.size() < pixels.size()) {
-      const ComponentShape h = componentShape(head, px);
-      if (whole.lengthM > o.wakeRatio * h.lengthM && h.lengthM >= o.minLengthM &&
-          static_cast<double>(head.size()) >= o.minAreaPx) {
-        underway = true;
-        s = h;
+    // so the wake rule is for optical data only. The hull at the head of a foam wake is either
+    // brighter than the foam (its strongest pixels) or darker than the water (a dark hull).
+    if (!berthed && !sar) {
+      for (const auto& head : {headOf(pixels, z, std::max(seed, 0.5 * peak)),
+                               darkPartOf(pixels, cz.visible, grow)}) {
+        if (underway || head.size() >= pixels.size()) continue;
+        if (static_cast<double>(head.size()) < o.minAreaPx) continue;
+        const ComponentShape h = componentShape(head, px);
+        if (whole.lengthM > o.wakeRatio * h.lengthM && h.lengthM >= o.minLengthM) {
+          underway = true;
+          s = h;
+        }
       }
     }
     // Size on the whole candidate (a hull with its wake is a real object however short the

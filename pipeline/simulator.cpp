@@ -137,7 +137,8 @@ enum Material : std::uint8_t {
   kSuperstructure,
   kShipBright0,  // 8 bright hull shades
   kShipDark0 = kShipBright0 + 8,  // 4 dark hull shades
-  kMaterialCount = kShipDark0 + 4
+  kWake = kShipDark0 + 4,         // foam behind a ship underway (optical); calm dark water (SAR)
+  kMaterialCount
 };
 
 struct MaterialTable {
@@ -176,6 +177,9 @@ const MaterialTable& materials() {
       const float l = 260.0f + 40.0f * k;
       set(kShipDark0 + k, {l, l + 20, l + 30, l + 50}, 2.5f + 1.0f * k);
     }
+    // Foam is brighter than water but far dimmer than a hull; in SAR a turbulent wake damps the
+    // capillary waves and is darker than the sea around it.
+    set(kWake, {1400, 1500, 1350, 700}, 0.004f);
     return m;
   }();
   return t;
@@ -269,9 +273,22 @@ struct Ship {
   int shade = 0;
   bool tileBorder = false;
   bool nodataEdge = false;
+  bool berthed = false;      // hull against a pier, no water between them
+  bool besideCloud = false;  // hull clear, a cloud within its background window
+  double wakePx = 0.0;       // > 0: underway, with a foam wake this long behind the stern
 
   Pt sternEnd() const { return center - axisOf(bowDeg) * (lengthPx / 2); }
   Pt bowEnd() const { return center + axisOf(bowDeg) * (lengthPx / 2); }
+  // End of the wake (the stern when not underway): the segment tail..bow is what the ship covers.
+  Pt tailEnd() const { return sternEnd() - axisOf(bowDeg) * wakePx; }
+  // The wake: as wide as most of the beam at the stern, narrowing to a third at its end.
+  std::vector<Pt> wake() const {
+    const Pt d = axisOf(bowDeg);
+    const Pt n{-d.y, d.x};
+    const Pt s = sternEnd(), t = tailEnd();
+    const double w0 = 0.45 * widthPx, w1 = std::max(0.5, 0.15 * widthPx);
+    return {s - n * w0, s + n * w0, t + n * w1, t - n * w1};
+  }
   std::vector<Pt> hull() const {
     const Pt d = axisOf(bowDeg);
     const Pt n{-d.y, d.x};
@@ -592,37 +609,49 @@ struct ShipPlanner {
     return true;
   }
 
-  bool placeable(const Ship& ship, int k, const std::vector<int>& present) const {
-    auto hull = ship.hull();
-    std::vector<Pt> samples{ship.center};
-    for (size_t i = 0; i < hull.size(); ++i) {
-      const Pt a = hull[i], b = hull[(i + 1) % hull.size()];
+  // Points every ~2 px along the outline of a polygon, and its first vertex's centre.
+  static void outlineSamples(const std::vector<Pt>& poly, std::vector<Pt>& out) {
+    for (size_t i = 0; i < poly.size(); ++i) {
+      const Pt a = poly[i], b = poly[(i + 1) % poly.size()];
       const int n = std::max(1, static_cast<int>(std::hypot(b.x - a.x, b.y - a.y) / 2));
-      for (int j = 0; j < n; ++j) samples.push_back(a + (b - a) * (static_cast<double>(j) / n));
+      for (int j = 0; j < n; ++j) out.push_back(a + (b - a) * (static_cast<double>(j) / n));
     }
+  }
+
+  // The hull (and wake) on water at least `landMarginPx` from land, inside date k's valid scene,
+  // and clear of the other ships (and their wakes) of the date.
+  bool placeable(const Ship& ship, int k, const std::vector<int>& present,
+                 double landMarginPx = kLandMarginPx) const {
+    std::vector<Pt> samples{ship.center};
+    outlineSamples(ship.hull(), samples);
+    if (ship.wakePx > 0) outlineSamples(ship.wake(), samples);
     for (const auto& p : samples) {
       const int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
       if (x < 0 || y < 0 || x >= s.canvas || y >= s.canvas) return false;
-      if (s.waterDistPx.at<float>(y, x) < kLandMarginPx) return false;
+      if (s.waterDistPx.at<float>(y, x) < landMarginPx) return false;
       if (!sceneValid(p, k)) return false;
     }
     for (int idx : present) {
       const Ship& o = s.ships[idx];
       if (o.id == ship.id) continue;
-      const double d = segmentDistance(ship.sternEnd(), ship.bowEnd(), o.sternEnd(), o.bowEnd());
+      const double d = segmentDistance(ship.tailEnd(), ship.bowEnd(), o.tailEnd(), o.bowEnd());
       if (d < (ship.widthPx + o.widthPx) / 2 + kShipGapPx) return false;
     }
     return true;
   }
 
+  // Size from the length, and the hull's brightness (SAR hulls are always bright).
+  void dress(Ship& sh, double lengthM) {
+    sh.lengthPx = lengthM / s.pixelM;
+    sh.widthPx = std::max(lengthM / 6.0 / s.pixelM, 2.0);
+    sh.bright = s.sensor == SimSensor::Sar ? true : rng.chance(0.75);
+    sh.shade = sh.bright ? rng.uniformInt(0, 7) : rng.uniformInt(0, 3);
+  }
+
   Ship randomShip() {
     Ship sh;
     const double maxLenM = std::min(300.0, 0.12 * s.size * s.pixelM);
-    const double lm = std::exp(rng.uniform(std::log(20.0), std::log(maxLenM)));
-    sh.lengthPx = lm / s.pixelM;
-    sh.widthPx = std::max(lm / 6.0 / s.pixelM, 2.0);
-    sh.bright = s.sensor == SimSensor::Sar ? true : rng.chance(0.75);
-    sh.shade = sh.bright ? rng.uniformInt(0, 7) : rng.uniformInt(0, 3);
+    dress(sh, std::exp(rng.uniform(std::log(20.0), std::log(maxLenM))));
     if (rng.chance(0.5) && !s.piers.empty()) {
       // Moored off a pier, parallel to it.
       const Pier& p = s.piers[rng.uniformInt(0, static_cast<int>(s.piers.size()) - 1)];
@@ -660,11 +689,7 @@ struct ShipPlanner {
     auto tryPlace = [&](Pt sceneCenter, double baseDeg) {
       for (int a = 0; a < 200; ++a) {
         Ship sh;
-        const double lm = rng.uniform(60.0, 150.0);
-        sh.lengthPx = lm / s.pixelM;
-        sh.widthPx = std::max(lm / 6.0 / s.pixelM, 2.0);
-        sh.bright = s.sensor == SimSensor::Sar ? true : rng.chance(0.75);
-        sh.shade = sh.bright ? rng.uniformInt(0, 7) : rng.uniformInt(0, 3);
+        dress(sh, rng.uniform(60.0, 150.0));
         const double yawDeg = rng.uniform(-25.0, 25.0);
         const double flipDeg = rng.chance(0.5) ? 180 : 0;
         sh.bowDeg = std::fmod(baseDeg + yawDeg + flipDeg + 360, 360);
@@ -690,11 +715,7 @@ struct ShipPlanner {
     const Pt inward{std::sqrt(0.5), -std::sqrt(0.5)};
     for (int a = 0; a < 300; ++a) {
       Ship sh;
-      const double lm = rng.uniform(40.0, 160.0);
-      sh.lengthPx = lm / s.pixelM;
-      sh.widthPx = std::max(lm / 6.0 / s.pixelM, 2.0);
-      sh.bright = s.sensor == SimSensor::Sar ? true : rng.chance(0.75);
-      sh.shade = sh.bright ? rng.uniformInt(0, 7) : rng.uniformInt(0, 3);
+      dress(sh, rng.uniform(40.0, 160.0));
       sh.bowDeg = rng.chance(0.5) ? 135.0 : 315.0;
       const double t = rng.uniform(0.3, 0.7);
       const Pt onEdge{c * t, s.size - c * (1 - t)};
@@ -708,7 +729,95 @@ struct ShipPlanner {
       }
     }
   }
+
+  // Issue 16's harder cases, one of each per date (drawn from their own random stream, so the
+  // other ships of a seed stay where they were):
+  // a ship against a pier, with no water between hull and pier;
+  void berthedShip(int k, std::vector<int>& present) {
+    for (int a = 0; a < 300 && !s.piers.empty(); ++a) {
+      Ship sh;
+      dress(sh, rng.uniform(60.0, 150.0));
+      const Pier& p = s.piers[rng.uniformInt(0, static_cast<int>(s.piers.size()) - 1)];
+      const double side = rng.chance(0.5) ? -1.0 : 1.0;
+      const double along = rng.uniform(0.2, 0.8);
+      sh.center = {p.tip.x + (p.root.x - p.tip.x) * along,
+                   p.tip.y + side * (p.widthPx / 2 + sh.widthPx / 2)};
+      sh.bowDeg = rng.chance(0.5) ? 90.0 : 270.0;
+      sh.berthed = true;
+      // The hull's pier side touches the pier: check a hull 2 px narrower (1 px off each side).
+      Ship inner = sh;
+      inner.widthPx -= 2.0;
+      if (inner.widthPx >= 1.0 && placeable(inner, k, present, 0.5)) {
+        present.push_back(add(sh));
+        return;
+      }
+    }
+  }
+
+  // a ship underway in open water, its foam wake three hull lengths long;
+  void underwayShip(int k, std::vector<int>& present) {
+    for (int a = 0; a < 300; ++a) {
+      Ship sh;
+      dress(sh, rng.uniform(80.0, 180.0));
+      sh.center = {rng.uniform(kMarginPx, s.coastX(s.canvas / 2.0)),
+                   rng.uniform(kMarginPx, kMarginPx + s.size)};
+      sh.bowDeg = rng.uniform(0.0, 360.0);
+      sh.wakePx = 3.0 * sh.lengthPx;
+      if (placeable(sh, k, present)) {
+        present.push_back(add(sh));
+        return;
+      }
+    }
+  }
+
+  // and on a cloudy date, a ship in the clear within 20 px of a cloud: its background window
+  // holds cloud, which must not decide it.
+  void besideCloudShip(int k, const cv::Mat& cloudDistPx, std::vector<int>& present) {
+    for (int a = 0; a < 2000; ++a) {
+      Ship sh;
+      dress(sh, rng.uniform(40.0, 120.0));
+      sh.center = {rng.uniform(kMarginPx, s.coastX(s.canvas / 2.0)),
+                   rng.uniform(kMarginPx, kMarginPx + s.size)};
+      sh.bowDeg = rng.uniform(0.0, 360.0);
+      std::vector<Pt> samples{sh.center};
+      outlineSamples(sh.hull(), samples);
+      double nearest = 1e9;
+      for (const auto& p : samples) {
+        const Pt q = s.toScene(p, k);
+        const int x = static_cast<int>(std::lround(q.x)), y = static_cast<int>(std::lround(q.y));
+        if (x < 0 || y < 0 || x >= s.size || y >= s.size) {
+          nearest = -1;
+          break;
+        }
+        nearest = std::min(nearest, static_cast<double>(cloudDistPx.at<float>(y, x)));
+      }
+      if (nearest < 3.0 || nearest > 20.0 || !placeable(sh, k, present)) continue;
+      sh.besideCloud = true;
+      present.push_back(add(sh));
+      return;
+    }
+  }
 };
+
+cv::Mat cloudAlpha(const Scenario& s, int k);
+
+// The berthed, underway and beside-cloud ships of every date (ShipPlanner's harder cases).
+void planHardShips(Scenario& s, int nodataDate) {
+  Random rng(subSeed(s.seed, 0x5b1b));
+  ShipPlanner planner{s, rng, nodataDate};
+  for (int k = 0; k < static_cast<int>(s.dates.size()); ++k) {
+    std::vector<int>& present = s.dates[k].ships;
+    planner.berthedShip(k, present);
+    planner.underwayShip(k, present);
+    if (s.dates[k].clouds) {
+      const cv::Mat clear = cloudAlpha(s, k) <= 0.02f;
+      cv::Mat dist;
+      cv::distanceTransform(clear, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+      planner.besideCloudShip(k, dist, present);
+    }
+    std::sort(present.begin(), present.end());
+  }
+}
 
 void planShips(Scenario& s, Random& rng, int nodataDate) {
   ShipPlanner planner{s, rng, nodataDate};
@@ -769,6 +878,7 @@ struct RenderedDate {
 };
 
 void drawShip(cv::Mat& material, const Ship& sh) {
+  if (sh.wakePx > 0) fillPolygon(material, sh.wake(), kWake);
   fillPolygon(material, sh.hull(), sh.bright ? kShipBright0 + sh.shade : kShipDark0 + sh.shade);
   if (sh.bright && sh.lengthPx >= 20) {
     const Pt d = axisOf(sh.bowDeg);
@@ -1198,6 +1308,7 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
   lap("static world");
   planBuildings(s, rng, K);
   planShips(s, rng, nodataDate);
+  planHardShips(s, nodataDate);
   lap("planning");
 
   const std::array<double, 6> gt{kSimOriginEastingM, o.pixelSizeM, 0.0, kSimOriginNorthingM, 0.0, -o.pixelSizeM};
@@ -1362,6 +1473,16 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
       j["in_cloud"] = inCloud;
       j["crosses_tile_border"] = crosses;
       j["near_nodata_edge"] = sh.nodataEdge && s.dates[k].nodataCorner;
+      j["berthed"] = sh.berthed;
+      j["beside_cloud"] = sh.besideCloud;
+      j["underway"] = sh.wakePx > 0;
+      if (sh.wakePx > 0) {
+        // The wake runs from the stern to its end, in this date's pixel coordinates.
+        const Pt st = gdalPx(s.toScene(sh.sternEnd(), k)), end = gdalPx(s.toScene(sh.tailEnd(), k));
+        j["wake"] = {{"stern_px", Json::array({round6(st.x), round6(st.y)})},
+                     {"end_px", Json::array({round6(end.x), round6(end.y)})},
+                     {"length_m", round6(sh.wakePx * o.pixelSizeM)}};
+      }
       j["aoi"] = port ? Json("port_alpha") : Json(nullptr);
       ships.push_back(j);
       ++result.shipsDrawn;

@@ -161,9 +161,9 @@ async function main() {
     check(Math.abs(swipeLeft - targetX) < 4, `swipe divider moved to 35 % (${Math.round(swipeLeft - mapBox.x)} px)`);
     const clip = await page.evaluate(() => document.querySelector('.leaflet-pane.leaflet-after-pane, .leaflet-after-pane')?.style.clip || '');
     check(/rect\(/.test(clip), 'after pane is clipped at the divider', clip);
-    await page.waitForFunction(() => ['before', 'after'].every((l) => document.querySelectorAll(`.tiles-${l} img.leaflet-tile-loaded`).length > 0), null, { timeout: 20000 }).catch(() => {});
-    // Rendered = a loaded tile image of the layer has opaque pixels.
-    const opaque = await page.evaluate(() => {
+    // Rendered = a loaded tile image of the layer has opaque pixels. Polled: under the sanitizer
+    // build the server renders slowly, and an edge tile can be loaded yet fully transparent.
+    const opaqueTiles = () => {
       const res = {};
       for (const l of ['before', 'after', 'mask']) {
         res[l] = 0;
@@ -177,7 +177,10 @@ async function main() {
         }
       }
       return res;
-    });
+    };
+    await page.waitForFunction(`(() => { const r = (${opaqueTiles})(); return r.before > 0 && r.after > 0; })()`,
+      null, { timeout: 60000, polling: 500 }).catch(() => {});
+    const opaque = await page.evaluate(`(${opaqueTiles})()`);
     check(tiles.before > 0 && tiles.after > 0, `before and after tiles requested (${tiles.before} before, ${tiles.after} after, ${tiles.mask} mask PNG responses)`);
     check(opaque.before > 0 && opaque.after > 0, `before and after tiles rendered with image content (${opaque.before} before, ${opaque.after} after tiles)`);
 

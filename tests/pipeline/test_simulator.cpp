@@ -217,7 +217,7 @@ TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn"
   for (const auto& p : r.scenes) scenes.push_back(readRaster(p));
   const PixelLocator loc(r.scenes[0]);
 
-  int checked = 0, crossing = 0, nearEdge = 0, dark = 0, inCloud = 0;
+  int checked = 0, crossing = 0, nearEdge = 0, dark = 0, inCloud = 0, berthed = 0;
   std::map<int, int> perDate;
   for (const auto& s : truth["ships"]) {
     const int k = s["date_index"];
@@ -243,19 +243,27 @@ TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn"
       CHECK(scenes[k].at(4, x, y) == 1.0);
       continue;
     }
-    // Water on both sides across the hull; the hull along its axis.
+    // Water on both sides across the hull (a berthed ship: on the side away from its pier); the
+    // hull along its axis.
+    auto sideAt = [&](int band, double side) {
+      return scenes[k].at(band, x + side * nx * (wid / 2 + 5), y + side * ny * (wid / 2 + 5));
+    };
+    auto ndwiAt = [&](double side) {
+      return (sideAt(1, side) - sideAt(3, side)) / (sideAt(1, side) + sideAt(3, side));
+    };
+    std::vector<double> sides{-1.0, 1.0};
+    if (s["berthed"].get<bool>()) {
+      ++berthed;
+      const double waterSide = ndwiAt(-1.0) > ndwiAt(1.0) ? -1.0 : 1.0;
+      CHECK(ndwiAt(-waterSide) < 0.2);  // the pier
+      sides = {waterSide};
+    }
     std::vector<double> water;
     for (int band : {1, 2}) {
-      for (double side : {-1.0, 1.0}) {
-        water.push_back(scenes[k].at(band, x + side * nx * (wid / 2 + 5), y + side * ny * (wid / 2 + 5)));
-      }
+      for (double side : sides) water.push_back(sideAt(band, side));
     }
     const double waterLevel = median(water);
-    const double ndwiSide = (scenes[k].at(1, x + nx * (wid / 2 + 5), y + ny * (wid / 2 + 5)) -
-                             scenes[k].at(3, x + nx * (wid / 2 + 5), y + ny * (wid / 2 + 5))) /
-                            (scenes[k].at(1, x + nx * (wid / 2 + 5), y + ny * (wid / 2 + 5)) +
-                             scenes[k].at(3, x + nx * (wid / 2 + 5), y + ny * (wid / 2 + 5)));
-    CHECK(ndwiSide > 0.2);
+    for (double side : sides) CHECK(ndwiAt(side) > 0.2);
     for (double t : {0.0, -0.3, 0.3}) {
       const double hx = x + t * len * ax, hy = y + t * len * ay;
       const double hull = (scenes[k].at(1, hx, hy) + scenes[k].at(2, hx, hy)) / 2;
@@ -273,6 +281,7 @@ TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn"
   CHECK(crossing >= 1);
   CHECK(nearEdge >= 1);
   CHECK(dark >= 1);
+  CHECK(berthed >= 2);  // one per date where a pier side is free
   REQUIRE(truth["scenes"][2]["cloud_fraction"].get<double>() > 0.01);
   (void)inCloud;
   // Ships come and go: counts differ between some dates, and some ids are on one date only.
@@ -332,12 +341,21 @@ TEST_CASE("simulator: SAR truth positions fall on bright ships on dark water", "
     const double wid = s["width_m"].get<double>() / 3.0;
     const double h = s["heading_deg"].get<double>() * kPi / 180.0;
     const double nx = std::cos(h), ny = std::sin(h);
+    // Water on both sides (a berthed ship: the darker side; its pier is on the other).
     std::vector<double> water, hull;
+    std::map<double, std::vector<double>> bySide;
     for (int i = -3; i <= 3; ++i) {
       for (double side : {-1.0, 1.0}) {
-        water.push_back(scenes[k].at(0, x + side * nx * (wid / 2 + 5 + i % 2) + i * ny,
-                                     y + side * ny * (wid / 2 + 5 + i % 2) - i * nx));
+        bySide[side].push_back(scenes[k].at(0, x + side * nx * (wid / 2 + 5 + i % 2) + i * ny,
+                                            y + side * ny * (wid / 2 + 5 + i % 2) - i * nx));
       }
+    }
+    if (s["berthed"].get<bool>()) {
+      water = median(bySide[-1.0]) < median(bySide[1.0]) ? bySide[-1.0] : bySide[1.0];
+      const auto& pier = median(bySide[-1.0]) < median(bySide[1.0]) ? bySide[1.0] : bySide[-1.0];
+      CHECK(median(pier) > 10 * median(water));
+    } else {
+      for (const auto& [side, v] : bySide) water.insert(water.end(), v.begin(), v.end());
     }
     INFO("ship " << s["id"] << " water " << median(water) << " hull " << scenes[k].at(0, x, y));
     CHECK(median(water) < 0.05);

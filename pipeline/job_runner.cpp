@@ -18,6 +18,7 @@
 #include "imaging/registry.hpp"
 #include "pipeline/ais_step.hpp"
 #include "pipeline/detection_step.hpp"
+#include "pipeline/shore_suspect.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/change_map.hpp"
 #include "tiles/footprint.hpp"
@@ -316,9 +317,15 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
                 std::to_string(cm.shiftConfidence) + "); its change polygons are flagged " +
                 "registration_suspect");
     }
-    for (const auto& p : cm.polygons) {
+    // Change along a land/water edge within a residual misregistration's reach (a pixel).
+    std::vector<cv::Rect> boxes;
+    for (const auto& p : cm.polygons) boxes.push_back(p.boundsPx);
+    const std::vector<bool> alongShore = changeAlongShore(
+        {wb.values, roles, waterMask, (dir / "mask.tif").string(), 1.0}, boxes);
+    for (size_t i = 0; i < cm.polygons.size(); ++i) {
+      const auto& p = cm.polygons[i];
       evidence::ChangePolygon c;
-      c.registrationSuspect = registrationRejected;
+      c.registrationSuspect = registrationRejected || alongShore[i];
       c.rings = polygonFromGeoJson(p.geometryJson);
       c.areaM2 = p.areaM2;
       c.meanScore = p.meanScore;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evidence/atomic_file.hpp"
+#include "evidence/vessel_rules.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -153,7 +154,10 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
       }
       return;
     }
-    case Metric::NewConstruction: return;
+    case Metric::NewConstruction:
+    case Metric::VesselCall:
+    case Metric::DarkVessels:
+    case Metric::Complete: return;  // changeRule / vesselRule
   }
 }
 
@@ -251,7 +255,9 @@ std::vector<VerdictRow> corroborate(const std::vector<Declaration>& decls, const
     const auto it = obs.find(d.aoiId);
     const AoiObservations* aoi = it == obs.end() ? nullptr : &it->second;
     const bool facility = aoi && aoi->aoiKind == "facility";
-    if (d.metric == Metric::NewConstruction || (d.metric == Metric::Activity && facility)) {
+    if (d.metric == Metric::VesselCall || d.metric == Metric::Complete) {
+      vesselRule(row, aoi, decls, r);
+    } else if (d.metric == Metric::NewConstruction || (d.metric == Metric::Activity && facility)) {
       changeRule(row, aoi, r);
     } else {
       const Coverage cov = coverage(aoi, d, r);
@@ -270,6 +276,8 @@ std::vector<VerdictRow> corroborate(const std::vector<Declaration>& decls, const
         row.verdict = Verdict::Unverifiable;
         row.observed = "no usable scene";
         row.reason = notUsableReason(cov.inPeriod, r);
+      } else if (d.metric == Metric::DarkVessels) {
+        vesselRule(row, aoi, decls, r);
       } else {
         shipRule(row, cov, r);
       }

@@ -137,6 +137,81 @@ std::string known(const std::set<std::string>& ids) {
   return s;
 }
 
+// A whole number >= 0 for the counting metrics.
+bool parseCount(const std::string& metric, const std::string& value, Declaration& d,
+                std::vector<std::string>& problems, const std::string& where) {
+  const bool digits = !value.empty() && value.size() <= 12 &&
+                      std::all_of(value.begin(), value.end(), ::isdigit);
+  if (!digits) {
+    problems.push_back(where + "value '" + value + "' for " + metric + " must be a whole number >= 0");
+    return false;
+  }
+  d.count = std::stoll(value);
+  d.value = std::to_string(d.count);
+  return true;
+}
+
+// A vessel: "imo:9321483", "IMO9321483" or 7 digits; "mmsi:366100001" or 9 digits.
+bool parseVessel(const std::string& value, Declaration& d, std::vector<std::string>& problems,
+                 const std::string& where) {
+  std::string v = lower(value);
+  std::string kind;
+  if (v.rfind("imo:", 0) == 0) kind = "imo", v = v.substr(4);
+  else if (v.rfind("mmsi:", 0) == 0) kind = "mmsi", v = v.substr(5);
+  else if (v.rfind("imo", 0) == 0) kind = "imo", v = v.substr(3);
+  const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
+  if (kind.empty() && digits) kind = v.size() == 7 ? "imo" : v.size() == 9 ? "mmsi" : "";
+  if (!digits || kind.empty() || (kind == "imo" && v.size() != 7) || (kind == "mmsi" && v.size() != 9)) {
+    problems.push_back(where + "value '" + value +
+                       "' for vessel_call must name one vessel: imo:NNNNNNN (7 digits) or "
+                       "mmsi:NNNNNNNNN (9 digits)");
+    return false;
+  }
+  d.value = kind + ":" + v;
+  return true;
+}
+
+bool parseChoice(const std::string& metric, const std::string& value,
+                 std::initializer_list<const char*> choices, Declaration& d,
+                 std::vector<std::string>& problems, const std::string& where) {
+  d.value = lower(value);
+  std::string list;
+  for (const char* c : choices) {
+    if (d.value == c) return true;
+    list += (list.empty() ? "" : " or ") + std::string(c);
+  }
+  problems.push_back(where + "value '" + value + "' for " + metric + " must be " + list);
+  return false;
+}
+
+void parseMetricValue(const std::string& metric, const std::string& metricAsWritten,
+                      const std::string& value, Declaration& d, std::vector<std::string>& problems,
+                      const std::string& valueAt, const std::string& metricAt) {
+  if (metric == "vessel_calls" || metric == "max_vessels") {
+    d.metric = metric == "vessel_calls" ? Metric::VesselCalls : Metric::MaxVessels;
+    parseCount(metric, value, d, problems, valueAt);
+  } else if (metric == "dark_vessels") {
+    d.metric = Metric::DarkVessels;
+    parseCount(metric, value, d, problems, valueAt);
+  } else if (metric == "activity") {
+    d.metric = Metric::Activity;
+    parseChoice(metric, value, {"idle", "active"}, d, problems, valueAt);
+  } else if (metric == "new_construction") {
+    d.metric = Metric::NewConstruction;
+    parseChoice(metric, value, {"none", "some"}, d, problems, valueAt);
+  } else if (metric == "complete") {
+    d.metric = Metric::Complete;
+    parseChoice(metric, value, {"true", "false"}, d, problems, valueAt);
+  } else if (metric == "vessel_call") {
+    d.metric = Metric::VesselCall;
+    parseVessel(value, d, problems, valueAt);
+  } else {
+    problems.push_back(metricAt + "unknown metric '" + metricAsWritten +
+                       "' (expected vessel_calls, max_vessels, activity, new_construction, "
+                       "vessel_call, dark_vessels or complete)");
+  }
+}
+
 std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::string& file,
                                   const std::set<std::string>& knownAois,
                                   std::vector<std::string>& problems) {
@@ -175,32 +250,7 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
       if (d.endS < d.startS)
         problems.push_back(at("end") + "end " + d.end + " is before start " + d.start);
     }
-    if (metric == "vessel_calls" || metric == "max_vessels") {
-      d.metric = metric == "vessel_calls" ? Metric::VesselCalls : Metric::MaxVessels;
-      const bool digits = !value.empty() && value.size() <= 12 &&
-                          std::all_of(value.begin(), value.end(), ::isdigit);
-      if (!digits)
-        problems.push_back(at("value") + "value '" + value + "' for " + metric +
-                           " must be a whole number >= 0");
-      else {
-        d.count = std::stoll(value);
-        d.value = std::to_string(d.count);
-      }
-    } else if (metric == "activity") {
-      d.metric = Metric::Activity;
-      d.value = lower(value);
-      if (d.value != "idle" && d.value != "active")
-        problems.push_back(at("value") + "value '" + value + "' for activity must be idle or active");
-    } else if (metric == "new_construction") {
-      d.metric = Metric::NewConstruction;
-      d.value = lower(value);
-      if (d.value != "none" && d.value != "some")
-        problems.push_back(at("value") + "value '" + value +
-                           "' for new_construction must be none or some");
-    } else {
-      problems.push_back(at("metric") + "unknown metric '" + get("metric") +
-                         "' (expected vessel_calls, max_vessels, activity or new_construction)");
-    }
+    parseMetricValue(metric, get("metric"), value, d, problems, at("value"), at("metric"));
     if (problems.size() == before) out.push_back(std::move(d));
   }
   return out;
@@ -220,6 +270,9 @@ std::string metricName(Metric m) {
     case Metric::MaxVessels: return "max_vessels";
     case Metric::Activity: return "activity";
     case Metric::NewConstruction: return "new_construction";
+    case Metric::VesselCall: return "vessel_call";
+    case Metric::DarkVessels: return "dark_vessels";
+    case Metric::Complete: return "complete";
   }
   return "?";
 }

@@ -7,6 +7,10 @@
 //   max_vessels       whole number >= 0   most vessels present at once
 //   activity          idle | active
 //   new_construction  none | some
+//   vessel_call       imo:NNNNNNN | mmsi:NNNNNNNNN (or IMO1234567, or a bare 7-digit IMO /
+//                     9-digit MMSI)   the vessel calls at the AOI in the period
+//   dark_vessels      whole number >= 0   most ships seen at once without AIS (usually 0)
+//   complete          true | false   the period's vessel_call rows are the full list of calls
 // Dates are ISO 8601 ("2024-03-01" or a full time); a date-only end includes that whole day.
 // Every problem is reported as "<file>:<line>: <message>" and all of them are thrown together
 // as one cw::UsageError (exit 2). Thread-safe (no shared state).
@@ -19,7 +23,7 @@
 
 namespace cw::evidence {
 
-enum class Metric { VesselCalls, MaxVessels, Activity, NewConstruction };
+enum class Metric { VesselCalls, MaxVessels, Activity, NewConstruction, VesselCall, DarkVessels, Complete };
 
 std::string metricName(Metric m);
 
@@ -30,7 +34,7 @@ struct Declaration {
   std::int64_t startS = 0;  // period start, seconds since epoch (inclusive)
   std::int64_t endS = 0;    // period end, seconds since epoch (inclusive)
   Metric metric = Metric::Activity;
-  std::string value;  // canonical text: "12", "idle", "none"...
+  std::string value;  // canonical text: "12", "idle", "none", "imo:9321483", "mmsi:366100001", "true"
   long long count = 0;  // the number for vessel_calls and max_vessels
   std::string reference;
   std::string source;  // "<file>:<line>"

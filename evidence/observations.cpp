@@ -127,7 +127,7 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
       }
       o.detectionIds[d.kind].push_back(d.id);
       EvidenceItem item{d.id, "detection", d.kind, d.sceneId, s->timeIso, {d.lon, d.lat},
-                        d.areaM2, d.score, {}, "", "", "", false};
+                        d.areaM2, d.score, {}, "", "", "", false, d.ais};
       chipsOf(item);
       aoi.items[d.id] = item;
     }
@@ -237,6 +237,10 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
       d.score = num(p, "score");
       d.xPx = num(p, "x_px");
       d.yPx = num(p, "y_px");
+      d.ais.status = str(p, "ais_status");
+      d.ais.mmsi = static_cast<std::uint32_t>(num(p, "mmsi"));
+      d.ais.imo = str(p, "imo");
+      d.ais.vesselName = str(p, "vessel_name");
       if (!g.is_null() && g.value("type", "") == "Point") {
         d.lon = g.at("coordinates")[0].get<double>();
         d.lat = g.at("coordinates")[1].get<double>();

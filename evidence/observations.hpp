@@ -36,6 +36,16 @@ struct EvidenceItem {
   Polygon outline;  // changes only
   std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
   bool registrationSuspect = false;  // changes: see ChangePolygon::registrationSuspect
+  AisIdentity ais;                   // detections: the AIS match (status empty without AIS)
+};
+
+// One AIS fix of the AOI's store (OUT/<aoi>/ais.gpkg), for vessel-level declarations.
+struct VesselFix {
+  std::uint32_t mmsi = 0;
+  std::string imo;   // digits only, "" when the vessel never sent one
+  std::string name;
+  std::int64_t timeS = 0;
+  bool inAoi = false;  // inside the AOI polygon (the store also keeps a buffer around it)
 };
 
 struct SceneObservation {
@@ -63,6 +73,8 @@ struct AoiObservations {
   std::vector<SceneObservation> scenes;  // by time
   std::vector<PairObservation> pairs;    // by before time, then after time
   std::map<std::string, EvidenceItem> items;  // evidence id -> item
+  bool aisFeed = false;                 // the run had an AIS feed (config ais:)
+  std::vector<VesselFix> aisFixes;      // by MMSI, then time; filled by the merge step
 };
 
 using Observations = std::map<std::string, AoiObservations>;  // by AOI id

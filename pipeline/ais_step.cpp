@@ -202,4 +202,34 @@ void matchJobVessels(const Config& config, const std::vector<const Scene*>& scen
   vessels::writeVesselsGeoJson(jobDir / "vessels.geojson", ais, out, windowSeconds(config), sts);
 }
 
+void addAisObservations(const Config& config, evidence::Observations& observations) {
+  if (!config.ais.enabled()) return;
+  for (const auto& aoi : config.aois) {
+    const auto it = observations.find(aoi.id);
+    if (it == observations.end()) continue;
+    it->second.aisFeed = true;
+    const auto store = config.output / aoi.id / "ais.gpkg";
+    if (!std::filesystem::exists(store)) continue;
+    const vessels::AoiFixes fixes = vessels::readAisGeoPackage(store);
+    OGRLinearRing ring;
+    for (const auto& p : aoi.polygon) ring.addPoint(p.lon, p.lat);
+    ring.closeRings();
+    OGRPolygon polygon;
+    polygon.addRing(&ring);
+    for (const auto& f : fixes.fixes) {
+      evidence::VesselFix v;
+      v.mmsi = f.mmsi;
+      v.timeS = f.timeS;
+      const auto st = fixes.vessels.find(f.mmsi);
+      if (st != fixes.vessels.end()) {
+        v.imo = st->second.imo;
+        v.name = st->second.name;
+      }
+      const OGRPoint p(f.lon, f.lat);
+      v.inAoi = polygon.Contains(&p) != 0;
+      it->second.aisFixes.push_back(std::move(v));
+    }
+  }
+}
+
 }  // namespace cw::pipeline

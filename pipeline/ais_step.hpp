@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "evidence/evidence_types.hpp"
+#include "evidence/observations.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/plan.hpp"
 
@@ -26,5 +27,10 @@ bool sceneHasTimeOfDay(const Scene& scene);
 // writes <jobDir>/vessels.geojson. Does nothing when the config has no `ais:` section.
 void matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,
                      evidence::JobEvidence& ev, const std::filesystem::path& jobDir);
+
+// For vessel-level declarations (merge): marks the observed AOIs as having an AIS feed and adds
+// the fixes of their stores (OUT/<aoi>/ais.gpkg), each flagged inside or outside the AOI polygon.
+// Does nothing when the config has no `ais:` section.
+void addAisObservations(const Config& config, evidence::Observations& observations);
 
 }  // namespace cw::pipeline

@@ -1,4 +1,5 @@
 #include "pipeline/merge.hpp"
+#include "pipeline/ais_step.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -90,8 +91,9 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
     log::warn(reviewLog.chain.problem + ": only the " + std::to_string(reviewLog.records.size()) +
               " decision(s) before it are applied");
   }
-  const auto unreviewed = evidence::corroborate(
-      declarations, evidence::collectObservations(config.output, {}), rules, {});
+  auto unreviewedObservations = evidence::collectObservations(config.output, {});
+  addAisObservations(config, unreviewedObservations);
+  const auto unreviewed = evidence::corroborate(declarations, unreviewedObservations, rules, {});
   const auto reviews = evidence::effectiveReviews(
       reviewLog, evidence::discrepancyEvidence(unreviewed),
       {config.reviews.fourEyes, config.reviews.trustLocal});
@@ -101,7 +103,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
     log::warn(std::to_string(local) + " review decision(s) were made without sign-in (serve without "
               "--users) and are not applied; set reviews.trust_local: true to apply them");
   }
-  const auto observations = evidence::collectObservations(config.output, reviews.decisions);
+  auto observations = evidence::collectObservations(config.output, reviews.decisions);
+  addAisObservations(config, observations);
   auto verdicts = evidence::corroborate(declarations, observations, rules, reviews.decisions);
   evidence::explainReviewedVerdicts(verdicts, unreviewed, reviews);
   evidence::explainWithRunContext(verdicts, runContext(config, plan), rules);

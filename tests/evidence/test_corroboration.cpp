@@ -225,3 +225,25 @@ TEST_CASE("corroboration from job folders, with reviews, to json, csv and report
   CHECK(fs::exists(out / chip));
   CHECK(html.find("no scene in period") != std::string::npos);  // what was not imaged
 }
+
+TEST_CASE("corroboration: vessel-level rows without an AIS feed are unverifiable, saying so",
+          "[unit]") {
+  Observations obs;
+  obs["port-a"].aoiId = "port-a";
+  const auto decls = parseDeclarationsCsv(
+      "aoi,start,end,metric,value,reference\n"
+      "port-a,2024-03-01,2024-03-31,vessel_call,imo:9321483,r\n"
+      "port-a,2024-03-01,2024-03-31,complete,true,r\n",
+      "d.csv", {"port-a"});
+  for (const auto& row : corroborate(decls, obs)) {
+    CHECK(row.verdict == Verdict::Unverifiable);
+    CHECK(row.reason == "no AIS feed in this run (the config has no ais: section)");
+  }
+  // With a feed: a fix inside the AOI in the period makes the call consistent, citing the fix.
+  obs["port-a"].aisFeed = true;
+  obs["port-a"].aisFixes.push_back({366100001, "9321483", "SIM", 1709640000, true});  // 2024-03-05
+  const auto rows = corroborate(decls, obs);
+  CHECK(rows[0].verdict == Verdict::Consistent);
+  CHECK(rows[0].evidenceIds == std::vector<std::string>{"ais:366100001@2024-03-05T12:00:00Z"});
+  CHECK(rows[1].verdict == Verdict::Consistent);  // no matched detection: nothing undeclared
+}

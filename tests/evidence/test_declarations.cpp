@@ -54,8 +54,8 @@ TEST_CASE("declarations CSV: each bad row names file:line:col and the problem", 
   CHECK(csvError(h + "port-a,2024-03-01,2024-02-01,activity,idle,r\n") ==
         "decl.csv:2:19: end 2024-02-01 is before start 2024-03-01");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,tonnage,5,r\n") ==
-        "decl.csv:2:30: unknown metric 'tonnage' (expected vessel_calls, max_vessels, activity or "
-        "new_construction)");
+        "decl.csv:2:30: unknown metric 'tonnage' (expected vessel_calls, max_vessels, activity, "
+        "new_construction, vessel_call, dark_vessels or complete)");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,vessel_calls,many,r\n") ==
         "decl.csv:2:43: value 'many' for vessel_calls must be a whole number >= 0");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,max_vessels,-2,r\n") ==
@@ -127,4 +127,34 @@ TEST_CASE("declarations file: the format follows the extension", "[unit]") {
   CHECK(loadDeclarations(dir / "d.csv", kAois).at(0).value == "active");
   CHECK_THROWS_WITH(loadDeclarations(dir / "none.csv", kAois),
                     Catch::EndsWith("none.csv: cannot read declarations file"));
+}
+
+TEST_CASE("declarations: vessel-level rows (vessel_call, dark_vessels, complete)", "[unit]") {
+  const std::string h = "aoi,start,end,metric,value,reference\n";
+  const auto d = parseDeclarationsCsv(h +
+                                          "port-a,2024-03-01,2024-03-31,vessel_call,IMO9321483,r\n"
+                                          "port-a,2024-03-01,2024-03-31,vessel_call,mmsi:366100001,r\n"
+                                          "port-a,2024-03-01,2024-03-31,vessel_call,9321483,r\n"
+                                          "port-a,2024-03-01,2024-03-31,vessel_call,366100001,r\n"
+                                          "port-a,2024-03-01,2024-03-31,dark_vessels,0,r\n"
+                                          "port-a,2024-03-01,2024-03-31,complete,TRUE,r\n",
+                                      "decl.csv", kAois);
+  REQUIRE(d.size() == 6);
+  CHECK(d[0].metric == Metric::VesselCall);
+  CHECK(d[0].value == "imo:9321483");
+  CHECK(d[1].value == "mmsi:366100001");
+  CHECK(d[2].value == "imo:9321483");
+  CHECK(d[3].value == "mmsi:366100001");
+  CHECK(d[4].metric == Metric::DarkVessels);
+  CHECK(d[4].count == 0);
+  CHECK(d[5].metric == Metric::Complete);
+  CHECK(d[5].value == "true");
+  CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,vessel_call,EVER GIVEN,r\n") ==
+        "decl.csv:2:42: value 'EVER GIVEN' for vessel_call must name one vessel: imo:NNNNNNN (7 "
+        "digits) or mmsi:NNNNNNNNN (9 digits)");
+  CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,vessel_call,mmsi:12345,r\n") ==
+        "decl.csv:2:42: value 'mmsi:12345' for vessel_call must name one vessel: imo:NNNNNNN (7 "
+        "digits) or mmsi:NNNNNNNNN (9 digits)");
+  CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,complete,yes,r\n") ==
+        "decl.csv:2:39: value 'yes' for complete must be true or false");
 }

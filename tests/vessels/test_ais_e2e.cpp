@@ -28,6 +28,7 @@ json readJson(const fs::path& p) {
 
 constexpr std::uint32_t kMmsiBase = 366100000;
 constexpr std::uint32_t kSpoofed = 366199999;
+constexpr std::uint32_t kElsewhere = 366188888;  // sails 2 km east of the port AOI throughout
 
 struct AisRun {
   test::TempDir dir{"cwaise2e"};
@@ -95,6 +96,7 @@ struct AisRun {
     }
     REQUIRE(best > 600);
     for (const int dt : {-120, 120}) row(kSpoofed, sceneTime(0) + dt, lon, lat, 200);
+    for (const int dt : {-120, 120}) row(kElsewhere, sceneTime(0) + dt, bbox[2] + 0.025, (bbox[1] + bbox[3]) / 2, 150);
     test::writeText(dir / "ais" / "feed.csv", csv);
   }
 
@@ -215,4 +217,53 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
   INFO(spoofedFeature);
   CHECK(spoofedUnseen);
   CHECK(tracks > 5);
+}
+
+// Issue 20, item 7: vessel-level declarations against the same run. The rows are added to the
+// simulator's declarations and the run merged again.
+TEST_CASE("AIS e2e: vessel_call, dark_vessels and complete verdicts cite their evidence",
+          "[vessels][integration][slow]") {
+  auto& r = aisRun();
+  REQUIRE(r.exitCode == 0);
+  // A vessel with AIS on that the run matched on date 0 (the first AIS-on ship of the port).
+  std::uint32_t onMmsi = 0;
+  for (const auto& s : r.truth["ships"]) {
+    if (s["date_index"] == 0 && !s["aoi"].is_null() && !r.dark.at(s["id"]) && !onMmsi) {
+      onMmsi = kMmsiBase + static_cast<std::uint32_t>(s["id"]);
+    }
+  }
+  REQUIRE(onMmsi);
+  const std::string period = ",2025-03-01,2025-04-30,";
+  std::ofstream(r.dir / "declarations.csv", std::ios::app)
+      << "port_alpha" << period << "vessel_call,mmsi:" << onMmsi << ",AIS-ON\n"
+      << "port_alpha" << period << "vessel_call,mmsi:" << kElsewhere << ",ELSEWHERE\n"
+      << "port_alpha" << period << "vessel_call,mmsi:366100999,NEVER-SEEN\n"
+      << "port_alpha" << period << "dark_vessels,0,NO-DARK\n"
+      << "port_alpha" << period << "complete,true,COMPLETE\n";
+  const auto merge = test::runCli("merge " + (r.dir / "config.yaml").string());
+  INFO(merge.output);
+  REQUIRE(merge.exitCode == 0);
+  std::map<std::string, json> byRef;
+  INFO(test::readText(r.dir / "out" / "corroboration.csv"));
+  const json corroboration = readJson(r.dir / "out" / "corroboration.json");  // outlives the loop
+  for (const auto& v : corroboration["verdicts"]) {
+    byRef[v["reference"].get<std::string>()] = v;
+  }
+  for (const char* ref : {"AIS-ON", "ELSEWHERE", "NEVER-SEEN", "NO-DARK", "COMPLETE"}) {
+    INFO(ref << ": " << byRef[ref].dump());
+    CHECK(byRef.count(ref));
+  }
+  CHECK(byRef["AIS-ON"]["verdict"] == "consistent");
+  CHECK_THAT(byRef["AIS-ON"]["evidence_ids"].dump(), Contains("ships"));
+  CHECK(byRef["ELSEWHERE"]["verdict"] == "discrepancy");
+  CHECK_THAT(byRef["ELSEWHERE"]["reason"].get<std::string>(), Contains("outside the AOI"));
+  CHECK_THAT(byRef["ELSEWHERE"]["evidence_ids"].dump(), Contains("ais:" + std::to_string(kElsewhere)));
+  CHECK(byRef["NEVER-SEEN"]["verdict"] == "unverifiable");
+  CHECK(byRef["NO-DARK"]["verdict"] == "discrepancy");  // one ship in four is dark
+  CHECK(!byRef["NO-DARK"]["evidence_ids"].empty());
+  // One vessel declared of the several matched: the others are undeclared calls, named.
+  CHECK(byRef["COMPLETE"]["verdict"] == "discrepancy");
+  CHECK_THAT(byRef["COMPLETE"]["reason"].get<std::string>(), Contains("undeclared call"));
+  CHECK_THAT(byRef["COMPLETE"]["reason"].get<std::string>(), !Contains(std::to_string(onMmsi)));
+  CHECK(!byRef["COMPLETE"]["evidence_ids"].empty());
 }

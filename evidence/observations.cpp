@@ -251,6 +251,36 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
   return ev;
 }
 
+namespace {
+
+// Unseen vessels and STS candidates of a job's vessels.geojson; a scene shared by two jobs gives
+// the same events twice, so the list is kept sorted and unique.
+void addVesselEvents(AoiObservations& aoi, const fs::path& path) {
+  if (!fs::exists(path)) return;
+  const json fc = readJson(path);
+  for (const auto& f : fc.value("features", json::array())) {
+    const json& p = f.at("properties");
+    const std::string type = str(p, "feature_type");
+    VesselEvent e;
+    e.sceneId = str(p, "scene_id");
+    e.mmsi = static_cast<std::uint32_t>(num(p, "mmsi"));
+    if (type == "vessel_position" && str(p, "status") == "unseen") {
+      e.kind = "unseen";
+      e.detail = str(p, "likely");
+    } else if (type == "sts") {
+      e.kind = "sts";
+      e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
+      e.detail = str(p, "sts_source");
+    } else {
+      continue;
+    }
+    const auto at = std::lower_bound(aoi.vesselEvents.begin(), aoi.vesselEvents.end(), e);
+    if (at == aoi.vesselEvents.end() || !(*at == e)) aoi.vesselEvents.insert(at, e);
+  }
+}
+
+}  // namespace
+
 Observations collectObservations(const fs::path& outDir, const ReviewDecisions& reviews) {
   Observations obs;
   std::vector<fs::path> jobs;
@@ -268,6 +298,7 @@ Observations collectObservations(const fs::path& outDir, const ReviewDecisions& 
     ChipIndex chips;
     const JobEvidence ev = readJobEvidence(dir, &chips);
     addJobObservations(obs, ev, chips, dir.lexically_relative(outDir).generic_string(), reviews);
+    addVesselEvents(obs[ev.info.aoiId], dir / "vessels.geojson");
   }
   return obs;
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "evidence/evidence_types.hpp"
@@ -37,6 +38,18 @@ struct EvidenceItem {
   std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
   bool registrationSuspect = false;  // changes: see ChangePolygon::registrationSuspect
   AisIdentity ais;                   // detections: the AIS match (status empty without AIS)
+};
+
+// An unseen AIS vessel or a ship-to-ship transfer candidate of one scene (vessels.geojson).
+struct VesselEvent {
+  std::string kind;     // "unseen" | "sts"
+  std::string sceneId;  // "" for an AIS encounter
+  std::uint32_t mmsi = 0, mmsi2 = 0;
+  std::string detail;   // unseen: "spoofing" | "missed"; sts: "imagery" | "ais"
+  bool operator<(const VesselEvent& o) const {
+    return std::tie(kind, sceneId, mmsi, mmsi2, detail) < std::tie(o.kind, o.sceneId, o.mmsi, o.mmsi2, o.detail);
+  }
+  bool operator==(const VesselEvent& o) const { return !(*this < o) && !(o < *this); }
 };
 
 // One AIS fix of the AOI's store (OUT/<aoi>/ais.gpkg), for vessel-level declarations.
@@ -73,6 +86,9 @@ struct AoiObservations {
   std::vector<SceneObservation> scenes;  // by time
   std::vector<PairObservation> pairs;    // by before time, then after time
   std::map<std::string, EvidenceItem> items;  // evidence id -> item
+  // From the jobs' vessels.geojson, once per scene: AIS vessels expected in the imaged footprint
+  // but matched to no detection, and ship-to-ship transfer candidates.
+  std::vector<VesselEvent> vesselEvents;
   bool aisFeed = false;                 // the run had an AIS feed (config ais:)
   std::vector<VesselFix> aisFixes;      // by MMSI, then time; filled by the merge step
 };

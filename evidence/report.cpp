@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <map>
 #include <sstream>
 
 #include "cw_version.hpp"
@@ -154,6 +155,43 @@ std::string countsSvg(const AoiObservations& aoi, const CorroborationRules& rule
   return o.str();
 }
 
+// Vessels (AIS), per scene: the ship detections by AIS status, the AIS vessels expected in the
+// imaged footprint but seen by no detection, and the ship-to-ship transfer candidates.
+std::string vesselsHtml(const AoiObservations& aoi) {
+  bool any = aoi.aisFeed || !aoi.vesselEvents.empty();
+  for (const auto& [id, item] : aoi.items) any = any || !item.ais.status.empty();
+  if (!any) return "";
+  std::ostringstream o;
+  o << "<h3>Vessels (AIS)</h3><table><tr><th>scene</th><th>matched</th><th>dark</th>"
+    << "<th>no time of day</th><th>no AIS coverage</th><th>unseen (AIS, no detection)</th></tr>\n";
+  for (const auto& s : aoi.scenes) {
+    std::map<std::string, int> n;
+    for (const auto& [id, item] : aoi.items) {
+      if (item.type == "detection" && item.sceneId == s.sceneId) ++n[item.ais.status];
+    }
+    std::string unseen;
+    for (const auto& e : aoi.vesselEvents) {
+      if (e.kind == "unseen" && e.sceneId == s.sceneId) {
+        unseen += (unseen.empty() ? "" : ", ") + std::to_string(e.mmsi) +
+                  (e.detail.empty() ? "" : " (" + esc(e.detail) + ")");
+      }
+    }
+    o << "<tr><td>" << esc(s.sceneId) << " (" << esc(s.timeIso.substr(0, 10)) << ")</td><td>"
+      << n["matched"] << "</td><td>" << n["dark"] << "</td><td>" << n["no_time"] << "</td><td>"
+      << n["no_ais_coverage"] << "</td><td>" << (unseen.empty() ? "none" : unseen) << "</td></tr>\n";
+  }
+  o << "</table>\n";
+  std::string sts;
+  for (const auto& e : aoi.vesselEvents) {
+    if (e.kind != "sts") continue;
+    auto who = [](std::uint32_t m) { return m ? std::to_string(m) : std::string("no AIS"); };
+    sts += "<li>" + esc(e.detail) + (e.sceneId.empty() ? "" : ", scene " + esc(e.sceneId)) + ": " +
+           who(e.mmsi) + " and " + who(e.mmsi2) + "</li>";
+  }
+  o << "<p>Ship-to-ship transfer candidates: " << (sts.empty() ? "none.</p>\n" : "</p><ul>" + sts + "</ul>\n");
+  return o.str();
+}
+
 std::string chipsHtml(const AoiObservations* aoi, const VerdictRow& row, const ReportOptions& opt) {
   if (!aoi) return "";
   std::vector<const EvidenceItem*> items;
@@ -287,6 +325,7 @@ void writeReport(const std::filesystem::path& outDir, const std::vector<VerdictR
       o << "</ul></div>\n";
     }
 
+    if (aoi) o << vesselsHtml(*aoi);
     if (aoi) {
       o << "<div class=\"figs\"><figure>" << mapSvg(*aoi)
         << "<figcaption>Imaged footprints per scene (outlines), change polygons (red), "

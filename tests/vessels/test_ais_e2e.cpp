@@ -217,6 +217,12 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
   INFO(spoofedFeature);
   CHECK(spoofedUnseen);
   CHECK(tracks > 5);
+
+  // The report shows, per scene, the detections by AIS status and the unseen vessels.
+  const std::string report = test::readText(r.dir / "out" / "report.html");
+  CHECK_THAT(report, Contains("<h3>Vessels (AIS)</h3>"));
+  CHECK_THAT(report, Contains(std::to_string(kSpoofed) + " (spoofing)"));
+  CHECK_THAT(report, Contains("Ship-to-ship transfer candidates: "));
 }
 
 // Issue 20, item 7: vessel-level declarations against the same run. The rows are added to the

@@ -18,6 +18,10 @@ const VERDICT_ORDER = { discrepancy: 0, unverifiable: 1, consistent: 2 };
 // AOI outlines on the overview, by the AOI's worst verdict (none: no declaration for it).
 const VERDICT_COLOUR = { discrepancy: '#e53935', unverifiable: '#9aa4ae', consistent: '#43a047', none: '#4f8cff' };
 const MARKER_COLOUR = { detection: '#00c8ff', change: '#ffcc00', suspect: '#ff8a65' };
+// Ship detections with an AIS status (issue 20): who they are, or that no AIS vessel explains them.
+const AIS_COLOUR = { matched: '#3ddc84', dark: '#d500f9', no_time: '#9e9e9e', no_ais_coverage: '#9e9e9e' };
+const TRACK_COLOUR = '#4fc3f7';
+let vesselLayer = null;
 
 const state = {
   aois: [], verdicts: [], reviews: {}, jobs: [], features: [],
@@ -100,6 +104,11 @@ function initLegend() {
         row(VERDICT_COLOUR.consistent, 'consistent', 'box') + row(VERDICT_COLOUR.none, 'no declaration', 'box') +
         '<b>Evidence</b>' + row(MARKER_COLOUR.detection, 'detection', 'dot') + row(MARKER_COLOUR.change, 'change', 'dot') +
         row(MARKER_COLOUR.suspect, 'change, registration suspect', 'dot') +
+        '<b>Ships and AIS</b>' + row(AIS_COLOUR.matched, 'matched to an AIS vessel', 'dot') +
+        row(AIS_COLOUR.dark, 'dark: no AIS vessel explains it', 'dot') +
+        row(AIS_COLOUR.no_time, 'no time of day / no AIS coverage', 'dot') +
+        row('#ff1744', 'unseen: AIS vessel, no ship seen', 'box') +
+        `<div><span class="swatch line" style="border-color:${TRACK_COLOUR}"></span>AIS track</div>` +
         '<div><span class="swatch line"></span>imaged footprint</div>';
       L.DomEvent.disableClickPropagation(d);
       return d;
@@ -224,7 +233,8 @@ function showEvidenceOnMap(fc) {
       L.geoJSON(f, { interactive: false, style: { color: '#9ab', weight: 1, dashArray: '4 4', fill: false } }).addTo(evidenceLayer);
       continue;
     }
-    const colour = type === 'detection' ? MARKER_COLOUR.detection
+    const ais = type === 'detection' ? f.properties.ais_status : undefined;
+    const colour = type === 'detection' ? (AIS_COLOUR[ais] || MARKER_COLOUR.detection)
       : f.properties.registration_suspect ? MARKER_COLOUR.suspect : MARKER_COLOUR.change;
     if (f.geometry.type !== 'Point') {
       const outline = L.geoJSON(f, { style: { color: colour, weight: 1.5, fill: false } });
@@ -234,7 +244,7 @@ function showEvidenceOnMap(fc) {
     }
     const m = L.circleMarker(featureCenter(f).center, {
       radius: 6, color: '#111', weight: 1, fillColor: colour, fillOpacity: 0.9,
-      className: `cw-marker cw-marker-${type}`,
+      className: `cw-marker cw-marker-${type}${ais ? ` cw-ais-${ais}` : ''}`,
     });
     m.on('click', () => selectEvidence(f.id, true));
     m.bindTooltip(f.id);
@@ -242,6 +252,28 @@ function showEvidenceOnMap(fc) {
     markerById[f.id] = m;
   }
   applyToggles();
+}
+
+// The job's AIS tracks and the positions of unseen vessels (vessels.geojson), when the run had AIS.
+async function showVessels(jobId) {
+  if (vesselLayer) map.removeLayer(vesselLayer);
+  vesselLayer = null;
+  const r = await fetch(`/files/${jobId}/vessels.geojson`);
+  if (!r.ok) return;
+  const fc = await r.json();
+  vesselLayer = L.featureGroup();
+  for (const f of fc.features) {
+    const p = f.properties;
+    if (p.feature_type === 'track') {
+      L.geoJSON(f, { style: { color: TRACK_COLOUR, weight: 1.5, opacity: 0.8, className: 'cw-track' } })
+        .bindTooltip(`AIS track ${p.vessel_name || ''} MMSI ${p.mmsi}`).addTo(vesselLayer);
+    } else if (p.feature_type === 'vessel_position' && p.status === 'unseen') {
+      const [lon, lat] = f.geometry.coordinates;
+      L.circleMarker([lat, lon], { radius: 7, color: '#ff1744', weight: 2, fill: false, className: 'cw-unseen' })
+        .bindTooltip(`unseen: MMSI ${p.mmsi} (${p.likely || '?'}) at ${p.scene_time}`).addTo(vesselLayer);
+    }
+  }
+  vesselLayer.addTo(map);
 }
 
 // ---- Lists ------------------------------------------------------------------------------------
@@ -361,6 +393,12 @@ function renderDetail() {
       el('span', { class: `badge ${v.verdict}` }, v.verdict),
       el('div', {}, `declared ${v.declared} — observed ${v.observed}`)));
   }
+  if (p.ais_status) {
+    const ais = p.ais_status === 'matched'
+      ? `AIS: ${p.vessel_name || 'unnamed'} · MMSI ${p.mmsi}${p.imo ? ` · IMO ${p.imo}` : ''} · Δt ${Math.round(p.ais_dt_s)} s · ${Math.round(p.ais_distance_m)} m`
+      : `AIS: ${p.ais_status.replace(/_/g, ' ')}`;
+    dv.append(el('div', { class: `ais-identity ${p.ais_status}` }, ais));
+  }
   const t = $('#props');
   t.replaceChildren();
   for (const [k, v] of Object.entries(p)) {
@@ -421,6 +459,7 @@ async function selectJob(id, opts = {}) {
   state.features = sortedEvidence(fc);
   showJobLayers(job);
   showEvidenceOnMap(fc);
+  showVessels(id).catch(() => {});
   if (opts.z && opts.c) {
     const [lat, lon] = opts.c.split(',').map(Number);
     map.setView([lat, lon], Number(opts.z));

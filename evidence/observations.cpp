@@ -152,7 +152,7 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
     if (!c.registrationSuspect || confirmed) pair.changeIds.push_back(c.id);
     EvidenceItem item{c.id, "change", "change", info.after.id, info.after.timeIso,
                       centroid(c.rings), c.areaM2, c.meanScore, c.rings, "", "", "",
-                      c.registrationSuspect};
+                      c.registrationSuspect, {}};
     chipsOf(item);
     aoi.items[c.id] = item;
   }

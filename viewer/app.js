@@ -459,7 +459,9 @@ async function selectJob(id, opts = {}) {
   state.features = sortedEvidence(fc);
   showJobLayers(job);
   showEvidenceOnMap(fc);
-  showVessels(id).catch(() => {});
+  // vessels.geojson exists for pairs whose detections went through AIS matching.
+  if (fc.features.some((f) => f.properties.ais_status)) showVessels(id).catch(() => {});
+  else if (vesselLayer) { map.removeLayer(vesselLayer); vesselLayer = null; }
   if (opts.z && opts.c) {
     const [lat, lon] = opts.c.split(',').map(Number);
     map.setView([lat, lon], Number(opts.z));

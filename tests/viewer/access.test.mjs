@@ -7,57 +7,13 @@
 //   node tests/viewer/access.test.mjs
 // Environment as tests/viewer/review.test.mjs (CW_BINARY, CW_VIEWER_RUN, CW_BUILD_DIR); the
 // screenshots go to $CW_BUILD_DIR/viewer-login.png and viewer-viewer-role.png.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { binary, buildDir, checker, ensureRun, launchChromium, readJsonl, startServer, stopServer } from './support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(path.join(root, 'viewer', 'package.json'));
-const { chromium } = require('playwright-core');
-
-const buildDir = path.resolve(process.env.CW_BUILD_DIR || path.join(root, 'build'));
-const binary = path.resolve(process.env.CW_BINARY || path.join(buildDir, 'changewatch'));
-
-let failures = 0;
-function check(cond, what, detail = '') {
-  if (cond) console.log(`ok - ${what}`);
-  else { failures++; console.log(`not ok - ${what}${detail ? ': ' + detail : ''}`); }
-  return cond;
-}
-
-function ensureRun() {
-  if (process.env.CW_VIEWER_RUN) return path.resolve(process.env.CW_VIEWER_RUN);
-  const base = path.join(buildDir, 'viewer-run');
-  const out = path.join(base, 'out');
-  if (fs.existsSync(path.join(out, 'manifest.json'))) return out;
-  fs.rmSync(base, { recursive: true, force: true });
-  console.log(`# simulating a run in ${base} (once; reused afterwards)`);
-  execFileSync(binary, ['-q', 'simulate', '--out', base, '--size', '512', '--dates', '3'], { stdio: 'inherit' });
-  execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml')], { stdio: 'inherit', cwd: base });
-  return out;
-}
-
-function startServer(outDir, usersFile) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['serve', outDir, '--port', '0', '--viewer', path.join(root, 'viewer'), '--users', usersFile],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`server printed no URL: ${buf}`)), 20000);
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) { clearTimeout(timer); resolve({ proc, url: m[0] }); }
-    });
-    proc.stderr.on('data', (d) => { buf += d; });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buf}`)); });
-  });
-}
-
-const readJsonl = (p) => fs.existsSync(p)
-  ? fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
+const { check, failures } = checker();
 
 async function signIn(browser, url, user) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
@@ -95,13 +51,9 @@ async function main() {
   for (const [user, role, aoi] of [['ana', 'reviewer', 'all'], ['vic', 'viewer', 'all'], ['pat', 'reviewer', scoped]]) {
     execFileSync(binary, ['users', 'add', usersFile, user, '--role', role, '--aoi', aoi], { input: `pw-${user}\n` });
   }
-  const server = await startServer(outDir, usersFile);
+  const server = await startServer(outDir, ['--users', usersFile]);
   console.log(`# serving ${outDir} at ${server.url} with users ana (reviewer), vic (viewer), pat (reviewer of ${scoped})`);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   const reviews = path.join(outDir, 'reviews.jsonl');
   try {
     // 0. No session: the sign-in form, and the API refuses.
@@ -200,7 +152,7 @@ async function main() {
     check(code === 0, `server stops cleanly on SIGINT (exit ${code})`);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (failures) { console.log(`${failures} check(s) failed`); process.exitCode = 1; }
+  if (failures()) { console.log(`${failures()} check(s) failed`); process.exitCode = 1; }
   else console.log('all access checks passed');
 }
 

@@ -9,60 +9,13 @@
 //                  $CW_BUILD_DIR/viewer-run, reused when it is already complete)
 //   CW_BUILD_DIR   where the default run and the screenshot go (default build)
 //   CW_SCREENSHOT  screenshot path (default $CW_BUILD_DIR/viewer-screenshot.png)
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { buildDir, checker, ensureRun, launchChromium, readJsonl, startServer, stopServer } from './support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(path.join(root, 'viewer', 'package.json'));
-const { chromium } = require('playwright-core');
-
-const buildDir = path.resolve(process.env.CW_BUILD_DIR || path.join(root, 'build'));
-const binary = path.resolve(process.env.CW_BINARY || path.join(buildDir, 'changewatch'));
+const { check, failures } = checker();
 const screenshot = process.env.CW_SCREENSHOT || path.join(buildDir, 'viewer-screenshot.png');
-
-let failures = 0;
-function check(cond, what, detail = '') {
-  if (cond) console.log(`ok - ${what}`);
-  else { failures++; console.log(`not ok - ${what}${detail ? ': ' + detail : ''}`); }
-  return cond;
-}
-function fatal(msg) { console.error(`FAIL: ${msg}`); process.exitCode = 1; throw new Error(msg); }
-
-function ensureRun() {
-  if (process.env.CW_VIEWER_RUN) return path.resolve(process.env.CW_VIEWER_RUN);
-  const base = path.join(buildDir, 'viewer-run');
-  const out = path.join(base, 'out');
-  if (fs.existsSync(path.join(out, 'manifest.json'))) return out;
-  fs.rmSync(base, { recursive: true, force: true });
-  console.log(`# simulating a run in ${base} (once; reused afterwards)`);
-  execFileSync(binary, ['-q', 'simulate', '--out', base, '--size', '512', '--dates', '3'], { stdio: 'inherit' });
-  execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml')], { stdio: 'inherit', cwd: base });
-  if (!fs.existsSync(path.join(out, 'plan.json'))) fatal(`run did not produce ${out}/plan.json`);
-  return out;
-}
-
-function startServer(outDir) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['serve', outDir, '--port', '0', '--viewer', path.join(root, 'viewer')],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`server printed no URL: ${buf}`)), 20000);
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) { clearTimeout(timer); resolve({ proc, url: m[0], output: () => buf }); }
-    });
-    proc.stderr.on('data', (d) => { buf += d; process.stderr.write(d); });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buf}`)); });
-  });
-}
-
-const readJsonl = (p) => fs.existsSync(p)
-  ? fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
 
 async function main() {
   const source = ensureRun();
@@ -76,11 +29,7 @@ async function main() {
 
   const server = await startServer(outDir);
   console.log(`# serving ${outDir} at ${server.url}`);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     const tiles = { before: 0, after: 0, score: 0, mask: 0 };
@@ -230,13 +179,11 @@ async function main() {
   } finally {
     await browser.close();
     // Ctrl-C stops the server cleanly.
-    const exited = new Promise((resolve) => server.proc.removeAllListeners('exit').on('exit', (code) => resolve(code)));
-    server.proc.kill('SIGINT');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+    const code = await stopServer(server);
     check(code === 0, `server stops cleanly on SIGINT (exit ${code})`);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (failures) { console.log(`${failures} check(s) failed`); process.exitCode = 1; }
+  if (failures()) { console.log(`${failures()} check(s) failed`); process.exitCode = 1; }
   else console.log('all viewer checks passed');
 }
 

@@ -1,6 +1,7 @@
 // What the Chromium viewer tests share: TAP-style checks, serving a run folder with the build's
 // changewatch, Debian's Chromium through playwright-core, and stopping the server.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -54,3 +55,28 @@ export function launchChromium() {
       '--disable-component-update', '--disable-sync'],
   });
 }
+
+// The run the review, access and overview tests serve (copies of it): CW_VIEWER_RUN, else a small
+// simulated run in $CW_BUILD_DIR/viewer-run, made once and reused. A run left by an older build
+// without AOI outlines in plan.json is run again (complete jobs are skipped).
+export function ensureRun() {
+  if (process.env.CW_VIEWER_RUN) return path.resolve(process.env.CW_VIEWER_RUN);
+  const base = path.join(buildDir, 'viewer-run');
+  const out = path.join(base, 'out');
+  if (fs.existsSync(path.join(out, 'manifest.json'))) {
+    const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'));
+    if (!(plan.aois || []).every((a) => a.outline)) {
+      execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml')], { stdio: 'inherit', cwd: base });
+    }
+    return out;
+  }
+  fs.rmSync(base, { recursive: true, force: true });
+  console.log(`# simulating a run in ${base} (once; reused afterwards)`);
+  execFileSync(binary, ['-q', 'simulate', '--out', base, '--size', '512', '--dates', '3'], { stdio: 'inherit' });
+  execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml')], { stdio: 'inherit', cwd: base });
+  if (!fs.existsSync(path.join(out, 'plan.json'))) throw new Error(`run did not produce ${out}/plan.json`);
+  return out;
+}
+
+export const readJsonl = (p) => fs.existsSync(p)
+  ? fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];

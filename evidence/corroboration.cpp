@@ -157,7 +157,8 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
     case Metric::NewConstruction:
     case Metric::VesselCall:
     case Metric::DarkVessels:
-    case Metric::Complete: return;  // changeRule / vesselRule
+    case Metric::Complete:
+    case Metric::StsTransfers: return;  // changeRule / vesselRule
   }
 }
 
@@ -255,7 +256,8 @@ std::vector<VerdictRow> corroborate(const std::vector<Declaration>& decls, const
     const auto it = obs.find(d.aoiId);
     const AoiObservations* aoi = it == obs.end() ? nullptr : &it->second;
     const bool facility = aoi && aoi->aoiKind == "facility";
-    if (d.metric == Metric::VesselCall || d.metric == Metric::Complete) {
+    if (d.metric == Metric::VesselCall || d.metric == Metric::Complete ||
+        d.metric == Metric::StsTransfers) {
       vesselRule(row, aoi, decls, r);
     } else if (d.metric == Metric::NewConstruction || (d.metric == Metric::Activity && facility)) {
       changeRule(row, aoi, r);

@@ -199,6 +199,9 @@ void parseMetricValue(const std::string& metric, const std::string& metricAsWrit
   } else if (metric == "new_construction") {
     d.metric = Metric::NewConstruction;
     parseChoice(metric, value, {"none", "some"}, d, problems, valueAt);
+  } else if (metric == "sts_transfers") {
+    d.metric = Metric::StsTransfers;
+    parseChoice(metric, value, {"none", "some"}, d, problems, valueAt);
   } else if (metric == "complete") {
     d.metric = Metric::Complete;
     parseChoice(metric, value, {"true", "false"}, d, problems, valueAt);
@@ -208,7 +211,7 @@ void parseMetricValue(const std::string& metric, const std::string& metricAsWrit
   } else {
     problems.push_back(metricAt + "unknown metric '" + metricAsWritten +
                        "' (expected vessel_calls, max_vessels, activity, new_construction, "
-                       "vessel_call, dark_vessels or complete)");
+                       "vessel_call, dark_vessels, complete or sts_transfers)");
   }
 }
 
@@ -273,6 +276,7 @@ std::string metricName(Metric m) {
     case Metric::VesselCall: return "vessel_call";
     case Metric::DarkVessels: return "dark_vessels";
     case Metric::Complete: return "complete";
+    case Metric::StsTransfers: return "sts_transfers";
   }
   return "?";
 }

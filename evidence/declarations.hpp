@@ -11,6 +11,7 @@
 //                     9-digit MMSI)   the vessel calls at the AOI in the period
 //   dark_vessels      whole number >= 0   most ships seen at once without AIS (usually 0)
 //   complete          true | false   the period's vessel_call rows are the full list of calls
+//   sts_transfers     none | some   ship-to-ship transfers in the AOI in the period
 // Dates are ISO 8601 ("2024-03-01" or a full time); a date-only end includes that whole day.
 // Every problem is reported as "<file>:<line>: <message>" and all of them are thrown together
 // as one cw::UsageError (exit 2). Thread-safe (no shared state).
@@ -23,7 +24,7 @@
 
 namespace cw::evidence {
 
-enum class Metric { VesselCalls, MaxVessels, Activity, NewConstruction, VesselCall, DarkVessels, Complete };
+enum class Metric { VesselCalls, MaxVessels, Activity, NewConstruction, VesselCall, DarkVessels, Complete, StsTransfers };
 
 std::string metricName(Metric m);
 

@@ -271,6 +271,7 @@ void addVesselEvents(AoiObservations& aoi, const fs::path& path) {
       e.kind = "sts";
       e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
       e.detail = str(p, "sts_source");
+      e.start = str(p, "start");
     } else {
       continue;
     }

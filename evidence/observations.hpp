@@ -46,8 +46,10 @@ struct VesselEvent {
   std::string sceneId;  // "" for an AIS encounter
   std::uint32_t mmsi = 0, mmsi2 = 0;
   std::string detail;   // unseen: "spoofing" | "missed"; sts: "imagery" | "ais"
+  std::string start;    // sts from AIS: the encounter's start (ISO 8601), else ""
   bool operator<(const VesselEvent& o) const {
-    return std::tie(kind, sceneId, mmsi, mmsi2, detail) < std::tie(o.kind, o.sceneId, o.mmsi, o.mmsi2, o.detail);
+    return std::tie(kind, sceneId, mmsi, mmsi2, detail, start) <
+           std::tie(o.kind, o.sceneId, o.mmsi, o.mmsi2, o.detail, o.start);
   }
   bool operator==(const VesselEvent& o) const { return !(*this < o) && !(o < *this); }
 };

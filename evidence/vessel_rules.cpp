@@ -153,10 +153,38 @@ void complete(VerdictRow& row, const AoiObservations& aoi, const std::vector<Dec
   }
 }
 
+// Ship-to-ship transfer candidates of the period: from imagery (a hull pair in a scene of the
+// period) or from AIS (an encounter that starts in the period).
+void stsTransfers(VerdictRow& row, const AoiObservations& aoi) {
+  const Declaration& d = row.declaration;
+  const auto scenes = scenesIn(aoi, d);
+  auto who = [](std::uint32_t m) { return m ? std::to_string(m) : std::string("no-ais"); };
+  for (const auto& e : aoi.vesselEvents) {
+    if (e.kind != "sts") continue;
+    const auto start = parseIsoTime(e.start);
+    const bool inPeriod = e.sceneId.empty() ? start && *start >= d.startS && *start <= d.endS
+                                            : scenes.count(e.sceneId) > 0;
+    if (!inPeriod) continue;
+    row.evidenceIds.push_back("sts:" + e.detail + ":" + (e.sceneId.empty() ? e.start : e.sceneId) +
+                              ":" + who(e.mmsi) + "+" + who(e.mmsi2));
+  }
+  row.observed = std::to_string(row.evidenceIds.size()) + " ship-to-ship transfer candidate(s)";
+  if (d.value == "none" && !row.evidenceIds.empty()) {
+    row.verdict = Verdict::Discrepancy;
+    row.reason = "declared none, but " + row.observed +
+                 " (hulls side by side in a scene, or an AIS encounter) in the period";
+  } else {
+    row.verdict = Verdict::Consistent;
+    row.reason = d.value == "none" ? "no hull pair and no AIS encounter in the period"
+                                   : "declared some: a transfer cannot be excluded";
+  }
+}
+
 }  // namespace
 
 bool isVesselMetric(Metric m) {
-  return m == Metric::VesselCall || m == Metric::DarkVessels || m == Metric::Complete;
+  return m == Metric::VesselCall || m == Metric::DarkVessels || m == Metric::Complete ||
+         m == Metric::StsTransfers;
 }
 
 void vesselRule(VerdictRow& row, const AoiObservations* aoi, const std::vector<Declaration>& all,
@@ -171,6 +199,7 @@ void vesselRule(VerdictRow& row, const AoiObservations* aoi, const std::vector<D
     case Metric::VesselCall: return vesselCall(row, *aoi);
     case Metric::DarkVessels: return darkVessels(row, *aoi, rules);
     case Metric::Complete: return complete(row, *aoi, all);
+    case Metric::StsTransfers: return stsTransfers(row, *aoi);
     default: return;
   }
 }

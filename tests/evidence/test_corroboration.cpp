@@ -52,8 +52,8 @@ Observations handMade() {
   p.afterS = b.scenes[1].timeS;
   p.changeIds = {"plant-b-change-big", "plant-b-change-small"};
   b.pairs = {p};
-  EvidenceItem big{"plant-b-change-big", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 5000, 0.9, {}, "", "", ""};
-  EvidenceItem small{"plant-b-change-small", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 300, 0.9, {}, "", "", ""};
+  EvidenceItem big{"plant-b-change-big", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 5000, 0.9, {}, "", "", "", false, {}};
+  EvidenceItem small{"plant-b-change-small", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 300, 0.9, {}, "", "", "", false, {}};
   b.items[big.id] = big;
   b.items[small.id] = small;
   return obs;
@@ -246,4 +246,18 @@ TEST_CASE("corroboration: vessel-level rows without an AIS feed are unverifiable
   CHECK(rows[0].verdict == Verdict::Consistent);
   CHECK(rows[0].evidenceIds == std::vector<std::string>{"ais:366100001@2024-03-05T12:00:00Z"});
   CHECK(rows[1].verdict == Verdict::Consistent);  // no matched detection: nothing undeclared
+
+  // sts_transfers none: an AIS encounter starting in the period is a discrepancy citing it; one
+  // before the period is not.
+  const auto sts = parseDeclarationsCsv(
+      "aoi,start,end,metric,value,reference\n"
+      "port-a,2024-03-01,2024-03-31,sts_transfers,none,r\n",
+      "d.csv", {"port-a"});
+  obs["port-a"].vesselEvents.push_back({"sts", "", 366100001, 366100002, "ais", "2024-02-20T08:00:00Z"});
+  CHECK(corroborate(sts, obs)[0].verdict == Verdict::Consistent);
+  obs["port-a"].vesselEvents.push_back({"sts", "", 366100001, 366100002, "ais", "2024-03-10T08:00:00Z"});
+  const auto stsRow = corroborate(sts, obs)[0];
+  CHECK(stsRow.verdict == Verdict::Discrepancy);
+  CHECK(stsRow.evidenceIds ==
+        std::vector<std::string>{"sts:ais:2024-03-10T08:00:00Z:366100001+366100002"});
 }

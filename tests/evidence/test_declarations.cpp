@@ -55,7 +55,7 @@ TEST_CASE("declarations CSV: each bad row names file:line:col and the problem", 
         "decl.csv:2:19: end 2024-02-01 is before start 2024-03-01");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,tonnage,5,r\n") ==
         "decl.csv:2:30: unknown metric 'tonnage' (expected vessel_calls, max_vessels, activity, "
-        "new_construction, vessel_call, dark_vessels or complete)");
+        "new_construction, vessel_call, dark_vessels, complete or sts_transfers)");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,vessel_calls,many,r\n") ==
         "decl.csv:2:43: value 'many' for vessel_calls must be a whole number >= 0");
   CHECK(csvError(h + "port-a,2024-03-01,2024-03-31,max_vessels,-2,r\n") ==

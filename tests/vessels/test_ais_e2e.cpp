@@ -245,7 +245,8 @@ TEST_CASE("AIS e2e: vessel_call, dark_vessels and complete verdicts cite their e
       << "port_alpha" << period << "vessel_call,mmsi:" << kElsewhere << ",ELSEWHERE\n"
       << "port_alpha" << period << "vessel_call,mmsi:366100999,NEVER-SEEN\n"
       << "port_alpha" << period << "dark_vessels,0,NO-DARK\n"
-      << "port_alpha" << period << "complete,true,COMPLETE\n";
+      << "port_alpha" << period << "complete,true,COMPLETE\n"
+      << "port_alpha" << period << "sts_transfers,none,NO-STS\n";
   const auto merge = test::runCli("merge " + (r.dir / "config.yaml").string());
   INFO(merge.output);
   REQUIRE(merge.exitCode == 0);
@@ -255,7 +256,7 @@ TEST_CASE("AIS e2e: vessel_call, dark_vessels and complete verdicts cite their e
   for (const auto& v : corroboration["verdicts"]) {
     byRef[v["reference"].get<std::string>()] = v;
   }
-  for (const char* ref : {"AIS-ON", "ELSEWHERE", "NEVER-SEEN", "NO-DARK", "COMPLETE"}) {
+  for (const char* ref : {"AIS-ON", "ELSEWHERE", "NEVER-SEEN", "NO-DARK", "COMPLETE", "NO-STS"}) {
     INFO(ref << ": " << byRef[ref].dump());
     CHECK(byRef.count(ref));
   }
@@ -272,4 +273,6 @@ TEST_CASE("AIS e2e: vessel_call, dark_vessels and complete verdicts cite their e
   CHECK_THAT(byRef["COMPLETE"]["reason"].get<std::string>(), Contains("undeclared call"));
   CHECK_THAT(byRef["COMPLETE"]["reason"].get<std::string>(), !Contains(std::to_string(onMmsi)));
   CHECK(!byRef["COMPLETE"]["evidence_ids"].empty());
+  // No hulls side by side and no two-hour encounter in this run.
+  CHECK(byRef["NO-STS"]["verdict"] == "consistent");
 }

@@ -754,14 +754,20 @@ struct ShipPlanner {
     }
   }
 
+  // A ship of lengthM in [minM, maxM) anywhere west of the coast, any heading (not yet placed).
+  Ship openWaterShip(double minM, double maxM) {
+    Ship sh;
+    dress(sh, rng.uniform(minM, maxM));
+    sh.center = {rng.uniform(kMarginPx, s.coastX(s.canvas / 2.0)),
+                 rng.uniform(kMarginPx, kMarginPx + s.size)};
+    sh.bowDeg = rng.uniform(0.0, 360.0);
+    return sh;
+  }
+
   // a ship underway in open water, its foam wake three hull lengths long;
   void underwayShip(int k, std::vector<int>& present) {
     for (int a = 0; a < 300; ++a) {
-      Ship sh;
-      dress(sh, rng.uniform(80.0, 180.0));
-      sh.center = {rng.uniform(kMarginPx, s.coastX(s.canvas / 2.0)),
-                   rng.uniform(kMarginPx, kMarginPx + s.size)};
-      sh.bowDeg = rng.uniform(0.0, 360.0);
+      Ship sh = openWaterShip(80.0, 180.0);
       sh.wakePx = 3.0 * sh.lengthPx;
       if (placeable(sh, k, present)) {
         present.push_back(add(sh));
@@ -774,11 +780,7 @@ struct ShipPlanner {
   // holds cloud, which must not decide it.
   void besideCloudShip(int k, const cv::Mat& cloudDistPx, std::vector<int>& present) {
     for (int a = 0; a < 2000; ++a) {
-      Ship sh;
-      dress(sh, rng.uniform(40.0, 120.0));
-      sh.center = {rng.uniform(kMarginPx, s.coastX(s.canvas / 2.0)),
-                   rng.uniform(kMarginPx, kMarginPx + s.size)};
-      sh.bowDeg = rng.uniform(0.0, 360.0);
+      Ship sh = openWaterShip(40.0, 120.0);
       std::vector<Pt> samples{sh.center};
       outlineSamples(sh.hull(), samples);
       double nearest = 1e9;

@@ -30,10 +30,13 @@ std::string vesselLabel(std::uint32_t mmsi, const std::string& imo, const std::s
   return s + ")";
 }
 
-std::string fixId(const VesselFix& f) { return "ais:" + std::to_string(f.mmsi) + "@" + formatIsoTime(f.timeS); }
+std::string fixId(const VesselFix& f) {
+  return "ais:" + std::to_string(f.mmsi) + "@" + formatIsoTime(f.timeS);
+}
 
 // The scenes of the period, by id, and whether each is usable (valid enough).
-std::map<std::string, const SceneObservation*> scenesIn(const AoiObservations& aoi, const Declaration& d) {
+std::map<std::string, const SceneObservation*> scenesIn(const AoiObservations& aoi,
+                                                        const Declaration& d) {
   std::map<std::string, const SceneObservation*> m;
   for (const auto& s : aoi.scenes) {
     if (s.timeS >= d.startS && s.timeS <= d.endS) m[s.sceneId] = &s;
@@ -79,8 +82,9 @@ void vesselCall(VerdictRow& row, const AoiObservations& aoi) {
   } else {
     row.verdict = Verdict::Unverifiable;
     row.observed = "no AIS fix or matched detection of the vessel";
-    row.reason = "no AIS fix of the vessel in the period, and no detection matched to it (AIS is "
-                 "kept around each acquisition only)";
+    row.reason =
+        "no AIS fix of the vessel in the period, and no detection matched to it (AIS is "
+        "kept around each acquisition only)";
   }
 }
 
@@ -99,13 +103,15 @@ void darkVessels(VerdictRow& row, const AoiObservations& aoi, const Corroboratio
     if (ids.size() > most) most = ids.size(), worst = scenes.at(id);
   }
   const std::string least = worst && worst->validFraction < 1.0 ? "at least " : "";
-  row.observed = least + std::to_string(most) + " dark vessel(s)" +
-                 (worst ? " on " + worst->timeIso.substr(0, 10) + " (scene " + worst->sceneId + ")" : "");
+  row.observed =
+      least + std::to_string(most) + " dark vessel(s)" +
+      (worst ? " on " + worst->timeIso.substr(0, 10) + " (scene " + worst->sceneId + ")" : "");
   if (static_cast<long long>(most) > d.count) {
     row.verdict = Verdict::Discrepancy;
     row.evidenceIds = perScene[worst->sceneId];
-    row.reason = least + std::to_string(most) + " ships seen at once that no AIS vessel explains, " +
-                 std::to_string(d.count) + " declared";
+    row.reason = least + std::to_string(most) +
+                 " ships seen at once that no AIS vessel explains, " + std::to_string(d.count) +
+                 " declared";
   } else {
     row.verdict = Verdict::Consistent;
     row.reason = "no usable scene shows more ships without AIS than declared";
@@ -122,7 +128,8 @@ void complete(VerdictRow& row, const AoiObservations& aoi, const std::vector<Dec
   }
   std::vector<std::string> declared;
   for (const auto& o : all) {
-    if (o.metric == Metric::VesselCall && o.aoiId == d.aoiId && o.startS <= d.endS && o.endS >= d.startS) {
+    if (o.metric == Metric::VesselCall && o.aoiId == d.aoiId && o.startS <= d.endS &&
+        o.endS >= d.startS) {
       declared.push_back(o.value);
     }
   }
@@ -147,7 +154,8 @@ void complete(VerdictRow& row, const AoiObservations& aoi, const std::vector<Dec
   row.reason = "undeclared call(s): ";
   bool first = true;
   for (const auto& [mmsi, items] : undeclared) {
-    row.reason += (first ? "" : "; ") + vesselLabel(mmsi, items.front()->ais.imo, items.front()->ais.vesselName);
+    row.reason += (first ? "" : "; ") +
+                  vesselLabel(mmsi, items.front()->ais.imo, items.front()->ais.vesselName);
     first = false;
     for (const auto* item : items) row.evidenceIds.push_back(item->id);
   }
@@ -196,11 +204,16 @@ void vesselRule(VerdictRow& row, const AoiObservations* aoi, const std::vector<D
     return;
   }
   switch (row.declaration.metric) {
-    case Metric::VesselCall: return vesselCall(row, *aoi);
-    case Metric::DarkVessels: return darkVessels(row, *aoi, rules);
-    case Metric::Complete: return complete(row, *aoi, all);
-    case Metric::StsTransfers: return stsTransfers(row, *aoi);
-    default: return;
+    case Metric::VesselCall:
+      return vesselCall(row, *aoi);
+    case Metric::DarkVessels:
+      return darkVessels(row, *aoi, rules);
+    case Metric::Complete:
+      return complete(row, *aoi, all);
+    case Metric::StsTransfers:
+      return stsTransfers(row, *aoi);
+    default:
+      return;
   }
 }
 

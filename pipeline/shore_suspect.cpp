@@ -21,7 +21,8 @@ int roleIndex(const std::vector<std::string>& roles, std::initializer_list<const
 cv::Mat waterIn(const ShoreSuspectInput& in, GDALDataset* water, GDALDataset& scene,
                 const cv::Rect& window) {
   if (water) return tiles::readMaskWindow(*water, {in.waterMask, 1, true}, window);
-  const tiles::RasterWindow w = tiles::readWindow(scene, {in.beforeValues, {}, std::nullopt}, window);
+  const tiles::RasterWindow w =
+      tiles::readWindow(scene, {in.beforeValues, {}, std::nullopt}, window);
   std::vector<cv::Mat> bands;
   cv::split(w.data, bands);
   const int g = roleIndex(in.roles, {"green"}), n = roleIndex(in.roles, {"nir"});
@@ -44,7 +45,8 @@ bool canFindShore(const ShoreSuspectInput& in) {
          roleIndex(in.roles, {"vv", "vh", "hh", "hv"}) >= 0;
 }
 
-std::vector<bool> changeAlongShore(const ShoreSuspectInput& in, const std::vector<cv::Rect>& boxes) {
+std::vector<bool> changeAlongShore(const ShoreSuspectInput& in,
+                                   const std::vector<cv::Rect>& boxes) {
   std::vector<bool> out(boxes.size(), false);
   if (boxes.empty() || !canFindShore(in)) return out;
   tiles::GdalDataset scene = tiles::openRaster(in.beforeValues);
@@ -57,7 +59,8 @@ std::vector<bool> changeAlongShore(const ShoreSuspectInput& in, const std::vecto
     const cv::Rect box = boxes[i] & grid;
     if (box.empty()) continue;
     const int pad = reach + 1;
-    const cv::Rect win = cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) & grid;
+    const cv::Rect win =
+        cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) & grid;
     const cv::Mat wet = waterIn(in, water.get(), *scene, win);
     // Pixels within `reach` of the edge: in the dilated water and not in the eroded water.
     cv::Mat grown, shrunk;

@@ -23,7 +23,8 @@ struct ShoreSuspectInput {
 
 // For each polygon, given by its bounding box in grid pixels: true when at least half of the
 // changed pixels in that box lie within reachPx of a land/water edge.
-std::vector<bool> changeAlongShore(const ShoreSuspectInput& input, const std::vector<cv::Rect>& boxes);
+std::vector<bool> changeAlongShore(const ShoreSuspectInput& input,
+                                   const std::vector<cv::Rect>& boxes);
 
 // True when changeAlongShore can find water in a scene with these roles (or a water mask).
 bool canFindShore(const ShoreSuspectInput& input);

@@ -39,7 +39,8 @@ std::vector<OGRLayer*> chosenLayers(GDALDataset& ds, const ShoreSource& s) {
     OGRLayer* l = ds.GetLayerByName(s.layer.c_str());
     if (!l) {
       std::string names;
-      for (OGRLayer* x : ds.GetLayers()) names += (names.empty() ? "" : ", ") + std::string(x->GetName());
+      for (OGRLayer* x : ds.GetLayers())
+        names += (names.empty() ? "" : ", ") + std::string(x->GetName());
       throw UsageError(s.path + ": no layer '" + s.layer + "' (layers: " + names + ")");
     }
     layers.push_back(l);
@@ -52,8 +53,8 @@ std::vector<OGRLayer*> chosenLayers(GDALDataset& ds, const ShoreSource& s) {
 
 bool layerIsPolygonal(OGRLayer& l) {
   const OGRwkbGeometryType t = wkbFlatten(l.GetGeomType());
-  if (t != wkbUnknown) return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon ||
-                              t == wkbMultiSurface;
+  if (t != wkbUnknown)
+    return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon || t == wkbMultiSurface;
   l.ResetReading();  // GeoJSON and friends declare "unknown": look at the first geometry
   for (auto& f : l) {
     if (f->GetGeometryRef()) return polygonal(f->GetGeometryRef());
@@ -64,7 +65,8 @@ bool layerIsPolygonal(OGRLayer& l) {
 // The grid's envelope in its CRS, grown by `margin` map units.
 OGREnvelope gridEnvelope(const GridSpec& grid, double margin) {
   OGREnvelope e;
-  for (const auto& [c, r] : {std::pair{0, 0}, {grid.width, 0}, {0, grid.height}, {grid.width, grid.height}}) {
+  for (const auto& [c, r] :
+       {std::pair{0, 0}, {grid.width, 0}, {0, grid.height}, {grid.width, grid.height}}) {
     const cv::Point2d p = grid.pixelToMap(c, r);
     e.Merge(p.x, p.y);
   }
@@ -127,7 +129,8 @@ void collectLayer(OGRLayer& layer, const ShoreSource& s, const OGRSpatialReferen
 std::string describeShore(const ShoreSource& s) {
   std::ostringstream o;
   // The file name only: outputs stay the same wherever the file lives.
-  o << (s.polygonsAreLand ? "land" : "water") << " polygons " << fs::path(s.path).filename().string();
+  o << (s.polygonsAreLand ? "land" : "water") << " polygons "
+    << fs::path(s.path).filename().string();
   if (!s.layer.empty()) o << " (layer " << s.layer << ")";
   if (s.bufferM != 0.0) o << " (shore buffer " << s.bufferM << " m)";
   return o.str();
@@ -175,8 +178,8 @@ void rasterizeMask(const GridSpec& grid, const fs::path& path,
   if (path.string().rfind("/vsi", 0) != 0) fs::create_directories(path.parent_path());
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   const char* opts[] = {"TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", nullptr};
-  GdalDataset ds(drv->Create(path.c_str(), grid.width, grid.height, 1, GDT_Byte,
-                             const_cast<char**>(opts)));
+  GdalDataset ds(
+      drv->Create(path.c_str(), grid.width, grid.height, 1, GDT_Byte, const_cast<char**>(opts)));
   if (!ds) throw Error(gdalWriteError(path, "cannot create"));
   grid.applyTo(*ds);
   CPLErrorReset();

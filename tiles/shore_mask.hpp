@@ -25,8 +25,8 @@
 namespace cw::tiles {
 
 struct ShoreSource {
-  std::string path;           // OGR vector dataset
-  std::string layer;          // empty = every layer
+  std::string path;             // OGR vector dataset
+  std::string layer;            // empty = every layer
   bool polygonsAreLand = true;  // true: land polygons (water = outside); false: water polygons
   double bufferM = 0.0;         // + seaward, - landward; metres (the grid CRS's linear unit)
 };

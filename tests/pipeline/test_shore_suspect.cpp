@@ -23,7 +23,8 @@ struct ShoreScene {
     cv::Mat img(60, 100, CV_32FC4);
     for (int y = 0; y < 60; ++y) {
       for (int x = 0; x < 100; ++x) {
-        img.at<cv::Vec4f>(y, x) = x < 50 ? cv::Vec4f(900, 1000, 600, 150) : cv::Vec4f(700, 800, 900, 3000);
+        img.at<cv::Vec4f>(y, x) =
+            x < 50 ? cv::Vec4f(900, 1000, 600, 150) : cv::Vec4f(700, 800, 900, 3000);
       }
     }
     test::writeTif(dir / "before.tif", img, grid);
@@ -47,7 +48,10 @@ const std::vector<cv::Rect> kBoxes{{49, 10, 2, 31}, {80, 20, 6, 6}};
 TEST_CASE("shore suspect: change along the shore is flagged, change inland is not", "[unit]") {
   ShoreScene s;
   pipeline::ShoreSuspectInput in{(s.dir / "before.tif").string(),
-                                 {"blue", "green", "red", "nir"}, "", (s.dir / "mask.tif").string(), 1.0};
+                                 {"blue", "green", "red", "nir"},
+                                 "",
+                                 (s.dir / "mask.tif").string(),
+                                 1.0};
   SECTION("water from the scene's NDWI") {
     CHECK(pipeline::canFindShore(in));
     CHECK(pipeline::changeAlongShore(in, kBoxes) == std::vector<bool>{true, false});

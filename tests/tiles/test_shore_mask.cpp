@@ -9,10 +9,10 @@
 #include <fstream>
 
 #include "imaging/error.hpp"
+#include "tile_test_support.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/shore_mask.hpp"
-#include "tile_test_support.hpp"
 
 using namespace cw;
 namespace fs = std::filesystem;
@@ -37,8 +37,8 @@ void writeWestPolygon(const fs::path& path, double xCut = 20.0) {
   add(-10, -5);
   add(xCut, -5);
   std::ofstream(path) << R"({"type":"FeatureCollection","features":[{"type":"Feature",)"
-                      << R"("properties":{},"geometry":{"type":"Polygon","coordinates":[[)" << coords
-                      << "]]}}]}";
+                      << R"("properties":{},"geometry":{"type":"Polygon","coordinates":[[)"
+                      << coords << "]]}}]}";
 }
 
 cv::Mat readMask(const fs::path& path) {

@@ -19,6 +19,9 @@ void addSimulateCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--dates", opts->dates, "Number of acquisition dates, monthly from 2025-03-01 (1..24)")
       ->capture_default_str();
+  cmd->add_flag("--ais", opts->ais,
+                "Also write ais/feed.csv (MarineCadastre CSV: AIS on, dark and one spoofed vessel) "
+                "and an ais: section in the config");
   cmd->add_flag("--no-hard-ships{false}", opts->hardShips,
                 "Leave out the berthed, underway (with a wake) and beside-cloud ships");
   cmd->add_option("--sensor", *sensor, "optical (4 bands + cloud band, UInt16) or sar (Float32 backscatter)")

@@ -72,6 +72,9 @@ struct SimulatorOptions {
   // roofs: simulator pair 1->2 of seed 1 went from F1 0.99 to 0. Change-accuracy checks that are
   // about gain, shift and clouds turn them off.
   bool hardShips = true;
+  // Write ais/feed.csv for the port's ships (pipeline/sim_ais.hpp) and an ais: section in the
+  // config.
+  bool ais = false;
 };
 
 struct SimulationResult {

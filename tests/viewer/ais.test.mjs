@@ -1,6 +1,6 @@
 // Browser test of AIS in the viewer (issue 20, item 8) in a real Chromium: on a simulated run with
-// an AIS feed (three ships in four broadcast, the fourth is dark, and one vessel broadcasts where
-// no ship is), the port pair shows the AIS tracks, detections coloured by AIS status, the unseen
+// the simulator's AIS feed (simulate --ais: three ships in four broadcast, the fourth is dark, and
+// one vessel broadcasts where no ship is), the port pair shows the AIS tracks, detections coloured by AIS status, the unseen
 // vessel, and a matched detection's vessel name, MMSI, time gap and distance in its panel.
 //
 //   node tests/viewer/ais.test.mjs     (CW_BINARY, CW_BUILD_DIR as in the other viewer tests)
@@ -12,44 +12,11 @@ import path from 'node:path';
 import { binary, buildDir, checker, launchChromium, startServer, stopServer } from './support.mjs';
 
 const { check, failures } = checker();
-const kMmsiBase = 366100000;
-const kSpoofed = 366199999;
-
-// The feed, from the simulator's truth: four fixes 3 and 1 minutes either side of each scene time
-// for every ship of the port AOI except each fourth (dark), and two for the spoofed vessel at a
-// point of the port far from every ship.
-function writeFeed(dir) {
-  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth', 'truth.json'), 'utf8'));
-  const rows = ['MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass'];
-  const iso = (t) => new Date(t * 1000).toISOString().slice(0, 19);
-  const sceneTime = (k) => Date.parse(truth.dates[k]) / 1000;
-  const row = (mmsi, t, lon, lat, len) => rows.push(
-    `${mmsi},${iso(t)},${lat.toFixed(6)},${lon.toFixed(6)},0.0,360.0,511.0,SIM ${mmsi},IMO${String(mmsi % 10000000).padStart(7, '0')},,70,1.0,${len.toFixed(0)},20,8,70,A`);
-  const port = truth.ships.filter((s) => s.aoi);
-  for (const s of port) {
-    if (s.id % 4 === 0) continue;
-    for (const dt of [-180, -60, 60, 180]) row(kMmsiBase + s.id, sceneTime(s.date_index) + dt, s.lon, s.lat, s.length_m);
-  }
-  // The spoofed vessel: the port point farthest from date 0's ships.
-  const lons = port.map((s) => s.lon), lats = port.map((s) => s.lat);
-  let best = null;
-  for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
-    const lon = Math.min(...lons) + (Math.max(...lons) - Math.min(...lons)) * i / 20;
-    const lat = Math.min(...lats) + (Math.max(...lats) - Math.min(...lats)) * j / 20;
-    const d = Math.min(...port.filter((s) => s.date_index === 0).map((s) => Math.hypot((s.lon - lon) * 84000, (s.lat - lat) * 111000)));
-    if (!best || d > best.d) best = { d, lon, lat };
-  }
-  for (const dt of [-120, 120]) row(kSpoofed, sceneTime(0) + dt, best.lon, best.lat, 200);
-  fs.mkdirSync(path.join(dir, 'ais'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'ais', 'feed.csv'), rows.join('\n') + '\n');
-}
-
 async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-viewer-ais-'));
   try {
-    execFileSync(binary, ['-q', 'simulate', '--out', base, '--seed', '3', '--size', '1024', '--dates', '2'], { stdio: 'inherit' });
-    writeFeed(base);
-    fs.appendFileSync(path.join(base, 'config.yaml'), 'ais:\n  files: [ais/feed.csv]\n  match: {base_radius_m: 100, min_detectable_length_m: 20}\n');
+    // The simulator's AIS feed and ais: section (pipeline/sim_ais.hpp).
+    execFileSync(binary, ['-q', 'simulate', '--out', base, '--seed', '3', '--size', '1024', '--dates', '2', '--ais'], { stdio: 'inherit' });
     execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml'), '--threads', '2'], { stdio: 'inherit', cwd: base });
     const outDir = path.join(base, 'out');
     const plan = JSON.parse(fs.readFileSync(path.join(outDir, 'plan.json'), 'utf8'));

@@ -59,8 +59,10 @@ void shipFixes(Feed& feed, const Json& ship, std::int64_t sceneT) {
   const double speedMs = sog * 1852.0 / 3600.0;
   const int step = underway ? 10 : 180;
   const bool gap = ship["id"].get<int>() % 5 == 1;
+  // A transfer pair lies alongside for hours: long enough for the AIS encounter rule (2 h).
+  const int span = ship.value("sts_partner", 0) ? 9000 : 1200;
   const double lon0 = ship["lon"], lat0 = ship["lat"];
-  for (int dt = -1200; dt <= 1200; dt += step) {
+  for (int dt = -span; dt <= span; dt += step) {
     if (gap && dt >= -480 && dt < 0) continue;
     const double along = speedMs * dt;
     const double lat = lat0 + along * std::cos(cog * kPi / 180.0) / kMetresPerDegLat;
@@ -98,9 +100,10 @@ int writeSimulatedAis(Json& truth, const std::filesystem::path& outDir, std::uin
   Json vessels = Json::array();
   for (auto& s : truth["ships"]) {
     const std::uint32_t mmsi = kSimMmsiBase + s["id"].get<std::uint32_t>();
-    const bool dark = s["id"].get<int>() % 4 == 0;
+    const bool sts = s.value("sts_partner", 0) != 0;
+    const bool dark = !sts && s["id"].get<int>() % 4 == 0;
     s["mmsi"] = mmsi;
-    s["ais_case"] = dark ? "dark" : "on";
+    s["ais_case"] = sts ? "sts" : dark ? "dark" : "on";
     if (dark || s["aoi"].is_null()) continue;
     const std::int64_t t = *evidence::parseIsoTime(truth["dates"][s["date_index"].get<size_t>()]);
     shipFixes(feed, s, t);
@@ -127,11 +130,12 @@ int writeSimulatedAis(Json& truth, const std::filesystem::path& outDir, std::uin
 std::string simulatedAisDeclarations(Json& truth, const std::string& first, const std::string& last) {
   const Json* called = nullptr;
   std::set<std::uint32_t> onInPort;
-  bool darkVisible = false;
+  bool darkVisible = false, stsPair = false;
   for (const auto& s : truth["ships"]) {
     if (s["aoi"].is_null() || s.value("in_cloud", false)) continue;
+    stsPair = stsPair || s.value("sts_partner", 0) != 0;
     if (s["ais_case"] == "dark") darkVisible = true;
-    if (s["ais_case"] != "on") continue;
+    if (s["ais_case"] == "dark") continue;
     onInPort.insert(s["mmsi"].get<std::uint32_t>());
     if (!called && s["date_index"] == 0) called = &s;
   }
@@ -152,7 +156,8 @@ std::string simulatedAisDeclarations(Json& truth, const std::string& first, cons
       "every fourth ship by id sends no AIS");
   add("complete", "true", "SIM-AIS-COMPLETE", onInPort.size() > 1 ? "discrepancy" : "consistent",
       "only SIM-AIS-CALL's vessel is declared");
-  add("sts_transfers", "none", "SIM-AIS-STS", "consistent", "the simulator draws no transfer");
+  add("sts_transfers", "none", "SIM-AIS-STS", stsPair ? "discrepancy" : "consistent",
+      "a pair of hulls lies alongside at anchor on date 0, their AIS an encounter");
   return csv.str();
 }
 

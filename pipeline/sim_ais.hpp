@@ -9,7 +9,9 @@
 //   - spoofed: one vessel broadcasting, around date 0, from the point of the port farthest from
 //     every ship of that date, where no ship is;
 //   - elsewhere: one vessel at anchor 2 km east of the port box around date 0 (AIS places it
-//     outside the AOI).
+//     outside the AOI);
+//   - sts: the ship-to-ship pair of date 0 (two hulls alongside at anchor) broadcasts for 2.5 h
+//     either side of the acquisition, an AIS encounter.
 // Each truth ship gets "mmsi" (366100000 + id) and "ais_case" ("on" | "dark"); truth["ais"] lists
 // the vessels of the feed with their case. Deterministic for a seed.
 #include <cstdint>
@@ -33,7 +35,7 @@ int writeSimulatedAis(nlohmann::ordered_json& truth, const std::filesystem::path
 // a call by an AIS-on ship (consistent), a call by the vessel elsewhere (discrepancy), no dark
 // vessel (a discrepancy when a dark ship is in the port outside clouds), a complete list naming
 // only the first ship (a discrepancy when more AIS-on ships called), no ship-to-ship transfer
-// (consistent: the simulator draws none).
+// (a discrepancy when the simulator drew its pair).
 std::string simulatedAisDeclarations(nlohmann::ordered_json& truth, const std::string& first,
                                      const std::string& last);
 

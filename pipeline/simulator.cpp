@@ -276,6 +276,7 @@ struct Ship {
   bool nodataEdge = false;
   bool berthed = false;      // hull against a pier, no water between them
   bool besideCloud = false;  // hull clear, a cloud within its background window
+  int stsPartner = 0;        // id of the hull it lies alongside at anchor (ship-to-ship), or 0
   double wakePx = 0.0;       // > 0: underway, with a foam wake this long behind the stern
 
   Pt sternEnd() const { return center - axisOf(bowDeg) * (lengthPx / 2); }
@@ -755,6 +756,38 @@ struct ShipPlanner {
     }
   }
 
+  // A ship-to-ship transfer at anchor: two parallel hulls 18 m apart (the second within 8 degrees
+  // of the first), both at least 60 m, in the port's water at least 300 m from land (the 1 km
+  // of the imagery rule needs a coastline the jobs do not have yet).
+  void stsPair(int k, std::vector<int>& present) {
+    auto farFromLand = [&](Pt p) {
+      const int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
+      return x >= 0 && y >= 0 && x < s.canvas && y < s.canvas &&
+             s.waterDistPx.at<float>(y, x) >= 300.0 / s.pixelM;
+    };
+    for (int a = 0; a < 2000; ++a) {
+      Ship first, second;
+      dress(first, rng.uniform(120.0, 200.0));
+      dress(second, rng.uniform(60.0, 100.0));
+      first.center = {rng.uniform(s.portPx.x, s.portPx.br().x), rng.uniform(s.portPx.y, s.portPx.br().y)};
+      first.bowDeg = rng.uniform(0.0, 360.0);
+      const Pt d = axisOf(first.bowDeg), n{-d.y, d.x};
+      second.center = first.center + n * ((first.widthPx + second.widthPx) / 2 + 18.0 / s.pixelM);
+      second.bowDeg = std::fmod(first.bowDeg + rng.uniform(-8.0, 8.0) + 360.0, 360.0);
+      // Each is checked against the date's other ships, not against its partner.
+      if (!farFromLand(first.center) || !farFromLand(second.center) ||
+          !placeable(first, k, present) || !placeable(second, k, present)) {
+        continue;
+      }
+      const int i = add(first), j = add(second);
+      s.ships[i].stsPartner = s.ships[j].id;
+      s.ships[j].stsPartner = s.ships[i].id;
+      present.push_back(i);
+      present.push_back(j);
+      return;
+    }
+  }
+
   // A ship of lengthM in [minM, maxM) anywhere west of the coast, any heading (not yet placed).
   Ship openWaterShip(double minM, double maxM) {
     Ship sh;
@@ -804,8 +837,9 @@ struct ShipPlanner {
 
 cv::Mat cloudAlpha(const Scenario& s, int k);
 
-// The berthed, underway and beside-cloud ships of every date (ShipPlanner's harder cases).
-void planHardShips(Scenario& s, int nodataDate) {
+// The berthed, underway and beside-cloud ships of every date (ShipPlanner's harder cases), and
+// with `stsPair` (simulate --ais: the pair is an AIS case) a ship-to-ship transfer pair on date 0.
+void planHardShips(Scenario& s, int nodataDate, bool stsPair) {
   Random rng(subSeed(s.seed, 0x5b1b));
   ShipPlanner planner{s, rng, nodataDate};
   for (int k = 0; k < static_cast<int>(s.dates.size()); ++k) {
@@ -820,6 +854,9 @@ void planHardShips(Scenario& s, int nodataDate) {
     }
     std::sort(present.begin(), present.end());
   }
+  if (!stsPair) return;
+  planner.stsPair(0, s.dates[0].ships);
+  std::sort(s.dates[0].ships.begin(), s.dates[0].ships.end());
 }
 
 void planShips(Scenario& s, Random& rng, int nodataDate) {
@@ -1311,7 +1348,7 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
   lap("static world");
   planBuildings(s, rng, K);
   planShips(s, rng, nodataDate);
-  if (o.hardShips) planHardShips(s, nodataDate);
+  if (o.hardShips) planHardShips(s, nodataDate, o.ais);
   lap("planning");
 
   const std::array<double, 6> gt{kSimOriginEastingM, o.pixelSizeM, 0.0, kSimOriginNorthingM, 0.0, -o.pixelSizeM};
@@ -1478,6 +1515,7 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
       j["near_nodata_edge"] = sh.nodataEdge && s.dates[k].nodataCorner;
       j["berthed"] = sh.berthed;
       j["beside_cloud"] = sh.besideCloud;
+      j["sts_partner"] = sh.stsPartner;
       j["underway"] = sh.wakePx > 0;
       if (sh.wakePx > 0) {
         // The wake runs from the stern to its end, in this date's pixel coordinates.

@@ -7,6 +7,9 @@
 #include <random>
 #include <string>
 
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 
 namespace cw::test {
@@ -42,6 +45,15 @@ inline void writeText(const fs::path& p, const std::string& text) {
 inline std::string readText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A JSON file (job.json, plan.json, corroboration.json, ...) parsed: a missing or empty file fails
+// the test naming it, a malformed one throws.
+inline nlohmann::json readJson(const fs::path& p) {
+  const std::string text = readText(p);
+  INFO(p.string());
+  REQUIRE_FALSE(text.empty());
+  return nlohmann::json::parse(text);
 }
 
 struct CommandResult {

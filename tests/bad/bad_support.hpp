@@ -159,13 +159,6 @@ struct SmallRun {
   }
 };
 
-inline nlohmann::json readJson(const fs::path& p) {
-  const std::string text = readText(p);
-  INFO(p.string());
-  REQUIRE_FALSE(text.empty());
-  return nlohmann::json::parse(text);
-}
-
 // The plan's jobs as (index, id).
 inline std::vector<std::pair<int, std::string>> planJobs(const fs::path& out) {
   std::vector<std::pair<int, std::string>> jobs;

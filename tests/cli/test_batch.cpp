@@ -24,6 +24,7 @@
 #include "pipeline/run_state.hpp"
 #include "tests/test_support.hpp"
 
+using cw::test::readJson;
 namespace fs = std::filesystem;
 using cw::test::readText;
 using cw::test::run;
@@ -46,13 +47,6 @@ fs::path simulate(const TempDir& dir) {
   REQUIRE(r.exitCode == 0);
   REQUIRE(fs::exists(dir / "sim" / "config.yaml"));
   return dir / "sim" / "config.yaml";
-}
-
-nlohmann::json readJson(const fs::path& p) {
-  const std::string text = readText(p);
-  INFO(p.string());
-  REQUIRE_FALSE(text.empty());
-  return nlohmann::json::parse(text);
 }
 
 // The plan's jobs as (index, id).

@@ -12,15 +12,12 @@ using cw::test::readText;
 using cw::test::runCli;
 using cw::test::TempDir;
 using cw::test::writeText;
+using cw::test::readJson;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 
 const json& verdictOf(const json& corroboration, const std::string& reference) {
   for (const auto& v : corroboration["verdicts"]) {

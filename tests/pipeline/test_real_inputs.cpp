@@ -12,14 +12,11 @@
 using cw::test::runCli;
 using cw::test::TempDir;
 using cw::test::writeText;
+using cw::test::readJson;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 }  // namespace
 
 TEST_CASE("real inputs: configs/s2_vancouver.yaml (RGB + alpha TCI, ten dates) validates and runs "

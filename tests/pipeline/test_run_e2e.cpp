@@ -12,14 +12,11 @@
 using cw::test::readText;
 using cw::test::runCli;
 using cw::test::TempDir;
+using cw::test::readJson;
 namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
 
 // The "files" hashes of every job.json under OUT, keyed by job folder.
 std::map<std::string, nlohmann::json> jobFileHashes(const fs::path& out) {

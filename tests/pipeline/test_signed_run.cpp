@@ -20,14 +20,11 @@ using cw::test::readText;
 using cw::test::runCli;
 using cw::test::TempDir;
 using nlohmann::json;
+using cw::test::readJson;
 namespace fs = std::filesystem;
 
 namespace {
 
-json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 
 struct SimRun {
   TempDir dir{"cwsigned"};

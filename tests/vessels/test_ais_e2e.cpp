@@ -16,14 +16,11 @@
 using namespace cw;
 using Catch::Contains;
 using nlohmann::json;
+using cw::test::readJson;
 namespace fs = std::filesystem;
 
 namespace {
 
-json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 
 constexpr std::uint32_t kMmsiBase = pipeline::kSimMmsiBase;
 constexpr std::uint32_t kSpoofed = pipeline::kSimSpoofedMmsi;

@@ -1,11 +1,13 @@
 #include "vessels/ais_store.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
 #include <ogrsf_frmts.h>
 
 #include "evidence/atomic_file.hpp"
+#include "evidence/iso_time.hpp"
 #include "imaging/error.hpp"
 #include "vessels/ais_format.hpp"
 
@@ -136,6 +138,15 @@ void writeVessels(GDALDataset& ds, const std::filesystem::path& path, const AoiF
   }
 }
 
+// GeoPackage stamps gpkg_contents.last_change with the wall clock unless OGR_CURRENT_DATE is set.
+// The latest fix time keeps the store byte-identical across runs of the same inputs.
+std::string storeDate(const AoiFixes& aoi) {
+  std::int64_t latest = 0;
+  for (const auto& fix : aoi.fixes) latest = std::max(latest, fix.timeS);
+  std::string iso = evidence::formatIsoTime(latest);  // YYYY-MM-DDTHH:MM:SSZ
+  return iso.substr(0, iso.size() - 1) + ".000Z";
+}
+
 }  // namespace
 
 void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) {
@@ -143,6 +154,7 @@ void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) 
   auto* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   if (!driver) throw Error(path.string() + ": GDAL has no GPKG driver");
   std::filesystem::create_directories(path.parent_path());
+  const CPLConfigOptionSetter stamp("OGR_CURRENT_DATE", storeDate(aoi).c_str(), false);
   evidence::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
     DatasetPtr ds(driver->Create(tmp.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr), closeDataset);
     if (!ds) fail(path, "cannot create GeoPackage");

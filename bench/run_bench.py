@@ -35,7 +35,7 @@ import sys
 import time
 
 # changewatch's batch commands carve their heap from address space advised for transparent huge
-# pages (pipeline/process_heap.hpp); every other process of the suite (the floors, gdalwarp,
+# pages (core/process_heap.hpp); every other process of the suite (the floors, gdalwarp,
 # bench_warp, OTB) gets glibc's own equivalent, so that no ratio credits changewatch with it.
 PEER_HEAP = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
@@ -446,7 +446,7 @@ def render(meta, rows, encodings):
              "`bench/bench_floors` (plain GDAL). The write floor writes the files that run "
              "produced (score.tif + mask.tif) from memory with changewatch's creation options; "
              "its RSS is not comparable (it holds both rasters in memory by definition). "
-             "changewatch's heap uses transparent huge pages (pipeline/process_heap.hpp); every "
+             "changewatch's heap uses transparent huge pages (core/process_heap.hpp); every "
              "other process here runs with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, glibc's "
              "equivalent, so the floors and peers have the same advantage.\n")
     L.append("| size | input | threads | row | runs | wall s | CPU s | peak RSS MiB | ÷ floors | ÷ floors (CPU) | OTB ÷ this | 1→2 threads |")

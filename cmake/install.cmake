@@ -4,7 +4,7 @@
 #                                    map, leaflet.css, images/ and LICENSE, copied from
 #                                    viewer/node_modules at build time)
 #   share/changewatch/configs/       the demo and the annotated example config
-# `serve` finds share/changewatch/viewer relative to its executable (pipeline/viewer_location.hpp).
+# `serve` finds share/changewatch/viewer relative to its executable (serve/viewer_location.hpp).
 # npm is a build-time dependency only: nothing is downloaded when changewatch runs.
 
 option(CW_VIEWER_ASSETS "Copy Leaflet from viewer/node_modules at build time (runs scripts/viewer-setup.sh, npm ci, when missing) and install the viewer" ON)

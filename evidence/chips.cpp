@@ -10,9 +10,9 @@
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/evidence_ids.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::evidence {

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/vessel_rules.hpp"
 
 namespace cw::evidence {

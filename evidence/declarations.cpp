@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "evidence/iso_time.hpp"
-#include "imaging/error.hpp"
+#include "core/iso_time.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 namespace {

@@ -6,7 +6,7 @@
 #include <map>
 #include <tuple>
 
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 
 namespace cw::evidence {
 namespace {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <memory>
 
-#include "evidence/atomic_file.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::evidence {

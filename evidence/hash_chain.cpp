@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "evidence/review_log.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "cw_version.hpp"
-#include "evidence/atomic_file.hpp"
-#include "evidence/iso_time.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/iso_time.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::evidence {

@@ -8,10 +8,10 @@
 #include <set>
 
 #include "cw_version.hpp"
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/hash_chain.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 namespace {

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "evidence/iso_time.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/iso_time.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace cw::evidence {
 namespace {

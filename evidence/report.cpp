@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cw_version.hpp"
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 
 namespace cw::evidence {
 namespace {

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "evidence/hash_chain.hpp"
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 #include "evidence/manifest.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 

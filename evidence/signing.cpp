@@ -14,11 +14,11 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/hash_chain.hpp"
-#include "evidence/iso_time.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/iso_time.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 

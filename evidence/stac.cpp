@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cw_version.hpp"
-#include "evidence/atomic_file.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::evidence {
 namespace {

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 
 namespace cw::evidence {
 namespace {

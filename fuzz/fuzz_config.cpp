@@ -9,8 +9,8 @@
 #include <cpl_error.h>
 
 #include "fuzz/fuzz_support.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "pipeline/config.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "evidence/declarations.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace {
 const std::set<std::string> kAois = {"port_alpha", "facility_beta"};

@@ -1,4 +1,4 @@
-// libFuzzer target: the authenticated `serve --users` routes (pipeline/review_server.hpp,
+// libFuzzer target: the authenticated `serve --users` routes (serve/review_server.hpp,
 // docs/access.md) through ReviewServer::handleRawRequest, over a run folder with two AOIs made at
 // start-up and three sessions signed in through POST /api/login.
 //
@@ -24,9 +24,9 @@
 #include <ogr_spatialref.h>
 
 #include "fuzz/fuzz_support.hpp"
-#include "imaging/log.hpp"
-#include "pipeline/review_server.hpp"
-#include "pipeline/users.hpp"
+#include "core/log.hpp"
+#include "serve/review_server.hpp"
+#include "serve/users.hpp"
 
 namespace {
 
@@ -51,7 +51,7 @@ struct Who {
   std::string cookie, csrf;
 };
 
-std::unique_ptr<cw::pipeline::ReviewServer> g_server;
+std::unique_ptr<cw::serve::ReviewServer> g_server;
 Who g_who[5];
 fs::path g_reviews;
 
@@ -108,16 +108,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   cw::fuzz::writeBytes(viewer / "vendor" / "leaflet" / "leaflet.js", "// leaflet");
   cw::fuzz::writeBytes(root / "secret.png", kSecret);
   fs::create_symlink(root / "secret.png", out / "aoi_a" / "s1_s2" / "chips" / "link.png");
-  cw::pipeline::UserStore users;
+  cw::serve::UserStore users;
   // Cheapest Argon2id costs would be faster, but the real ones are what serve checks.
-  users.add({"rev", cw::pipeline::Role::Reviewer, {"*"}, cw::pipeline::hashPassword("pw-rev")});
-  users.add({"vic", cw::pipeline::Role::Viewer, {"*"}, cw::pipeline::hashPassword("pw-vic")});
-  users.add({"pat", cw::pipeline::Role::Reviewer, {"aoi_a"}, cw::pipeline::hashPassword("pw-pat")});
+  users.add({"rev", cw::serve::Role::Reviewer, {"*"}, cw::serve::hashPassword("pw-rev")});
+  users.add({"vic", cw::serve::Role::Viewer, {"*"}, cw::serve::hashPassword("pw-vic")});
+  users.add({"pat", cw::serve::Role::Reviewer, {"aoi_a"}, cw::serve::hashPassword("pw-pat")});
   users.save(root / "users.json");
-  cw::pipeline::ReviewServerOptions o{out, viewer, "127.0.0.1", 0, 4u << 20};
+  cw::serve::ReviewServerOptions o{out, viewer, "127.0.0.1", 0, 4u << 20};
   o.usersFile = root / "users.json";
   o.loginMaxFailures = 1000000;  // the fuzzer's failed sign-ins must not lock the harness out
-  g_server = std::make_unique<cw::pipeline::ReviewServer>(o);
+  g_server = std::make_unique<cw::serve::ReviewServer>(o);
   g_who[1] = signIn("rev");
   g_who[2] = signIn("vic");
   g_who[3] = signIn("pat");

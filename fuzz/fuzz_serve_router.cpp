@@ -1,4 +1,4 @@
-// libFuzzer target: the `serve` request router (pipeline/review_server.hpp) through
+// libFuzzer target: the `serve` request router (serve/review_server.hpp) through
 // ReviewServer::handleRawRequest, over a small run folder made at start-up (one job with a mask,
 // a score and one change, like tests/cli/test_serve.cpp).
 //
@@ -22,8 +22,8 @@
 #include <ogr_spatialref.h>
 
 #include "fuzz/fuzz_support.hpp"
-#include "imaging/log.hpp"
-#include "pipeline/review_server.hpp"
+#include "core/log.hpp"
+#include "serve/review_server.hpp"
 
 namespace {
 
@@ -53,7 +53,7 @@ void writeRaster(const fs::path& p, GDALDataType type, double noData, bool mask)
   GDALClose(ds);
 }
 
-std::unique_ptr<cw::pipeline::ReviewServer> g_server;
+std::unique_ptr<cw::serve::ReviewServer> g_server;
 
 }  // namespace
 
@@ -94,8 +94,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   cw::fuzz::writeBytes(root / "secret.json", kSecret);
   fs::create_symlink(root / "secret.png", job / "chips" / "link.png");
   fs::create_directory_symlink(root, job / "chips" / "up");
-  g_server = std::make_unique<cw::pipeline::ReviewServer>(
-      cw::pipeline::ReviewServerOptions{out, viewer, "127.0.0.1", 0, 4u << 20});
+  g_server = std::make_unique<cw::serve::ReviewServer>(
+      cw::serve::ReviewServerOptions{out, viewer, "127.0.0.1", 0, 4u << 20});
   return 0;
 }
 

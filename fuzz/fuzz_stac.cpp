@@ -11,8 +11,8 @@
 #include <ogr_spatialref.h>
 
 #include "fuzz/fuzz_support.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "pipeline/catalog.hpp"
 
 namespace {
@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   src.kind = cw::pipeline::SceneSource::Kind::Stac;
   src.stac = dir / "items.json";
   g_config.scenes = {src};
-  g_config.windowStart = *cw::pipeline::parseIsoTime("2000-01-01");
-  g_config.windowEnd = *cw::pipeline::parseIsoTime("2100-01-01");
+  g_config.windowStart = *cw::parseIsoTime("2000-01-01");
+  g_config.windowEnd = *cw::parseIsoTime("2100-01-01");
   g_config.file = dir / "config.yaml";
   g_config.output = dir / "out";
   return 0;

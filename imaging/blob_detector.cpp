@@ -5,7 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "imaging/detector_options.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "imaging/ship_detector.hpp"
 #include "imaging/water_mask.hpp"
 

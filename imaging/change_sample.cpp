@@ -6,7 +6,7 @@
 #include <numeric>
 #include <string>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 

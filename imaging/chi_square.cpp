@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 namespace {

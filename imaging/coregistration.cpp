@@ -6,7 +6,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 namespace {

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "imaging/change_sample.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "imaging/irmad.hpp"
 #include "imaging/row_chunks.hpp"
 

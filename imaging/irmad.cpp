@@ -8,7 +8,7 @@
 
 #include "imaging/change_sample.hpp"
 #include "imaging/chi_square.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "imaging/row_chunks.hpp"
 
 namespace cw::imaging {

@@ -7,7 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "imaging/change_sample.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 namespace {

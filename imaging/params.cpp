@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 

@@ -1,6 +1,6 @@
 #include "imaging/registry.hpp"
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 namespace {

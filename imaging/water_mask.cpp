@@ -5,7 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::imaging {
 namespace {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <ogr_geometry.h>
 
-#include "evidence/atomic_file.hpp"
-#include "imaging/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/log.hpp"
 #include "vessels/ais_ingest.hpp"
 #include "vessels/ais_store.hpp"
 #include "vessels/sts_rules.hpp"
@@ -137,7 +137,7 @@ void ingestAisForPlan(const Config& config, const Plan& plan) {
               " duplicates dropped, " + std::to_string(a.counts.positionJump) +
               " position jumps marked)");
   }
-  evidence::writeFileAtomic(config.output / "ais_ingest.json", j.dump(2) + "\n");
+  cw::writeFileAtomic(config.output / "ais_ingest.json", j.dump(2) + "\n");
 }
 
 void matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,

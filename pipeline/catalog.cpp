@@ -11,8 +11,8 @@
 #include <regex>
 #include <set>
 
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "pipeline/product_reader.hpp"
 #include "tiles/gdal_dataset.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/grid_spec.hpp"
 

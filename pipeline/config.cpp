@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "imaging/registry.hpp"
 #include "tiles/gdal_dataset.hpp"
 

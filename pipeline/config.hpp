@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 #include "imaging/params.hpp"
 #include "tiles/shore_mask.hpp"
 #include "vessels/ais_config.hpp"
@@ -22,11 +22,11 @@ namespace fs = std::filesystem;
 // UTC instant, seconds since the Unix epoch.
 using TimePoint = std::int64_t;
 
-// ISO 8601 times: the one parser and formatter of evidence/iso_time.hpp, for config windows,
+// ISO 8601 times: the one parser and formatter of core/iso_time.hpp, for config windows,
 // scene times and declarations alike ("2025-03-01", "2025-03-01T10:20:30Z",
 // "2025-03-01T10:20:30+02:00" -> seconds since the epoch; nothing when malformed).
-using evidence::formatIsoTime;           // "2025-03-01T10:20:30Z"
-using evidence::parseIsoTime;
+using cw::formatIsoTime;           // "2025-03-01T10:20:30Z"
+using cw::parseIsoTime;
 std::string formatIsoDate(TimePoint t);  // "2025-03-01"
 
 struct LonLat {

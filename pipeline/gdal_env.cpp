@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-#include "imaging/log.hpp"
+#include "core/log.hpp"
 
 namespace cw::pipeline {
 namespace {

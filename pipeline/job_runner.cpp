@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cw_version.hpp"
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/job_evidence_writer.hpp"
 #include "evidence/manifest.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/ais_step.hpp"
 #include "pipeline/detection_step.hpp"
@@ -57,7 +57,7 @@ std::vector<std::string> commonRoles(const Scene& a, const Scene& b) {
   return roles;
 }
 
-using evidence::nowIso;
+using cw::nowIso;
 
 evidence::GridInfo gridInfo(const tiles::GridSpec& g, double pixelSizeM) {
   evidence::GridInfo gi;
@@ -144,7 +144,7 @@ void writeCounts(const fs::path& path, const evidence::JobEvidence& ev) {
                                {"valid_fraction", f.validFraction},
                                {"imaged_fraction", f.imagedFraction}});
   }
-  evidence::writeFileAtomic(path, j.dump(2) + "\n");
+  cw::writeFileAtomic(path, j.dump(2) + "\n");
 }
 
 void recordFailure(const fs::path& dir, const Job& job, const JobRunOptions& options,
@@ -156,7 +156,7 @@ void recordFailure(const fs::path& dir, const Job& job, const JobRunOptions& opt
                            {"finished", nowIso()},
                            {"task", options.task}};
   try {
-    evidence::writeFileAtomic(dir / "failed.json", j.dump(2) + "\n");
+    cw::writeFileAtomic(dir / "failed.json", j.dump(2) + "\n");
   } catch (const Error&) {
     // The original error matters more than the record of it.
   }
@@ -184,7 +184,7 @@ std::string jobKey(const Config& config, const Plan& plan, const Job& job) {
     for (const auto& f : s.files) text += " " + cachedSha256(config.output, f);
     text += "\n";
   }
-  return evidence::sha256Hex(text);
+  return cw::sha256Hex(text);
 }
 
 void runJob(const Config& config, const Plan& plan, const Job& job, const JobRunOptions& options) {
@@ -193,8 +193,8 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
   fs::create_directories(dir);
   FileLock lock(dir / ".lock", FileLock::Mode::Exclusive, "job " + job.id);
   // Temp files of an attempt that was killed before its renames are not evidence.
-  evidence::removeStaleTempFiles(dir);
-  evidence::removeStaleTempFiles(dir / "chips");
+  cw::removeStaleTempFiles(dir);
+  cw::removeStaleTempFiles(dir / "chips");
   const std::string started = nowIso();
   try {
     const Aoi& aoi = aoiOf(config, job.aoiId);
@@ -389,7 +389,7 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
     // For the review tiles of `serve`: which warped bands render as red, green, blue. The tiles
     // render from the lazy warped VRTs (written beside the GeoTIFFs), which keep the sources'
     // overviews for low zooms; the GeoTIFFs have none.
-    evidence::writeFileAtomic(work / "layers.json",
+    cw::writeFileAtomic(work / "layers.json",
                               nlohmann::json{{"before", "before.vrt"},
                                              {"after", "after.vrt"},
                                              {"rgb_bands", rgb},

@@ -9,9 +9,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "evidence/atomic_file.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "pipeline/ais_step.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/merge.hpp"
@@ -74,8 +74,8 @@ RunSummary runLocal(const Config& configIn, const RunOptions& options) {
   const Plan plan = makePlan(config);
   // The checks of `validate`, before any job: a config that cannot work fails in seconds.
   enforceValidation(validatePlan(config, plan), "run");
-  evidence::writeFileAtomic(config.output / "plan.json", planToJson(config, plan).dump(2) + "\n");
-  evidence::writeFileAtomic(config.output / "config.resolved.yaml", toYaml(config));
+  cw::writeFileAtomic(config.output / "plan.json", planToJson(config, plan).dump(2) + "\n");
+  cw::writeFileAtomic(config.output / "config.resolved.yaml", toYaml(config));
   for (const auto& s : plan.catalog.skipped) log::warn("skipped " + s.path + ": " + s.reason);
   for (const auto& a : plan.aois) {
     if (!a.error.empty()) log::warn("AOI " + a.aoiId + " cannot run: " + a.error);

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <set>
 
-#include "evidence/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "evidence/corroboration.hpp"
 #include "evidence/declarations.hpp"
 #include "evidence/manifest.hpp"
@@ -14,7 +14,7 @@
 #include "evidence/review_policy.hpp"
 #include "evidence/run_context.hpp"
 #include "evidence/stac.hpp"
-#include "imaging/log.hpp"
+#include "core/log.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/run_state.hpp"
 
@@ -65,8 +65,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   const std::string started = now();
   MergeSummary sum;
   // A merge killed before its renames leaves temp files beside the outputs; they are not evidence.
-  evidence::removeStaleTempFiles(config.output);
-  for (const auto& a : config.aois) evidence::removeStaleTempFiles(config.output / a.id);
+  cw::removeStaleTempFiles(config.output);
+  for (const auto& a : config.aois) cw::removeStaleTempFiles(config.output / a.id);
   for (const auto& job : plan.jobs) {
     const auto st = readJobStatus(jobDir(config, job), "");
     (st.state == JobState::Complete ? sum.completeJobs : sum.incompleteJobs)++;

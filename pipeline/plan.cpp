@@ -6,7 +6,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/scene_warp.hpp"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::pipeline {

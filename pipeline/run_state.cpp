@@ -11,9 +11,9 @@
 #include <mutex>
 #include <sstream>
 
-#include "evidence/atomic_file.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
 
 namespace cw::pipeline {
 
@@ -119,12 +119,12 @@ std::string cachedSha256(const fs::path& outDir, const fs::path& file) {
     }
   }
   if (auto it = entries.find(key); it != entries.end()) return it->second;
-  const std::string sha = evidence::sha256File(file);
+  const std::string sha = cw::sha256File(file);
   entries[key] = sha;
   std::ostringstream os;
   for (const auto& [k, v] : entries) os << v << '\t' << k << '\n';
   fs::create_directories(cache.parent_path());
-  evidence::writeFileAtomic(cache, os.str());
+  cw::writeFileAtomic(cache, os.str());
   return sha;
 }
 

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "evidence/declarations.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace cw::pipeline {
 namespace {

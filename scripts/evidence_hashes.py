@@ -10,9 +10,10 @@ and the optical run again with one thread. For every evidence file under each ou
 prints `<run>/<relative path> <sha256>`, and for every job.json the hash it records for each file.
 
 Two kinds of bytes are not evidence and are normalized before hashing, nothing else:
-  - the software version (`git describe`, baked in at configure time) in product.h5 and item.json;
+  - the software version (`git describe`, baked in at configure time) in product.h5, item.json
+    and the report, and so item.json's checksum of product.h5;
   - the absolute path of WORKDIR in text files (plans, verdicts, STAC links).
-product.h5 is hashed through `h5dump` with its software_version attribute left out. job.json
+product.h5 is hashed through `h5dump` without the attributes that name the version. job.json
 (start/finish times, timings), manifest.json and its signature carry times and the host; their
 file hashes are covered through the files themselves.
 """
@@ -42,25 +43,40 @@ def software_version(cw):
     return m.group(1) if m else ""
 
 
-def h5_bytes(path):
-    """h5dump text without the file name and the software_version attribute block."""
+def h5_bytes(path, version):
+    """h5dump text without the file name and without the attributes that carry the version."""
     text = subprocess.run(["h5dump", path], stdout=subprocess.PIPE, text=True, check=True).stdout
-    lines = text.splitlines()[1:]
-    kept, depth = [], 0
-    for line in lines:
-        if depth == 0 and line.strip() == 'ATTRIBUTE "software_version" {':
-            depth = 1
+    kept, block, depth = [], [], 0
+    for line in text.splitlines()[1:]:
+        if depth == 0 and line.strip().startswith("ATTRIBUTE "):
+            block, depth = [line], line.count("{") - line.count("}")
             continue
         if depth > 0:
+            block.append(line)
             depth += line.count("{") - line.count("}")
+            if depth == 0 and not (version and any(version in x for x in block)):
+                kept += block
             continue
         kept.append(line)
     return "\n".join(kept).encode()
 
 
+def stac_item_bytes(path):
+    """item.json without the checksum of product.h5, whose bytes carry the software version."""
+    with open(path) as f:
+        item = json.load(f)
+    for asset in item.get("assets", {}).values():
+        if asset.get("href", "").endswith(".h5"):
+            asset.pop("file:checksum", None)
+    return json.dumps(item, sort_keys=True).encode()
+
+
 def file_bytes(path, work, version):
     if path.endswith(".h5"):
-        return h5_bytes(path)
+        return h5_bytes(path, version)
+    if os.path.basename(path) == "item.json":
+        data = stac_item_bytes(path)
+        return data.replace(work.encode(), b"$WORK").replace(version.encode(), b"$VERSION")
     with open(path, "rb") as f:
         data = f.read()
     if path.endswith(TEXT_SUFFIXES):

@@ -6,7 +6,7 @@
 #include <limits>
 #include <memory>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::tiles {
 namespace {

@@ -16,8 +16,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "imaging/coregistration.hpp"
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"

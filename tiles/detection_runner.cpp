@@ -11,8 +11,8 @@
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/error.hpp"
-#include "imaging/log.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "imaging/water_mask.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/tile_executor.hpp"

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::tiles {

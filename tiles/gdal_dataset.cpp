@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "imaging/error.hpp"
-#include "tiles/temp_path.hpp"
+#include "core/error.hpp"
+#include "core/temp_path.hpp"
 
 namespace cw::tiles {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <ogr_spatialref.h>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::tiles {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <cpl_error.h>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::tiles {
 namespace {

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/raster_window.hpp"
 #include "tiles/shore_mask.hpp"

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace fs = std::filesystem;

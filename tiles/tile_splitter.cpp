@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::tiles {
 

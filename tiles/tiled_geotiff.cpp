@@ -8,7 +8,7 @@
 #include <cpl_string.h>
 #include <gdal_utils.h>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::tiles {
 

@@ -4,7 +4,7 @@
 // which builds the overviews from the written data rather than from the inputs.
 //
 // Files appear under their final name only when complete: the COG is written to a temp name in
-// the same folder (tiles/temp_path.hpp) and renamed.
+// the same folder (core/temp_path.hpp) and renamed.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -13,7 +13,7 @@
 
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
-#include "tiles/temp_path.hpp"
+#include "core/temp_path.hpp"
 
 namespace cw::tiles {
 

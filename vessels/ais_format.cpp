@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 namespace cw::vessels {
 namespace {

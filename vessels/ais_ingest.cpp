@@ -15,7 +15,7 @@
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "vessels/ais_format.hpp"
 
 namespace cw::vessels {

@@ -6,9 +6,9 @@
 
 #include <ogrsf_frmts.h>
 
-#include "evidence/atomic_file.hpp"
-#include "evidence/iso_time.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/iso_time.hpp"
+#include "core/error.hpp"
 #include "vessels/ais_format.hpp"
 
 namespace cw::vessels {
@@ -143,7 +143,7 @@ void writeVessels(GDALDataset& ds, const std::filesystem::path& path, const AoiF
 std::string storeDate(const AoiFixes& aoi) {
   std::int64_t latest = 0;
   for (const auto& fix : aoi.fixes) latest = std::max(latest, fix.timeS);
-  std::string iso = evidence::formatIsoTime(latest);  // YYYY-MM-DDTHH:MM:SSZ
+  std::string iso = cw::formatIsoTime(latest);  // YYYY-MM-DDTHH:MM:SSZ
   return iso.substr(0, iso.size() - 1) + ".000Z";
 }
 
@@ -155,7 +155,7 @@ void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) 
   if (!driver) throw Error(path.string() + ": GDAL has no GPKG driver");
   std::filesystem::create_directories(path.parent_path());
   const CPLConfigOptionSetter stamp("OGR_CURRENT_DATE", storeDate(aoi).c_str(), false);
-  evidence::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
+  cw::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
     DatasetPtr ds(driver->Create(tmp.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr), closeDataset);
     if (!ds) fail(path, "cannot create GeoPackage");
     OGRSpatialReference wgs84;

@@ -5,8 +5,8 @@
 
 #include <ogrsf_frmts.h>
 
-#include "evidence/atomic_file.hpp"
-#include "imaging/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 
 namespace cw::vessels {
 namespace {
@@ -32,7 +32,7 @@ bool nearAnyScene(std::int64_t t, const std::vector<SceneVessels>& scenes, std::
 void writeVesselsGeoJson(const std::filesystem::path& path, const AoiFixes& ais,
                          const std::vector<SceneVessels>& scenes, std::int64_t windowS,
                          const std::vector<StsEvent>& sts) {
-  evidence::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
+  cw::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
     auto* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
     if (!drv) throw Error("GeoJSON driver not available in this GDAL");
     std::unique_ptr<GDALDataset> ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));

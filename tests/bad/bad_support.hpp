@@ -26,7 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
 
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 #include "tests/test_support.hpp"
 
 namespace cw::test::bad {
@@ -188,7 +188,7 @@ inline int checkCompleteJobsIntact(const fs::path& out) {
     for (const auto& [rel, entry] : list.items()) {
       INFO(id << "/" << rel);
       REQUIRE(fs::exists(out / id / rel));
-      CHECK(evidence::sha256File(out / id / rel) == entry.at("sha256").get<std::string>());
+      CHECK(cw::sha256File(out / id / rel) == entry.at("sha256").get<std::string>());
       ++files;
     }
   }
@@ -205,7 +205,7 @@ inline int checkNoPartialFiles(const fs::path& out, const fs::path& ref) {
       const fs::path f = out / id / rel;
       if (!fs::exists(f)) continue;
       INFO(f.string());
-      CHECK(evidence::sha256File(f) == entry.at("sha256").get<std::string>());
+      CHECK(cw::sha256File(f) == entry.at("sha256").get<std::string>());
       ++compared;
     }
   }

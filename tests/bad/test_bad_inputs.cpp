@@ -2,7 +2,7 @@
 // layer tests do not already cover; tests/bad/README.md maps every bullet to its test.
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/catalog.hpp"
 #include "pipeline/config.hpp"
 #include "tests/bad/bad_support.hpp"

@@ -8,7 +8,7 @@
 // bind mount for root (chmod does not stop root) and a chmod 0555 folder otherwise.
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tests/bad/bad_support.hpp"
 #include "tiles/tile_splitter.hpp"
 

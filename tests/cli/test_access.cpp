@@ -16,17 +16,17 @@
 #include <ogr_spatialref.h>
 
 #include "evidence/hash_chain.hpp"
-#include "evidence/sha256.hpp"
-#include "imaging/error.hpp"
-#include "pipeline/review_server.hpp"
-#include "pipeline/users.hpp"
+#include "core/sha256.hpp"
+#include "core/error.hpp"
+#include "serve/review_server.hpp"
+#include "serve/users.hpp"
 #include "tests/test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using cw::pipeline::ReviewServer;
-using cw::pipeline::ReviewServerOptions;
+using cw::serve::ReviewServer;
+using cw::serve::ReviewServerOptions;
 using nlohmann::json;
 
 const char* kChangeA = "aoi_a-change-000000000001";
@@ -83,14 +83,14 @@ struct AccessFixture {
     cw::test::writeText(viewer / "index.html", "<!doctype html><title>viewer</title>");
     for (const char* f : {"app.js", "auth.js", "style.css"}) cw::test::writeText(viewer / f, "//");
     cw::test::writeText(viewer / "vendor" / "leaflet" / "leaflet.js", "// leaflet");
-    cw::pipeline::UserStore store;
-    auto add = [&](const std::string& name, cw::pipeline::Role role, std::set<std::string> aois) {
-      store.add({name, role, std::move(aois), cw::pipeline::hashPassword("pw-" + name)});
+    cw::serve::UserStore store;
+    auto add = [&](const std::string& name, cw::serve::Role role, std::set<std::string> aois) {
+      store.add({name, role, std::move(aois), cw::serve::hashPassword("pw-" + name)});
     };
-    add("ana", cw::pipeline::Role::Reviewer, {"*"});
-    add("ben", cw::pipeline::Role::Reviewer, {"*"});
-    add("vic", cw::pipeline::Role::Viewer, {"*"});
-    add("pat", cw::pipeline::Role::Reviewer, {"aoi_a"});
+    add("ana", cw::serve::Role::Reviewer, {"*"});
+    add("ben", cw::serve::Role::Reviewer, {"*"});
+    add("vic", cw::serve::Role::Viewer, {"*"});
+    add("pat", cw::serve::Role::Reviewer, {"aoi_a"});
     store.save(users);
   }
 
@@ -159,9 +159,9 @@ TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Arg
   const std::string text = cw::test::readText(file);
   CHECK(text.find("correct horse") == std::string::npos);
   CHECK_THAT(text, Catch::Contains("$argon2id$"));
-  const auto store = cw::pipeline::UserStore::load(file, true);
-  CHECK(cw::pipeline::checkPassword(store.find("ana")->passwordHash, "correct horse"));
-  CHECK_FALSE(cw::pipeline::checkPassword(store.find("ana")->passwordHash, "correct horsf"));
+  const auto store = cw::serve::UserStore::load(file, true);
+  CHECK(cw::serve::checkPassword(store.find("ana")->passwordHash, "correct horse"));
+  CHECK_FALSE(cw::serve::checkPassword(store.find("ana")->passwordHash, "correct horsf"));
 
   r = cw::test::run("printf 'x\\n' | " + std::string(CW_BINARY) + " users add " + file + " bob --role boss");
   CHECK(r.exitCode == 2);
@@ -177,11 +177,11 @@ TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Arg
   CHECK(r.exitCode == 0);
   CHECK(r.output == "ana\treviewer\tport_a,port_b\nvic\tviewer\tall\n");
 
-  const std::string before = cw::pipeline::UserStore::load(file, true).find("ana")->passwordHash;
+  const std::string before = cw::serve::UserStore::load(file, true).find("ana")->passwordHash;
   REQUIRE(cw::test::run("printf 'battery staple\\n' | " + std::string(CW_BINARY) + " users passwd " + file + " ana").exitCode == 0);
-  const std::string after = cw::pipeline::UserStore::load(file, true).find("ana")->passwordHash;
+  const std::string after = cw::serve::UserStore::load(file, true).find("ana")->passwordHash;
   CHECK(before != after);
-  CHECK(cw::pipeline::checkPassword(after, "battery staple"));
+  CHECK(cw::serve::checkPassword(after, "battery staple"));
   REQUIRE(cw::test::runCli("users remove " + file + " vic").exitCode == 0);
   CHECK(cw::test::runCli("users list " + file).output == "ana\treviewer\tport_a,port_b\n");
   REQUIRE(::stat(file.c_str(), &st) == 0);
@@ -327,7 +327,7 @@ TEST_CASE("access: a viewer's decision is 403; the reviewer recorded is the sign
     const json j = json::parse(line);
     CHECK(j["seq"] == ++n);
     CHECK(j["prev"] == prev);
-    prev = cw::evidence::sha256Hex(line);
+    prev = cw::sha256Hex(line);
   }
   CHECK(n == 3);
   const auto chain = cw::evidence::verifyChain(f.out / "reviews.jsonl");

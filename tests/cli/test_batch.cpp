@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 #include "pipeline/run_state.hpp"
 #include "tests/test_support.hpp"
 
@@ -250,7 +250,7 @@ TEST_CASE("batch: a run killed with SIGKILL mid-job resumes to the uninterrupted
       if (!fs::exists(f)) continue;
       ++present;
       INFO(f.string());
-      CHECK(cw::evidence::sha256File(f) == sha.at("sha256").get<std::string>());
+      CHECK(cw::sha256File(f) == sha.at("sha256").get<std::string>());
     }
   }
   CHECK(present >= 1);

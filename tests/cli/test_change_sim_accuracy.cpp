@@ -67,7 +67,7 @@ fs::path simulate(const std::string& tag) {
   fs::remove_all(d);
   // Without the berthed, underway and beside-cloud ships: ships that come and go and their wakes
   // are a change class brighter than the roofs, and the global threshold then splits above the
-  // roofs (F1 0 on pair 1->2 with them; pipeline/simulator.hpp).
+  // roofs (F1 0 on pair 1->2 with them; sim/simulator.hpp).
   const auto p = runCli("simulate --out " + d.string() + " --size 1024 --dates 3 --seed 1 --no-hard-ships");
   INFO(p.output);
   REQUIRE(p.exitCode == 0);

@@ -14,16 +14,16 @@
 #include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
 
-#include "imaging/error.hpp"
-#include "pipeline/review_server.hpp"
+#include "core/error.hpp"
+#include "serve/review_server.hpp"
 #include "tests/test_support.hpp"
-#include "tiles/tile_renderer.hpp"
+#include "serve/tile_renderer.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using cw::pipeline::ReviewServer;
-using cw::pipeline::ReviewServerOptions;
+using cw::serve::ReviewServer;
+using cw::serve::ReviewServerOptions;
 using nlohmann::json;
 
 constexpr int kEpsg = 32635;
@@ -190,10 +190,10 @@ TEST_CASE("serve: traversal attempts, absolute paths and symlinks out of OUT get
     CHECK(r->body.find("secret") == std::string::npos);
   }
   // Paths with .. resolved by resolveInside itself (the server refuses them earlier).
-  CHECK(cw::pipeline::resolveInside(f.out, "../secret.png").empty());
-  CHECK(cw::pipeline::resolveInside(f.out, f.outside.string()).empty());
-  CHECK(cw::pipeline::resolveInside(f.out, "aoi_a/s1_s2/chips/link.png").empty());
-  CHECK_FALSE(cw::pipeline::resolveInside(f.out, "aoi_a/s1_s2/chips/c_before.png").empty());
+  CHECK(cw::serve::resolveInside(f.out, "../secret.png").empty());
+  CHECK(cw::serve::resolveInside(f.out, f.outside.string()).empty());
+  CHECK(cw::serve::resolveInside(f.out, "aoi_a/s1_s2/chips/link.png").empty());
+  CHECK_FALSE(cw::serve::resolveInside(f.out, "aoi_a/s1_s2/chips/c_before.png").empty());
   // Only POST /api/reviews writes: other writes are not routed.
   CHECK(c.Post("/files/aoi_a/x.png", "x", "text/plain")->status == 404);
   CHECK(c.Put("/api/reviews", "{}", "application/json")->status == 404);

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "evidence/corroboration.hpp"
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/report.hpp"
 #include "evidence_fixture.hpp"
@@ -32,7 +32,7 @@ Observations handMade() {
     SceneObservation s;
     s.sceneId = id;
     s.timeIso = t;
-    s.timeS = parseIsoTime(t).value();
+    s.timeS = cw::parseIsoTime(t).value();
     s.validFraction = valid;
     s.imagedFraction = 1.0;
     s.counts["ships"] = ships;

@@ -3,7 +3,7 @@
 
 #include "evidence/declarations.hpp"
 #include "evidence_fixture.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 
 using namespace cw::evidence;
 

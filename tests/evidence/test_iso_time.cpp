@@ -1,4 +1,4 @@
-// The one ISO 8601 grammar (evidence/iso_time.hpp) that config windows, scene times and
+// The one ISO 8601 grammar (core/iso_time.hpp) that config windows, scene times and
 // declarations share.
 #include <catch2/catch.hpp>
 
@@ -7,11 +7,11 @@
 #include <regex>
 #include <string>
 
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 
-using cw::evidence::formatIsoTime;
-using cw::evidence::isIsoDateOnly;
-using cw::evidence::parseIsoTime;
+using cw::formatIsoTime;
+using cw::isIsoDateOnly;
+using cw::parseIsoTime;
 
 TEST_CASE("ISO time: dates, times, fractions and offsets", "[unit]") {
   CHECK(parseIsoTime("1970-01-02") == 86400);
@@ -40,8 +40,8 @@ TEST_CASE("ISO time: malformed, impossible and out-of-range times are refused", 
 
 TEST_CASE("ISO time: now, in seconds for job records and with milliseconds for reviews", "[unit]") {
   const auto before = static_cast<std::int64_t>(std::time(nullptr));
-  const std::string s = cw::evidence::nowIso();
-  const std::string ms = cw::evidence::nowIsoMillis();
+  const std::string s = cw::nowIso();
+  const std::string ms = cw::nowIsoMillis();
   const auto after = static_cast<std::int64_t>(std::time(nullptr));
   CHECK(std::regex_match(s, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)")));
   CHECK(std::regex_match(ms, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)")));

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "evidence/evidence_ids.hpp"
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 #include "evidence/stac.hpp"
 #include "evidence_fixture.hpp"
 
@@ -20,11 +20,11 @@ using namespace cw::evidence::test;
 TEST_CASE("sha256 of a string and of a file match the FIPS 180-4 test vector", "[unit]") {
   const std::string abc = "abc";
   const std::string want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-  CHECK(sha256Hex(abc) == want);
+  CHECK(cw::sha256Hex(abc) == want);
   const fs::path d = freshDir("sha");
   std::ofstream(d / "abc.txt", std::ios::binary) << abc;
-  CHECK(sha256File(d / "abc.txt") == want);
-  CHECK_THROWS_WITH(sha256File(d / "nope"), Catch::Contains("nope: cannot read"));
+  CHECK(cw::sha256File(d / "abc.txt") == want);
+  CHECK_THROWS_WITH(cw::sha256File(d / "nope"), Catch::Contains("nope: cannot read"));
 }
 
 TEST_CASE("evidence ids are content-derived and independent of input order", "[unit]") {
@@ -262,7 +262,7 @@ TEST_CASE("item.json is a STAC 1.0.0 Item with projection, processing and file c
     const auto& a = item["assets"][key];
     CHECK(!a["roles"].empty());
     const std::string href = a["href"];
-    CHECK(a["file:checksum"] == "1220" + sha256File(f.jobDir / href.substr(2)));
+    CHECK(a["file:checksum"] == "1220" + cw::sha256File(f.jobDir / href.substr(2)));
   }
 }
 
@@ -274,7 +274,7 @@ TEST_CASE("the same evidence written twice, in any input order, gives byte-ident
   writeJobEvidence(f.jobDir, first, f.src);
   std::map<std::string, std::string> hashes;
   for (const auto& e : fs::recursive_directory_iterator(f.jobDir))
-    if (e.is_regular_file()) hashes[e.path().string()] = sha256File(e.path());
+    if (e.is_regular_file()) hashes[e.path().string()] = cw::sha256File(e.path());
   REQUIRE(hashes.size() >= 12 + 6);
 
   JobEvidence second = f.ev;
@@ -286,7 +286,7 @@ TEST_CASE("the same evidence written twice, in any input order, gives byte-ident
   for (const auto& e : fs::recursive_directory_iterator(f.jobDir))
     if (e.is_regular_file()) {
       INFO(e.path().string());
-      CHECK(hashes.at(e.path().string()) == sha256File(e.path()));
+      CHECK(hashes.at(e.path().string()) == cw::sha256File(e.path()));
       ++n;
     }
   CHECK(n == hashes.size());

@@ -5,7 +5,7 @@
 
 #include "evidence/hash_chain.hpp"
 #include "evidence/manifest.hpp"
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 #include "evidence/stac.hpp"
 #include "evidence_fixture.hpp"
 
@@ -30,8 +30,8 @@ JobFixture finishedRun(const fs::path& out) {
   m.startedIso = "2024-06-01T00:00:00Z";
   m.finishedIso = "2024-06-01T00:01:00Z";
   m.inputs = {f.ev.info.before, f.ev.info.after};
-  m.inputs[0].sha256 = sha256File(m.inputs[0].path);
-  m.inputs[1].sha256 = sha256File(m.inputs[1].path);
+  m.inputs[0].sha256 = cw::sha256File(m.inputs[0].path);
+  m.inputs[1].sha256 = cw::sha256File(m.inputs[1].path);
   writeRunManifest(out, m);
   return f;
 }
@@ -56,7 +56,7 @@ TEST_CASE("job.json lists every job file with its hash and the solved parameters
   for (const char* name : {"evidence.geojson", "product.h5", "item.json", "score.tif", "mask.tif"}) {
     INFO(name);
     REQUIRE(files.contains(name));
-    CHECK(files[name]["sha256"] == sha256File(f.jobDir / name));
+    CHECK(files[name]["sha256"] == cw::sha256File(f.jobDir / name));
   }
   CHECK_FALSE(files.contains("job.json"));
   size_t chips = 0;
@@ -64,7 +64,7 @@ TEST_CASE("job.json lists every job file with its hash and the solved parameters
   CHECK(chips == 12);
 
   const auto m = nlohmann::json::parse(readBytes(out / "manifest.json"));
-  CHECK(m["config"]["sha256"] == sha256Hex("aois: []\n"));
+  CHECK(m["config"]["sha256"] == cw::sha256Hex("aois: []\n"));
   CHECK(m["outputs"].contains("port-a/S1_S2/job.json"));
   CHECK(m["outputs"].contains("catalog.json"));
   CHECK(m["outputs"].contains("port-a/collection.json"));

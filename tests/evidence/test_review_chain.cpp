@@ -8,7 +8,7 @@
 
 #include "evidence/hash_chain.hpp"
 #include "evidence/review_policy.hpp"
-#include "evidence/sha256.hpp"
+#include "core/sha256.hpp"
 #include "tests/test_support.hpp"
 
 using namespace cw::evidence;
@@ -56,12 +56,12 @@ TEST_CASE("chain: appended lines carry seq and the SHA-256 of the previous line;
   const auto good = lines(p);
   REQUIRE(good.size() == 5);
   CHECK(json::parse(good[0])["prev"] == kChainGenesis);
-  CHECK(json::parse(good[3])["prev"] == sha256Hex(good[2]));
+  CHECK(json::parse(good[3])["prev"] == cw::sha256Hex(good[2]));
   auto c = verifyChain(p);
   CHECK(c.ok);
   CHECK(c.head.lines == 5);
-  CHECK(c.head.sha256 == sha256Hex(good[4]));
-  CHECK(chainHeadAt(p, 3)->sha256 == sha256Hex(good[2]));
+  CHECK(c.head.sha256 == cw::sha256Hex(good[4]));
+  CHECK(chainHeadAt(p, 3)->sha256 == cw::sha256Hex(good[2]));
   CHECK_FALSE(chainHeadAt(p, 6));
 
   SECTION("an edited line breaks the link of the line after it") {

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "evidence/declarations.hpp"
-#include "evidence/iso_time.hpp"
+#include "core/iso_time.hpp"
 #include "evidence/run_context.hpp"
 
 using namespace cw::evidence;
@@ -27,7 +27,7 @@ std::string reasonWith(const AoiRunContext& ctx) {
   return rows[0].reason;
 }
 
-std::int64_t t(const char* iso) { return parseIsoTime(iso).value(); }
+std::int64_t t(const char* iso) { return cw::parseIsoTime(iso).value(); }
 
 }  // namespace
 

@@ -11,7 +11,7 @@
 #include "change_test_support.hpp"
 #include "imaging/change_sample.hpp"
 #include "imaging/cva.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "imaging/irmad.hpp"
 #include "imaging/log_ratio.hpp"
 #include "imaging/registry.hpp"

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
 #include "tests/test_support.hpp"
 

@@ -1,4 +1,4 @@
-// Object-counting accuracy on simulator scenes with exact truth (pipeline/simulator.hpp), through
+// Object-counting accuracy on simulator scenes with exact truth (sim/simulator.hpp), through
 // the same tiled runner as `changewatch count` (tiles/detection_runner.hpp).
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "imaging/registry.hpp"
 #include "imaging/ship_detector.hpp"
 #include "imaging/tank_detector.hpp"
-#include "pipeline/simulator.hpp"
+#include "sim/simulator.hpp"
 #include "tiles/detection_runner.hpp"
 
 namespace fs = std::filesystem;
@@ -77,26 +77,26 @@ Score match(const std::vector<tiles::GeoDetection>& dets, const std::vector<Trut
 }
 
 struct SimCase {
-  pipeline::SimulationResult sim;
+  cw::sim::SimulationResult sim;
   nlohmann::json truth;
 };
 
-SimCase simulate(pipeline::SimSensor sensor, const fs::path& dir) {
-  pipeline::SimulatorOptions o;
+SimCase simulate(cw::sim::SimSensor sensor, const fs::path& dir) {
+  cw::sim::SimulatorOptions o;
   o.outDir = dir;
   o.sizePx = 1536;
   o.dates = 3;
   o.sensor = sensor;
   SimCase c;
-  c.sim = pipeline::simulateScenes(o);
+  c.sim = cw::sim::simulateScenes(o);
   std::ifstream in(c.sim.truthJson);
   c.truth = nlohmann::json::parse(in);
   return c;
 }
 
-tiles::DetectionRunRequest request(const fs::path& scene, pipeline::SimSensor sensor) {
+tiles::DetectionRunRequest request(const fs::path& scene, cw::sim::SimSensor sensor) {
   tiles::DetectionRunRequest r;
-  if (sensor == pipeline::SimSensor::Optical) {
+  if (sensor == cw::sim::SimSensor::Optical) {
     r.scene = {scene.string(), {1, 2, 3, 4}, std::nullopt};
     r.roles = {imaging::BandRole::Blue, imaging::BandRole::Green, imaging::BandRole::Red,
                imaging::BandRole::Nir};
@@ -129,7 +129,7 @@ struct ShipScores {
 // Ships: the defaults (a candidate beside clouds or the nodata corner is judged on the valid
 // water of its window). Berthed ships (hull against a pier) are scored apart: detections on them
 // are neither hits nor false alarms of `regular`.
-ShipScores scoreShips(const SimCase& c, pipeline::SimSensor sensor,
+ShipScores scoreShips(const SimCase& c, cw::sim::SimSensor sensor,
                       const imaging::ShipDetectorOptions& options = {}) {
   const imaging::ShipDetector det(options);
   ShipScores total;
@@ -217,8 +217,8 @@ ShipScores scoreShips(const SimCase& c, pipeline::SimSensor sensor,
 TEST_CASE("count accuracy: ships on simulated optical scenes", "[accuracy][slow]") {
   const fs::path dir = fs::temp_directory_path() / "cw_test_count_optical";
   fs::remove_all(dir);
-  const SimCase c = simulate(pipeline::SimSensor::Optical, dir);
-  const ShipScores all = scoreShips(c, pipeline::SimSensor::Optical);
+  const SimCase c = simulate(cw::sim::SimSensor::Optical, dir);
+  const ShipScores all = scoreShips(c, cw::sim::SimSensor::Optical);
   Score s = all.regular;
   // Issue 16, item 9: the ship underway is found once, with no detection along its wake, and the
   // ship beside a cloud is judged on its clear water.
@@ -238,7 +238,7 @@ TEST_CASE("count accuracy: ships on simulated optical scenes", "[accuracy][slow]
 
   // Tanks (static; date 0 is cloud-free): match within a quarter diameter.
   const imaging::TankDetector tanks;
-  auto req = request(c.sim.scenes[0], pipeline::SimSensor::Optical);
+  auto req = request(c.sim.scenes[0], cw::sim::SimSensor::Optical);
   const auto r = tiles::runDetection(tanks, req);
   std::vector<Truth> truth;
   for (const auto& t : c.truth["tanks"]) {
@@ -265,8 +265,8 @@ TEST_CASE("count accuracy: ships on simulated optical scenes", "[accuracy][slow]
 TEST_CASE("count accuracy: ships on simulated SAR scenes", "[accuracy][slow]") {
   const fs::path dir = fs::temp_directory_path() / "cw_test_count_sar";
   fs::remove_all(dir);
-  const SimCase c = simulate(pipeline::SimSensor::Sar, dir);
-  const ShipScores all = scoreShips(c, pipeline::SimSensor::Sar);
+  const SimCase c = simulate(cw::sim::SimSensor::Sar, dir);
+  const ShipScores all = scoreShips(c, cw::sim::SimSensor::Sar);
   Score s = all.regular;
   CHECK(all.underwayOnce == all.underway);
   CHECK(all.wakeDetections == 0);

@@ -6,7 +6,7 @@
 
 #include <ogr_spatialref.h>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/catalog.hpp"
 #include "pipeline/plan.hpp"
 #include "tests/test_support.hpp"

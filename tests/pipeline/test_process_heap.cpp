@@ -1,24 +1,24 @@
-// The heap policy main() applies: which command gets which (pipeline/process_heap.hpp).
+// The heap policy main() applies: which command gets which (core/process_heap.hpp).
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "pipeline/process_heap.hpp"
+#include "core/process_heap.hpp"
 
 namespace {
 
-cw::pipeline::HeapPolicy policyOf(std::vector<std::string> args) {
+cw::HeapPolicy policyOf(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return cw::pipeline::heapPolicyFor(static_cast<int>(argv.size()), argv.data());
+  return cw::heapPolicyFor(static_cast<int>(argv.size()), argv.data());
 }
 
 }  // namespace
 
 TEST_CASE("process heap: serve gets the server policy, every other command the batch one",
           "[unit]") {
-  using cw::pipeline::HeapPolicy;
+  using cw::HeapPolicy;
   CHECK(policyOf({"changewatch", "serve", "out"}) == HeapPolicy::Serve);
   CHECK(policyOf({"changewatch", "-v", "serve", "out"}) == HeapPolicy::Serve);
   CHECK(policyOf({"changewatch", "run", "config.yaml"}) == HeapPolicy::Batch);

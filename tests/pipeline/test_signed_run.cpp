@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "evidence/hash_chain.hpp"
-#include "evidence/sha256.hpp"
-#include "pipeline/review_server.hpp"
-#include "pipeline/users.hpp"
+#include "core/sha256.hpp"
+#include "serve/review_server.hpp"
+#include "serve/users.hpp"
 #include "tests/test_support.hpp"
 
 using cw::test::readText;
@@ -81,10 +81,10 @@ void flipByte(const fs::path& p, std::streamoff at) {
 }
 
 struct Served {
-  cw::pipeline::ReviewServer server;
+  cw::serve::ReviewServer server;
   int port;
   std::thread thread;
-  explicit Served(const cw::pipeline::ReviewServerOptions& o)
+  explicit Served(const cw::serve::ReviewServerOptions& o)
       : server(o), port(server.bind()), thread([this] { server.run(); }) {}
   ~Served() {
     server.stop();
@@ -110,12 +110,12 @@ TEST_CASE("signed run: the 19-request attack leaves the verdict; four eyes flip 
   const auto cited = before["evidence_ids"].get<std::vector<std::string>>();
   REQUIRE(!cited.empty());
   cw::test::TempDir keys("cwsignedusers");
-  cw::pipeline::UserStore store;
+  cw::serve::UserStore store;
   for (const std::string u : {"ana", "ben"}) {
-    store.add({u, cw::pipeline::Role::Reviewer, {"*"}, cw::pipeline::hashPassword("pw-" + u)});
+    store.add({u, cw::serve::Role::Reviewer, {"*"}, cw::serve::hashPassword("pw-" + u)});
   }
   store.save(keys / "users.json");
-  cw::pipeline::ReviewServerOptions o{c.out, fs::path(CW_SOURCE_DIR) / "viewer", "127.0.0.1", 0, 8u << 20};
+  cw::serve::ReviewServerOptions o{c.out, fs::path(CW_SOURCE_DIR) / "viewer", "127.0.0.1", 0, 8u << 20};
   o.usersFile = keys / "users.json";
   {
     Served s(o);
@@ -198,7 +198,7 @@ TEST_CASE("signed run: sign, copy, verify --pubkey; one byte of manifest.json ed
   INFO(r.output);
   CHECK(r.exitCode == 0);
   CHECK_THAT(r.output, Catch::Contains("signature: OK (key "));
-  CHECK_THAT(r.output, Catch::Contains("manifest.json sha256 " + cw::evidence::sha256File(partner / "out" / "manifest.json")));
+  CHECK_THAT(r.output, Catch::Contains("manifest.json sha256 " + cw::sha256File(partner / "out" / "manifest.json")));
   // A review appended after signing is noted, not a failure.
   cw::evidence::appendChainedLine(partner / "out" / "reviews.jsonl", rec);
   r = runCli("verify " + out + " --skip-inputs --pubkey " + key + ".pub");
@@ -267,10 +267,10 @@ TEST_CASE("signed run: an edited manifest with its hash updated, a tampered or d
   }
   SECTION("corroboration.csv edited and its hash updated in manifest.json: the signature catches it") {
     const fs::path csv = c.out / "corroboration.csv";
-    const std::string oldHash = cw::evidence::sha256File(csv);
+    const std::string oldHash = cw::sha256File(csv);
     cw::test::writeText(csv, readText(csv) + "aoi,x,y,activity,idle,none,consistent,forged,,,,\n");
     std::string m = readText(c.out / "manifest.json");
-    m.replace(m.find(oldHash), oldHash.size(), cw::evidence::sha256File(csv));
+    m.replace(m.find(oldHash), oldHash.size(), cw::sha256File(csv));
     cw::test::writeText(c.out / "manifest.json", m);
     CHECK(runCli("verify " + c.out.string() + " --skip-inputs").exitCode == 0);  // hashes alone agree
     auto r = runCli("verify " + c.out.string() + " --skip-inputs --pubkey " + (keys / "k.pub").string());

@@ -17,15 +17,15 @@
 #include <string>
 #include <vector>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
-#include "pipeline/simulator.hpp"
+#include "sim/simulator.hpp"
 
 namespace fs = std::filesystem;
-using cw::pipeline::SimSensor;
-using cw::pipeline::simulateScenes;
-using cw::pipeline::SimulationResult;
-using cw::pipeline::SimulatorOptions;
+using cw::sim::SimSensor;
+using cw::sim::simulateScenes;
+using cw::sim::SimulationResult;
+using cw::sim::SimulatorOptions;
 using Json = nlohmann::json;
 
 namespace {
@@ -464,8 +464,8 @@ TEST_CASE("simulator: the config and declarations it writes are valid run inputs
     CHECK(c.declarations == fs::absolute(r.declarations));
     REQUIRE(c.scenes.size() == 1);
     CHECK(c.scenes[0].folder == fs::absolute(r.config.parent_path() / "scenes"));
-    CHECK(c.windowStart <= *cw::pipeline::parseIsoTime(truth["dates"][0].get<std::string>()));
-    CHECK(c.windowEnd >= *cw::pipeline::parseIsoTime(truth["dates"][2].get<std::string>()));
+    CHECK(c.windowStart <= *cw::parseIsoTime(truth["dates"][0].get<std::string>()));
+    CHECK(c.windowEnd >= *cw::parseIsoTime(truth["dates"][2].get<std::string>()));
   } catch (const cw::UsageError& e) {
     // Until the ships/tanks detectors and the irmad method are registered, the only acceptable
     // problems are those unregistered names.

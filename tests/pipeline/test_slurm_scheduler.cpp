@@ -1,11 +1,11 @@
 // The Slurm scheduler seam without a cluster: array strings, durations, and the scripts it writes.
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
-#include "pipeline/scheduler_slurm.hpp"
+#include "core/error.hpp"
+#include "cluster/scheduler_slurm.hpp"
 #include "tests/test_support.hpp"
 
-using namespace cw::pipeline;
+using namespace cw::cluster;
 using cw::test::TempDir;
 using cw::test::readText;
 

@@ -1,15 +1,15 @@
-// Where `serve` finds its viewer (pipeline/viewer_location.hpp): the installed layout beside the
+// Where `serve` finds its viewer (serve/viewer_location.hpp): the installed layout beside the
 // executable, the source tree only for the build folder's executable, and clear refusals.
 #include <catch2/catch.hpp>
 
 #include <functional>
 #include <string>
 
-#include "imaging/error.hpp"
-#include "pipeline/viewer_location.hpp"
+#include "core/error.hpp"
+#include "serve/viewer_location.hpp"
 #include "tests/test_support.hpp"
 
-using cw::pipeline::findViewer;
+using cw::serve::findViewer;
 using cw::test::TempDir;
 using cw::test::writeText;
 namespace fs = std::filesystem;

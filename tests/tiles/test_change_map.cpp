@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tests/tiles/tile_test_support.hpp"
 #include "tiles/change_map.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <fstream>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tile_test_support.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/gdal_dataset.hpp"

@@ -1,4 +1,4 @@
-// The one temp-file naming (tiles/temp_path.hpp): names made by tempPathBeside() parse back to the
+// The one temp-file naming (core/temp_path.hpp): names made by tempPathBeside() parse back to the
 // final name and the writer's pid, which removeStaleTempFiles, the manifest and write errors use.
 #include <catch2/catch.hpp>
 
@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "tiles/temp_path.hpp"
+#include "core/temp_path.hpp"
 
-using cw::tiles::parseTempName;
-using cw::tiles::tempPathBeside;
+using cw::parseTempName;
+using cw::tempPathBeside;
 
 TEST_CASE("temp names: beside the file, hidden, with the pid, a counter and the extension",
           "[unit]") {

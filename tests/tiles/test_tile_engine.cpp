@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tests/tiles/tile_test_support.hpp"
 #include "tiles/change_map.hpp"
 #include "tiles/raster_window.hpp"

@@ -14,7 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "imaging/change_method.hpp"
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tiles/grid_spec.hpp"
 
 namespace cw::test {

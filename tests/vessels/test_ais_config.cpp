@@ -1,7 +1,7 @@
 // The `ais:` section of the run config (docs/ais.md).
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
 #include "tests/test_support.hpp"
 

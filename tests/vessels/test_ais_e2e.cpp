@@ -11,7 +11,7 @@
 #include "tests/test_support.hpp"
 #include "vessels/ais_format.hpp"
 #include "vessels/ais_ingest.hpp"
-#include "pipeline/sim_ais.hpp"
+#include "sim/sim_ais.hpp"
 
 using namespace cw;
 using Catch::Contains;
@@ -22,10 +22,10 @@ namespace fs = std::filesystem;
 namespace {
 
 
-constexpr std::uint32_t kMmsiBase = pipeline::kSimMmsiBase;
-constexpr std::uint32_t kSpoofed = pipeline::kSimSpoofedMmsi;
+constexpr std::uint32_t kMmsiBase = cw::sim::kSimMmsiBase;
+constexpr std::uint32_t kSpoofed = cw::sim::kSimSpoofedMmsi;
 
-// The simulator's own AIS feed (simulate --ais, pipeline/sim_ais.hpp): AIS on for three ships in
+// The simulator's own AIS feed (simulate --ais, sim/sim_ais.hpp): AIS on for three ships in
 // four, dark for the fourth, one vessel broadcasting where no ship is and one 2 km east of the
 // port; its config has the ais: section and its declarations the vessel-level rows.
 struct AisRun {

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "imaging/error.hpp"
+#include "core/error.hpp"
 #include "tests/test_support.hpp"
 #include "vessels/ais_format.hpp"
 #include "vessels/ais_ingest.hpp"

@@ -15,7 +15,7 @@ const { check, failures } = checker();
 async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-viewer-ais-'));
   try {
-    // The simulator's AIS feed and ais: section (pipeline/sim_ais.hpp).
+    // The simulator's AIS feed and ais: section (sim/sim_ais.hpp).
     execFileSync(binary, ['-q', 'simulate', '--out', base, '--seed', '3', '--size', '1024', '--dates', '2', '--ais'], { stdio: 'inherit' });
     execFileSync(binary, ['-q', 'run', path.join(base, 'config.yaml'), '--threads', '2'], { stdio: 'inherit', cwd: base });
     const outDir = path.join(base, 'out');

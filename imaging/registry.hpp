@@ -24,6 +24,9 @@ struct DetectorEntry {
   std::string help;
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<ObjectDetector>(const Params&)> create;
+  // Its detections are vessels: the pipeline matches them with AIS and looks for side-by-side
+  // hulls among them. The pipeline asks this, never the detector's name.
+  bool detectsVessels = false;
 };
 
 class Registry {

@@ -457,7 +457,8 @@ void registerShipDetector(Registry& registry) {
       "ships on water and alongside quays: censored water-only CFAR with a sigma floor, "
       "hysteresis, wake and berth handling; length 20-400 m",
       ShipDetector::optionSpecs(),
-      [](const Params& p) { return std::make_unique<ShipDetector>(p); }});
+      [](const Params& p) { return std::make_unique<ShipDetector>(p); },
+      /*detectsVessels=*/true});
 }
 
 }  // namespace cw::imaging

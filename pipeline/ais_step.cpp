@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/log.hpp"
+#include "imaging/registry.hpp"
 #include "vessels/ais_ingest.hpp"
 #include "vessels/ais_store.hpp"
 #include "vessels/sts_rules.hpp"
@@ -38,10 +39,16 @@ std::unique_ptr<OGRGeometry> footprintGeometry(const evidence::Footprint& fp) {
   return mp;
 }
 
-// AIS is matched with ship detections only: AOIs without a ships detector need no store.
-bool detectsShips(const Aoi& aoi) {
+// Whether the detector of this name declares its detections vessels (its registry entry).
+bool detectsVessels(const std::string& detector) {
+  const auto* entry = imaging::Registry::builtins().detector(detector);
+  return entry && entry->detectsVessels;
+}
+
+// AIS is matched with vessel detections only: AOIs without a vessel detector need no store.
+bool detectsVessels(const Aoi& aoi) {
   return std::any_of(aoi.detectors.begin(), aoi.detectors.end(),
-                     [](const DetectorConfig& d) { return d.name == "ships"; });
+                     [](const DetectorConfig& d) { return detectsVessels(d.name); });
 }
 
 // STS candidates from imagery: side-by-side hulls among one scene's ship detections (`index`).
@@ -107,7 +114,7 @@ void ingestAisForPlan(const Config& config, const Plan& plan) {
     }
     const auto it = std::find_if(config.aois.begin(), config.aois.end(),
                                  [&](const Aoi& a) { return a.id == ap.aoiId; });
-    if (it == config.aois.end() || times.empty() || !detectsShips(*it)) continue;
+    if (it == config.aois.end() || times.empty() || !detectsVessels(*it)) continue;
     windows.push_back(vessels::makeAoiWindow(ap.aoiId, ringOf(*it), it->crossesAntimeridian,
                                              config.ais.bufferM, times, windowSeconds(config)));
   }
@@ -144,7 +151,7 @@ void matchJobVessels(const Config& config, const std::vector<const Scene*>& scen
                      evidence::JobEvidence& ev, const std::filesystem::path& jobDir) {
   const auto aoi = std::find_if(config.aois.begin(), config.aois.end(),
                                 [&](const Aoi& a) { return a.id == ev.info.aoiId; });
-  if (!config.ais.enabled() || aoi == config.aois.end() || !detectsShips(*aoi)) return;
+  if (!config.ais.enabled() || aoi == config.aois.end() || !detectsVessels(*aoi)) return;
   const auto store = config.output / ev.info.aoiId / "ais.gpkg";
   vessels::AoiFixes ais;
   if (std::filesystem::exists(store)) ais = vessels::readAisGeoPackage(store);
@@ -156,7 +163,7 @@ void matchJobVessels(const Config& config, const std::vector<const Scene*>& scen
     std::vector<vessels::ShipObservation> obs;
     for (size_t i = 0; i < ev.detections.size(); ++i) {
       const auto& d = ev.detections[i];
-      if (d.kind != "ships" || d.sceneId != s.id) continue;
+      if (!detectsVessels(d.kind) || d.sceneId != s.id) continue;
       index.push_back(i);
       obs.push_back({d.lon, d.lat, d.lengthM});
     }

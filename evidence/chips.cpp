@@ -14,6 +14,7 @@
 #include "evidence/evidence_ids.hpp"
 #include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -30,9 +31,7 @@ struct Item {
 class LonLatToPixel {
  public:
   explicit LonLatToPixel(const GridInfo& g) : m_gt(g.geotransform) {
-    OGRSpatialReference wgs84, grid;
-    wgs84.SetWellKnownGeogCS("WGS84");
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference wgs84 = tiles::wgs84Srs(), grid;
     if (grid.importFromWkt(g.wkt.c_str()) != OGRERR_NONE && g.epsg > 0) grid.importFromEPSG(g.epsg);
     grid.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     m_ct.reset(OGRCreateCoordinateTransformation(&wgs84, &grid));

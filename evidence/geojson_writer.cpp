@@ -9,6 +9,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -67,9 +68,7 @@ class Writer {
     if (!drv) throw Error("GeoJSON driver not available in this GDAL");
     m_ds.reset(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!m_ds) throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create GeoJSON"));
-    OGRSpatialReference wgs84;
-    wgs84.SetWellKnownGeogCS("WGS84");
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference wgs84 = tiles::wgs84Srs();
     char** opts = nullptr;
     opts = CSLSetNameValue(opts, "RFC7946", "YES");
     opts = CSLSetNameValue(opts, "WRITE_NAME", "NO");

@@ -12,6 +12,7 @@
 #include "core/atomic_file.hpp"
 #include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -72,8 +73,7 @@ Polygon gridFootprintWgs84(const GridInfo& g) {
   OGRSpatialReference grid, wgs84;
   if (grid.importFromWkt(g.wkt.c_str()) != OGRERR_NONE && g.epsg > 0) grid.importFromEPSG(g.epsg);
   grid.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  wgs84.SetWellKnownGeogCS("WGS84");
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs84 = tiles::wgs84Srs();
   std::unique_ptr<OGRCoordinateTransformation> ct(
       OGRCreateCoordinateTransformation(&grid, &wgs84));
   if (!ct) throw Error("stac: cannot transform the grid CRS to WGS84");

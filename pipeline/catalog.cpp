@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "pipeline/product_reader.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::pipeline {
 namespace {
@@ -157,17 +158,14 @@ void checkBandRoles(const Scene& s, const SensorConfig& sensor) {
 // are measured as the great-circle length of one pixel step across the scene's centre
 // (haversine, WGS84 mean radius).
 double groundPixelSizeM(const tiles::GridSpec& grid) {
-  OGRSpatialReference src, dst;
+  OGRSpatialReference src;
   src.importFromWkt(grid.wkt.c_str());
   const char* projection = src.GetAttrValue("PROJECTION");
   const bool mercator = projection && std::string(projection).find("Mercator") != std::string::npos &&
                         std::string(projection).find("Transverse") == std::string::npos;
   if (src.IsProjected() && !mercator) return grid.pixelSizeX() * src.GetLinearUnits();
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  dst.SetWellKnownGeogCS("WGS84");
-  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&src, &dst));
-  if (!t) throw Error("its CRS cannot be transformed to WGS84");
+  const auto t = tiles::transformToWgs84(src, "its CRS cannot be transformed to WGS84");
   const double cx = grid.width / 2.0, cy = grid.height / 2.0;
   auto lonLat = [&](double c, double r) {
     const auto p = grid.pixelToMap(c, r);
@@ -188,13 +186,10 @@ double groundPixelSizeM(const tiles::GridSpec& grid) {
 }
 
 std::vector<LonLat> footprintOf(const tiles::GridSpec& grid) {
-  OGRSpatialReference src, dst;
+  OGRSpatialReference src;
   src.importFromWkt(grid.wkt.c_str());
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  dst.SetWellKnownGeogCS("WGS84");
-  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&src, &dst));
-  if (!t) throw Error("its CRS cannot be transformed to WGS84");
+  const auto t = tiles::transformToWgs84(src, "its CRS cannot be transformed to WGS84");
   std::vector<LonLat> ring;
   const int steps = 8;
   auto edge = [&](double c0, double r0, double c1, double r1) {

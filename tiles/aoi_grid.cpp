@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -16,12 +17,6 @@ struct TransformDeleter {
 };
 using Transform = std::unique_ptr<OGRCoordinateTransformation, TransformDeleter>;
 
-OGRSpatialReference wgs84() {
-  OGRSpatialReference srs;
-  srs.SetWellKnownGeogCS("WGS84");
-  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  return srs;
-}
 
 Transform makeTransform(const OGRSpatialReference& from, const OGRSpatialReference& to) {
   Transform t(OGRCreateCoordinateTransformation(&from, &to));
@@ -89,7 +84,7 @@ std::vector<std::pair<double, double>> ringInGridCrs(const AoiGridRequest& reque
   OGRSpatialReference target;
   target.importFromWkt(grid.wkt.c_str());
   target.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  const auto src = wgs84();
+  const auto src = wgs84Srs();
   auto t = makeTransform(src, target);
   auto pts = densify(request.ringLonLat, 0.01);
   for (auto& [x, y] : pts) {
@@ -140,7 +135,7 @@ std::pair<double, double> gridToLonLat(const GridSpec& grid, double x, double y)
   OGRSpatialReference src;
   src.importFromWkt(grid.wkt.c_str());
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  auto t = makeTransform(src, wgs84());
+  auto t = makeTransform(src, wgs84Srs());
   if (!t->Transform(1, &x, &y)) throw Error("grid position cannot be converted to WGS84");
   return {normalizeLon(x), y};
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -101,11 +102,7 @@ FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneP
   if (GDALPolygonize(band, band, layer, 0, nullptr, nullptr, nullptr) != CE_None) {
     throw Error("cannot trace the footprint: " + lastGdalError());
   }
-  OGRSpatialReference wgs;
-  wgs.SetWellKnownGeogCS("WGS84");
-  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&srs, &wgs));
-  if (!ct) throw Error("cannot transform the footprint to WGS84");
+  const auto ct = transformToWgs84(srs, "cannot transform the footprint to WGS84");
   layer->ResetReading();
   for (auto& feat : *layer) {
     OGRGeometry* g = feat->GetGeometryRef();

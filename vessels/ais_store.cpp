@@ -10,6 +10,7 @@
 #include "core/iso_time.hpp"
 #include "core/error.hpp"
 #include "vessels/ais_format.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::vessels {
 namespace {
@@ -158,9 +159,7 @@ void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) 
   cw::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
     DatasetPtr ds(driver->Create(tmp.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr), closeDataset);
     if (!ds) fail(path, "cannot create GeoPackage");
-    OGRSpatialReference wgs84;
-    wgs84.importFromEPSG(4326);
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference wgs84 = tiles::wgs84Srs();
     if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
     writeFixes(*ds, path, wgs84, aoi);
     writeTracks(*ds, path, wgs84, aoi);

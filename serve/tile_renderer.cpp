@@ -5,17 +5,16 @@
 #include <cstdint>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <vector>
 
 #include <gdal_utils.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
 #include <cpl_vsi.h>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "pipeline/job_layers.hpp"
 
 namespace cw::serve {
 using namespace cw::tiles;
@@ -195,30 +194,24 @@ std::shared_ptr<const TileRenderer::LayerInfo> TileRenderer::layerInfo(const std
   auto info = std::make_shared<LayerInfo>();
   info->layer = layer;
   if (layer == TileLayer::Before || layer == TileLayer::After) {
-    std::ifstream in(dir / ".work" / "layers.json");
-    if (in) {
-      const auto layers = nlohmann::json::parse(in, nullptr, false);
-      if (!layers.is_discarded()) {
-        const fs::path before = dir / ".work" / layers.value("before", "before.vrt");
-        const fs::path after = dir / ".work" / layers.value("after", "after.vrt");
-        const fs::path own = layer == TileLayer::Before ? before : after;
-        if (fs::exists(own) && fs::exists(before)) {
-          info->path = own.string();
-          info->rgbBands = layers.value("rgb_bands", std::vector<int>{1, 2, 3});
-          const int alpha = layers.value("alpha_band", 0);
-          GdalDataset ds = openRaster(own.string());
-          for (int b : info->rgbBands) {
-            if (b < 1 || b > ds->GetRasterCount()) throw Error(own.string() + ": no band " + std::to_string(b));
-            info->stretch.push_back(bandPercentiles(*ds, b, alpha, 0.02, 0.98, false));
-          }
-          if (alpha != ds->GetRasterCount()) {
-            // The warper takes the last band as alpha; band numbers below stay as they are.
-            info->rgbBands.clear();
-            info->path.clear();
-          }
-          GdalDataset own_ds = openRaster(info->path.empty() ? before.string() : info->path);
-          info->extent = extentIn3857(*own_ds);
+    if (const auto layers = pipeline::readJobLayers(dir)) {
+      const fs::path own = layer == TileLayer::Before ? layers->before : layers->after;
+      if (fs::exists(own) && fs::exists(layers->before)) {
+        info->path = own.string();
+        info->rgbBands = layers->rgbBands;
+        const int alpha = layers->alphaBand;
+        GdalDataset ds = openRaster(own.string());
+        for (int b : info->rgbBands) {
+          if (b < 1 || b > ds->GetRasterCount()) throw Error(own.string() + ": no band " + std::to_string(b));
+          info->stretch.push_back(bandPercentiles(*ds, b, alpha, 0.02, 0.98, false));
         }
+        if (alpha != ds->GetRasterCount()) {
+          // The warper takes the last band as alpha; band numbers below stay as they are.
+          info->rgbBands.clear();
+          info->path.clear();
+        }
+        GdalDataset own_ds = openRaster(info->path.empty() ? layers->before.string() : info->path);
+        info->extent = extentIn3857(*own_ds);
       }
     }
   } else {

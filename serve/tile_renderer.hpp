@@ -3,8 +3,8 @@
 // job folder, for the reviewer viewer (`changewatch serve`).
 //
 // Layers:
-//   before, after  the scenes warped onto the job grid (.work/before.vrt, .work/after.vrt, bands
-//                  from .work/layers.json), RGB with a 2-98 % percentile stretch per band of each
+//   before, after  the scenes warped onto the job grid (pipeline/job_layers.hpp names the rasters
+//                  and their bands), RGB with a 2-98 % percentile stretch per band of each
 //                  scene (one shared stretch saturated scenes whose gain differs, e.g. the
 //                  simulator's); pixels outside the imaged area are transparent.
 //   score          score.tif through the inferno colour ramp from the lowest valid score to its

@@ -31,6 +31,7 @@
 #include "cli/commands.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/change_map.hpp"
+#include "tiles/band_roles.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
 #include "tiles/tiled_geotiff.hpp"
@@ -51,16 +52,10 @@ struct ChangeArgs {
   std::string scoreEncoding = "uint16";
 };
 
-// A band described "cloud" (any case) is a cloud mask (non-zero = cloud), not a spectral band:
-// the simulator's optical scenes and many analysis-ready products carry one. Returns 0 if none.
-int cloudBandOf(GDALDataset& ds) {
-  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
-    std::string d = ds.GetRasterBand(b)->GetDescription();
-    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (d == "cloud") return b;
-  }
-  return 0;
-}
+// The cloud band (tiles::readBandLayout: described "cloud", SCL or QA_PIXEL) is a mask (non-zero =
+// cloud), not a spectral band: the simulator's optical scenes and many analysis-ready products
+// carry one. Returns 0 if none.
+int cloudBandOf(GDALDataset& ds) { return tiles::readBandLayout(ds).cloudBand; }
 
 // Bands worth reading: drops a cloud band (used as a mask instead) and a constant alpha band,
 // and reduces three identical Byte bands (grey stored as RGB) to the first.
@@ -70,7 +65,7 @@ std::vector<int> usefulBands(GDALDataset& ds, const std::string& path) {
   for (int b = 1; b <= ds.GetRasterCount(); ++b) {
     GDALRasterBand* band = ds.GetRasterBand(b);
     if (b == cloud) {
-      log::info(path + ": band " + std::to_string(b) + " is a cloud mask (description \"cloud\")");
+      log::info(path + ": band " + std::to_string(b) + " is a cloud mask");
       continue;
     }
     if (band->GetColorInterpretation() == GCI_AlphaBand) {

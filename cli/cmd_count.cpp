@@ -54,8 +54,8 @@ struct CountArgs {
   double shoreBufferM = 0.0;
 };
 
-// Band roles from band descriptions ("red", "nir", "vv", ...) or colour interpretation; a band
-// described "cloud" becomes the cloud mask instead.
+// Band roles as tiles::readBandLayout reads them; the cloud band becomes the cloud mask and alpha
+// bands are left out.
 struct BandPlan {
   std::vector<int> bands;
   std::vector<imaging::BandRole> roles;
@@ -63,21 +63,14 @@ struct BandPlan {
 };
 
 BandPlan planBands(GDALDataset& ds) {
-  static const std::map<std::string, imaging::BandRole> kRoles{
-      {"blue", imaging::BandRole::Blue}, {"green", imaging::BandRole::Green},
-      {"red", imaging::BandRole::Red},   {"nir", imaging::BandRole::Nir},
-      {"vv", imaging::BandRole::Vv},     {"vh", imaging::BandRole::Vh}};
+  const tiles::BandLayout layout = tiles::readBandLayout(ds);
   BandPlan p;
+  p.cloudBand = layout.cloudBand;
   for (int b = 1; b <= ds.GetRasterCount(); ++b) {
-    const std::string role = tiles::bandRoleName(*ds.GetRasterBand(b));
-    if (role == "cloud") {
-      p.cloudBand = b;
-      continue;
-    }
-    if (role == "alpha") continue;
-    const auto it = kRoles.find(role);
+    const bool alpha = std::find(layout.alphaBands.begin(), layout.alphaBands.end(), b) != layout.alphaBands.end();
+    if (b == layout.cloudBand || alpha) continue;
     p.bands.push_back(b);
-    p.roles.push_back(it == kRoles.end() ? imaging::BandRole::Grey : it->second);
+    p.roles.push_back(imaging::bandRoleFromName(layout.roleOf(b)));
   }
   if (p.bands.empty()) throw UsageError(std::string("no image bands in ") + ds.GetDescription());
   return p;

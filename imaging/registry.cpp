@@ -1,8 +1,18 @@
 #include "imaging/registry.hpp"
 
+#include <map>
+
 #include "core/error.hpp"
 
 namespace cw::imaging {
+
+BandRole bandRoleFromName(const std::string& name) {
+  static const std::map<std::string, BandRole> kRoles{
+      {"blue", BandRole::Blue}, {"green", BandRole::Green}, {"red", BandRole::Red},
+      {"nir", BandRole::Nir},   {"vv", BandRole::Vv},       {"vh", BandRole::Vh}};
+  const auto it = kRoles.find(name);
+  return it == kRoles.end() ? BandRole::Grey : it->second;
+}
 
 const Registry& Registry::builtins() {
   static const Registry registry = [] {

@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "pipeline/product_reader.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/band_roles.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::pipeline {
@@ -63,40 +64,17 @@ std::optional<TimePoint> timeFromName(const std::string& name, const std::string
   return timeFromText(m[1].str());
 }
 
-bool isAlphaBand(GDALDataset& ds, int b) {
-  return ds.GetRasterBand(b)->GetColorInterpretation() == GCI_AlphaBand;
-}
-
-// Band roles: explicit config bands win; then band descriptions naming a role; then the colour
-// interpretation (red, green, blue of a true-colour export); then the profile, which only fills
+// Band roles: explicit config bands win; then what the raster says (tiles::readBandLayout: band
+// descriptions naming a role, else a true-colour export's colour interpretation); then the profile, which only fills
 // roles when the config names none (a config's {red: 1, green: 2, blue: 3} means exactly those
 // three: filling nir from a default would take an RGBA export's alpha band as NIR). Alpha bands
 // are masks, never spectral bands: the profile defaults count the bands without them.
 void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
-  const int n = ds.GetRasterCount();
-  int spectral = 0;
-  for (int b = 1; b <= n; ++b) {
-    if (isAlphaBand(ds, b)) {
-      s.alphaBands.push_back(b);
-      continue;
-    }
-    ++spectral;
-    std::string d = ds.GetRasterBand(b)->GetDescription();
-    std::transform(d.begin(), d.end(), d.begin(), ::tolower);
-    if (std::find(kRoles.begin(), kRoles.end(), d) != kRoles.end()) s.bands[d] = b;
-    if (d == "cloud" || d == "scl" || d == "qa_pixel") s.cloudBand = b;
-  }
-  if (s.bands.empty()) {
-    for (int b = 1; b <= n; ++b) {
-      switch (ds.GetRasterBand(b)->GetColorInterpretation()) {
-        case GCI_RedBand: s.bands["red"] = b; break;
-        case GCI_GreenBand: s.bands["green"] = b; break;
-        case GCI_BlueBand: s.bands["blue"] = b; break;
-        default: break;
-      }
-    }
-    if (s.bands.size() != 3) s.bands.clear();  // a lone "red" is not a true-colour export
-  }
+  const tiles::BandLayout layout = tiles::readBandLayout(ds);
+  s.alphaBands = layout.alphaBands;
+  s.bands = layout.roles;
+  s.cloudBand = layout.cloudBand;
+  const int spectral = layout.spectralCount;
   if (s.bands.empty() && sensor.bands.empty()) {
     if (sensor.profile == "sar") {
       s.bands["vv"] = 1;

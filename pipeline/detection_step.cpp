@@ -8,16 +8,6 @@
 namespace cw::pipeline {
 namespace {
 
-imaging::BandRole roleOf(const std::string& r) {
-  if (r == "blue") return imaging::BandRole::Blue;
-  if (r == "green") return imaging::BandRole::Green;
-  if (r == "red") return imaging::BandRole::Red;
-  if (r == "nir") return imaging::BandRole::Nir;
-  if (r == "vv") return imaging::BandRole::Vv;
-  if (r == "vh") return imaging::BandRole::Vh;
-  return imaging::BandRole::Grey;
-}
-
 }  // namespace
 
 DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& in) {
@@ -25,7 +15,7 @@ DetectionStepResult detectObjects(const DetectorConfig& detector, const Detectio
   tiles::DetectionRunRequest req;
   req.scene = {in.sceneVrt, {}, std::nullopt};
   for (int b = 1; b <= static_cast<int>(in.roles.size()); ++b) req.scene.bands.push_back(b);
-  for (const auto& r : in.roles) req.roles.push_back(roleOf(r));
+  for (const auto& r : in.roles) req.roles.push_back(imaging::bandRoleFromName(r));
   if (!in.cloudVrt.empty()) req.cloud = tiles::MaskSource{in.cloudVrt, 1, false};
   if (!in.waterMask.empty()) req.water = tiles::MaskSource{in.waterMask, 1, true};
   req.waterName = in.waterName;

@@ -11,7 +11,7 @@ namespace cw::tiles {
 std::string roleFromText(std::string t) {
   std::transform(t.begin(), t.end(), t.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* r : {"blue", "green", "red", "nir", "vv", "vh", "cloud", "alpha"}) {
+  for (const char* r : {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh", "cloud", "alpha"}) {
     if (t == r) return r;
   }
   if (t == "scl" || t == "qa_pixel") return "cloud";
@@ -40,27 +40,53 @@ std::string sourceFileStem(GDALRasterBand& band) {
   return std::filesystem::path(m[1].str()).stem().string();
 }
 
-}  // namespace
-
-std::string bandRoleName(GDALRasterBand& band) {
+// The role a band's description names, or in a VRT stack its file's name; "" when neither does.
+std::string namedRole(GDALRasterBand& band) {
   if (std::string r = roleFromText(band.GetDescription()); !r.empty()) return r;
-  switch (band.GetColorInterpretation()) {
-    case GCI_AlphaBand:
-      return "alpha";
-    case GCI_RedBand:
-      return "red";
-    case GCI_GreenBand:
-      return "green";
-    case GCI_BlueBand:
-      return "blue";
-    default:
-      break;
-  }
   if (band.GetDataset() && band.GetDataset()->GetDriver() &&
       std::string(band.GetDataset()->GetDriver()->GetDescription()) == "VRT") {
     return roleFromText(sourceFileStem(band));
   }
   return "";
+}
+
+}  // namespace
+
+std::string BandLayout::roleOf(int b) const {
+  for (const auto& [role, band] : roles) {
+    if (band == b) return role;
+  }
+  return "";
+}
+
+BandLayout readBandLayout(GDALDataset& ds) {
+  BandLayout out;
+  const int n = ds.GetRasterCount();
+  for (int b = 1; b <= n; ++b) {
+    GDALRasterBand& band = *ds.GetRasterBand(b);
+    if (band.GetColorInterpretation() == GCI_AlphaBand) {
+      out.alphaBands.push_back(b);
+      continue;
+    }
+    ++out.spectralCount;
+    const std::string role = namedRole(band);
+    if (role == "cloud") {
+      out.cloudBand = b;
+    } else if (!role.empty() && role != "alpha") {
+      out.roles[role] = b;
+    }
+  }
+  if (!out.roles.empty()) return out;
+  for (int b = 1; b <= n; ++b) {
+    switch (ds.GetRasterBand(b)->GetColorInterpretation()) {
+      case GCI_RedBand: out.roles["red"] = b; break;
+      case GCI_GreenBand: out.roles["green"] = b; break;
+      case GCI_BlueBand: out.roles["blue"] = b; break;
+      default: break;
+    }
+  }
+  if (out.roles.size() != 3) out.roles.clear();  // a lone "red" is not a true-colour export
+  return out;
 }
 
 }  // namespace cw::tiles

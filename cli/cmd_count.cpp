@@ -92,24 +92,8 @@ imaging::Params parseOptions(const imaging::DetectorEntry& entry,
       for (const auto& s : entry.options) all += (all.empty() ? "" : ", ") + s.name;
       throw UsageError(entry.name + ": unknown option '" + name + "' (options: " + all + ")");
     }
-    if (spec->isChoice()) {
-      if (auto err = imaging::checkChoice(*spec, value)) {
-        throw UsageError(entry.name + ": " + name + ": " + *err);
-      }
-      params.setChoice(name, value);
-    } else {
-      double v = 0.0;
-      try {
-        size_t used = 0;
-        v = std::stod(value, &used);
-        if (used != value.size()) throw std::invalid_argument("trailing text");
-      } catch (const std::exception&) {
-        throw UsageError(entry.name + ": " + name + ": '" + value + "' is not a number");
-      }
-      if (auto err = imaging::checkNumber(*spec, v)) {
-        throw UsageError(entry.name + ": " + name + ": " + *err);
-      }
-      params.setNumber(name, v);
+    if (auto err = imaging::setOptionFromText(params, *spec, value)) {
+      throw UsageError(entry.name + ": " + name + ": " + *err);
     }
   }
   return params;

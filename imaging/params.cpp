@@ -1,5 +1,8 @@
 #include "imaging/params.hpp"
 
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -34,6 +37,23 @@ std::optional<std::string> checkNumber(const OptionSpec& spec, double value) {
     os << "value " << value << " is out of range [" << spec.minValue << ", " << spec.maxValue << "]";
     return os.str();
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec, const std::string& text) {
+  if (spec.isChoice()) {
+    if (auto err = checkChoice(spec, text)) return err;
+    params.setChoice(spec.name, text);
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const double v = text.empty() || text.find_first_of("xX") != std::string::npos ? 0.0 : std::strtod(text.c_str(), &end);
+  if (!end || end == text.c_str() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0])) ||
+      !std::isfinite(v)) {
+    return "expected a number, got '" + text + "'";
+  }
+  if (auto err = checkNumber(spec, v)) return err;
+  params.setNumber(spec.name, v);
   return std::nullopt;
 }
 

@@ -45,4 +45,11 @@ class Params {
 std::optional<std::string> checkNumber(const OptionSpec& spec, double value);
 std::optional<std::string> checkChoice(const OptionSpec& spec, const std::string& value);
 
+// The one parser of a unit option given as text, for the config and the command line (count
+// --set) alike: a choice option takes one of its choices; a number option takes a finite decimal
+// number (no NaN, no infinity, no hex) within its range. Stores the value in `params` and returns
+// nothing, or returns the error text ("expected a number, got 'x'", "value 9 is out of range
+// [0, 1]", ...).
+std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec, const std::string& text);
+
 }  // namespace cw::imaging

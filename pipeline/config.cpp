@@ -428,22 +428,7 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
       problems.add(v, join(path, key), "expected a single value");
       continue;
     }
-    if (it->isChoice()) {
-      if (auto err = imaging::checkChoice(*it, v.Scalar())) {
-        problems.add(v, join(path, key), *err);
-      } else {
-        out.setChoice(key, v.Scalar());
-      }
-    } else {
-      double d = 0;
-      if (!YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
-        problems.add(v, join(path, key), "expected a number, got '" + v.Scalar() + "'");
-      } else if (auto err = imaging::checkNumber(*it, d)) {
-        problems.add(v, join(path, key), *err);
-      } else {
-        out.setNumber(key, d);
-      }
-    }
+    if (auto err = imaging::setOptionFromText(out, *it, v.Scalar())) problems.add(v, join(path, key), *err);
   }
 }
 

@@ -1,0 +1,40 @@
+// The one option parser (imaging::setOptionFromText) that the config and `count --set` share.
+#include <catch2/catch.hpp>
+
+#include "imaging/params.hpp"
+#include "tests/test_support.hpp"
+
+using namespace cw::imaging;
+
+namespace {
+const OptionSpec kZ{"z", "threshold", 6.0, 0.0, 50.0, {}, ""};
+const OptionSpec kPolarity{"polarity", "", 0.0, -1e300, 1e300, {"auto", "bright", "dark"}, "auto"};
+}  // namespace
+
+TEST_CASE("option text: finite decimal numbers within range, choices from their list", "[unit]") {
+  Params p({kZ, kPolarity});
+  CHECK_FALSE(setOptionFromText(p, kZ, "7.5"));
+  CHECK(p.number("z") == 7.5);
+  CHECK_FALSE(setOptionFromText(p, kZ, "1e1"));
+  CHECK(p.number("z") == 10.0);
+  CHECK_FALSE(setOptionFromText(p, kPolarity, "dark"));
+  CHECK(p.choice("polarity") == "dark");
+  // Rejected, and the value stays as it was.
+  for (const char* bad : {"nan", "NaN", "inf", "-inf", "0x10", "", " 5", "5 ", "5abc", "many"}) {
+    INFO(bad);
+    const auto err = setOptionFromText(p, kZ, bad);
+    REQUIRE(err);
+    CHECK(*err == std::string("expected a number, got '") + bad + "'");
+  }
+  CHECK(p.number("z") == 10.0);
+  CHECK(setOptionFromText(p, kZ, "51").value_or("") == "value 51 is out of range [0, 50]");
+  CHECK(setOptionFromText(p, kPolarity, "sideways").has_value());
+}
+
+TEST_CASE("count --set rejects NaN as the config does", "[integration]") {
+  // Options are checked before the image is opened, so /dev/null is enough.
+  const cw::test::TempDir tmp;
+  const auto out = cw::test::runCli("count /dev/null --out " + (tmp / "out").string() + " --set z_threshold=nan");
+  CHECK(out.exitCode == 2);
+  CHECK_THAT(out.output, Catch::Contains("z_threshold: expected a number, got 'nan'"));
+}

@@ -1,6 +1,7 @@
 #include "imaging/coregistration.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -30,6 +31,83 @@ double weightedMedian(std::vector<std::pair<double, double>> valueWeight) {
     if (acc >= 0.5 * total) return vw.first;
   }
   return valueWeight.back().first;
+}
+
+// Robust residual cut for refineShiftLucasKanade: 6 robust sigmas (MAD) of |bs - (gain a +
+// offset)| over the valid pixels inside `border`; -1 when fewer than 64 pixels are left.
+double robustResidualCut(const cv::Mat& a, const cv::Mat& bs, const cv::Mat& valid, int border,
+                         double gain, double offset) {
+  std::vector<float> absRes;
+  absRes.reserve(static_cast<std::size_t>(a.total()));
+  for (int y = border; y < a.rows - border; ++y) {
+    const float* pa = a.ptr<float>(y);
+    const float* pb = bs.ptr<float>(y);
+    const uchar* pv = valid.empty() ? nullptr : valid.ptr<uchar>(y);
+    for (int x = border; x < a.cols - border; ++x) {
+      if (pv && !pv[x]) continue;
+      absRes.push_back(std::abs(pb[x] - static_cast<float>(gain * pa[x] + offset)));
+    }
+  }
+  if (absRes.size() < 64) return -1.0;
+  std::nth_element(absRes.begin(), absRes.begin() + absRes.size() / 2, absRes.end());
+  return std::max(6.0 * 1.4826 * absRes[absRes.size() / 2], 1e-6);
+}
+
+// Sums of the normal equations of the rows (gx, gy, -a, -1) against -bs (see normalSums).
+using NormalSums = std::array<double, 14>;
+
+// Normal equations of the rows (gx, gy, -a, -1) against -bs over the valid pixels inside `border`
+// whose residual is within `cut`, accumulated per image row in float (a branch-free loop the
+// compiler vectorizes) and across rows in double. (Matx44d outer products per pixel made this
+// the bulk of co-registration's ~0.9 CPU s at 8192².)
+NormalSums normalSums(const cv::Mat& a, const cv::Mat& bs, const cv::Mat& gx, const cv::Mat& gy,
+                      const cv::Mat& valid, int border, double gain, double offset, double cut) {
+  NormalSums acc{};
+  const float fgain = static_cast<float>(gain), foff = static_cast<float>(offset);
+  const float fcut =
+      std::isfinite(cut) ? static_cast<float>(cut) : std::numeric_limits<float>::max();
+  for (int y = border; y < a.rows - border; ++y) {
+    const float* pa = a.ptr<float>(y);
+    const float* pb = bs.ptr<float>(y);
+    const float* px = gx.ptr<float>(y);
+    const float* py = gy.ptr<float>(y);
+    const uchar* pv = valid.empty() ? nullptr : valid.ptr<uchar>(y);
+    float r[14] = {0};
+    for (int x = border; x < a.cols - border; ++x) {
+      const float use =
+          ((!pv || pv[x]) && std::abs(pb[x] - (fgain * pa[x] + foff)) <= fcut) ? 1.0f : 0.0f;
+      const float gxv = px[x] * use, gyv = py[x] * use, av = pa[x] * use, bv = pb[x] * use;
+      r[0] += gxv * px[x];
+      r[1] += gxv * py[x];
+      r[2] += gxv * pa[x];
+      r[3] += gxv;
+      r[4] += gyv * py[x];
+      r[5] += gyv * pa[x];
+      r[6] += gyv;
+      r[7] += av * pa[x];
+      r[8] += av;
+      r[9] += use;
+      r[10] += gxv * pb[x];
+      r[11] += gyv * pb[x];
+      r[12] += av * pb[x];
+      r[13] += bv;
+    }
+    for (int k = 0; k < 14; ++k) acc[k] += r[k];
+  }
+  return acc;
+}
+
+// Solves the 4x4 normal equations for (dx, dy, gain, offset); false when they are singular.
+bool solveNormalEquations(const NormalSums& acc, cv::Vec4d& theta) {
+  // Row (gx, gy, -a, -1): the signs of the a and 1 columns fold into the entries below.
+  // clang-format off
+  const cv::Matx44d ata(acc[0], acc[1], -acc[2], -acc[3],
+                        acc[1], acc[4], -acc[5], -acc[6],
+                        -acc[2], -acc[5], acc[7], acc[8],
+                        -acc[3], -acc[6], acc[8], acc[9]);
+  // clang-format on
+  const cv::Vec4d atb(-acc[10], -acc[11], acc[12], acc[13]);
+  return cv::solve(ata, atb, theta, cv::DECOMP_CHOLESKY);
 }
 
 }  // namespace
@@ -70,8 +148,7 @@ ShiftEstimate estimateShift(const cv::Mat& reference, const cv::Mat& moving, con
 
 cv::Point2d refineShiftLucasKanade(const cv::Mat& reference, const cv::Mat& moving,
                                    const cv::Mat& valid, cv::Point2d start) {
-  if (reference.size() != moving.size() || reference.type() != CV_32F ||
-      moving.type() != CV_32F) {
+  if (reference.size() != moving.size() || reference.type() != CV_32F || moving.type() != CV_32F) {
     throw Error("coregistration: refinement needs two CV_32F images of the same size");
   }
   const cv::Mat& a = reference;
@@ -111,63 +188,12 @@ cv::Point2d refineShiftLucasKanade(const cv::Mat& reference, const cv::Mat& movi
     // the largest residuals are the edges, which carry the shift.
     double cut = std::numeric_limits<double>::infinity();
     if (iter >= 3) {
-    std::vector<float> absRes;
-    absRes.reserve(static_cast<std::size_t>(a.total()));
-    for (int y = border; y < a.rows - border; ++y) {
-      const float* pa = a.ptr<float>(y);
-      const float* pb = bs.ptr<float>(y);
-      const uchar* pv = valid.empty() ? nullptr : valid.ptr<uchar>(y);
-      for (int x = border; x < a.cols - border; ++x) {
-        if (pv && !pv[x]) continue;
-        absRes.push_back(std::abs(pb[x] - static_cast<float>(gain * pa[x] + offset)));
-      }
+      cut = robustResidualCut(a, bs, valid, border, gain, offset);
+      if (cut < 0.0) return start;
     }
-    if (absRes.size() < 64) return start;
-    std::nth_element(absRes.begin(), absRes.begin() + absRes.size() / 2, absRes.end());
-    cut = std::max(6.0 * 1.4826 * absRes[absRes.size() / 2], 1e-6);
-    }
-    // Normal equations of the rows (gx, gy, -a, -1) against -bs, accumulated per image row in
-    // float (a branch-free loop the compiler vectorizes) and across rows in double. (Matx44d
-    // outer products per pixel made this the bulk of co-registration's ~0.9 CPU s at 8192².)
-    double acc[14] = {0};
-    const float fgain = static_cast<float>(gain), foff = static_cast<float>(offset);
-    const float fcut = std::isfinite(cut) ? static_cast<float>(cut) : std::numeric_limits<float>::max();
-    for (int y = border; y < a.rows - border; ++y) {
-      const float* pa = a.ptr<float>(y);
-      const float* pb = bs.ptr<float>(y);
-      const float* px = gx.ptr<float>(y);
-      const float* py = gy.ptr<float>(y);
-      const uchar* pv = valid.empty() ? nullptr : valid.ptr<uchar>(y);
-      float r[14] = {0};
-      for (int x = border; x < a.cols - border; ++x) {
-        const float use =
-            ((!pv || pv[x]) && std::abs(pb[x] - (fgain * pa[x] + foff)) <= fcut) ? 1.0f : 0.0f;
-        const float gxv = px[x] * use, gyv = py[x] * use, av = pa[x] * use, bv = pb[x] * use;
-        r[0] += gxv * px[x];
-        r[1] += gxv * py[x];
-        r[2] += gxv * pa[x];
-        r[3] += gxv;
-        r[4] += gyv * py[x];
-        r[5] += gyv * pa[x];
-        r[6] += gyv;
-        r[7] += av * pa[x];
-        r[8] += av;
-        r[9] += use;
-        r[10] += gxv * pb[x];
-        r[11] += gyv * pb[x];
-        r[12] += av * pb[x];
-        r[13] += bv;
-      }
-      for (int k = 0; k < 14; ++k) acc[k] += r[k];
-    }
-    // Row (gx, gy, -a, -1): the signs of the a and 1 columns fold into the entries below.
-    const cv::Matx44d ata(acc[0], acc[1], -acc[2], -acc[3],
-                          acc[1], acc[4], -acc[5], -acc[6],
-                          -acc[2], -acc[5], acc[7], acc[8],
-                          -acc[3], -acc[6], acc[8], acc[9]);
-    const cv::Vec4d atb(-acc[10], -acc[11], acc[12], acc[13]);
+    const NormalSums acc = normalSums(a, bs, gx, gy, valid, border, gain, offset, cut);
     cv::Vec4d theta;
-    if (!cv::solve(ata, atb, theta, cv::DECOMP_CHOLESKY)) return start;
+    if (!solveNormalEquations(acc, theta)) return start;
     if (!std::isfinite(theta[0]) || !std::isfinite(theta[1])) return start;
     s = sq + cv::Point2d(theta[0], theta[1]);
     gain = theta[2];

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <future>
+#include <map>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <queue>
 
 #include <cpl_string.h>
@@ -15,9 +18,9 @@
 #include <ogrsf_frmts.h>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/coregistration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "imaging/coregistration.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
@@ -36,7 +39,9 @@ double secondsSince(Clock::time_point t0) {
 
 // Process CPU seconds (all threads), for the debug log: on a shared machine the wall times of
 // the steps are noisy, their CPU times much less so.
-double cpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+double cpuSeconds() {
+  return double(std::clock()) / CLOCKS_PER_SEC;
+}
 
 // Approximate metres per map unit along x, for grids whose CRS is geographic.
 double metresPerUnit(const GridSpec& grid) {
@@ -80,8 +85,10 @@ class PairReader {
     // Bicubic (4x4 footprint, hence + 2): bilinear resampling at a 0.4 px shift blurs AFTER
     // against BEFORE, and every edge then shows up as change (simulator, co-registered pair:
     // no-change edges were the largest scores after the real changes).
-    const int m = static_cast<int>(std::ceil(std::max(std::abs(m_shift.x), std::abs(m_shift.y)))) + 2;
-    const cv::Rect src = cv::Rect(rect.x - m, rect.y - m, rect.width + 2 * m, rect.height + 2 * m) & grid;
+    const int m =
+        static_cast<int>(std::ceil(std::max(std::abs(m_shift.x), std::abs(m_shift.y)))) + 2;
+    const cv::Rect src =
+        cv::Rect(rect.x - m, rect.y - m, rect.width + 2 * m, rect.height + 2 * m) & grid;
     RasterWindow w = readWindow(m_handles.get(m_in.after.path), m_in.after, src);
     const cv::Matx23d M(1, 0, m_shift.x + rect.x - src.x, 0, 1, m_shift.y + rect.y - src.y);
     std::vector<cv::Mat> planes;
@@ -215,7 +222,8 @@ FitWindows fitWindows(const GridSpec& grid, cv::Size block, int haloPx, double f
       t.index = static_cast<int>(fw.windows.size());
       t.core = cv::Rect(bx * b, by * b, b, b) & all;
       t.padded = cv::Rect(t.core.x - haloPx, t.core.y - haloPx, t.core.width + 2 * haloPx,
-                          t.core.height + 2 * haloPx) & all;
+                          t.core.height + 2 * haloPx) &
+                 all;
       fw.pixels += double(t.core.area());
       fw.windows.push_back(t);
     }
@@ -250,8 +258,8 @@ std::vector<long long> latticeKeys(const imaging::ChangeTile& t, const cv::Rect&
 // them). Each piece's keys increase (row-major lattice pixels of one window): a k-way merge,
 // copying each piece's run of rows up to the next piece's key in one memcpy. (A sort of 2 M row
 // references plus per-row cv::Mat copies cost ~0.4 s CPU at 8192².)
-void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size_t last,
-               float* out, std::size_t rowFloats) {
+void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size_t last, float* out,
+               std::size_t rowFloats) {
   using Head = std::pair<long long, std::size_t>;  // next key, piece
   std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
   std::vector<int> next(last - first, 0);  // next row of piece first + k
@@ -270,7 +278,8 @@ void mergeRuns(const std::vector<FitPiece>& pieces, std::size_t first, std::size
       std::memcpy(out, p.samples.ptr<float>(from), (r - from) * rowFloats * sizeof(float));
     } else {
       for (int k = from; k < r; ++k) {
-        std::memcpy(out + (k - from) * rowFloats, p.samples.ptr<float>(k), rowFloats * sizeof(float));
+        std::memcpy(out + (k - from) * rowFloats, p.samples.ptr<float>(k),
+                    rowFloats * sizeof(float));
       }
     }
     out += (r - from) * rowFloats;
@@ -368,6 +377,624 @@ double areaM2Of(const OGRGeometry& g, const GridSpec& grid, double pixelArea) {
   return copy->toSurface() ? copy->toSurface()->get_Area() : 0.0;
 }
 
+// Temp files removed when this goes out of scope (whether they were renamed away or not).
+struct TempFiles {
+  std::vector<fs::path> paths;
+  ~TempFiles() {
+    std::error_code ec;
+    for (const auto& p : paths) fs::remove(p, ec);
+  }
+};
+
+// The score COG, written on its own thread. Unless kept, it is waited for and removed when this
+// goes out of scope: on any failure after it started, no partial set of outputs is left.
+struct ScoreCog {
+  std::future<void> done;
+  fs::path path;  // empty until started
+  bool keep = false;
+  ~ScoreCog() {
+    if (keep || path.empty()) return;
+    if (done.valid()) done.wait();
+    std::error_code ec;
+    fs::remove(path, ec);
+  }
+};
+
+// What the apply pass decides a tile's pixels with.
+struct Decision {
+  double threshold = 0.0;
+  int openR = 0, closeR = 0;  // morphology radii (pixels), 0 = none
+  cv::Mat openK, closeK;      // their elliptic kernels
+  bool scoreU16 = false;      // score.tif encoding
+  float invScale = 1.0f;      // 1 / scoreScale, for the UInt16 encoding
+};
+
+// Score, mask and counts of one tile's core (`core`, in the padded tile's coordinates) in one
+// sweep: score (NaN / 65535 where no decision), mask (0 / 1 / 255, no-decision pixels never become
+// change), the 0/1 change band for polygonize, counts. `change`: the decision after morphology,
+// or empty to decide score > threshold here.
+TileOut sweepCore(const cv::Mat& score, const cv::Mat& valid, const cv::Mat& change,
+                  const cv::Rect& core, const Decision& d) {
+  TileOut o;
+  o.score.create(core.size(), d.scoreU16 ? CV_16U : CV_32F);
+  o.mask.create(core.size(), CV_8UC2);
+  long long nValid = 0, changed = 0;
+  const float fthr = static_cast<float>(d.threshold);
+  for (int y = 0; y < core.height; ++y) {
+    const float* sc = score.ptr<float>(core.y + y) + core.x;
+    const uchar* va = valid.ptr<uchar>(core.y + y) + core.x;
+    const uchar* ch = change.empty() ? nullptr : change.ptr<uchar>(core.y + y) + core.x;
+    uchar* mk = o.mask.ptr<uchar>(y);
+    float* sf = d.scoreU16 ? nullptr : o.score.ptr<float>(y);
+    uint16_t* su = d.scoreU16 ? o.score.ptr<uint16_t>(y) : nullptr;
+    for (int x = 0; x < core.width; ++x) {
+      const bool v = va[x] != 0;
+      const float s = sc[x];
+      // As cv::compare does: the threshold converted to the score's depth (float).
+      const bool c = v && (ch ? ch[x] != 0 : s > fthr);
+      mk[2 * x] = v ? uchar(c) : uchar(255);
+      mk[2 * x + 1] = uchar(c);
+      nValid += v;
+      changed += c;
+      if (sf) {
+        sf[x] = v ? s : std::numeric_limits<float>::quiet_NaN();
+      } else {
+        const float q = s * d.invScale + 0.5f;
+        su[x] = !v || !(s == s) ? uint16_t(65535)
+                : q >= 65534.0f ? uint16_t(65534)
+                : q <= 0.0f     ? uint16_t(0)
+                                : static_cast<uint16_t>(q);
+      }
+    }
+  }
+  o.valid = nValid;
+  o.changed = changed;
+  return o;
+}
+
+// The pixel window (clipped to the grid) of a geometry's envelope in the grid CRS.
+cv::Rect pixelBounds(const OGRGeometry& g, const GridSpec& grid) {
+  OGREnvelope env;
+  g.getEnvelope(&env);
+  // Envelope to a pixel window (any rotation-free geotransform; y may point either way).
+  const cv::Point2d p0 = grid.mapToPixel(env.MinX, env.MinY);
+  const cv::Point2d p1 = grid.mapToPixel(env.MaxX, env.MaxY);
+  cv::Rect bounds(cv::Point(static_cast<int>(std::floor(std::min(p0.x, p1.x) + 1e-6)),
+                            static_cast<int>(std::floor(std::min(p0.y, p1.y) + 1e-6))),
+                  cv::Point(static_cast<int>(std::ceil(std::max(p0.x, p1.x) - 1e-6)),
+                            static_cast<int>(std::ceil(std::max(p0.y, p1.y) - 1e-6))));
+  bounds &= cv::Rect(0, 0, grid.width, grid.height);
+  return bounds;
+}
+
+// A geometry burnt into a window of the grid (bounds): CV_8U, non-zero inside it.
+cv::Mat rasterizeInWindow(OGRGeometry& g, const cv::Rect& bounds, const GridSpec& grid,
+                          GDALDriver& memRaster) {
+  GdalDataset win(memRaster.Create("", bounds.width, bounds.height, 1, GDT_Byte, nullptr));
+  GridSpec wg = grid;
+  const cv::Point2d o = grid.pixelToMap(bounds.x, bounds.y);
+  wg.geoTransform[0] = o.x;
+  wg.geoTransform[3] = o.y;
+  double gt[6];
+  for (int i = 0; i < 6; ++i) gt[i] = wg.geoTransform[i];
+  win->SetGeoTransform(gt);
+  int bandList[1] = {1};
+  double burn[1] = {1.0};
+  OGRGeometryH gh = OGRGeometry::ToHandle(&g);
+  GDALRasterizeGeometries(GDALDataset::ToHandle(win.get()), 1, bandList, 1, &gh, nullptr, nullptr,
+                          burn, nullptr, nullptr, nullptr);
+  cv::Mat inPoly(bounds.size(), CV_8U);
+  if (win->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, bounds.width, bounds.height, inPoly.data,
+                                      bounds.width, bounds.height, GDT_Byte, 0,
+                                      static_cast<GSpacing>(inPoly.step[0]), nullptr) != CE_None) {
+    throw Error("cannot rasterize a change polygon: " + lastGdalError());
+  }
+  return inPoly;
+}
+
+// A change polygon as a GeoJSON geometry: reprojected by toLl (grid CRS gridSrs to WGS84) when
+// given, else in the grid's coordinates.
+std::string geometryJson(const OGRGeometry& g, OGRSpatialReference& gridSrs,
+                         OGRCoordinateTransformation* toLl) {
+  std::unique_ptr<OGRGeometry> out(g.clone());
+  if (toLl) {
+    out->assignSpatialReference(&gridSrs);
+    if (out->transform(toLl) != OGRERR_NONE) {
+      throw Error("cannot reproject a change polygon to WGS84");
+    }
+  }
+  char* json = out->exportToJson();
+  std::string s = json ? json : "";
+  CPLFree(json);
+  return s;
+}
+
+// Change polygons below the minimum area, to burn out of the mask.
+struct SmallChanges {
+  std::vector<OGRGeometryH> handles;
+  std::vector<std::unique_ptr<OGRGeometry>> owned;
+  long long pixels = 0;
+};
+
+// One runChangeMap call: its inputs, the state its steps share, and what a step leaves for the
+// next (temp rasters, the score COG's thread). The members that own files are declared in the
+// order the steps create them, so on a failure the datasets close first, then the score COG is
+// waited for and removed, then the temp rasters are closed and removed.
+class ChangeMapRun {
+ public:
+  ChangeMapRun(const ChangeInputs& in, imaging::ChangeMethod& method, const ChangeMapOptions& opt,
+               const fs::path& outDir)
+      : m_in(in), m_method(method), m_opt(opt), m_outDir(outDir), m_grid(in.grid) {}
+
+  // Runs the steps in order and returns the result.
+  ChangeMapResult run() {
+    m_res.method = m_method.name();
+    m_res.grid = m_in.grid;
+    checkInputs();
+    m_threads = resolveThreads(m_opt.threads);
+    coregister();
+    planTiling();
+    fit();
+    apply();
+    polygons();
+    writeOutputs();
+    return std::move(m_res);
+  }
+
+ private:
+  // Records the process CPU seconds since the previous step under `name`.
+  void cpuStep(const char* name) {
+    const double now = cpuSeconds();
+    m_cpuS[name] = now - m_cpuMark;
+    m_cpuMark = now;
+  }
+
+  void checkInputs();
+  void coregister();
+  void planTiling();
+  void fit();
+  FitPiece samplePiece(PairReader& reader, const Tile& t) const;
+  void apply();
+  void createTempRasters();
+  Decision decision() const;
+  TileOut applyTile(PairReader& reader, const Tile& t, const Decision& d) const;
+  void polygons();
+  void startScoreCog();
+  void openForPolygons();
+  OGRLayer* polygonizeMask(GDALDataset& vds, OGRSpatialReference& gridSrs);
+  SmallChanges collectPolygons(OGRLayer& layer, OGRSpatialReference& gridSrs, double pixelArea);
+  double meanScore(OGRGeometry& g, const cv::Rect& bounds, GDALDriver& memRaster) const;
+  void burnOut(SmallChanges& removed);
+  void writeOutputs();
+  void writeGeojson();
+  void logTimings() const;
+
+  const ChangeInputs& m_in;
+  imaging::ChangeMethod& m_method;
+  const ChangeMapOptions& m_opt;
+  const fs::path& m_outDir;
+  const GridSpec& m_grid;
+  const Clock::time_point m_t0 = Clock::now();
+  std::map<std::string, double> m_cpuS;  // CPU seconds per step, for the debug log
+  double m_cpuMark = cpuSeconds();
+  ChangeMapResult m_res;
+  int m_bands = 0;
+  cv::Size m_block;  // the BEFORE raster's block size
+  int m_threads = 1;
+  cv::Point2d m_shift{0, 0};  // applied to AFTER
+  int m_openR = 0, m_closeR = 0;
+  TilePlan m_plan;
+  std::vector<Tile> m_tiles;
+  fs::path m_scoreTmp, m_maskTmp;
+  TempFiles m_cleanup;
+  bool m_scoreU16 = false;
+  std::optional<TiledGeoTiff> m_scoreTif, m_maskTif;
+  CogOptions m_scoreCogOptions;
+  ScoreCog m_scoreCog;
+  GdalDataset m_maskRw, m_scoreRd;
+};
+
+// Band counts and sizes, checked once up front with this thread's own handles; the band count
+// and the BEFORE raster's block size.
+void ChangeMapRun::checkInputs() {
+  if (m_grid.width < 1 || m_grid.height < 1) throw Error("empty grid");
+  GdalDataset b = openRaster(m_in.before.path);
+  GdalDataset a = openRaster(m_in.after.path);
+  const int nb = static_cast<int>(selectedBands(*b, m_in.before).size());
+  const int na = static_cast<int>(selectedBands(*a, m_in.after).size());
+  if (nb != na) {
+    throw Error("band counts differ: before has " + std::to_string(nb) + ", after has " +
+                std::to_string(na));
+  }
+  for (const GdalDataset* d : {&b, &a}) {
+    if ((*d)->GetRasterXSize() != m_grid.width || (*d)->GetRasterYSize() != m_grid.height) {
+      throw Error((*d)->GetDescription() + std::string(": size differs from the grid ") +
+                  m_grid.describe());
+    }
+  }
+  m_bands = nb;
+  int bx = 0, by = 0;
+  b->GetRasterBand(1)->GetBlockSize(&bx, &by);
+  m_block = {bx, by};
+}
+
+// 1. Co-registration: estimates AFTER's shift and decides whether it is applied.
+void ChangeMapRun::coregister() {
+  auto tc = Clock::now();
+  if (m_opt.coregister) {
+    const PairShift est = estimatePairShift(m_in, m_threads, m_block);
+    m_res.shiftPx = est.shift;
+    m_res.shiftConfidence = est.confidence;
+    m_res.shiftWindows = est.windows;
+    m_res.shiftApplied = est.windows >= 3 && est.confidence >= m_opt.minShiftConfidence &&
+                         std::hypot(est.shift.x, est.shift.y) >= 0.05;
+    log::info("co-registration: shift (" + std::to_string(est.shift.x) + ", " +
+              std::to_string(est.shift.y) + ") px from " + std::to_string(est.windows) +
+              " windows, confidence " + std::to_string(est.confidence) +
+              (m_res.shiftApplied ? ", applied" : ", not applied"));
+  }
+  cpuStep("coregister");
+  m_res.timingsS["coregister"] = secondsSince(tc);
+  m_shift = m_res.shiftApplied ? m_res.shiftPx : cv::Point2d(0, 0);
+}
+
+// Tiling: the halo (the method's plus the morphology's) and the tile plan.
+void ChangeMapRun::planTiling() {
+  m_openR = radiusPx(m_grid, m_opt.openRadiusM);
+  m_closeR = radiusPx(m_grid, m_opt.closeRadiusM);
+  m_res.haloPx = std::max(0, m_method.haloPx()) + 2 * m_openR + 2 * m_closeR;
+  TilePlanRequest req;
+  req.width = m_grid.width;
+  req.height = m_grid.height;
+  req.haloPx = m_res.haloPx;
+  req.bytesPerPixel = std::size_t(2 * m_bands + 2) * sizeof(float) + 4;
+  req.threads = m_threads;
+  req.budgetBytes = m_opt.memoryBudgetBytes;
+  req.requestedTilePx = m_opt.tileSizePx;
+  req.blockSize = m_block;
+  m_plan = planTiles(req);
+  m_tiles = splitGrid(m_grid.width, m_grid.height, m_plan.tileSizePx, m_res.haloPx);
+  m_res.tileSizePx = m_plan.tileSizePx;
+  m_res.tileCount = static_cast<int>(m_tiles.size());
+  log::info("tiles: " + m_plan.describe() + " (halo " + std::to_string(m_res.haloPx) + " px)");
+}
+
+// 2. Fit on the lattice, over the fit windows.
+void ChangeMapRun::fit() {
+  auto tf = Clock::now();
+  const double maxSample = double(std::max<std::size_t>(1, m_opt.maxSamplePixels));
+  const FitWindows fw = fitWindows(m_grid, m_block, m_res.haloPx, kFitReadSampleFactor * maxSample);
+  m_res.sampleStride = std::max(1, static_cast<int>(std::ceil(std::sqrt(fw.pixels / maxSample))));
+  m_res.fitBlockEvery = fw.every;
+  {
+    PairReader reader(m_in, m_shift);
+    auto pieces = mapTiles<FitPiece>(fw.windows, m_threads,
+                                     [&](const Tile& t) { return samplePiece(reader, t); });
+    cpuStep("fit_sample");
+    cv::Mat samples = mergeSamples(pieces, fw.windows, m_threads);
+    pieces.clear();
+    cpuStep("fit_merge");
+    m_res.samplePixels = samples.rows;
+    if (samples.empty()) {
+      throw Error("no pixel is valid in both images (nodata, clouds or outside the AOI)");
+    }
+    // The methods' fits run their reductions in parallel (fixed chunks): in this call's arena.
+    tbb::task_arena(m_threads).execute([&] { m_method.fit(samples); });
+  }
+  m_res.threshold = m_method.threshold();
+  m_res.solved = m_method.solved();
+  cpuStep("fit");
+  m_res.timingsS["fit"] = secondsSince(tf);
+}
+
+// The method's lattice sample of one fit window, as CV_32F rows with their raster keys.
+FitPiece ChangeMapRun::samplePiece(PairReader& reader, const Tile& t) const {
+  FitPiece p;
+  imaging::ChangeTile ct = reader.read(t.padded);
+  ct.stride = m_res.sampleStride;
+  p.samples = m_method.sampleTile(ct, t.coreInPadded());
+  if (!p.samples.empty()) {
+    if (p.samples.type() != CV_32F) p.samples.convertTo(p.samples, CV_32F);
+    p.keys = latticeKeys(ct, t.coreInPadded(), m_res.sampleStride, m_grid.width);
+  }
+  return p;
+}
+
+// 3. Apply: score and mask per tile, cores written in order.
+void ChangeMapRun::apply() {
+  auto ta = Clock::now();
+  fs::create_directories(m_outDir);
+  m_scoreTmp = tempPathBeside(m_outDir / "score.tif");
+  m_maskTmp = tempPathBeside(m_outDir / "mask.tif");
+  m_cleanup.paths = {m_scoreTmp, m_maskTmp};
+  createTempRasters();
+  const Decision d = decision();
+  {
+    PairReader reader(m_in, m_shift);
+    streamTiles<TileOut>(
+        m_tiles, m_threads, m_plan.tilesInFlight,
+        [&](const Tile& t) { return applyTile(reader, t, d); },
+        [&](const Tile& t, TileOut& o) {
+          m_scoreTif->writeWindow(t.core, o.score);
+          m_maskTif->writeWindow(t.core, o.mask);
+          m_res.validPixels += o.valid;
+          m_res.changedPixels += o.changed;
+        });
+  }
+  m_scoreTif->close();
+  cpuStep("apply");
+  m_res.timingsS["apply"] = secondsSince(ta);
+}
+
+// The temp tiled score and mask rasters the apply pass streams into (and the UInt16 scale).
+void ChangeMapRun::createTempRasters() {
+  const int blockPx = std::min(512, std::max(16, m_plan.tileSizePx));
+  m_scoreU16 = m_opt.scoreEncoding == ChangeMapOptions::ScoreEncoding::UInt16;
+  const double thr = m_res.threshold;
+  if (m_scoreU16) {
+    const double base = std::isfinite(thr) && thr > 0 ? thr : 1.0;
+    m_res.scoreScale = base / kScoreUInt16AtThreshold;
+    m_res.scoreOffset = 0.0;
+  }
+  m_scoreTif.emplace(m_scoreTmp, m_grid, 1, m_scoreU16 ? GDT_UInt16 : GDT_Float32,
+                     m_scoreU16 ? 65535.0 : std::numeric_limits<double>::quiet_NaN(), blockPx);
+  if (m_scoreU16) {
+    m_scoreTif->dataset().GetRasterBand(1)->SetScale(m_res.scoreScale);
+    m_scoreTif->dataset().GetRasterBand(1)->SetOffset(m_res.scoreOffset);
+  }
+  m_maskTif.emplace(m_maskTmp, m_grid, 2, GDT_Byte, std::nullopt, blockPx);
+  m_maskTif->dataset().GetRasterBand(1)->SetNoDataValue(255);
+}
+
+// The apply pass's threshold, morphology kernels and score encoding.
+Decision ChangeMapRun::decision() const {
+  Decision d;
+  d.threshold = m_res.threshold;
+  d.openR = m_openR;
+  d.closeR = m_closeR;
+  if (m_openR > 0) {
+    d.openK = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * m_openR + 1, 2 * m_openR + 1});
+  }
+  if (m_closeR > 0) {
+    d.closeK = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * m_closeR + 1, 2 * m_closeR + 1});
+  }
+  d.scoreU16 = m_scoreU16;
+  d.invScale = static_cast<float>(1.0 / m_res.scoreScale);
+  return d;
+}
+
+// Score and mask of one tile's core.
+TileOut ChangeMapRun::applyTile(PairReader& reader, const Tile& t, const Decision& d) const {
+  imaging::ChangeTile ct = reader.read(t.padded);
+  ct.stride = m_res.sampleStride;
+  const cv::Mat score = m_method.score(ct);
+  if (score.size() != ct.valid.size() || score.type() != CV_32F) {
+    throw Error(m_method.name() + ": score() returned a wrong size or type");
+  }
+  const cv::Rect core = t.coreInPadded();
+  // With morphology the decision needs the padded neighbourhood; without it, it is
+  // taken in the one fused sweep (sweepCore).
+  cv::Mat change;
+  if (d.openR > 0 || d.closeR > 0) {
+    change = (score > d.threshold) & ct.valid;  // NaN > thr is false
+    if (d.openR > 0) cv::morphologyEx(change, change, cv::MORPH_OPEN, d.openK);
+    if (d.closeR > 0) cv::morphologyEx(change, change, cv::MORPH_CLOSE, d.closeK);
+  }
+  return sweepCore(score, ct.valid, change, core, d);
+}
+
+// 4. Polygons and minimum area, on the streamed mask. The score COG does not depend on them,
+// so it is written on its own thread meanwhile: GDALPolygonize is serial, and so is most of
+// the COG driver's overview pass, so together they keep both cores busy.
+void ChangeMapRun::polygons() {
+  auto tp = Clock::now();
+  m_maskTif->close();
+  m_res.scorePath = m_outDir / "score.tif";
+  m_res.maskPath = m_outDir / "mask.tif";
+  startScoreCog();
+  openForPolygons();
+  const double pixelArea = m_grid.pixelArea();
+  {
+    GDALDriver* memDrv = GetGDALDriverManager()->GetDriverByName("Memory");
+    if (!memDrv) throw Error("GDAL has no Memory vector driver");
+    GdalDataset vds(memDrv->Create("", 0, 0, 0, GDT_Unknown, nullptr));
+    OGRSpatialReference gridSrs;
+    if (m_grid.georeferenced()) {
+      gridSrs.importFromWkt(m_grid.wkt.c_str());
+      gridSrs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    OGRLayer* layer = polygonizeMask(*vds, gridSrs);
+    SmallChanges removed = collectPolygons(*layer, gridSrs, pixelArea);
+    burnOut(removed);
+  }
+  m_res.changedAreaM2 =
+      double(m_res.changedPixels) * pixelArea * std::pow(metresPerUnit(m_grid), 2.0);
+  cpuStep("polygons");
+  m_res.timingsS["polygons"] = secondsSince(tp);
+}
+
+// Starts writing the score COG from the temp score raster on its own thread.
+void ChangeMapRun::startScoreCog() {
+  CogOptions& sc = m_scoreCogOptions;
+  sc.compression = m_opt.compression;
+  sc.level = m_opt.compressionLevel;
+  sc.resampling = "AVERAGE";
+  sc.threads = m_threads;
+  m_scoreCog.done =
+      std::async(std::launch::async, [scoreTmp = m_scoreTmp, scorePath = m_res.scorePath, sc] {
+        GdalDataset src = openRaster(scoreTmp.string());
+        writeCog(*src, scorePath, sc);
+      });
+  // On any failure below: wait for the score COG, then remove it (no partial set of outputs).
+  m_scoreCog.path = m_res.scorePath;
+}
+
+// Reopens the temp mask for update (small changes are burnt out of it) and the temp score.
+void ChangeMapRun::openForPolygons() {
+  // NUM_THREADS=1: with GDAL_NUM_THREADS set (a common setting, and the benchmark's), GTiff
+  // decodes the tiles under every scanline GDALPolygonize reads on worker threads; for this
+  // uncompressed file that only adds overhead (8192² cva: polygons 0.6 -> 4.4 s).
+  const char* const singleThreaded[] = {"NUM_THREADS=1", nullptr};
+  m_maskRw.reset(GDALDataset::Open(m_maskTmp.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE, nullptr,
+                                   singleThreaded));
+  if (!m_maskRw) throw Error(m_maskTmp.string() + ": cannot reopen: " + lastGdalError());
+  m_scoreRd = openRaster(m_scoreTmp.string());
+}
+
+// The change polygons (GDALPolygonize, 4-connected, of band 1 where band 2 is set) of the temp
+// mask, in a new layer of `vds` in the grid CRS.
+OGRLayer* ChangeMapRun::polygonizeMask(GDALDataset& vds, OGRSpatialReference& gridSrs) {
+  OGRLayer* layer =
+      vds.CreateLayer("changes", m_grid.georeferenced() ? &gridSrs : nullptr, wkbPolygon, nullptr);
+  OGRFieldDefn valueField("value", OFTInteger);
+  layer->CreateField(&valueField);
+  GDALRasterBand* band1 = m_maskRw->GetRasterBand(1);
+  GDALRasterBand* band2 = m_maskRw->GetRasterBand(2);
+  CPLErrorReset();
+  if (GDALPolygonize(band1, band2, OGRLayer::ToHandle(layer), 0, nullptr, nullptr, nullptr) !=
+      CE_None) {
+    throw Error("polygonize failed: " + lastGdalError());
+  }
+  return layer;
+}
+
+// Adds the polygons of `layer` of at least the minimum area to the result (area, pixels, bounds,
+// mean score, WGS84 geometry) and returns the smaller ones.
+SmallChanges ChangeMapRun::collectPolygons(OGRLayer& layer, OGRSpatialReference& gridSrs,
+                                           double pixelArea) {
+  SmallChanges removed;
+  OGRSpatialReference ll = wgs84();
+  std::unique_ptr<OGRCoordinateTransformation> toLl;
+  if (m_grid.georeferenced()) toLl.reset(OGRCreateCoordinateTransformation(&gridSrs, &ll));
+  GDALDriver* memRaster = GetGDALDriverManager()->GetDriverByName("MEM");
+  layer.ResetReading();
+  int nextId = 1;
+  for (auto& f : layer) {
+    OGRGeometry* g = f->GetGeometryRef();
+    if (!g) continue;
+    const double areaGrid = g->toSurface() ? g->toSurface()->get_Area() : 0.0;
+    const long long pixels = std::llround(areaGrid / pixelArea);
+    const double areaM2 = areaM2Of(*g, m_grid, pixelArea);
+    if (m_opt.minAreaM2 > 0 && areaM2 < m_opt.minAreaM2) {
+      removed.pixels += pixels;
+      removed.owned.emplace_back(g->clone());
+      removed.handles.push_back(OGRGeometry::ToHandle(removed.owned.back().get()));
+      continue;
+    }
+    ChangePolygon poly;
+    poly.id = nextId++;
+    poly.areaM2 = areaM2;
+    poly.pixelCount = pixels;
+    poly.boundsPx = pixelBounds(*g, m_grid);
+    if (!poly.boundsPx.empty()) poly.meanScore = meanScore(*g, poly.boundsPx, *memRaster);
+    poly.geometryJson = geometryJson(*g, gridSrs, toLl.get());
+    m_res.polygons.push_back(std::move(poly));
+  }
+  return removed;
+}
+
+// Mean score over the polygon's pixels (`bounds`: its pixel window): burnt into a small
+// window-sized raster.
+double ChangeMapRun::meanScore(OGRGeometry& g, const cv::Rect& bounds,
+                               GDALDriver& memRaster) const {
+  cv::Mat s(bounds.size(), CV_32F);
+  if (m_scoreRd->GetRasterBand(1)->RasterIO(
+          GF_Read, bounds.x, bounds.y, bounds.width, bounds.height, s.data, bounds.width,
+          bounds.height, GDT_Float32, 0, static_cast<GSpacing>(s.step[0]), nullptr) != CE_None) {
+    throw Error("cannot read back the score: " + lastGdalError());
+  }
+  const cv::Mat inPoly = rasterizeInWindow(g, bounds, m_grid, memRaster);
+  cv::Mat use = (inPoly != 0) & (s == s);
+  if (m_scoreU16) use &= (s != 65535.0f);
+  double mean = cv::countNonZero(use) ? cv::mean(s, use)[0] : 0.0;
+  if (m_scoreU16) mean = mean * m_res.scoreScale + m_res.scoreOffset;
+  return mean;
+}
+
+// Burns the polygons below the minimum area out of the temp mask (both bands) and their pixels
+// out of the changed count.
+void ChangeMapRun::burnOut(SmallChanges& removed) {
+  if (removed.handles.empty()) return;
+  int bandList[2] = {1, 2};
+  // GDAL reads one burn value per band and geometry (nBandCount x nGeomCount).
+  std::vector<double> burn(2 * removed.handles.size(), 0.0);
+  if (GDALRasterizeGeometries(GDALDataset::ToHandle(m_maskRw.get()), 2, bandList,
+                              static_cast<int>(removed.handles.size()), removed.handles.data(),
+                              nullptr, nullptr, burn.data(), nullptr, nullptr,
+                              nullptr) != CE_None) {
+    throw Error("cannot remove small changes from the mask: " + lastGdalError());
+  }
+  m_res.changedPixels -= removed.pixels;
+}
+
+// 5. COGs and GeoJSON, each atomically.
+void ChangeMapRun::writeOutputs() {
+  auto tw = Clock::now();
+  m_scoreRd.reset();
+  m_maskRw->FlushCache(true);
+  CogOptions mc = m_scoreCogOptions;
+  mc.resampling = "NEAREST";
+  mc.band = 1;
+  writeCog(*m_maskRw, m_res.maskPath, mc);
+  m_maskRw.reset();
+  m_scoreCog.done.get();  // rethrows the score COG's error
+  if (m_opt.writeGeojson && m_grid.georeferenced()) writeGeojson();
+  cpuStep("cog");
+  m_scoreCog.keep = true;
+  m_res.timingsS["cog"] = secondsSince(tw);
+  m_res.timingsS["total"] = secondsSince(m_t0);
+  logTimings();
+}
+
+// changes.geojson: the polygons in WGS84 (RFC 7946), through a temp file.
+void ChangeMapRun::writeGeojson() {
+  m_res.geojsonPath = m_outDir / "changes.geojson";
+  const fs::path tmp = tempPathBeside(m_res.geojsonPath);
+  m_cleanup.paths.push_back(tmp);
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
+  if (!drv) throw Error("GDAL has no GeoJSON driver");
+  {
+    GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) throw Error(m_res.geojsonPath.string() + ": cannot create: " + lastGdalError());
+    OGRSpatialReference ll = wgs84();
+    CPLStringList lco;
+    lco.SetNameValue("RFC7946", "YES");
+    lco.SetNameValue("WRITE_BBOX", "YES");
+    OGRLayer* layer = ds->CreateLayer("changes", &ll, wkbPolygon, lco.List());
+    if (!layer) throw Error(m_res.geojsonPath.string() + ": " + lastGdalError());
+    for (auto [name, type] : {std::pair<const char*, OGRFieldType>{"id", OFTInteger},
+                              {"area_m2", OFTReal},
+                              {"pixel_count", OFTInteger64},
+                              {"mean_score", OFTReal}}) {
+      OGRFieldDefn fd(name, type);
+      layer->CreateField(&fd);
+    }
+    for (const auto& p : m_res.polygons) {
+      OGRFeature f(layer->GetLayerDefn());
+      f.SetField("id", p.id);
+      f.SetField("area_m2", p.areaM2);
+      f.SetField("pixel_count", static_cast<GIntBig>(p.pixelCount));
+      f.SetField("mean_score", p.meanScore);
+      OGRGeometry* g = OGRGeometryFactory::createFromGeoJson(p.geometryJson.c_str());
+      if (g) f.SetGeometryDirectly(g);
+      if (layer->CreateFeature(&f) != OGRERR_NONE) {
+        throw Error(m_res.geojsonPath.string() + ": cannot write a feature: " + lastGdalError());
+      }
+    }
+  }
+  requireCompleteJson(tmp, m_res.geojsonPath);  // the driver ignores a full disk
+  renameInto(tmp, m_res.geojsonPath);
+}
+
+// The steps' wall and CPU times, to the debug log.
+void ChangeMapRun::logTimings() const {
+  std::string t;
+  for (const auto& [k, v] : m_res.timingsS) t += " " + k + "=" + std::to_string(v);
+  t += "; cpu:";
+  for (const auto& [k, v] : m_cpuS) t += " " + k + "=" + std::to_string(v);
+  log::debug("change map timings (s):" + t);
+}
+
 }  // namespace
 
 int radiusPx(const GridSpec& grid, double radiusM) {
@@ -378,437 +1005,8 @@ int radiusPx(const GridSpec& grid, double radiusM) {
 
 ChangeMapResult runChangeMap(const ChangeInputs& in, imaging::ChangeMethod& method,
                              const ChangeMapOptions& opt, const fs::path& outDir) {
-  const auto t0 = Clock::now();
-  std::map<std::string, double> cpuS;
-  double cpuMark = cpuSeconds();
-  auto cpuStep = [&](const char* name) {
-    const double now = cpuSeconds();
-    cpuS[name] = now - cpuMark;
-    cpuMark = now;
-  };
-  ChangeMapResult res;
-  res.method = method.name();
-  res.grid = in.grid;
-  const GridSpec& grid = in.grid;
-  if (grid.width < 1 || grid.height < 1) throw Error("empty grid");
-
-  // Band counts and sizes, checked once up front with this thread's own handles.
-  int bands = 0;
-  cv::Size block;
-  {
-    GdalDataset b = openRaster(in.before.path);
-    GdalDataset a = openRaster(in.after.path);
-    const int nb = static_cast<int>(selectedBands(*b, in.before).size());
-    const int na = static_cast<int>(selectedBands(*a, in.after).size());
-    if (nb != na) {
-      throw Error("band counts differ: before has " + std::to_string(nb) + ", after has " +
-                  std::to_string(na));
-    }
-    for (const GdalDataset* d : {&b, &a}) {
-      if ((*d)->GetRasterXSize() != grid.width || (*d)->GetRasterYSize() != grid.height) {
-        throw Error((*d)->GetDescription() + std::string(": size differs from the grid ") +
-                    grid.describe());
-      }
-    }
-    bands = nb;
-    int bx = 0, by = 0;
-    b->GetRasterBand(1)->GetBlockSize(&bx, &by);
-    block = {bx, by};
-  }
-  const int threads = resolveThreads(opt.threads);
-
-  // 1. Co-registration.
-  auto tc = Clock::now();
-  if (opt.coregister) {
-    const PairShift est = estimatePairShift(in, threads, block);
-    res.shiftPx = est.shift;
-    res.shiftConfidence = est.confidence;
-    res.shiftWindows = est.windows;
-    res.shiftApplied = est.windows >= 3 && est.confidence >= opt.minShiftConfidence &&
-                       std::hypot(est.shift.x, est.shift.y) >= 0.05;
-    log::info("co-registration: shift (" + std::to_string(est.shift.x) + ", " +
-              std::to_string(est.shift.y) + ") px from " + std::to_string(est.windows) +
-              " windows, confidence " + std::to_string(est.confidence) +
-              (res.shiftApplied ? ", applied" : ", not applied"));
-  }
-  cpuStep("coregister");
-  res.timingsS["coregister"] = secondsSince(tc);
-  const cv::Point2d shift = res.shiftApplied ? res.shiftPx : cv::Point2d(0, 0);
-
-  // Tiling.
-  const int openR = radiusPx(grid, opt.openRadiusM);
-  const int closeR = radiusPx(grid, opt.closeRadiusM);
-  res.haloPx = std::max(0, method.haloPx()) + 2 * openR + 2 * closeR;
-  TilePlanRequest req;
-  req.width = grid.width;
-  req.height = grid.height;
-  req.haloPx = res.haloPx;
-  req.bytesPerPixel = std::size_t(2 * bands + 2) * sizeof(float) + 4;
-  req.threads = threads;
-  req.budgetBytes = opt.memoryBudgetBytes;
-  req.requestedTilePx = opt.tileSizePx;
-  req.blockSize = block;
-  const TilePlan plan = planTiles(req);
-  const std::vector<Tile> tiles = splitGrid(grid.width, grid.height, plan.tileSizePx, res.haloPx);
-  res.tileSizePx = plan.tileSizePx;
-  res.tileCount = static_cast<int>(tiles.size());
-  log::info("tiles: " + plan.describe() + " (halo " + std::to_string(res.haloPx) + " px)");
-
-  // 2. Fit on the lattice, over the fit windows.
-  auto tf = Clock::now();
-  const double maxSample = double(std::max<std::size_t>(1, opt.maxSamplePixels));
-  const FitWindows fw = fitWindows(grid, block, res.haloPx, kFitReadSampleFactor * maxSample);
-  res.sampleStride =
-      std::max(1, static_cast<int>(std::ceil(std::sqrt(fw.pixels / maxSample))));
-  res.fitBlockEvery = fw.every;
-  {
-    PairReader reader(in, shift);
-    auto pieces = mapTiles<FitPiece>(fw.windows, threads, [&](const Tile& t) {
-      FitPiece p;
-      imaging::ChangeTile ct = reader.read(t.padded);
-      ct.stride = res.sampleStride;
-      p.samples = method.sampleTile(ct, t.coreInPadded());
-      if (!p.samples.empty()) {
-        if (p.samples.type() != CV_32F) p.samples.convertTo(p.samples, CV_32F);
-        p.keys = latticeKeys(ct, t.coreInPadded(), res.sampleStride, grid.width);
-      }
-      return p;
-    });
-    cpuStep("fit_sample");
-    cv::Mat samples = mergeSamples(pieces, fw.windows, threads);
-    pieces.clear();
-    cpuStep("fit_merge");
-    res.samplePixels = samples.rows;
-    if (samples.empty()) {
-      throw Error("no pixel is valid in both images (nodata, clouds or outside the AOI)");
-    }
-    // The methods' fits run their reductions in parallel (fixed chunks): in this call's arena.
-    tbb::task_arena(threads).execute([&] { method.fit(samples); });
-  }
-  res.threshold = method.threshold();
-  res.solved = method.solved();
-  cpuStep("fit");
-  res.timingsS["fit"] = secondsSince(tf);
-
-  // 3. Apply: score and mask per tile, cores written in order.
-  auto ta = Clock::now();
-  fs::create_directories(outDir);
-  const fs::path scoreTmp = tempPathBeside(outDir / "score.tif");
-  const fs::path maskTmp = tempPathBeside(outDir / "mask.tif");
-  struct Cleanup {
-    std::vector<fs::path> paths;
-    ~Cleanup() {
-      std::error_code ec;
-      for (const auto& p : paths) fs::remove(p, ec);
-    }
-  } cleanup{{scoreTmp, maskTmp}};
-  const int blockPx = std::min(512, std::max(16, plan.tileSizePx));
-  const bool scoreU16 = opt.scoreEncoding == ChangeMapOptions::ScoreEncoding::UInt16;
-  const double thr = res.threshold;
-  if (scoreU16) {
-    const double base = std::isfinite(thr) && thr > 0 ? thr : 1.0;
-    res.scoreScale = base / kScoreUInt16AtThreshold;
-    res.scoreOffset = 0.0;
-  }
-  TiledGeoTiff scoreTif(scoreTmp, grid, 1, scoreU16 ? GDT_UInt16 : GDT_Float32,
-                        scoreU16 ? 65535.0 : std::numeric_limits<double>::quiet_NaN(), blockPx);
-  if (scoreU16) {
-    scoreTif.dataset().GetRasterBand(1)->SetScale(res.scoreScale);
-    scoreTif.dataset().GetRasterBand(1)->SetOffset(res.scoreOffset);
-  }
-  TiledGeoTiff maskTif(maskTmp, grid, 2, GDT_Byte, std::nullopt, blockPx);
-  maskTif.dataset().GetRasterBand(1)->SetNoDataValue(255);
-  const cv::Mat openK =
-      openR > 0 ? cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * openR + 1, 2 * openR + 1})
-                : cv::Mat();
-  const cv::Mat closeK =
-      closeR > 0 ? cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * closeR + 1, 2 * closeR + 1})
-                 : cv::Mat();
-  const float invScale = static_cast<float>(1.0 / res.scoreScale);
-  {
-    PairReader reader(in, shift);
-    streamTiles<TileOut>(
-        tiles, threads, plan.tilesInFlight,
-        [&](const Tile& t) {
-          imaging::ChangeTile ct = reader.read(t.padded);
-          ct.stride = res.sampleStride;
-          const cv::Mat score = method.score(ct);
-          if (score.size() != ct.valid.size() || score.type() != CV_32F) {
-            throw Error(method.name() + ": score() returned a wrong size or type");
-          }
-          const cv::Rect core = t.coreInPadded();
-          // With morphology the decision needs the padded neighbourhood; without it, it is
-          // taken in the one fused sweep below.
-          cv::Mat change;
-          if (openR > 0 || closeR > 0) {
-            change = (score > thr) & ct.valid;  // NaN > thr is false
-            if (openR > 0) cv::morphologyEx(change, change, cv::MORPH_OPEN, openK);
-            if (closeR > 0) cv::morphologyEx(change, change, cv::MORPH_CLOSE, closeK);
-          }
-          // One sweep over the core: score (NaN / 65535 where no decision), mask (0 / 1 / 255,
-          // no-decision pixels never become change), the 0/1 change band for polygonize, counts.
-          TileOut o;
-          o.score.create(core.size(), scoreU16 ? CV_16U : CV_32F);
-          o.mask.create(core.size(), CV_8UC2);
-          long long valid = 0, changed = 0;
-          const float fthr = static_cast<float>(thr);
-          for (int y = 0; y < core.height; ++y) {
-            const float* sc = score.ptr<float>(core.y + y) + core.x;
-            const uchar* va = ct.valid.ptr<uchar>(core.y + y) + core.x;
-            const uchar* ch = change.empty() ? nullptr : change.ptr<uchar>(core.y + y) + core.x;
-            uchar* mk = o.mask.ptr<uchar>(y);
-            float* sf = scoreU16 ? nullptr : o.score.ptr<float>(y);
-            uint16_t* su = scoreU16 ? o.score.ptr<uint16_t>(y) : nullptr;
-            for (int x = 0; x < core.width; ++x) {
-              const bool v = va[x] != 0;
-              const float s = sc[x];
-              // As cv::compare does: the threshold converted to the score's depth (float).
-              const bool c = v && (ch ? ch[x] != 0 : s > fthr);
-              mk[2 * x] = v ? uchar(c) : uchar(255);
-              mk[2 * x + 1] = uchar(c);
-              valid += v;
-              changed += c;
-              if (sf) {
-                sf[x] = v ? s : std::numeric_limits<float>::quiet_NaN();
-              } else {
-                const float q = s * invScale + 0.5f;
-                su[x] = !v || !(s == s) ? uint16_t(65535)
-                        : q >= 65534.0f ? uint16_t(65534)
-                        : q <= 0.0f     ? uint16_t(0)
-                                        : static_cast<uint16_t>(q);
-              }
-            }
-          }
-          o.valid = valid;
-          o.changed = changed;
-          return o;
-        },
-        [&](const Tile& t, TileOut& o) {
-          scoreTif.writeWindow(t.core, o.score);
-          maskTif.writeWindow(t.core, o.mask);
-          res.validPixels += o.valid;
-          res.changedPixels += o.changed;
-        });
-  }
-  scoreTif.close();
-  cpuStep("apply");
-  res.timingsS["apply"] = secondsSince(ta);
-
-  // 4. Polygons and minimum area, on the streamed mask. The score COG does not depend on them,
-  // so it is written on its own thread meanwhile: GDALPolygonize is serial, and so is most of
-  // the COG driver's overview pass, so together they keep both cores busy.
-  auto tp = Clock::now();
-  maskTif.close();
-  res.scorePath = outDir / "score.tif";
-  res.maskPath = outDir / "mask.tif";
-  CogOptions sc;
-  sc.compression = opt.compression;
-  sc.level = opt.compressionLevel;
-  sc.resampling = "AVERAGE";
-  sc.threads = threads;
-  std::future<void> scoreCog = std::async(std::launch::async, [&scoreTmp, &res, sc] {
-    GdalDataset src = openRaster(scoreTmp.string());
-    writeCog(*src, res.scorePath, sc);
-  });
-  // On any failure below: wait for the score COG, then remove it (no partial set of outputs).
-  struct ScoreCogGuard {
-    std::future<void>& f;
-    const fs::path& path;
-    bool keep = false;
-    ~ScoreCogGuard() {
-      if (keep) return;
-      if (f.valid()) f.wait();
-      std::error_code ec;
-      fs::remove(path, ec);
-    }
-  } scoreGuard{scoreCog, res.scorePath};
-  // NUM_THREADS=1: with GDAL_NUM_THREADS set (a common setting, and the benchmark's), GTiff
-  // decodes the tiles under every scanline GDALPolygonize reads on worker threads; for this
-  // uncompressed file that only adds overhead (8192² cva: polygons 0.6 -> 4.4 s).
-  const char* const singleThreaded[] = {"NUM_THREADS=1", nullptr};
-  GdalDataset maskRw(GDALDataset::Open(maskTmp.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE, nullptr,
-                                       singleThreaded));
-  if (!maskRw) throw Error(maskTmp.string() + ": cannot reopen: " + lastGdalError());
-  GdalDataset scoreRd = openRaster(scoreTmp.string());
-  const double pixelArea = grid.pixelArea();
-  {
-    GDALDriver* memDrv = GetGDALDriverManager()->GetDriverByName("Memory");
-    if (!memDrv) throw Error("GDAL has no Memory vector driver");
-    GdalDataset vds(memDrv->Create("", 0, 0, 0, GDT_Unknown, nullptr));
-    OGRSpatialReference gridSrs;
-    if (grid.georeferenced()) {
-      gridSrs.importFromWkt(grid.wkt.c_str());
-      gridSrs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    }
-    OGRLayer* layer = vds->CreateLayer("changes", grid.georeferenced() ? &gridSrs : nullptr,
-                                       wkbPolygon, nullptr);
-    OGRFieldDefn valueField("value", OFTInteger);
-    layer->CreateField(&valueField);
-    GDALRasterBand* band1 = maskRw->GetRasterBand(1);
-    GDALRasterBand* band2 = maskRw->GetRasterBand(2);
-    CPLErrorReset();
-    if (GDALPolygonize(band1, band2, OGRLayer::ToHandle(layer), 0, nullptr, nullptr, nullptr) !=
-        CE_None) {
-      throw Error("polygonize failed: " + lastGdalError());
-    }
-    std::vector<OGRGeometryH> removed;
-    std::vector<std::unique_ptr<OGRGeometry>> removedOwned;
-    long long removedPx = 0;
-    OGRSpatialReference ll = wgs84();
-    std::unique_ptr<OGRCoordinateTransformation> toLl;
-    if (grid.georeferenced()) toLl.reset(OGRCreateCoordinateTransformation(&gridSrs, &ll));
-    GDALDriver* memRaster = GetGDALDriverManager()->GetDriverByName("MEM");
-    layer->ResetReading();
-    int nextId = 1;
-    for (auto& f : *layer) {
-      OGRGeometry* g = f->GetGeometryRef();
-      if (!g) continue;
-      const double areaGrid = g->toSurface() ? g->toSurface()->get_Area() : 0.0;
-      const long long pixels = std::llround(areaGrid / pixelArea);
-      const double areaM2 = areaM2Of(*g, grid, pixelArea);
-      if (opt.minAreaM2 > 0 && areaM2 < opt.minAreaM2) {
-        removedPx += pixels;
-        removedOwned.emplace_back(g->clone());
-        removed.push_back(OGRGeometry::ToHandle(removedOwned.back().get()));
-        continue;
-      }
-      ChangePolygon poly;
-      poly.id = nextId++;
-      poly.areaM2 = areaM2;
-      poly.pixelCount = pixels;
-      OGREnvelope env;
-      g->getEnvelope(&env);
-      // Envelope to a pixel window (any rotation-free geotransform; y may point either way).
-      const cv::Point2d p0 = grid.mapToPixel(env.MinX, env.MinY);
-      const cv::Point2d p1 = grid.mapToPixel(env.MaxX, env.MaxY);
-      cv::Rect bounds(cv::Point(static_cast<int>(std::floor(std::min(p0.x, p1.x) + 1e-6)),
-                                static_cast<int>(std::floor(std::min(p0.y, p1.y) + 1e-6))),
-                      cv::Point(static_cast<int>(std::ceil(std::max(p0.x, p1.x) - 1e-6)),
-                                static_cast<int>(std::ceil(std::max(p0.y, p1.y) - 1e-6))));
-      bounds &= cv::Rect(0, 0, grid.width, grid.height);
-      poly.boundsPx = bounds;
-      // Mean score over the polygon's pixels: burn it into a small window-sized raster.
-      if (!bounds.empty()) {
-        cv::Mat s(bounds.size(), CV_32F);
-        if (scoreRd->GetRasterBand(1)->RasterIO(GF_Read, bounds.x, bounds.y, bounds.width,
-                                                bounds.height, s.data, bounds.width,
-                                                bounds.height, GDT_Float32, 0,
-                                                static_cast<GSpacing>(s.step[0]),
-                                                nullptr) != CE_None) {
-          throw Error("cannot read back the score: " + lastGdalError());
-        }
-        GdalDataset win(memRaster->Create("", bounds.width, bounds.height, 1, GDT_Byte, nullptr));
-        GridSpec wg = grid;
-        const cv::Point2d o = grid.pixelToMap(bounds.x, bounds.y);
-        wg.geoTransform[0] = o.x;
-        wg.geoTransform[3] = o.y;
-        double gt[6];
-        for (int i = 0; i < 6; ++i) gt[i] = wg.geoTransform[i];
-        win->SetGeoTransform(gt);
-        int bandList[1] = {1};
-        double burn[1] = {1.0};
-        OGRGeometryH gh = OGRGeometry::ToHandle(g);
-        GDALRasterizeGeometries(GDALDataset::ToHandle(win.get()), 1, bandList, 1, &gh, nullptr,
-                                nullptr, burn, nullptr, nullptr, nullptr);
-        cv::Mat inPoly(bounds.size(), CV_8U);
-        if (win->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, bounds.width, bounds.height,
-                                            inPoly.data, bounds.width, bounds.height, GDT_Byte,
-                                            0, static_cast<GSpacing>(inPoly.step[0]),
-                                            nullptr) != CE_None) {
-          throw Error("cannot rasterize a change polygon: " + lastGdalError());
-        }
-        cv::Mat use = (inPoly != 0) & (s == s);
-        if (scoreU16) use &= (s != 65535.0f);
-        poly.meanScore = cv::countNonZero(use) ? cv::mean(s, use)[0] : 0.0;
-        if (scoreU16) poly.meanScore = poly.meanScore * res.scoreScale + res.scoreOffset;
-      }
-      std::unique_ptr<OGRGeometry> out(g->clone());
-      if (toLl) {
-        out->assignSpatialReference(&gridSrs);
-        if (out->transform(toLl.get()) != OGRERR_NONE) {
-          throw Error("cannot reproject a change polygon to WGS84");
-        }
-      }
-      char* json = out->exportToJson();
-      poly.geometryJson = json ? json : "";
-      CPLFree(json);
-      res.polygons.push_back(std::move(poly));
-    }
-    if (!removed.empty()) {
-      int bandList[2] = {1, 2};
-      // GDAL reads one burn value per band and geometry (nBandCount x nGeomCount).
-      std::vector<double> burn(2 * removed.size(), 0.0);
-      if (GDALRasterizeGeometries(GDALDataset::ToHandle(maskRw.get()), 2, bandList,
-                                  static_cast<int>(removed.size()), removed.data(), nullptr,
-                                  nullptr, burn.data(), nullptr, nullptr, nullptr) != CE_None) {
-        throw Error("cannot remove small changes from the mask: " + lastGdalError());
-      }
-      res.changedPixels -= removedPx;
-    }
-  }
-  res.changedAreaM2 = double(res.changedPixels) * pixelArea *
-                      std::pow(metresPerUnit(grid), 2.0);
-  cpuStep("polygons");
-  res.timingsS["polygons"] = secondsSince(tp);
-
-  // 5. COGs and GeoJSON, each atomically.
-  auto tw = Clock::now();
-  scoreRd.reset();
-  maskRw->FlushCache(true);
-  CogOptions mc = sc;
-  mc.resampling = "NEAREST";
-  mc.band = 1;
-  writeCog(*maskRw, res.maskPath, mc);
-  maskRw.reset();
-  scoreCog.get();  // rethrows the score COG's error
-  if (opt.writeGeojson && grid.georeferenced()) {
-    res.geojsonPath = outDir / "changes.geojson";
-    const fs::path tmp = tempPathBeside(res.geojsonPath);
-    cleanup.paths.push_back(tmp);
-    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
-    if (!drv) throw Error("GDAL has no GeoJSON driver");
-    {
-      GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-      if (!ds) throw Error(res.geojsonPath.string() + ": cannot create: " + lastGdalError());
-      OGRSpatialReference ll = wgs84();
-      CPLStringList lco;
-      lco.SetNameValue("RFC7946", "YES");
-      lco.SetNameValue("WRITE_BBOX", "YES");
-      OGRLayer* layer = ds->CreateLayer("changes", &ll, wkbPolygon, lco.List());
-      if (!layer) throw Error(res.geojsonPath.string() + ": " + lastGdalError());
-      for (auto [name, type] : {std::pair<const char*, OGRFieldType>{"id", OFTInteger},
-                                {"area_m2", OFTReal},
-                                {"pixel_count", OFTInteger64},
-                                {"mean_score", OFTReal}}) {
-        OGRFieldDefn fd(name, type);
-        layer->CreateField(&fd);
-      }
-      for (const auto& p : res.polygons) {
-        OGRFeature f(layer->GetLayerDefn());
-        f.SetField("id", p.id);
-        f.SetField("area_m2", p.areaM2);
-        f.SetField("pixel_count", static_cast<GIntBig>(p.pixelCount));
-        f.SetField("mean_score", p.meanScore);
-        OGRGeometry* g = OGRGeometryFactory::createFromGeoJson(p.geometryJson.c_str());
-        if (g) f.SetGeometryDirectly(g);
-        if (layer->CreateFeature(&f) != OGRERR_NONE) {
-          throw Error(res.geojsonPath.string() + ": cannot write a feature: " + lastGdalError());
-        }
-      }
-    }
-    requireCompleteJson(tmp, res.geojsonPath);  // the driver ignores a full disk
-    renameInto(tmp, res.geojsonPath);
-  }
-  cpuStep("cog");
-  scoreGuard.keep = true;
-  res.timingsS["cog"] = secondsSince(tw);
-  res.timingsS["total"] = secondsSince(t0);
-  std::string t;
-  for (const auto& [k, v] : res.timingsS) t += " " + k + "=" + std::to_string(v);
-  t += "; cpu:";
-  for (const auto& [k, v] : cpuS) t += " " + k + "=" + std::to_string(v);
-  log::debug("change map timings (s):" + t);
-  return res;
+  ChangeMapRun run(in, method, opt, outDir);
+  return run.run();
 }
 
 }  // namespace cw::tiles

@@ -173,6 +173,127 @@ const char* cueName(imaging::WaterCue cue) {
   return "?";
 }
 
+// The scene water mask the tiles look up: none, or the detector's on an overview of the scene.
+struct SceneWater {
+  cv::Mat mask;               // overview pixels; empty when the request has a water mask, or none
+  double fx = 1.0, fy = 1.0;  // grid pixels per overview pixel
+  std::string source;         // DetectionRunResult::waterSource
+};
+
+// Step 1 of runDetection: the request's water mask, else the detector's scene water on an
+// overview when it needs one, else none.
+SceneWater sceneWater(const imaging::ObjectDetector& detector, GDALDataset& ds,
+                      const RasterSource& scene, const std::vector<int>& bands,
+                      const DetectionRunRequest& req) {
+  SceneWater w;
+  if (req.water) {
+    w.source = req.waterName;
+  } else if (detector.needsSceneWater()) {
+    const Overview ov = readOverview(ds, scene, bands, req.cloud, req.waterOverviewPx);
+    imaging::DetectionTile t;
+    t.image = ov.data;
+    t.roles = req.roles;
+    t.valid = ov.valid;
+    t.pixelSizeM = req.pixelSizeM * std::sqrt(ov.factorX * ov.factorY);
+    w.mask = detector.sceneWater(t);
+    w.fx = ov.factorX;
+    w.fy = ov.factorY;
+    w.source = std::string("scene-overview (") + cueName(imaging::waterCue(t)) + ")";
+  } else {
+    w.source = "none";
+  }
+  return w;
+}
+
+// What one tile contributes: the objects it owns (grid pixels) and its core's pixel counts.
+struct TileResult {
+  std::vector<imaging::Detection> detections;
+  double validPixels = 0, waterPixels = 0, decidedPixels = 0, clutterPixels = 0;
+};
+
+// Step 2 of runDetection for one tile: reads it, runs the detector on its core and keeps the
+// objects whose centroid lies in the core.
+TileResult detectInTile(const imaging::ObjectDetector& detector, const DetectionRunRequest& req,
+                        const RasterSource& scene, const SceneWater& water, HandleCache& handles,
+                        const Tile& tile) {
+  RasterWindow win = readWindow(handles.get(scene.path), scene, tile.padded);
+  if (req.cloud) {
+    const cv::Mat clear = readMaskWindow(handles.get(req.cloud->path), *req.cloud, tile.padded);
+    cv::bitwise_and(win.valid, clear, win.valid);
+  }
+  imaging::DetectionTile dt;
+  dt.image = win.data;
+  dt.roles = req.roles;
+  dt.valid = win.valid;
+  dt.pixelSizeM = req.pixelSizeM;
+  if (req.water) {
+    dt.water = readMaskWindow(handles.get(req.water->path), *req.water, tile.padded);
+  } else if (!water.mask.empty()) {
+    dt.water = upsampleWindow(water.mask, water.fx, water.fy, tile.padded);
+  }
+  TileResult r;
+  const cv::Rect core = tile.coreInPadded();
+  r.validPixels = cv::countNonZero(win.valid(core));
+  if (!dt.water.empty()) r.waterPixels = cv::countNonZero(dt.water(core) & win.valid(core));
+  imaging::DetectionReport rep = detector.detectInCore(dt, core);
+  r.decidedPixels = rep.decidedPx;
+  r.clutterPixels = rep.clutterPx;
+  for (auto d : rep.detections) {
+    // Centroid ownership: the tile whose core holds the centroid reports the object.
+    const cv::Point c(static_cast<int>(std::floor(d.centroidPx.x)),
+                      static_cast<int>(std::floor(d.centroidPx.y)));
+    if (!core.contains(c)) continue;
+    const cv::Point2d origin(tile.padded.x, tile.padded.y);
+    d.centroidPx += origin;
+    for (auto& c : d.outlinePx) c += origin;
+    // Snap to 1/1024 px: the float sums behind a centroid differ in the last bits with the
+    // tile origin, and the output must not depend on the tiling.
+    d.centroidPx.x = std::round(d.centroidPx.x * 1024.0) / 1024.0;
+    d.centroidPx.y = std::round(d.centroidPx.y * 1024.0) / 1024.0;
+    r.detections.push_back(d);
+  }
+  return r;
+}
+
+// Step 3 of runDetection: the tiles' detections and counts in tile order, then the detections
+// sorted by position, and the scene-quality flags.
+void mergeTiles(const std::vector<TileResult>& perTile, const DetectionRunRequest& req,
+                DetectionRunResult& res) {
+  double decided = 0, clutter = 0;
+  for (const auto& r : perTile) {
+    res.validPixels += r.validPixels;
+    res.waterAreaM2 += r.waterPixels * req.pixelSizeM * req.pixelSizeM;
+    decided += r.decidedPixels;
+    clutter += r.clutterPixels;
+    for (const auto& d : r.detections) res.detections.push_back({d, {}, 0.0, 0.0, false});
+  }
+  std::stable_sort(res.detections.begin(), res.detections.end(), [](const auto& a, const auto& b) {
+    const auto &pa = a.detection.centroidPx, &pb = b.detection.centroidPx;
+    return pa.y != pb.y ? pa.y < pb.y : pa.x < pb.x;
+  });
+  res.validAreaM2 = res.validPixels * req.pixelSizeM * req.pixelSizeM;
+  res.clutterShare = decided > 0 ? clutter / decided : 0.0;
+  res.degraded = res.clutterShare > req.maxClutterShare;
+  const double gridPixels = static_cast<double>(res.grid.width) * res.grid.height;
+  res.partial = res.validPixels < gridPixels;
+}
+
+// Step 4 of runDetection: grid CRS coordinates of every detection, and WGS84 ones on a
+// georeferenced grid.
+void geotag(DetectionRunResult& res) {
+  OgrTransform t = toWgs84(res.grid);
+  for (auto& g : res.detections) {
+    g.map = res.grid.pixelToMap(g.detection.centroidPx.x, g.detection.centroidPx.y);
+    if (t) {
+      double x = g.map.x, y = g.map.y;
+      if (!t->Transform(1, &x, &y)) throw Error("detection position cannot be converted to WGS84");
+      g.lon = x;
+      g.lat = y;
+      g.geotagged = true;
+    }
+  }
+}
+
 }  // namespace
 
 DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
@@ -191,24 +312,8 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   scene.bands = bands;
 
   // Step 1: scene water mask on an overview, and the footprint outline on a smaller one.
-  cv::Mat sceneWater;
-  double wfx = 1.0, wfy = 1.0;
-  if (req.water) {
-    res.waterSource = req.waterName;
-  } else if (detector.needsSceneWater()) {
-    const Overview ov = readOverview(*ds, scene, bands, req.cloud, req.waterOverviewPx);
-    imaging::DetectionTile t;
-    t.image = ov.data;
-    t.roles = req.roles;
-    t.valid = ov.valid;
-    t.pixelSizeM = req.pixelSizeM * std::sqrt(ov.factorX * ov.factorY);
-    sceneWater = detector.sceneWater(t);
-    wfx = ov.factorX;
-    wfy = ov.factorY;
-    res.waterSource = std::string("scene-overview (") + cueName(imaging::waterCue(t)) + ")";
-  } else {
-    res.waterSource = "none";
-  }
+  const SceneWater water = sceneWater(detector, *ds, scene, bands, req);
+  res.waterSource = water.source;
   {
     const Overview fp = readOverview(*ds, scene, bands, req.cloud, req.footprintOverviewPx);
     res.footprint = traceFootprint(fp.valid, fp.factorX, fp.factorY, res.grid);
@@ -219,82 +324,16 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   res.haloPx = detector.haloPx(req.pixelSizeM);
   const auto tiles = splitGrid(res.grid.width, res.grid.height, req.tileSizePx, res.haloPx);
   res.tiles = static_cast<int>(tiles.size());
-  struct TileResult {
-    std::vector<imaging::Detection> detections;
-    double validPixels = 0, waterPixels = 0, decidedPixels = 0, clutterPixels = 0;
-  };
   HandleCache handles;
   const auto perTile = mapTiles<TileResult>(tiles, req.threads, [&](const Tile& tile) {
-    RasterWindow win = readWindow(handles.get(scene.path), scene, tile.padded);
-    if (req.cloud) {
-      const cv::Mat clear = readMaskWindow(handles.get(req.cloud->path), *req.cloud, tile.padded);
-      cv::bitwise_and(win.valid, clear, win.valid);
-    }
-    imaging::DetectionTile dt;
-    dt.image = win.data;
-    dt.roles = req.roles;
-    dt.valid = win.valid;
-    dt.pixelSizeM = req.pixelSizeM;
-    if (req.water) {
-      dt.water = readMaskWindow(handles.get(req.water->path), *req.water, tile.padded);
-    } else if (!sceneWater.empty()) {
-      dt.water = upsampleWindow(sceneWater, wfx, wfy, tile.padded);
-    }
-    TileResult r;
-    const cv::Rect core = tile.coreInPadded();
-    r.validPixels = cv::countNonZero(win.valid(core));
-    if (!dt.water.empty()) r.waterPixels = cv::countNonZero(dt.water(core) & win.valid(core));
-    imaging::DetectionReport rep = detector.detectInCore(dt, core);
-    r.decidedPixels = rep.decidedPx;
-    r.clutterPixels = rep.clutterPx;
-    for (auto d : rep.detections) {
-      // Centroid ownership: the tile whose core holds the centroid reports the object.
-      const cv::Point c(static_cast<int>(std::floor(d.centroidPx.x)),
-                        static_cast<int>(std::floor(d.centroidPx.y)));
-      if (!core.contains(c)) continue;
-      const cv::Point2d origin(tile.padded.x, tile.padded.y);
-      d.centroidPx += origin;
-      for (auto& c : d.outlinePx) c += origin;
-      // Snap to 1/1024 px: the float sums behind a centroid differ in the last bits with the
-      // tile origin, and the output must not depend on the tiling.
-      d.centroidPx.x = std::round(d.centroidPx.x * 1024.0) / 1024.0;
-      d.centroidPx.y = std::round(d.centroidPx.y * 1024.0) / 1024.0;
-      r.detections.push_back(d);
-    }
-    return r;
+    return detectInTile(detector, req, scene, water, handles, tile);
   });
 
   // Step 3: merge in tile order, sort by position.
-  double decided = 0, clutter = 0;
-  for (const auto& r : perTile) {
-    res.validPixels += r.validPixels;
-    res.waterAreaM2 += r.waterPixels * req.pixelSizeM * req.pixelSizeM;
-    decided += r.decidedPixels;
-    clutter += r.clutterPixels;
-    for (const auto& d : r.detections) res.detections.push_back({d, {}, 0.0, 0.0, false});
-  }
-  std::stable_sort(res.detections.begin(), res.detections.end(), [](const auto& a, const auto& b) {
-    const auto &pa = a.detection.centroidPx, &pb = b.detection.centroidPx;
-    return pa.y != pb.y ? pa.y < pb.y : pa.x < pb.x;
-  });
-  res.validAreaM2 = res.validPixels * req.pixelSizeM * req.pixelSizeM;
-  res.clutterShare = decided > 0 ? clutter / decided : 0.0;
-  res.degraded = res.clutterShare > req.maxClutterShare;
-  const double gridPixels = static_cast<double>(res.grid.width) * res.grid.height;
-  res.partial = res.validPixels < gridPixels;
+  mergeTiles(perTile, req, res);
 
   // Step 4: geotags.
-  OgrTransform t = toWgs84(res.grid);
-  for (auto& g : res.detections) {
-    g.map = res.grid.pixelToMap(g.detection.centroidPx.x, g.detection.centroidPx.y);
-    if (t) {
-      double x = g.map.x, y = g.map.y;
-      if (!t->Transform(1, &x, &y)) throw Error("detection position cannot be converted to WGS84");
-      g.lon = x;
-      g.lat = y;
-      g.geotagged = true;
-    }
-  }
+  geotag(res);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("detection: " + std::to_string(res.detections.size()) + " " + detector.name() + " in " +
             std::to_string(res.tiles) + " tiles (halo " + std::to_string(res.haloPx) +

@@ -25,6 +25,7 @@
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
 #include "tiles/tiled_geotiff.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -345,13 +346,6 @@ struct TileOut {
   long long changed = 0;
 };
 
-OGRSpatialReference wgs84() {
-  OGRSpatialReference s;
-  s.importFromEPSG(4326);
-  s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  return s;
-}
-
 // Area in m² of a polygon in the grid CRS.
 double areaM2Of(const OGRGeometry& g, const GridSpec& grid, double pixelArea) {
   const double a = g.toSurface() ? g.toSurface()->get_Area() : 0.0;
@@ -362,7 +356,7 @@ double areaM2Of(const OGRGeometry& g, const GridSpec& grid, double pixelArea) {
   OGRSpatialReference src;
   src.importFromWkt(grid.wkt.c_str());
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OGRSpatialReference ll = wgs84();
+  OGRSpatialReference ll = wgs84Srs();
   std::unique_ptr<OGRCoordinateTransformation> toLl(OGRCreateCoordinateTransformation(&src, &ll));
   double x = c.getX(), y = c.getY();
   (void)pixelArea;
@@ -863,7 +857,7 @@ OGRLayer* ChangeMapRun::polygonizeMask(GDALDataset& vds, OGRSpatialReference& gr
 SmallChanges ChangeMapRun::collectPolygons(OGRLayer& layer, OGRSpatialReference& gridSrs,
                                            double pixelArea) {
   SmallChanges removed;
-  OGRSpatialReference ll = wgs84();
+  OGRSpatialReference ll = wgs84Srs();
   std::unique_ptr<OGRCoordinateTransformation> toLl;
   if (m_grid.georeferenced()) toLl.reset(OGRCreateCoordinateTransformation(&gridSrs, &ll));
   GDALDriver* memRaster = GetGDALDriverManager()->GetDriverByName("MEM");
@@ -956,7 +950,7 @@ void ChangeMapRun::writeGeojson() {
   {
     GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) throw Error(m_res.geojsonPath.string() + ": cannot create: " + lastGdalError());
-    OGRSpatialReference ll = wgs84();
+    OGRSpatialReference ll = wgs84Srs();
     CPLStringList lco;
     lco.SetNameValue("RFC7946", "YES");
     lco.SetNameValue("WRITE_BBOX", "YES");

@@ -17,6 +17,7 @@
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {
@@ -96,13 +97,12 @@ using OgrTransform = std::unique_ptr<OGRCoordinateTransformation, OgrTransformDe
 
 OgrTransform toWgs84(const GridSpec& grid) {
   if (!grid.georeferenced()) return nullptr;
-  OGRSpatialReference src, dst;
+  OGRSpatialReference src;
+  const OGRSpatialReference dst = wgs84Srs();
   if (src.importFromWkt(grid.wkt.c_str()) != OGRERR_NONE) {
     throw Error("grid CRS cannot be read: " + grid.wkt.substr(0, 80));
   }
-  dst.SetWellKnownGeogCS("WGS84");
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   OgrTransform t(OGRCreateCoordinateTransformation(&src, &dst));
   if (!t) throw Error("no transformation from the grid CRS to WGS84: " + lastGdalError());
   return t;

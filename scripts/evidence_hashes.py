@@ -11,7 +11,8 @@ prints `<run>/<relative path> <sha256>`, and for every job.json the hash it reco
 
 Two kinds of bytes are not evidence and are normalized before hashing, nothing else:
   - the software version (`git describe`, baked in at configure time) in product.h5, item.json
-    and the report, and so item.json's checksum of product.h5;
+    and the report, and so item.json's checksum and size of product.h5 and the file addresses
+    h5dump prints for object references (a longer version moves them);
   - the absolute path of WORKDIR in text files (plans, verdicts, STAC links).
 product.h5 is hashed through `h5dump` without the attributes that name the version. job.json
 (start/finish times, timings), manifest.json and its signature carry times and the host; their
@@ -58,16 +59,18 @@ def h5_bytes(path, version):
                 kept += block
             continue
         kept.append(line)
-    return "\n".join(kept).encode()
+    # Object references print as file addresses, which move when the version's length changes.
+    return re.sub(r"(DATASET|GROUP) \d+ ", r"\1 ", "\n".join(kept)).encode()
 
 
 def stac_item_bytes(path):
-    """item.json without the checksum of product.h5, whose bytes carry the software version."""
+    """item.json without the checksum and size of product.h5, whose bytes carry the version."""
     with open(path) as f:
         item = json.load(f)
     for asset in item.get("assets", {}).values():
         if asset.get("href", "").endswith(".h5"):
             asset.pop("file:checksum", None)
+            asset.pop("file:size", None)
     return json.dumps(item, sort_keys=True).encode()
 
 

@@ -78,8 +78,10 @@ int generate(const char* path, long rows) {
   }
   FILE* f = std::fopen(path, "wb");
   if (!f) return 1;
-  std::fputs("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
-             "Length,Width,Draft,Cargo,TransceiverClass\n", f);
+  std::fputs(
+      "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+      "Length,Width,Draft,Cargo,TransceiverClass\n",
+      f);
   std::vector<char> buf(1 << 20);
   std::setvbuf(f, buf.data(), _IOFBF, buf.size());
   for (long r = 0; r < rows; ++r) {
@@ -93,8 +95,8 @@ int generate(const char* path, long rows) {
                  "WX%04d,70,0.0,%.1f,%.1f,9.0,70.0,A\n",
                  366000000u + static_cast<unsigned>(i), static_cast<int>(t / 3600),
                  static_cast<int>(t / 60 % 60), static_cast<int>(t % 60), lat, lon,
-                 v.dLon == 0.0 ? 0.0 : 12.5, 90.0, 91.0, i, 9000000 + i, i % 10000,
-                 100.0 + i % 200, 20.0 + i % 30);
+                 v.dLon == 0.0 ? 0.0 : 12.5, 90.0, 91.0, i, 9000000 + i, i % 10000, 100.0 + i % 200,
+                 20.0 + i % 30);
   }
   return std::fclose(f) == 0 ? 0 : 1;
 }
@@ -102,26 +104,33 @@ int generate(const char* path, long rows) {
 int ingest(const char* path, int threads) {
   std::vector<AoiWindow> windows;
   for (const auto& b : kAois) {
-    windows.push_back(makeAoiWindow(b.id, {{b.minLon, b.minLat}, {b.maxLon, b.minLat}, {b.maxLon, b.maxLat},
-                                           {b.minLon, b.maxLat}},
-                                    false, 0.0, {kAcquisition}, 3 * 3600));
+    windows.push_back(makeAoiWindow(
+        b.id,
+        {{b.minLon, b.minLat}, {b.maxLon, b.minLat}, {b.maxLon, b.maxLat}, {b.minLon, b.maxLat}},
+        false, 0.0, {kAcquisition}, 3 * 3600));
   }
   AisConfig config;
   IngestOptions o;
   o.threads = threads;
-  if (const char* b = std::getenv("CW_AIS_BLOCK_KIB")) o.blockBytes = std::strtoul(b, nullptr, 10) << 10;
+  if (const char* b = std::getenv("CW_AIS_BLOCK_KIB"))
+    o.blockBytes = std::strtoul(b, nullptr, 10) << 10;
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = cpuSeconds();
   const auto r = ingestAis({path}, config, windows, o);
   const double ingestS = seconds(t0);
   const double ingestCpuS = cpuSeconds() - cpu0;
   const auto t1 = std::chrono::steady_clock::now();
-  for (const auto& a : r.aois) writeAisGeoPackage(std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg", a);
+  for (const auto& a : r.aois)
+    writeAisGeoPackage(std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg", a);
   const double storeS = seconds(t1);
-  for (const auto& a : r.aois) std::remove((std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg").c_str());
-  std::printf("ingest_s %.3f ingest_cpu_s %.3f store_s %.3f rows %lld kept %lld kept_share %.4f peak_rss_mib %ld\n", ingestS,
-              ingestCpuS, storeS, static_cast<long long>(r.total.rows), static_cast<long long>(r.total.kept),
-              static_cast<double>(r.total.kept) / static_cast<double>(r.total.rows), peakRssMiB());
+  for (const auto& a : r.aois)
+    std::remove((std::string("/tmp/bench_ais_") + a.aoiId + ".gpkg").c_str());
+  std::printf(
+      "ingest_s %.3f ingest_cpu_s %.3f store_s %.3f rows %lld kept %lld kept_share %.4f "
+      "peak_rss_mib %ld\n",
+      ingestS, ingestCpuS, storeS, static_cast<long long>(r.total.rows),
+      static_cast<long long>(r.total.kept),
+      static_cast<double>(r.total.kept) / static_cast<double>(r.total.rows), peakRssMiB());
   return 0;
 }
 
@@ -141,7 +150,9 @@ int match() {
       AisFix f;
       f.mmsi = mmsi;
       f.timeS = kAcquisition + (k - kFixesPer / 2) * 60 + static_cast<int>(rng() % 20);
-      destination(lon, lat, cog, sog * 1852.0 / 3600.0 * static_cast<double>(f.timeS - kAcquisition), f.lon, f.lat);
+      destination(lon, lat, cog,
+                  sog * 1852.0 / 3600.0 * static_cast<double>(f.timeS - kAcquisition), f.lon,
+                  f.lat);
       f.sogKn = static_cast<float>(sog);
       f.cogDeg = static_cast<float>(cog);
       ais.fixes.push_back(f);
@@ -173,8 +184,10 @@ int match() {
     ++matched;
     correct += d % 10 != 9 && m.mmsi == 366000000u + static_cast<std::uint32_t>(d);
   }
-  std::printf("match_s %.3f match_cpu_s %.3f detections %d fixes %zu matched %d correct %d peak_rss_mib %ld\n", s, cpuS, kDetections,
-              ais.fixes.size(), matched, correct, peakRssMiB());
+  std::printf(
+      "match_s %.3f match_cpu_s %.3f detections %d fixes %zu matched %d correct %d peak_rss_mib "
+      "%ld\n",
+      s, cpuS, kDetections, ais.fixes.size(), matched, correct, peakRssMiB());
   return 0;
 }
 

@@ -68,11 +68,16 @@ int writeFloor(int argc, char** argv) {
   bool predictor = false;
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = argv[++i];
-    else if (a == "--compress" && i + 1 < argc) compress = argv[++i];
-    else if (a == "--level" && i + 1 < argc) level = std::atoi(argv[++i]);
-    else if (a == "--predictor") predictor = true;
-    else srcs.push_back(a);
+    if (a == "--threads" && i + 1 < argc)
+      threads = argv[++i];
+    else if (a == "--compress" && i + 1 < argc)
+      compress = argv[++i];
+    else if (a == "--level" && i + 1 < argc)
+      level = std::atoi(argv[++i]);
+    else if (a == "--predictor")
+      predictor = true;
+    else
+      srcs.push_back(a);
   }
   fs::create_directories(out);
   GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");

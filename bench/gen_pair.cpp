@@ -100,14 +100,30 @@ void writeImage(const Scene& s, const fs::path& path, bool after, bool deflate) 
         float v[4];
         const uint32_t n = hash3(x, y, after ? 2 : 1);
         if (s.water(x, y)) {
-          v[0] = 800; v[1] = 900; v[2] = 600; v[3] = 300;
-          if (s.ship(x, y)) { v[0] = 2600; v[1] = 2800; v[2] = 2700; v[3] = 2500; }
+          v[0] = 800;
+          v[1] = 900;
+          v[2] = 600;
+          v[3] = 300;
+          if (s.ship(x, y)) {
+            v[0] = 2600;
+            v[1] = 2800;
+            v[2] = 2700;
+            v[3] = 2500;
+          }
         } else {
           const int fx = x >> 6, fy = y >> 6;
           const uint32_t f = hash3(fx, fy, 3);
           const float k = 0.7f + 0.6f * float(f % 1000) / 1000.0f;
-          v[0] = 500 * k; v[1] = 800 * k; v[2] = 700 * k; v[3] = 2600 * k;
-          if (after && s.changedField(fx, fy)) { v[0] += 900; v[1] += 800; v[2] += 1500; v[3] -= 1400; }
+          v[0] = 500 * k;
+          v[1] = 800 * k;
+          v[2] = 700 * k;
+          v[3] = 2600 * k;
+          if (after && s.changedField(fx, fy)) {
+            v[0] += 900;
+            v[1] += 800;
+            v[2] += 1500;
+            v[3] -= 1400;
+          }
         }
         for (int b = 0; b < 4; ++b) {
           float o = v[b] + float(int((n >> (b * 8)) & 0xFF) - 128) * (40.0f / 128.0f);
@@ -116,8 +132,8 @@ void writeImage(const Scene& s, const fs::path& path, bool after, bool deflate) 
         }
       }
     }
-    if (ds->RasterIO(GF_Write, 0, y0, s.size, h, buf.data(), s.size, h, GDT_UInt16, 4, nullptr,
-                     8, GSpacing(8) * s.size, 2, nullptr) != CE_None) {
+    if (ds->RasterIO(GF_Write, 0, y0, s.size, h, buf.data(), s.size, h, GDT_UInt16, 4, nullptr, 8,
+                     GSpacing(8) * s.size, 2, nullptr) != CE_None) {
       std::fprintf(stderr, "gen_pair: write failed: %s\n", CPLGetLastErrorMsg());
       std::exit(1);
     }

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "core/error.hpp"
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/local_runner.hpp"
 #include "pipeline/merge.hpp"
@@ -23,7 +23,8 @@ Config configWithOut(const std::string& file, const std::string& out) {
 
 void addRunCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "run", "Run the jobs of a config (all, or one with --job), skipping complete ones, then merge");
+      "run",
+      "Run the jobs of a config (all, or one with --job), skipping complete ones, then merge");
   struct Args {
     std::string config, out;
     int job = -1;
@@ -79,7 +80,8 @@ void addMergeCommand(CLI::App& app) {
   cmd->callback([config, out] {
     const Config c = configWithOut(*config, *out);
     fs::create_directories(c.output);
-    FileLock lock(c.output / ".lock", FileLock::Mode::Exclusive, "output folder " + c.output.string());
+    FileLock lock(c.output / ".lock", FileLock::Mode::Exclusive,
+                  "output folder " + c.output.string());
     const Plan p = makePlan(c);
     const MergeSummary s = mergeRun(c, p);
     std::cout << "merged " << s.completeJobs << " complete job(s)";

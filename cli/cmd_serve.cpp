@@ -8,9 +8,9 @@
 #include <cpl_conv.h>
 #include <gdal.h>
 
+#include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "cli/commands.hpp"
 #include "serve/review_server.hpp"
 #include "serve/viewer_location.hpp"
 
@@ -20,7 +20,8 @@ using namespace cw::serve;
 
 void addServeCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "serve", "Serve the reviewer viewer for a run folder: map tiles, evidence and review decisions");
+      "serve",
+      "Serve the reviewer viewer for a run folder: map tiles, evidence and review decisions");
   auto opts = std::make_shared<ReviewServerOptions>();
   auto out = std::make_shared<std::string>();
   auto viewer = std::make_shared<std::string>();
@@ -81,8 +82,9 @@ void addServeCommand(CLI::App& app) {
     ReviewServer server(*opts);
     server.bind();
     if (!server.usersEnabled()) {
-      log::info("no --users: single-user mode on loopback; every local process can read the run "
-                "and its reviews count only with reviews.trust_local");
+      log::info(
+          "no --users: single-user mode on loopback; every local process can read the run "
+          "and its reviews count only with reviews.trust_local");
     }
     std::cout << "changewatch serve: viewer " << located.dir.string() << " (" << located.origin
               << ")" << std::endl;

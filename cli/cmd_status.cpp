@@ -2,10 +2,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
 #include "cli/commands.hpp"
-#include "pipeline/run_state.hpp"
 #include "cluster/scheduler_slurm.hpp"
+#include "core/error.hpp"
+#include "pipeline/run_state.hpp"
 
 namespace cw::cli {
 // The CLI is the one place that composes the libraries.
@@ -50,9 +50,9 @@ void addStatusCommand(CLI::App& app) {
         slurmState = t.state;
         if (t.ended) {
           st.state = JobState::Failed;
-          st.error = "Slurm task " + t.task + " ended " + t.state +
-                     " but left no complete job.json" +
-                     (t.logError.empty() ? "" : ": " + t.logError) + " (log " + t.log.string() + ")";
+          st.error =
+              "Slurm task " + t.task + " ended " + t.state + " but left no complete job.json" +
+              (t.logError.empty() ? "" : ": " + t.logError) + " (log " + t.log.string() + ")";
         }
       }
       const std::string state = toString(st.state);
@@ -88,11 +88,13 @@ void addStatusCommand(CLI::App& app) {
                 << row["id"].get<std::string>();
       if (row.contains("task")) {
         std::cout << "  (task " << row["task"].get<std::string>();
-        if (row.contains("slurm_state")) std::cout << ", Slurm " << row["slurm_state"].get<std::string>();
+        if (row.contains("slurm_state"))
+          std::cout << ", Slurm " << row["slurm_state"].get<std::string>();
         std::cout << ")";
       }
       std::cout << "\n";
-      if (row.contains("error")) std::cout << "      error: " << row["error"].get<std::string>() << "\n";
+      if (row.contains("error"))
+        std::cout << "      error: " << row["error"].get<std::string>() << "\n";
     }
     std::cout << "totals: " << totals["complete"] << " complete, " << totals["failed"]
               << " failed, " << totals["missing"] << " missing\n";

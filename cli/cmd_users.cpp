@@ -4,8 +4,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/error.hpp"
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "serve/users.hpp"
 
 namespace cw::cli {
@@ -41,19 +41,23 @@ std::string aoiText(const User& u) {
 
 void addUsersCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "users", "Manage the users of `serve --users`: name, role (viewer, reviewer, admin), AOIs, "
-               "password (Argon2id; read from standard input)");
+      "users",
+      "Manage the users of `serve --users`: name, role (viewer, reviewer, admin), AOIs, "
+      "password (Argon2id; read from standard input)");
   cmd->require_subcommand(1);
   auto file = std::make_shared<std::string>();
   auto name = std::make_shared<std::string>();
   auto role = std::make_shared<std::string>("viewer");
   auto aois = std::make_shared<std::string>("all");
 
-  auto* add = cmd->add_subcommand("add", "Add a user; the password is the first line of standard input");
-  add->add_option("USERS_FILE", *file, "Users file (created with mode 0600 when absent)")->required();
+  auto* add =
+      cmd->add_subcommand("add", "Add a user; the password is the first line of standard input");
+  add->add_option("USERS_FILE", *file, "Users file (created with mode 0600 when absent)")
+      ->required();
   add->add_option("NAME", *name, "User name")->required();
   add->add_option("--role", *role, "viewer | reviewer | admin")->capture_default_str();
-  add->add_option("--aoi", *aois, "AOI ids the user may see, separated by commas, or all")->capture_default_str();
+  add->add_option("--aoi", *aois, "AOI ids the user may see, separated by commas, or all")
+      ->capture_default_str();
   add->callback([=] {
     UserStore store = UserStore::load(*file, true, true);
     User u;
@@ -61,14 +65,17 @@ void addUsersCommand(CLI::App& app) {
     checkUserName(u.name);
     u.role = parseRole(*role);
     u.aois = parseAois(*aois);
-    if (store.find(u.name)) throw UsageError("user '" + u.name + "' exists already (use passwd to change the password)");
+    if (store.find(u.name))
+      throw UsageError("user '" + u.name + "' exists already (use passwd to change the password)");
     u.passwordHash = hashPassword(readPasswordLine(std::cin));
     store.add(u);
     store.save(*file);
-    std::cout << "added " << u.name << " (" << roleName(u.role) << ", AOIs: " << aoiText(u) << ")\n";
+    std::cout << "added " << u.name << " (" << roleName(u.role) << ", AOIs: " << aoiText(u)
+              << ")\n";
   });
 
-  auto* rm = cmd->add_subcommand("remove", "Remove a user (their sessions end at the next serve start)");
+  auto* rm =
+      cmd->add_subcommand("remove", "Remove a user (their sessions end at the next serve start)");
   rm->add_option("USERS_FILE", *file, "Users file")->required();
   rm->add_option("NAME", *name, "User name")->required();
   rm->callback([=] {
@@ -87,7 +94,8 @@ void addUsersCommand(CLI::App& app) {
     }
   });
 
-  auto* pw = cmd->add_subcommand("passwd", "Set a user's password from the first line of standard input");
+  auto* pw =
+      cmd->add_subcommand("passwd", "Set a user's password from the first line of standard input");
   pw->add_option("USERS_FILE", *file, "Users file")->required();
   pw->add_option("NAME", *name, "User name")->required();
   pw->callback([=] {

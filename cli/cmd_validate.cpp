@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "core/error.hpp"
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/validation.hpp"
@@ -33,7 +33,8 @@ void addValidateCommand(CLI::App& app) {
               << (c.aois.size() == 1 ? "" : "s") << ", " << c.scenes.size() << " scene source"
               << (c.scenes.size() == 1 ? "" : "s") << ", " << plan.catalog.scenes.size()
               << " scene(s) in the window, " << plan.jobs.size() << " job(s)"
-              << (r.warnings.empty() ? "" : ", " + std::to_string(r.warnings.size()) + " warning(s)")
+              << (r.warnings.empty() ? ""
+                                     : ", " + std::to_string(r.warnings.size()) + " warning(s)")
               << ")\n";
   });
 }

@@ -2,34 +2,38 @@
 
 #include <filesystem>
 
+#include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/signing.hpp"
-#include "core/error.hpp"
-#include "cli/commands.hpp"
 
 namespace cw::cli {
 // The CLI is the one place that composes the libraries.
 
 void addVerifyCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "verify", "Re-hash every output listed in OUT/manifest.json and each job.json; exit 1 "
-                "naming each changed, missing or extra file");
+      "verify",
+      "Re-hash every output listed in OUT/manifest.json and each job.json; exit 1 "
+      "naming each changed, missing or extra file");
   auto out = std::make_shared<std::string>();
   auto skipInputs = std::make_shared<bool>(false);
   auto pubkey = std::make_shared<std::string>();
   cmd->add_option("OUT", *out, "Output folder of a run")->required();
   cmd->add_flag("--skip-inputs", *skipInputs, "Do not re-hash the input scenes");
-  cmd->add_option("--pubkey", *pubkey,
-                  "Public key (changewatch keygen): check OUT/manifest.json.sig first, before any hash");
+  cmd->add_option(
+      "--pubkey", *pubkey,
+      "Public key (changewatch keygen): check OUT/manifest.json.sig first, before any hash");
   cmd->callback([out, skipInputs, pubkey] {
     // The signature first: the hashes of a manifest that is not the issuer's prove nothing.
     if (!pubkey->empty()) {
       const std::string bad = evidence::checkRunSignature(*out, *pubkey);
       if (!bad.empty()) {
         std::cerr << "problem: " << bad << '\n';
-        throw Error(*out + ": verification FAILED: the signature does not hold; no hash was checked");
+        throw Error(*out +
+                    ": verification FAILED: the signature does not hold; no hash was checked");
       }
-      std::cout << "signature: OK (key " << evidence::keyId(evidence::readPublicKey(*pubkey)) << ")\n";
+      std::cout << "signature: OK (key " << evidence::keyId(evidence::readPublicKey(*pubkey))
+                << ")\n";
     } else if (std::filesystem::exists(std::filesystem::path(*out) / "manifest.json.sig")) {
       std::cout << "note: manifest.json.sig present; pass --pubkey to check who signed it\n";
     }

@@ -3,15 +3,15 @@
 // failed, 3 when jobs are missing).
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <gdal_priv.h>
+#include <CLI/CLI.hpp>
 
-#include "cw_version.hpp"
+#include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "cli/commands.hpp"
-#include "pipeline/gdal_env.hpp"
 #include "core/process_heap.hpp"
+#include "cw_version.hpp"
+#include "pipeline/gdal_env.hpp"
 
 int main(int argc, char** argv) {
   // Before anything allocates in a second thread (see process_heap.hpp).
@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
       "and check the evidence against declared trade.\n\n"
       "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config; status: 0 every job\n"
       "complete, 1 a job failed, 3 jobs missing."};
-  app.set_version_flag("--version", std::string("changewatch ") + cw::kVersion + " (" +
-                                        cw::kGitDescribe + ")");
+  app.set_version_flag("--version",
+                       std::string("changewatch ") + cw::kVersion + " (" + cw::kGitDescribe + ")");
   app.require_subcommand(1);
   bool quiet = false;
   bool verbose = false;

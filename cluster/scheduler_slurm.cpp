@@ -108,13 +108,15 @@ std::string quoteAll(const std::vector<std::string>& argv) {
   return s;
 }
 
-fs::path slurmDir(const BatchRequest& r) { return r.out / "slurm"; }
+fs::path slurmDir(const BatchRequest& r) {
+  return r.out / "slurm";
+}
 
 std::string header(const BatchRequest& r, const std::string& what) {
   std::ostringstream os;
   os << "#!/bin/bash\n"
-     << "# changewatch " << what << "; written by `changewatch submit`, config " << r.config.string()
-     << "\n";
+     << "# changewatch " << what << "; written by `changewatch submit`, config "
+     << r.config.string() << "\n";
   return os.str();
 }
 
@@ -133,14 +135,14 @@ std::string sbatch(const std::vector<std::string>& extra, const fs::path& script
   const ProcessResult r = runProcess(argv);
   std::string id = trim(r.out);
   if (const auto semi = id.find(';'); semi != std::string::npos) id.resize(semi);
-  if (r.exitCode != 0 || id.empty() ||
-      !std::all_of(id.begin(), id.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (r.exitCode != 0 || id.empty() || !std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
     throw Error("sbatch " + script.string() + " failed (exit " + std::to_string(r.exitCode) +
                 "): " + trim(r.err.empty() ? r.out : r.err));
   }
   return id;
 }
-
 
 constexpr const char* kPlaceholder = "@ARRAY_JOB_ID@";
 
@@ -192,7 +194,8 @@ std::chrono::seconds parseDuration(const std::string& textIn) {
     } else {
       throw bad("unknown unit '" + u + "'");
     }
-  } else if (lower.find_first_of(":-") != std::string::npos && std::regex_match(lower, m, clockRe)) {
+  } else if (lower.find_first_of(":-") != std::string::npos &&
+             std::regex_match(lower, m, clockRe)) {
     // Slurm time format: MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS.
     const auto num = [&](int i) { return m[i].matched ? std::stoll(m[i]) : 0LL; };
     if (m[1].matched) {
@@ -244,7 +247,8 @@ BatchScripts SlurmScheduler::writeScripts(const BatchRequest& r) const {
     if (!r.timeLimit.empty()) os << "#SBATCH --time=" << r.timeLimit << "\n";
     if (!r.begin.empty()) os << "#SBATCH --begin=" << r.begin << "\n";
     os << "set -eu\n"
-       << "exec " << quoteAll({r.binary.string(), "run", r.config.string(), "--out", r.out.string()})
+       << "exec "
+       << quoteAll({r.binary.string(), "run", r.config.string(), "--out", r.out.string()})
        << " --job \"$SLURM_ARRAY_TASK_ID\" --threads \"${SLURM_CPUS_PER_TASK:-" << r.cpusPerTask
        << "}\" --no-merge\n";
     cw::writeFileAtomic(s.array, os.str());
@@ -262,8 +266,8 @@ BatchScripts SlurmScheduler::writeScripts(const BatchRequest& r) const {
      << commonDirectives(r);
   if (!r.timeLimit.empty()) os << "#SBATCH --time=" << r.timeLimit << "\n";
   os << "set -eu\n"
-     << "exec " << quoteAll({r.binary.string(), "merge", r.config.string(), "--out", r.out.string()})
-     << "\n";
+     << "exec "
+     << quoteAll({r.binary.string(), "merge", r.config.string(), "--out", r.out.string()}) << "\n";
   cw::writeFileAtomic(s.merge, os.str());
   return s;
 }
@@ -287,12 +291,13 @@ Submission SlurmScheduler::submit(const BatchRequest& r, const BatchScripts& s) 
     throw Error(std::string(e.what()) +
                 (sub.arrayJob.empty() ? "" : "; array job " + sub.arrayJob + " was cancelled"));
   }
-  nlohmann::ordered_json j{{"scheduler", "slurm"},
-                           {"submitted", formatIsoTime(static_cast<pipeline::TimePoint>(std::time(nullptr)))},
-                           {"array_job", sub.arrayJob},
-                           {"array", s.arraySpec},
-                           {"indices", r.jobIndices},
-                           {"merge_job", sub.mergeJob}};
+  nlohmann::ordered_json j{
+      {"scheduler", "slurm"},
+      {"submitted", formatIsoTime(static_cast<pipeline::TimePoint>(std::time(nullptr)))},
+      {"array_job", sub.arrayJob},
+      {"array", s.arraySpec},
+      {"indices", r.jobIndices},
+      {"merge_job", sub.mergeJob}};
   cw::writeFileAtomic(slurmDir(r) / "submission.json", j.dump(2) + "\n");
   return sub;
 }
@@ -329,7 +334,8 @@ std::set<int> SlurmScheduler::inFlight(const std::string& arrayJob) const {
   std::string line;
   while (std::getline(in, line)) {
     line = trim(line);
-    if (!line.empty() && std::all_of(line.begin(), line.end(), ::isdigit)) ids.insert(std::stoi(line));
+    if (!line.empty() && std::all_of(line.begin(), line.end(), ::isdigit))
+      ids.insert(std::stoi(line));
   }
   return ids;
 }
@@ -361,9 +367,9 @@ SlurmTask lastSubmittedTask(const fs::path& out, int index) {
   t.log = out / "slurm" / "logs" / (t.task + ".out");
   if (!SlurmScheduler::installed()) return t;
   t.state = SlurmScheduler().taskState(array, index);
-  static const std::set<std::string> live = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING",
-                                             "SUSPENDED", "REQUEUED", "RESIZING", "SIGNALING",
-                                             "STAGE_OUT", "REQUEUE_HOLD", "REQUEUE_FED"};
+  static const std::set<std::string> live = {
+      "PENDING",  "RUNNING",   "CONFIGURING", "COMPLETING",   "SUSPENDED",  "REQUEUED",
+      "RESIZING", "SIGNALING", "STAGE_OUT",   "REQUEUE_HOLD", "REQUEUE_FED"};
   t.ended = !t.state.empty() && !live.count(t.state);
   std::ifstream log(t.log);
   // The job's own error (a warning of the runner), else the last error line.

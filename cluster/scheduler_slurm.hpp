@@ -10,7 +10,8 @@
 //
 // Files (all written atomically):
 //   OUT/slurm/array.sbatch     #SBATCH --array=<incomplete indices, ranges>%K; each task runs
-//                              `changewatch run CONFIG --out OUT --job $SLURM_ARRAY_TASK_ID --no-merge`
+//                              `changewatch run CONFIG --out OUT --job $SLURM_ARRAY_TASK_ID
+//                              --no-merge`
 //   OUT/slurm/merge.sbatch     #SBATCH --dependency=afterok:<array job id>; `changewatch merge`
 //   OUT/slurm/rearm.sbatch     (with --every) re-runs `changewatch submit ... --every D` later
 //   OUT/slurm/submission.json  the last submission: job ids, indices, commands
@@ -30,22 +31,22 @@ namespace cw::cluster {
 namespace fs = std::filesystem;
 
 struct BatchRequest {
-  fs::path binary;               // absolute path of the changewatch executable the tasks run
-  fs::path config;               // absolute config path
-  fs::path out;                  // absolute output folder
-  std::vector<int> jobIndices;   // plan indices to run (the incomplete jobs); may be empty
+  fs::path binary;              // absolute path of the changewatch executable the tasks run
+  fs::path config;              // absolute config path
+  fs::path out;                 // absolute output folder
+  std::vector<int> jobIndices;  // plan indices to run (the incomplete jobs); may be empty
   std::string name = "changewatch";
-  std::string partition;         // empty = the cluster's default
-  int maxParallel = 0;           // 0 = no limit (%K left out)
-  int cpusPerTask = 1;           // also the tasks' --threads
-  std::string timeLimit;         // Slurm --time, empty = partition default
-  std::string begin;             // Slurm --begin, empty = now
+  std::string partition;  // empty = the cluster's default
+  int maxParallel = 0;    // 0 = no limit (%K left out)
+  int cpusPerTask = 1;    // also the tasks' --threads
+  std::string timeLimit;  // Slurm --time, empty = partition default
+  std::string begin;      // Slurm --begin, empty = now
 };
 
 struct BatchScripts {
-  fs::path array;          // empty when there is no job to run
+  fs::path array;  // empty when there is no job to run
   fs::path merge;
-  std::string arraySpec;   // "0-3,7%2"
+  std::string arraySpec;  // "0-3,7%2"
 };
 
 struct Submission {
@@ -97,7 +98,7 @@ struct SlurmTask {
   std::string task;   // "<array id>_<index>"
   std::string state;  // Slurm's JobState, "" when Slurm no longer knows it or is unreachable
   bool ended = false;
-  fs::path log;       // OUT/slurm/logs/<array id>_<index>.out
+  fs::path log;          // OUT/slurm/logs/<array id>_<index>.out
   std::string logError;  // from the log: the last warning, else the last "error" line
 };
 SlurmTask lastSubmittedTask(const fs::path& out, int index);

@@ -16,10 +16,20 @@ void emit(Level at, const char* prefix, const std::string& message) {
 }
 }  // namespace
 
-void setLevel(Level level) { g_level = level; }
-Level level() { return g_level; }
-void warn(const std::string& message) { emit(Level::Warn, "warning: ", message); }
-void info(const std::string& message) { emit(Level::Info, "", message); }
-void debug(const std::string& message) { emit(Level::Debug, "debug: ", message); }
+void setLevel(Level level) {
+  g_level = level;
+}
+Level level() {
+  return g_level;
+}
+void warn(const std::string& message) {
+  emit(Level::Warn, "warning: ", message);
+}
+void info(const std::string& message) {
+  emit(Level::Info, "", message);
+}
+void debug(const std::string& message) {
+  emit(Level::Debug, "debug: ", message);
+}
 
 }  // namespace cw::log

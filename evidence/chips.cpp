@@ -11,8 +11,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/atomic_file.hpp"
-#include "evidence/evidence_ids.hpp"
 #include "core/error.hpp"
+#include "evidence/evidence_ids.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/ogr_vector.hpp"
 
@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 struct Item {
   std::string id;
-  cv::Rect2d boxPx;                      // item extent on the grid
+  cv::Rect2d boxPx;                                 // item extent on the grid
   std::vector<std::vector<cv::Point2d>> outlinePx;  // rings on the grid
 };
 
@@ -67,8 +67,7 @@ std::vector<Item> selectItems(const JobEvidence& ev, const ChipSources& src) {
   // Detections by score so the strongest get chips when the cap bites.
   std::vector<const DetectionRecord*> dets;
   for (const auto& d : ev.detections) dets.push_back(&d);
-  std::stable_sort(dets.begin(), dets.end(),
-                   [](auto* a, auto* b) { return a->score > b->score; });
+  std::stable_sort(dets.begin(), dets.end(), [](auto* a, auto* b) { return a->score > b->score; });
   const double px = ev.info.grid.pixelSizeM > 0 ? ev.info.grid.pixelSizeM : 1.0;
   for (const auto* d : dets) {
     if (static_cast<int>(items.size()) >= src.maxItems) break;
@@ -129,7 +128,8 @@ cv::Mat readWindow(GDALDataset& ds, int band, const cv::Rect& w) {
     cv::Mat valid(w.height, w.width, CV_8U);
     if (b->GetMaskBand()->RasterIO(GF_Read, w.x, w.y, w.width, w.height, valid.data, w.width,
                                    w.height, GDT_Byte, 0, 0) != CE_None)
-      throw Error(std::string(ds.GetDescription()) + ": " + tiles::lastGdalError("mask read failed"));
+      throw Error(std::string(ds.GetDescription()) + ": " +
+                  tiles::lastGdalError("mask read failed"));
     m.setTo(NAN, valid == 0);
   }
   return m;
@@ -217,8 +217,8 @@ std::vector<cv::Mat> channelsOf(const cv::Mat& rgb) {
 double percentile(std::vector<float>& v, double pct);
 
 // Pools the valid pixels of every channel of both dates and returns the (lo, hi) stretch.
-std::pair<double, double> sharedStretch(const std::vector<cv::Mat>& b, const std::vector<cv::Mat>& a,
-                                        const ChipSources& src) {
+std::pair<double, double> sharedStretch(const std::vector<cv::Mat>& b,
+                                        const std::vector<cv::Mat>& a, const ChipSources& src) {
   std::vector<float> pool;
   for (const auto* set : {&b, &a})
     for (const cv::Mat& m : *set)
@@ -264,7 +264,8 @@ void writePng(const fs::path& path, const std::vector<cv::Mat>& channels) {
     }
     // No .aux.xml side files: a chip is exactly one file, so the manifest stays exact.
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
-    tiles::GdalDataset out(png->CreateCopy(tmp.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
+    tiles::GdalDataset out(
+        png->CreateCopy(tmp.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", nullptr);
     if (!out) throw Error(path.string() + ": " + tiles::lastGdalError("PNG write failed"));
   });
@@ -336,10 +337,10 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
   if (bb.size() != ab.size())
     throw Error("chips: before and after render different band counts (" +
                 std::to_string(bb.size()) + " vs " + std::to_string(ab.size()) + ")");
-  const int gw = std::min({before->GetRasterXSize(), after->GetRasterXSize(),
-                           mask->GetRasterXSize()});
-  const int gh = std::min({before->GetRasterYSize(), after->GetRasterYSize(),
-                           mask->GetRasterYSize()});
+  const int gw =
+      std::min({before->GetRasterXSize(), after->GetRasterXSize(), mask->GetRasterXSize()});
+  const int gh =
+      std::min({before->GetRasterYSize(), after->GetRasterYSize(), mask->GetRasterYSize()});
   fs::create_directories(jobDir / "chips");
 
   const double metresPerPx = ev.info.grid.pixelSizeM;
@@ -380,7 +381,7 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
     for (int y = 0; y < m.rows; ++y)
       for (int x = 0; x < m.cols; ++x) {
         const uchar v = m.at<uchar>(y, x);
-        rgb.at<cv::Vec3b>(y, x) = v == 1 ? cv::Vec3b(255, 255, 255)
+        rgb.at<cv::Vec3b>(y, x) = v == 1   ? cv::Vec3b(255, 255, 255)
                                   : v == 0 ? cv::Vec3b(60, 60, 60)
                                            : cv::Vec3b(20, 20, 90);
       }
@@ -399,13 +400,16 @@ ChipIndex writeChips(const fs::path& jobDir, const JobEvidence& ev, const ChipSo
     cv::merge(bOut, bRgb);
     cv::merge(aOut, aRgb);
     ChipPaths paths{chipPath(it.id, "before"), chipPath(it.id, "after"), chipPath(it.id, "mask")};
-    writePng(jobDir / paths.before,
-             channelsOf(captioned(bRgb, factor, sceneCaption("before", ev.info.before), metresPerPx)));
-    writePng(jobDir / paths.after,
-             channelsOf(captioned(aRgb, factor, sceneCaption("after", ev.info.after), metresPerPx)));
-    writePng(jobDir / paths.mask,
-             channelsOf(captioned(rgb, factor, {"mask: white change, grey none,", "blue no decision"},
-                                  metresPerPx)));
+    writePng(
+        jobDir / paths.before,
+        channelsOf(captioned(bRgb, factor, sceneCaption("before", ev.info.before), metresPerPx)));
+    writePng(
+        jobDir / paths.after,
+        channelsOf(captioned(aRgb, factor, sceneCaption("after", ev.info.after), metresPerPx)));
+    writePng(
+        jobDir / paths.mask,
+        channelsOf(captioned(rgb, factor, {"mask: white change, grey none,", "blue no decision"},
+                             metresPerPx)));
     index[it.id] = paths;
   }
   return index;

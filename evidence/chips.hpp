@@ -36,10 +36,10 @@ struct ChipSources {
   // when the raster has at least 3 bands (blue, green, red, ... band order), else {1}.
   std::vector<int> beforeBands;
   std::vector<int> afterBands;
-  int contextPx = 96;      // minimum chip side; larger items get 1.5x their box plus a margin
+  int contextPx = 96;       // minimum chip side; larger items get 1.5x their box plus a margin
   int maxChipSidePx = 512;  // chips of very large polygons are capped (centred on the item)
-  int maxItems = 200;      // chips for at most this many items: changes by area, then detections
-                           // by score; the rest get none (their chip paths stay empty)
+  int maxItems = 200;       // chips for at most this many items: changes by area, then detections
+                            // by score; the rest get none (their chip paths stay empty)
   double lowPercentile = 2.0;
   double highPercentile = 98.0;
   // The after date on the before date's radiometry, per rendered band (same order as

@@ -23,7 +23,9 @@ std::string area(double m2) {
   std::snprintf(b, sizeof b, "%.0f m2", m2);
   return b;
 }
-std::string day(const std::string& iso) { return iso.substr(0, 10); }
+std::string day(const std::string& iso) {
+  return iso.substr(0, 10);
+}
 
 struct Coverage {
   std::vector<const SceneObservation*> inPeriod, usable;
@@ -89,13 +91,13 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
   const Declaration& d = row.declaration;
   int best = 0;
   const SceneObservation* s = maxShips(cov.usable, r.shipKind, best);
-  const std::string when =
-      s ? " on " + day(s->timeIso) + " (scene " + s->sceneId + ", " + pct(s->validFraction) +
-              " of the AOI valid" + (s->validFraction < 1.0 ? ": a lower bound" : "") + ")"
-        : "";
+  const std::string when = s ? " on " + day(s->timeIso) + " (scene " + s->sceneId + ", " +
+                                   pct(s->validFraction) + " of the AOI valid" +
+                                   (s->validFraction < 1.0 ? ": a lower bound" : "") + ")"
+                             : "";
   const std::string least = atLeast(s);
-  const std::string k = std::to_string(cov.usable.size()) + " usable scene" +
-                        (cov.usable.size() == 1 ? "" : "s");
+  const std::string k =
+      std::to_string(cov.usable.size()) + " usable scene" + (cov.usable.size() == 1 ? "" : "s");
   switch (d.metric) {
     case Metric::Activity: {
       row.observed = best > 0 ? "active: " + least + std::to_string(best) + " " + r.shipKind + when
@@ -108,10 +110,9 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
                      " were detected" + when;
       } else {
         row.verdict = Verdict::Consistent;
-        row.reason = d.value == "idle"
-                         ? "no " + r.shipKind + " detected in " + k + " of the period"
-                     : best > 0 ? r.shipKind + " present" + when
-                                : "no " + r.shipKind + " at the " + k +
+        row.reason = d.value == "idle" ? "no " + r.shipKind + " detected in " + k + " of the period"
+                     : best > 0        ? r.shipKind + " present" + when
+                                       : "no " + r.shipKind + " at the " + k +
                                       "; activity between acquisitions cannot be excluded";
       }
       return;
@@ -143,14 +144,16 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
         row.verdict = Verdict::Discrepancy;
         row.evidenceIds = idsOf(*s, r.shipKind);
         char b[160];
-        std::snprintf(b, sizeof b, " is far above the %lld declared calls (limit %.1f = %.2f x %lld + %.1f)",
+        std::snprintf(b, sizeof b,
+                      " is far above the %lld declared calls (limit %.1f = %.2f x %lld + %.1f)",
                       d.count, limit, r.vesselCallsFactor, d.count, r.vesselCallsSlack);
-        row.reason = least + std::to_string(best) + " " + r.shipKind + " present at once" + when + b;
+        row.reason =
+            least + std::to_string(best) + " " + r.shipKind + " present at once" + when + b;
       } else {
         row.verdict = Verdict::Consistent;
-        row.reason = "the lower bound of " + std::to_string(best) +
-                     " vessels (largest count in " + k + ") does not exceed " +
-                     std::to_string(d.count) + " declared calls beyond the tolerance";
+        row.reason = "the lower bound of " + std::to_string(best) + " vessels (largest count in " +
+                     k + ") does not exceed " + std::to_string(d.count) +
+                     " declared calls beyond the tolerance";
       }
       return;
     }
@@ -158,7 +161,8 @@ void shipRule(VerdictRow& row, const Coverage& cov, const CorroborationRules& r)
     case Metric::VesselCall:
     case Metric::DarkVessels:
     case Metric::Complete:
-    case Metric::StsTransfers: return;  // changeRule / vesselRule
+    case Metric::StsTransfers:
+      return;  // changeRule / vesselRule
   }
 }
 
@@ -219,20 +223,21 @@ void changeRule(VerdictRow& row, const AoiObservations* aoi, const Corroboration
                                : std::to_string(found.size()) + " change polygon" +
                                      (found.size() == 1 ? "" : "s") + ", " + area(total) +
                                      " in total (largest " + area(largest) + ")";
-  const bool claimsNothing = d.metric == Metric::NewConstruction ? d.value == "none"
-                                                                 : d.value == "idle";
+  const bool claimsNothing =
+      d.metric == Metric::NewConstruction ? d.value == "none" : d.value == "idle";
   if (claimsNothing && !found.empty()) {
     row.verdict = Verdict::Discrepancy;
     for (const auto* f : found) row.evidenceIds.push_back(f->id);
-    row.reason = "declared " + d.value + ", but " + row.observed +
-                 " appeared between scenes of the period";
+    row.reason =
+        "declared " + d.value + ", but " + row.observed + " appeared between scenes of the period";
   } else {
     row.verdict = Verdict::Consistent;
-    row.reason = found.empty()
-                     ? (claimsNothing ? "no change above " + area(r.minChangeAreaM2) + " in " + pairs
-                                      : "no change above " + area(r.minChangeAreaM2) +
-                                            " seen; small or roofed work cannot be excluded")
-                     : "change seen, as declared";
+    row.reason =
+        found.empty()
+            ? (claimsNothing ? "no change above " + area(r.minChangeAreaM2) + " in " + pairs
+                             : "no change above " + area(r.minChangeAreaM2) +
+                                   " seen; small or roofed work cannot be excluded")
+            : "change seen, as declared";
   }
 }
 
@@ -240,9 +245,12 @@ void changeRule(VerdictRow& row, const AoiObservations* aoi, const Corroboration
 
 std::string verdictName(Verdict v) {
   switch (v) {
-    case Verdict::Consistent: return "consistent";
-    case Verdict::Discrepancy: return "discrepancy";
-    case Verdict::Unverifiable: return "unverifiable";
+    case Verdict::Consistent:
+      return "consistent";
+    case Verdict::Discrepancy:
+      return "discrepancy";
+    case Verdict::Unverifiable:
+      return "unverifiable";
   }
   return "?";
 }

@@ -8,14 +8,14 @@
 #include <map>
 #include <sstream>
 
-#include "core/iso_time.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
 
 namespace cw::evidence {
 namespace {
 
-constexpr std::array<const char*, 6> kColumns = {"aoi", "start", "end", "metric", "value",
-                                                 "reference"};
+constexpr std::array<const char*, 6> kColumns = {"aoi",    "start", "end",
+                                                 "metric", "value", "reference"};
 const char* kColumnList = "aoi,start,end,metric,value,reference";
 
 // Where a field starts: 1-based line and column (for file:line:col messages).
@@ -113,8 +113,8 @@ std::vector<CsvRecord> splitCsv(std::string_view text, const std::string& file,
           ++i;
       }
     }
-    if (quoted) problems.push_back(file + ":" + std::to_string(rec.line) +
-                                   ": unterminated quoted field");
+    if (quoted)
+      problems.push_back(file + ":" + std::to_string(rec.line) + ": unterminated quoted field");
     rec.fields.push_back(wasQuoted ? field : trim(field));
     const bool blank = rec.fields.size() == 1 && rec.fields[0].empty() && !wasQuoted;
     if (!blank) out.push_back(std::move(rec));
@@ -140,10 +140,11 @@ std::string known(const std::set<std::string>& ids) {
 // A whole number >= 0 for the counting metrics.
 bool parseCount(const std::string& metric, const std::string& value, Declaration& d,
                 std::vector<std::string>& problems, const std::string& where) {
-  const bool digits = !value.empty() && value.size() <= 12 &&
-                      std::all_of(value.begin(), value.end(), ::isdigit);
+  const bool digits =
+      !value.empty() && value.size() <= 12 && std::all_of(value.begin(), value.end(), ::isdigit);
   if (!digits) {
-    problems.push_back(where + "value '" + value + "' for " + metric + " must be a whole number >= 0");
+    problems.push_back(where + "value '" + value + "' for " + metric +
+                       " must be a whole number >= 0");
     return false;
   }
   d.count = std::stoll(value);
@@ -156,12 +157,16 @@ bool parseVessel(const std::string& value, Declaration& d, std::vector<std::stri
                  const std::string& where) {
   std::string v = lower(value);
   std::string kind;
-  if (v.rfind("imo:", 0) == 0) kind = "imo", v = v.substr(4);
-  else if (v.rfind("mmsi:", 0) == 0) kind = "mmsi", v = v.substr(5);
-  else if (v.rfind("imo", 0) == 0) kind = "imo", v = v.substr(3);
+  if (v.rfind("imo:", 0) == 0)
+    kind = "imo", v = v.substr(4);
+  else if (v.rfind("mmsi:", 0) == 0)
+    kind = "mmsi", v = v.substr(5);
+  else if (v.rfind("imo", 0) == 0)
+    kind = "imo", v = v.substr(3);
   const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
   if (kind.empty() && digits) kind = v.size() == 7 ? "imo" : v.size() == 9 ? "mmsi" : "";
-  if (!digits || kind.empty() || (kind == "imo" && v.size() != 7) || (kind == "mmsi" && v.size() != 9)) {
+  if (!digits || kind.empty() || (kind == "imo" && v.size() != 7) ||
+      (kind == "mmsi" && v.size() != 9)) {
     problems.push_back(where + "value '" + value +
                        "' for vessel_call must name one vessel: imo:NNNNNNN (7 digits) or "
                        "mmsi:NNNNNNNNN (9 digits)");
@@ -245,7 +250,8 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
       problems.push_back(at("aoi") + "unknown AOI '" + d.aoiId + "' (" + known(knownAois) + ")");
     const auto s = parseIsoTime(d.start);
     const auto e = parseIsoTime(d.end);
-    if (!s) problems.push_back(at("start") + "bad start date '" + d.start + "' (expected YYYY-MM-DD)");
+    if (!s)
+      problems.push_back(at("start") + "bad start date '" + d.start + "' (expected YYYY-MM-DD)");
     if (!e) problems.push_back(at("end") + "bad end date '" + d.end + "' (expected YYYY-MM-DD)");
     if (s && e) {
       d.startS = *s;
@@ -269,14 +275,22 @@ std::vector<Declaration> validate(const std::vector<RawRow>& rows, const std::st
 
 std::string metricName(Metric m) {
   switch (m) {
-    case Metric::VesselCalls: return "vessel_calls";
-    case Metric::MaxVessels: return "max_vessels";
-    case Metric::Activity: return "activity";
-    case Metric::NewConstruction: return "new_construction";
-    case Metric::VesselCall: return "vessel_call";
-    case Metric::DarkVessels: return "dark_vessels";
-    case Metric::Complete: return "complete";
-    case Metric::StsTransfers: return "sts_transfers";
+    case Metric::VesselCalls:
+      return "vessel_calls";
+    case Metric::MaxVessels:
+      return "max_vessels";
+    case Metric::Activity:
+      return "activity";
+    case Metric::NewConstruction:
+      return "new_construction";
+    case Metric::VesselCall:
+      return "vessel_call";
+    case Metric::DarkVessels:
+      return "dark_vessels";
+    case Metric::Complete:
+      return "complete";
+    case Metric::StsTransfers:
+      return "sts_transfers";
   }
   return "?";
 }
@@ -385,7 +399,8 @@ std::vector<Declaration> loadDeclarations(const std::filesystem::path& path,
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string ext = lower(path.extension().string());
-  if (ext == ".yaml" || ext == ".yml") return parseDeclarationsYaml(ss.str(), path.string(), knownAois);
+  if (ext == ".yaml" || ext == ".yml")
+    return parseDeclarationsYaml(ss.str(), path.string(), knownAois);
   return parseDeclarationsCsv(ss.str(), path.string(), knownAois);
 }
 

@@ -24,18 +24,28 @@
 
 namespace cw::evidence {
 
-enum class Metric { VesselCalls, MaxVessels, Activity, NewConstruction, VesselCall, DarkVessels, Complete, StsTransfers };
+enum class Metric {
+  VesselCalls,
+  MaxVessels,
+  Activity,
+  NewConstruction,
+  VesselCall,
+  DarkVessels,
+  Complete,
+  StsTransfers
+};
 
 std::string metricName(Metric m);
 
 struct Declaration {
   std::string aoiId;
-  std::string start;  // as written
-  std::string end;    // as written
+  std::string start;        // as written
+  std::string end;          // as written
   std::int64_t startS = 0;  // period start, seconds since epoch (inclusive)
   std::int64_t endS = 0;    // period end, seconds since epoch (inclusive)
   Metric metric = Metric::Activity;
-  std::string value;  // canonical text: "12", "idle", "none", "imo:9321483", "mmsi:366100001", "true"
+  std::string
+      value;  // canonical text: "12", "idle", "none", "imo:9321483", "mmsi:366100001", "true"
   long long count = 0;  // the number for vessel_calls and max_vessels
   std::string reference;
   std::string source;  // "<file>:<line>"
@@ -49,8 +59,7 @@ std::vector<Declaration> loadDeclarations(const std::filesystem::path& path,
 // The same from text; `fileName` is used in messages only.
 std::vector<Declaration> parseDeclarationsCsv(std::string_view text, const std::string& fileName,
                                               const std::set<std::string>& knownAois);
-std::vector<Declaration> parseDeclarationsYaml(const std::string& text,
-                                               const std::string& fileName,
+std::vector<Declaration> parseDeclarationsYaml(const std::string& text, const std::string& fileName,
                                                const std::set<std::string>& knownAois);
 
 }  // namespace cw::evidence

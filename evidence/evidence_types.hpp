@@ -75,7 +75,7 @@ struct ChangePolygon {
 
 // The AIS identity of a ship detection (docs/ais.md); status is empty when AIS is not configured.
 struct AisIdentity {
-  std::string status;  // matched | dark | no_ais_coverage | no_time
+  std::string status;      // matched | dark | no_ais_coverage | no_time
   std::uint32_t mmsi = 0;  // matched only, like the fields below
   std::string imo;
   std::string vesselName;
@@ -98,7 +98,7 @@ struct DetectionRecord {
   double score = 0.0;
   bool berthed = false;   // ships: alongside or bow-on to a quay or pier
   bool underway = false;  // ships: a wake trails the hull
-  std::string sceneId;  // scene the object was seen in (before or after)
+  std::string sceneId;    // scene the object was seen in (before or after)
   AisIdentity ais;
 };
 

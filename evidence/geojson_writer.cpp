@@ -19,15 +19,33 @@ struct FieldSpec {
   OGRFieldType type;
 };
 constexpr FieldSpec kFields[] = {
-    {"id", OFTString},          {"feature_type", OFTString}, {"aoi", OFTString},
-    {"before_scene", OFTString}, {"after_scene", OFTString}, {"before_time", OFTString},
-    {"after_time", OFTString},  {"chip_before", OFTString},  {"chip_after", OFTString},
-    {"chip_mask", OFTString},   {"kind", OFTString},         {"scene_id", OFTString},
-    {"scene_time", OFTString},  {"method", OFTString},       {"area_m2", OFTReal},
-    {"mean_score", OFTReal},    {"pixel_count", OFTInteger64}, {"length_m", OFTReal},
-    {"width_m", OFTReal},       {"heading_deg", OFTReal},    {"score", OFTReal},
-    {"x_px", OFTReal},          {"y_px", OFTReal},           {"valid_fraction", OFTReal},
-    {"imaged_fraction", OFTReal}, {"berthed", OFTInteger},  {"underway", OFTInteger},
+    {"id", OFTString},
+    {"feature_type", OFTString},
+    {"aoi", OFTString},
+    {"before_scene", OFTString},
+    {"after_scene", OFTString},
+    {"before_time", OFTString},
+    {"after_time", OFTString},
+    {"chip_before", OFTString},
+    {"chip_after", OFTString},
+    {"chip_mask", OFTString},
+    {"kind", OFTString},
+    {"scene_id", OFTString},
+    {"scene_time", OFTString},
+    {"method", OFTString},
+    {"area_m2", OFTReal},
+    {"mean_score", OFTReal},
+    {"pixel_count", OFTInteger64},
+    {"length_m", OFTReal},
+    {"width_m", OFTReal},
+    {"heading_deg", OFTReal},
+    {"score", OFTReal},
+    {"x_px", OFTReal},
+    {"y_px", OFTReal},
+    {"valid_fraction", OFTReal},
+    {"imaged_fraction", OFTReal},
+    {"berthed", OFTInteger},
+    {"underway", OFTInteger},
     {"registration_suspect", OFTInteger},
 };
 
@@ -50,7 +68,7 @@ OGRPolygon toPolygon(const Polygon& poly) {
 
 // Only when AIS is configured, so that outputs without AIS keep their schema.
 constexpr FieldSpec kAisFields[] = {
-    {"ais_status", OFTString}, {"mmsi", OFTInteger64},     {"imo", OFTString},
+    {"ais_status", OFTString},  {"mmsi", OFTInteger64},      {"imo", OFTString},
     {"vessel_name", OFTString}, {"ais_distance_m", OFTReal}, {"ais_dt_s", OFTReal},
     {"match_score", OFTReal},
 };

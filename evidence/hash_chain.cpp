@@ -10,9 +10,9 @@
 #include <fstream>
 #include <vector>
 
-#include "evidence/review_log.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "evidence/review_log.hpp"
 
 namespace cw::evidence {
 
@@ -60,7 +60,8 @@ std::string appendChainedLine(const fs::path& path, json& record) {
     if (!last.empty()) {
       const json j = json::parse(last, nullptr, false);
       if (j.is_discarded() || !j.contains("seq") || !j["seq"].is_number_unsigned()) {
-        throw Error(path.string() + ": its last line is not a chained record (no \"seq\"); "
+        throw Error(path.string() +
+                    ": its last line is not a chained record (no \"seq\"); "
                     "run `changewatch verify` on the folder");
       }
       seq = j["seq"].get<std::size_t>() + 1;
@@ -106,13 +107,18 @@ ChainCheck verifyChain(const fs::path& path) {
     }
     const std::size_t seq = j["seq"].get<std::size_t>();
     if (seq != n) {
-      fail(n, "sequence number " + std::to_string(seq) + " where " + std::to_string(n) +
-                  " was due: line " + std::to_string(n) + (seq > n ? " or earlier lines deleted" : " duplicated or reordered"), n - 1);
+      fail(n,
+           "sequence number " + std::to_string(seq) + " where " + std::to_string(n) +
+               " was due: line " + std::to_string(n) +
+               (seq > n ? " or earlier lines deleted" : " duplicated or reordered"),
+           n - 1);
       return c;
     }
     if (j["prev"].get<std::string>() != prevHash) {
-      fail(n, "\"prev\" does not match the SHA-256 of line " + std::to_string(n - 1) +
-                  ": line " + std::to_string(n - 1) + " was changed", n - 2);
+      fail(n,
+           "\"prev\" does not match the SHA-256 of line " + std::to_string(n - 1) + ": line " +
+               std::to_string(n - 1) + " was changed",
+           n - 2);
       return c;
     }
     prevHash = sha256Hex(line);

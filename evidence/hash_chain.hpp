@@ -34,11 +34,11 @@ struct ChainHead {
 
 struct ChainCheck {
   bool ok = true;
-  std::size_t lines = 0;      // lines read
-  std::size_t firstBad = 0;   // 1-based line where the chain first fails (0 when ok)
-  std::size_t intact = 0;     // leading lines known unchanged (all when ok; before the changed one)
-  std::string problem;        // "<file>: line N: ..." naming the first broken or missing line
-  ChainHead head;             // of the lines read (valid when ok)
+  std::size_t lines = 0;     // lines read
+  std::size_t firstBad = 0;  // 1-based line where the chain first fails (0 when ok)
+  std::size_t intact = 0;    // leading lines known unchanged (all when ok; before the changed one)
+  std::string problem;       // "<file>: line N: ..." naming the first broken or missing line
+  ChainHead head;            // of the lines read (valid when ok)
 };
 
 // Walks the whole file. An absent file is an empty, intact chain.

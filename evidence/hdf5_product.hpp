@@ -15,10 +15,10 @@
 // HDF5 driver lists score and mask as subdatasets. 2-D variables are chunked (256 x 256 by
 // default) and compressed with byte shuffle + deflate level 1 (on the 8192² bench job's product,
 // h5repack: 217 MB in 7.2 CPU s, against 235 MB in 10.8 s for deflate level 4 alone, the
-// previous default: shuffle groups the float score's exponent bytes); score and mask are copied from their rasters in strips of
-// chunk rows, so memory stays O(width x chunk). Object timestamps are off, so the same input
-// gives a byte-identical file. Written atomically. Thread-safe: calls are serialised by a process-wide mutex (Debian's
-// HDF5 is built without thread-safety).
+// previous default: shuffle groups the float score's exponent bytes); score and mask are copied
+// from their rasters in strips of chunk rows, so memory stays O(width x chunk). Object timestamps
+// are off, so the same input gives a byte-identical file. Written atomically. Thread-safe: calls
+// are serialised by a process-wide mutex (Debian's HDF5 is built without thread-safety).
 #include <filesystem>
 #include <string>
 
@@ -27,8 +27,9 @@
 namespace cw::evidence {
 
 struct ProductSources {
-  std::string scorePath;  // score.tif on the job grid (Float32, or scaled integer with scale/offset)
-  std::string maskPath;   // mask.tif on the job grid (Byte 0/1/255)
+  std::string
+      scorePath;         // score.tif on the job grid (Float32, or scaled integer with scale/offset)
+  std::string maskPath;  // mask.tif on the job grid (Byte 0/1/255)
   int chunkPx = 256;
   int deflateLevel = 1;  // with the shuffle filter
 };

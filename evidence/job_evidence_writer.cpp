@@ -24,8 +24,8 @@ ChipIndex writeJobEvidence(const std::filesystem::path& jobDir, JobEvidence& ev,
     tbb::task_arena(threads).execute(
         [&] { writeHdf5Product(jobDir / "product.h5", ev, src.product); });
   };
-  std::future<void> product = std::async(threads > 1 ? std::launch::async : std::launch::deferred,
-                                         writeProduct);
+  std::future<void> product =
+      std::async(threads > 1 ? std::launch::async : std::launch::deferred, writeProduct);
   ChipIndex chips = writeChips(jobDir, ev, src.chips);
   writeEvidenceGeoJson(jobDir / "evidence.geojson", ev, chips);
   if (src.writeDetectionsGeoJson) writeDetectionsGeoJson(jobDir / "detections.geojson", ev, chips);

@@ -17,8 +17,8 @@
 namespace cw::evidence {
 
 struct JobEvidenceSources {
-  ChipSources chips;         // warped before/after rasters, mask.tif, band choice
-  ProductSources product;    // score.tif and mask.tif
+  ChipSources chips;       // warped before/after rasters, mask.tif, band choice
+  ProductSources product;  // score.tif and mask.tif
   bool writeDetectionsGeoJson = true;
 };
 

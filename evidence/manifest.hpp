@@ -10,7 +10,8 @@
 // byte-identical. Paths inside both files are relative ('/'-separated) so OUT can move.
 // Files never listed (and never reported as extra): the hash-chained logs appended after the run
 // (reviews.jsonl, audit.jsonl, purged.jsonl: `sign` records their chain heads in the manifest
-// instead), manifest.json.sig, *.lock, anything under slurm/ (scheduler logs), and atomic-write temp files
+// instead), manifest.json.sig, *.lock, anything under slurm/ (scheduler logs), and atomic-write
+// temp files
 // (".<name>.tmp-<pid>-<n>...").
 #include <cstddef>
 #include <filesystem>
@@ -57,15 +58,18 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
-  std::string manifestSha256;        // of manifest.json as found (empty when absent)
-  std::vector<std::string> purged;   // "<rel path> (purged <time>: <reason>)": listed, removed on purpose
-  std::vector<std::string> changed;  // "<rel path>: sha256 <expected>, found <actual>"
-  std::vector<std::string> missing;  // relative paths listed but absent
-  std::vector<std::string> extra;    // relative paths present but listed nowhere
+  std::string manifestSha256;  // of manifest.json as found (empty when absent)
+  std::vector<std::string>
+      purged;  // "<rel path> (purged <time>: <reason>)": listed, removed on purpose
+  std::vector<std::string> changed;   // "<rel path>: sha256 <expected>, found <actual>"
+  std::vector<std::string> missing;   // relative paths listed but absent
+  std::vector<std::string> extra;     // relative paths present but listed nowhere
   std::vector<std::string> problems;  // unreadable or absent records
   std::vector<std::string> notes;     // not failures (e.g. input scene not on this machine)
   std::size_t filesChecked = 0;
-  bool ok() const { return changed.empty() && missing.empty() && extra.empty() && problems.empty(); }
+  bool ok() const {
+    return changed.empty() && missing.empty() && extra.empty() && problems.empty();
+  }
 };
 
 // Re-hashes every file listed in OUT/manifest.json and in each job.json under OUT, and looks for

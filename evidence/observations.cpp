@@ -4,8 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/iso_time.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
 #include "core/log.hpp"
 
 namespace cw::evidence {
@@ -126,8 +126,9 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
         continue;
       }
       o.detectionIds[d.kind].push_back(d.id);
-      EvidenceItem item{d.id, "detection", d.kind, d.sceneId, s->timeIso, {d.lon, d.lat},
-                        d.areaM2, d.score, {}, "", "", "", false, d.ais};
+      EvidenceItem item{d.id,     "detection", d.kind, d.sceneId, s->timeIso, {d.lon, d.lat},
+                        d.areaM2, d.score,     {},     "",        "",         "",
+                        false,    d.ais};
       chipsOf(item);
       aoi.items[d.id] = item;
     }
@@ -150,9 +151,20 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
     const auto rv = reviews.find(c.id);
     const bool confirmed = rv != reviews.end() && rv->second == "confirmed";
     if (!c.registrationSuspect || confirmed) pair.changeIds.push_back(c.id);
-    EvidenceItem item{c.id, "change", "change", info.after.id, info.after.timeIso,
-                      centroid(c.rings), c.areaM2, c.meanScore, c.rings, "", "", "",
-                      c.registrationSuspect, {}};
+    EvidenceItem item{c.id,
+                      "change",
+                      "change",
+                      info.after.id,
+                      info.after.timeIso,
+                      centroid(c.rings),
+                      c.areaM2,
+                      c.meanScore,
+                      c.rings,
+                      "",
+                      "",
+                      "",
+                      c.registrationSuspect,
+                      {}};
     chipsOf(item);
     aoi.items[c.id] = item;
   }
@@ -195,8 +207,8 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
     const json& p = f.at("properties");
     const json& g = f.at("geometry");
     const std::string type = str(p, "feature_type");
-    const std::string id = f.contains("id") && f["id"].is_string() ? f["id"].get<std::string>()
-                                                                   : str(p, "id");
+    const std::string id =
+        f.contains("id") && f["id"].is_string() ? f["id"].get<std::string>() : str(p, "id");
     if (chips && !str(p, "chip_before").empty())
       (*chips)[id] = {str(p, "chip_before"), str(p, "chip_after"), str(p, "chip_mask")};
     if (type == "footprint") {
@@ -223,7 +235,8 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
       c.registrationSuspect = p.contains("registration_suspect") &&
                               p["registration_suspect"].is_boolean() &&
                               p["registration_suspect"].get<bool>();
-      if (!g.is_null() && g.value("type", "") == "Polygon") c.rings = polygonFrom(g.at("coordinates"));
+      if (!g.is_null() && g.value("type", "") == "Polygon")
+        c.rings = polygonFrom(g.at("coordinates"));
       ev.changes.push_back(std::move(c));
     } else if (type == "detection") {
       DetectionRecord d;

@@ -34,10 +34,10 @@ struct EvidenceItem {
   LonLat position{};  // detection point or change centroid
   double areaM2 = 0.0;
   double score = 0.0;
-  Polygon outline;  // changes only
+  Polygon outline;                              // changes only
   std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
-  bool registrationSuspect = false;  // changes: see ChangePolygon::registrationSuspect
-  AisIdentity ais;                   // detections: the AIS match (status empty without AIS)
+  bool registrationSuspect = false;             // changes: see ChangePolygon::registrationSuspect
+  AisIdentity ais;  // detections: the AIS match (status empty without AIS)
 };
 
 // An unseen AIS vessel or a ship-to-ship transfer candidate of one scene (vessels.geojson).
@@ -45,8 +45,8 @@ struct VesselEvent {
   std::string kind;     // "unseen" | "sts"
   std::string sceneId;  // "" for an AIS encounter
   std::uint32_t mmsi = 0, mmsi2 = 0;
-  std::string detail;   // unseen: "spoofing" | "missed"; sts: "imagery" | "ais"
-  std::string start;    // sts from AIS: the encounter's start (ISO 8601), else ""
+  std::string detail;  // unseen: "spoofing" | "missed"; sts: "imagery" | "ais"
+  std::string start;   // sts from AIS: the encounter's start (ISO 8601), else ""
   bool operator<(const VesselEvent& o) const {
     return std::tie(kind, sceneId, mmsi, mmsi2, detail, start) <
            std::tie(o.kind, o.sceneId, o.mmsi, o.mmsi2, o.detail, o.start);
@@ -57,7 +57,7 @@ struct VesselEvent {
 // One AIS fix of the AOI's store (OUT/<aoi>/ais.gpkg), for vessel-level declarations.
 struct VesselFix {
   std::uint32_t mmsi = 0;
-  std::string imo;   // digits only, "" when the vessel never sent one
+  std::string imo;  // digits only, "" when the vessel never sent one
   std::string name;
   std::int64_t timeS = 0;
   bool inAoi = false;  // inside the AOI polygon (the store also keeps a buffer around it)
@@ -71,8 +71,8 @@ struct SceneObservation {
   double imagedFraction = -1.0;  // -1 unknown
   double footprintAreaM2 = 0.0;
   MultiPolygon footprint;
-  std::map<std::string, int> counts;                             // kind -> count
-  std::set<std::string> degraded;  // kinds whose count the detector flagged (haze, glint, cloud)
+  std::map<std::string, int> counts;  // kind -> count
+  std::set<std::string> degraded;     // kinds whose count the detector flagged (haze, glint, cloud)
   std::map<std::string, std::vector<std::string>> detectionIds;  // kind -> evidence ids
 };
 
@@ -85,14 +85,14 @@ struct PairObservation {
 
 struct AoiObservations {
   std::string aoiId, aoiName, aoiKind;
-  std::vector<SceneObservation> scenes;  // by time
-  std::vector<PairObservation> pairs;    // by before time, then after time
+  std::vector<SceneObservation> scenes;       // by time
+  std::vector<PairObservation> pairs;         // by before time, then after time
   std::map<std::string, EvidenceItem> items;  // evidence id -> item
   // From the jobs' vessels.geojson, once per scene: AIS vessels expected in the imaged footprint
   // but matched to no detection, and ship-to-ship transfer candidates.
   std::vector<VesselEvent> vesselEvents;
-  bool aisFeed = false;                 // the run had an AIS feed (config ais:)
-  std::vector<VesselFix> aisFixes;      // by MMSI, then time; filled by the merge step
+  bool aisFeed = false;             // the run had an AIS feed (config ais:)
+  std::vector<VesselFix> aisFixes;  // by MMSI, then time; filled by the merge step
 };
 
 using Observations = std::map<std::string, AoiObservations>;  // by AOI id

@@ -16,7 +16,8 @@ namespace cw::evidence {
 
 struct ReportOptions {
   int maxChipsPerDiscrepancy = 12;  // the strongest cited items get chips; the rest are listed
-  // Every line of reviews.jsonl with what the merge did with it (a table at the end); none: no table.
+  // Every line of reviews.jsonl with what the merge did with it (a table at the end); none: no
+  // table.
   const std::vector<ReviewRecord>* decisions = nullptr;
 };
 

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evidence/hash_chain.hpp"
-#include "core/iso_time.hpp"
-#include "evidence/manifest.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
+#include "core/sha256.hpp"
+#include "evidence/hash_chain.hpp"
+#include "evidence/manifest.hpp"
 
 namespace cw::evidence {
 
@@ -46,7 +46,8 @@ std::string kindOf(const fs::path& rel) {
 std::vector<Candidate> candidates(const fs::path& outDir) {
   std::vector<Candidate> out;
   std::set<std::string> inJobs;
-  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
     const fs::path rel = it->path().lexically_relative(outDir);
     if (it->is_directory() && isUnlistedPath(rel)) it.disable_recursion_pending();
     if (!it->is_regular_file() || it->path().filename() != "job.json") continue;
@@ -66,10 +67,12 @@ std::vector<Candidate> candidates(const fs::path& outDir) {
       }
     }
   }
-  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
     const fs::path rel = it->path().lexically_relative(outDir);
     if (it->is_directory() && isUnlistedPath(rel)) it.disable_recursion_pending();
-    if (!it->is_regular_file() || inJobs.count(rel.generic_string()) || kindOf(rel) != "ais") continue;
+    if (!it->is_regular_file() || inJobs.count(rel.generic_string()) || kindOf(rel) != "ais")
+      continue;
     struct stat st {};
     if (::stat(it->path().c_str(), &st) != 0) continue;
     out.push_back({rel.generic_string(), "ais", std::int64_t(st.st_mtime), ""});
@@ -80,13 +83,16 @@ std::vector<Candidate> candidates(const fs::path& outDir) {
 
 }  // namespace
 
-PurgeResult purgeExpired(const fs::path& outDir, const RetentionRules& rules, std::int64_t now, bool dryRun) {
+PurgeResult purgeExpired(const fs::path& outDir, const RetentionRules& rules, std::int64_t now,
+                         bool dryRun) {
   if (!fs::is_directory(outDir)) throw UsageError(outDir.string() + ": not a folder");
   const auto chain = verifyChain(outDir / "purged.jsonl");
   if (!chain.ok) throw Error(chain.problem + "; repair it before purging more");
   PurgeResult res;
   for (const auto& c : candidates(outDir)) {
-    const auto days = c.kind == "chips" ? rules.chipsDays : c.kind == "rasters" ? rules.rastersDays : rules.aisDays;
+    const auto days = c.kind == "chips"     ? rules.chipsDays
+                      : c.kind == "rasters" ? rules.rastersDays
+                                            : rules.aisDays;
     if (!days || now < c.since + std::int64_t(*days) * 86400) continue;
     const fs::path p = outDir / c.rel;
     res.removed.push_back(c.rel);
@@ -94,11 +100,12 @@ PurgeResult purgeExpired(const fs::path& outDir, const RetentionRules& rules, st
     if (dryRun) continue;
     // The record first: a purge killed between the two leaves a recorded file, which the next
     // purge removes; never a removed file without its record.
-    json record = {{"path", c.rel},
-                   {"sha256", sha256File(p)},  // as found: a file changed before its purge stays visible
-                   {"size", fs::file_size(p)},
-                   {"time", formatIsoTime(now)},
-                   {"reason", c.kind + "_days=" + std::to_string(*days) + " after " + formatIsoTime(c.since)}};
+    json record = {
+        {"path", c.rel},
+        {"sha256", sha256File(p)},  // as found: a file changed before its purge stays visible
+        {"size", fs::file_size(p)},
+        {"time", formatIsoTime(now)},
+        {"reason", c.kind + "_days=" + std::to_string(*days) + " after " + formatIsoTime(c.since)}};
     appendChainedLine(outDir / "purged.jsonl", record);
     fs::remove(p);
   }

@@ -43,16 +43,21 @@ bool roleApplies(const std::string& role, const ReviewPolicy& p) {
 // off (the earliest current rejection, with a reason, and the latest by someone else), if any.
 std::optional<RejectionSignoff> fourEyes(const std::vector<const ReviewRecord*>& latestByUser) {
   std::vector<const ReviewRecord*> rejections;
-  for (const auto* r : latestByUser) if (r->decision == "rejected") rejections.push_back(r);
+  for (const auto* r : latestByUser)
+    if (r->decision == "rejected") rejections.push_back(r);
   std::sort(rejections.begin(), rejections.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
   if (rejections.size() < 2) return std::nullopt;
   const ReviewRecord* reasoned = nullptr;
   for (const auto* r : rejections) {
-    if (r->comment.find_first_not_of(" \t\r\n") != std::string::npos) { reasoned = r; break; }
+    if (r->comment.find_first_not_of(" \t\r\n") != std::string::npos) {
+      reasoned = r;
+      break;
+    }
   }
   if (!reasoned) return std::nullopt;
   const ReviewRecord* other = nullptr;
-  for (const auto* r : rejections) if (r->reviewer != reasoned->reviewer) other = r;  // latest
+  for (const auto* r : rejections)
+    if (r->reviewer != reasoned->reviewer) other = r;  // latest
   if (!other) return std::nullopt;
   const auto* first = reasoned->seq < other->seq ? reasoned : other;
   const auto* second = first == reasoned ? other : reasoned;
@@ -69,9 +74,10 @@ EffectiveReviews effectiveReviews(ReviewLog& log, const std::set<std::string>& c
   std::map<std::string, ReviewRecord*> latest;
   for (auto& r : log.records) {
     if (!roleApplies(r.role, policy)) {
-      r.status = r.role == "local" ? "not applied: made without sign-in (reviews.trust_local is off)"
-                                   : "not applied: role " + (r.role.empty() ? std::string("unknown") : r.role) +
-                                         " may not decide";
+      r.status = r.role == "local"
+                     ? "not applied: made without sign-in (reviews.trust_local is off)"
+                     : "not applied: role " + (r.role.empty() ? std::string("unknown") : r.role) +
+                           " may not decide";
       continue;
     }
     r.status = "superseded";
@@ -96,7 +102,8 @@ EffectiveReviews effectiveReviews(ReviewLog& log, const std::set<std::string>& c
     } else {
       eff.pending.insert(id);
       eff.decisions[id] = "rejection pending";
-      r->status = "pending: rejecting evidence a discrepancy cites needs a reason and a second reviewer";
+      r->status =
+          "pending: rejecting evidence a discrepancy cites needs a reason and a second reviewer";
     }
   }
   return eff;
@@ -113,7 +120,8 @@ std::set<std::string> discrepancyEvidence(const std::vector<VerdictRow>& rows) {
 void explainReviewedVerdicts(std::vector<VerdictRow>& now, const std::vector<VerdictRow>& before,
                              const EffectiveReviews& reviews) {
   for (std::size_t i = 0; i < now.size() && i < before.size(); ++i) {
-    if (before[i].verdict != Verdict::Discrepancy || now[i].verdict == Verdict::Discrepancy) continue;
+    if (before[i].verdict != Verdict::Discrepancy || now[i].verdict == Verdict::Discrepancy)
+      continue;
     // Group the rejected items of the old discrepancy by who signed them off.
     std::map<std::tuple<std::string, std::string, std::string>, int> groups;
     for (const auto& id : before[i].evidenceIds) {
@@ -125,7 +133,8 @@ void explainReviewedVerdicts(std::vector<VerdictRow>& now, const std::vector<Ver
     for (const auto& [who, n] : groups) {
       const auto& [first, second, date] = who;
       why += (why.empty() ? "" : "; ") + std::to_string(n) + (n == 1 ? " item" : " items") +
-             " rejected by " + first + (second.empty() ? "" : ", confirmed by " + second) + " on " + date;
+             " rejected by " + first + (second.empty() ? "" : ", confirmed by " + second) + " on " +
+             date;
     }
     if (why.empty()) why = "its cited items were reviewed";
     now[i].reason = "was discrepancy; " + why + "; now: " + now[i].reason;

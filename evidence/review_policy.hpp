@@ -50,7 +50,7 @@ struct RejectionSignoff {
 struct EffectiveReviews {
   ReviewDecisions decisions;                         // evidence id -> applied decision
   std::map<std::string, RejectionSignoff> signoffs;  // rejected ids and who signed them off
-  std::set<std::string> pending;                     // cited ids whose rejection awaits a 2nd reviewer
+  std::set<std::string> pending;  // cited ids whose rejection awaits a 2nd reviewer
 };
 
 // The decisions to apply; sets each record's status in `log`.

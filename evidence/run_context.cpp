@@ -12,9 +12,13 @@ std::string pct(double f) {
   return b;
 }
 
-bool inPeriod(std::int64_t t, const Declaration& d) { return t >= d.startS && t <= d.endS; }
+bool inPeriod(std::int64_t t, const Declaration& d) {
+  return t >= d.startS && t <= d.endS;
+}
 
-std::string scenes(size_t n) { return std::to_string(n) + " scene" + (n == 1 ? "" : "s"); }
+std::string scenes(size_t n) {
+  return std::to_string(n) + " scene" + (n == 1 ? "" : "s");
+}
 
 // Why the period has no observed scene, from the plan's view of it.
 std::string missingSceneReason(const AoiRunContext& ctx, const Declaration& d,
@@ -69,10 +73,9 @@ void explainWithRunContext(std::vector<VerdictRow>& rows, const RunContext& cont
     if (it == context.end()) continue;
     const AoiRunContext& ctx = it->second;
     const Declaration& d = row.declaration;
-    const auto failed = std::find_if(ctx.unfinished.begin(), ctx.unfinished.end(),
-                                     [&](const UnfinishedJob& j) {
-                                       return inPeriod(j.beforeS, d) || inPeriod(j.afterS, d);
-                                     });
+    const auto failed = std::find_if(
+        ctx.unfinished.begin(), ctx.unfinished.end(),
+        [&](const UnfinishedJob& j) { return inPeriod(j.beforeS, d) || inPeriod(j.afterS, d); });
     if (failed != ctx.unfinished.end() && row.verdict != Verdict::Discrepancy) {
       row.verdict = Verdict::Unverifiable;
       row.reason = processingFailedReason(*failed);

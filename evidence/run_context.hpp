@@ -39,8 +39,8 @@ struct UnfinishedJob {
 };
 
 struct AoiRunContext {
-  std::string planError;               // "all scenes skipped (...)", "no scene overlaps the AOI", ...
-  std::vector<PlannedScene> scenes;    // the scenes that overlap the AOI, by time
+  std::string planError;             // "all scenes skipped (...)", "no scene overlaps the AOI", ...
+  std::vector<PlannedScene> scenes;  // the scenes that overlap the AOI, by time
   std::vector<UnfinishedJob> unfinished;
 };
 

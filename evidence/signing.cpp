@@ -11,14 +11,14 @@
 #include <mutex>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
-#include "evidence/hash_chain.hpp"
+#include "core/error.hpp"
 #include "core/iso_time.hpp"
 #include "core/sha256.hpp"
-#include "core/error.hpp"
+#include "evidence/hash_chain.hpp"
 
 namespace cw::evidence {
 
@@ -30,11 +30,14 @@ namespace {
 constexpr const char* kSecretTag = "changewatch-ed25519-secret";
 constexpr const char* kPublicTag = "changewatch-ed25519-public";
 
-void sodium() { initSodium(); }
+void sodium() {
+  initSodium();
+}
 
 std::string toHex(const std::string& bin) {
   std::string hex(bin.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin.size());
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bin.data()),
+                 bin.size());
   hex.pop_back();
   return hex;
 }
@@ -44,7 +47,8 @@ std::string fromHex(const std::string& hex, std::size_t bytes) {
   std::size_t len = 0;
   const char* end = nullptr;
   if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bytes, hex.data(), hex.size(),
-                     nullptr, &len, &end) != 0 || len != bytes || end != hex.data() + hex.size()) {
+                     nullptr, &len, &end) != 0 ||
+      len != bytes || end != hex.data() + hex.size()) {
     return {};
   }
   return bin;
@@ -64,7 +68,8 @@ std::string readKey(const fs::path& path, const char* tag, std::size_t bytes) {
   in >> t >> hex;
   const std::string key = t == tag ? fromHex(hex, bytes) : std::string();
   if (key.empty()) {
-    throw UsageError(path.string() + ": not a " + std::string(tag) + " key file (made by changewatch keygen)");
+    throw UsageError(path.string() + ": not a " + std::string(tag) +
+                     " key file (made by changewatch keygen)");
   }
   return key;
 }
@@ -75,8 +80,8 @@ void writePrivate(const fs::path& path, const std::string& text) {
     throw UsageError(path.string() + ": cannot create (" + std::strerror(errno) +
                      "); keygen never overwrites a key");
   }
-  const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size()) &&
-                  ::fsync(fd) == 0;
+  const bool ok = ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) throw Error(path.string() + ": write failed");
 }
@@ -100,7 +105,9 @@ void initSodium() {
   if (rc < 0) throw Error("libsodium could not be initialised");
 }
 
-std::string keyId(const std::string& publicKey) { return sha256Hex(publicKey).substr(0, 16); }
+std::string keyId(const std::string& publicKey) {
+  return sha256Hex(publicKey).substr(0, 16);
+}
 
 std::string generateKeyFiles(const fs::path& secretPath) {
   sodium();
@@ -111,7 +118,8 @@ std::string generateKeyFiles(const fs::path& secretPath) {
   sodium_memzero(sk, sizeof sk);
   fs::path pubPath = secretPath;
   pubPath += ".pub";
-  if (fs::exists(pubPath)) throw UsageError(pubPath.string() + ": exists; keygen never overwrites a key");
+  if (fs::exists(pubPath))
+    throw UsageError(pubPath.string() + ": exists; keygen never overwrites a key");
   writePrivate(secretPath, std::string(kSecretTag) + " " + toHex(sec) + "\n");
   writeFileAtomic(pubPath, std::string(kPublicTag) + " " + toHex(pub) + "\n");
   return keyId(pub);
@@ -134,15 +142,18 @@ std::string signRun(const fs::path& outDir, const fs::path& secretKeyFile) {
   ordered_json m = ordered_json::parse(readText(manifestPath), nullptr, false);
   if (m.is_discarded() || !m.is_object()) throw Error(manifestPath.string() + ": not valid JSON");
   m["chains"] = chainHeads(outDir);
-  m["signature"] = {{"algorithm", "ed25519"}, {"key_id", keyId(pk)},
+  m["signature"] = {{"algorithm", "ed25519"},
+                    {"key_id", keyId(pk)},
                     {"time", formatIsoTime(std::int64_t(std::time(nullptr)))}};
   const std::string text = m.dump(2) + "\n";
   unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-                       reinterpret_cast<const unsigned char*>(sk.data()));
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()),
+                       text.size(), reinterpret_cast<const unsigned char*>(sk.data()));
   writeFileAtomic(manifestPath, text);
-  const ordered_json s = {{"algorithm", "ed25519"}, {"key_id", keyId(pk)},
-                          {"signature", toHex(std::string(reinterpret_cast<char*>(sig), sizeof sig))}};
+  const ordered_json s = {
+      {"algorithm", "ed25519"},
+      {"key_id", keyId(pk)},
+      {"signature", toHex(std::string(reinterpret_cast<char*>(sig), sizeof sig))}};
   writeFileAtomic(outDir / "manifest.json.sig", s.dump(2) + "\n");
   return sha256Hex(text);
 }
@@ -150,7 +161,8 @@ std::string signRun(const fs::path& outDir, const fs::path& secretKeyFile) {
 std::string checkRunSignature(const fs::path& outDir, const fs::path& publicKeyFile) {
   const std::string pk = readPublicKey(publicKeyFile);
   const fs::path sigPath = outDir / "manifest.json.sig";
-  if (!fs::is_regular_file(sigPath)) return "manifest.json.sig: missing (this folder was never signed)";
+  if (!fs::is_regular_file(sigPath))
+    return "manifest.json.sig: missing (this folder was never signed)";
   if (!fs::is_regular_file(outDir / "manifest.json")) return "manifest.json: missing";
   const ordered_json s = ordered_json::parse(readText(sigPath), nullptr, false);
   const std::string sig = s.is_object() && s.contains("signature") && s["signature"].is_string()
@@ -162,7 +174,8 @@ std::string checkRunSignature(const fs::path& outDir, const fs::path& publicKeyF
                                   reinterpret_cast<const unsigned char*>(text.data()), text.size(),
                                   reinterpret_cast<const unsigned char*>(pk.data())) != 0) {
     return "manifest.json: the signature does not verify with key " + keyId(pk) + " (" +
-           publicKeyFile.string() + "): manifest.json or its signature was changed, or another key signed it";
+           publicKeyFile.string() +
+           "): manifest.json or its signature was changed, or another key signed it";
   }
   return {};
 }

@@ -6,8 +6,8 @@
 // logs up to the signing time.
 //
 // Key files (text, one line): "changewatch-ed25519-secret <128 hex>" (mode 0600) and
-// "changewatch-ed25519-public <64 hex>". The key id is the first 16 hex digits of the SHA-256 of the
-// public key.
+// "changewatch-ed25519-public <64 hex>". The key id is the first 16 hex digits of the SHA-256 of
+// the public key.
 #include <filesystem>
 #include <string>
 
@@ -26,7 +26,8 @@ std::string keyId(const std::string& publicKey);
 // Adds "chains" and "signature" (time, key id) to OUT/manifest.json, rewrites it atomically and
 // writes OUT/manifest.json.sig. Throws cw::Error when a chain is broken.
 // Returns the SHA-256 of the signed manifest.
-std::string signRun(const std::filesystem::path& outDir, const std::filesystem::path& secretKeyFile);
+std::string signRun(const std::filesystem::path& outDir,
+                    const std::filesystem::path& secretKeyFile);
 
 // Checks OUT/manifest.json.sig against `publicKeyFile`; "" when it verifies, else the problem.
 std::string checkRunSignature(const std::filesystem::path& outDir,

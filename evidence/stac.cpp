@@ -8,10 +8,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cw_version.hpp"
 #include "core/atomic_file.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "cw_version.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::evidence {
@@ -35,19 +35,30 @@ struct AssetSpec {
   const char* title;
 };
 const AssetSpec kAssets[] = {
-    {"score.tif", "score", "image/tiff; application=geotiff; profile=cloud-optimized",
-     {"data"}, "change score"},
-    {"mask.tif", "mask", "image/tiff; application=geotiff; profile=cloud-optimized",
-     {"data"}, "change mask (0 no change, 1 change, 255 no decision)"},
+    {"score.tif",
+     "score",
+     "image/tiff; application=geotiff; profile=cloud-optimized",
+     {"data"},
+     "change score"},
+    {"mask.tif",
+     "mask",
+     "image/tiff; application=geotiff; profile=cloud-optimized",
+     {"data"},
+     "change mask (0 no change, 1 change, 255 no decision)"},
     {"product.h5", "product", "application/x-hdf5", {"data"}, "CF-1.8 product"},
-    {"evidence.geojson", "evidence", "application/geo+json", {"metadata"},
+    {"evidence.geojson",
+     "evidence",
+     "application/geo+json",
+     {"metadata"},
      "evidence items with chip paths"},
     {"changes.geojson", "changes", "application/geo+json", {"data"}, "change polygons"},
     {"detections.geojson", "detections", "application/geo+json", {"data"}, "detected objects"},
     {"counts.json", "counts", "application/json", {"metadata"}, "counts per scene with footprint"},
 };
 
-std::string dumpJson(const ordered_json& j) { return j.dump(2) + "\n"; }
+std::string dumpJson(const ordered_json& j) {
+  return j.dump(2) + "\n";
+}
 
 std::string fileUri(const std::string& path) {
   if (path.empty()) return path;
@@ -74,8 +85,7 @@ Polygon gridFootprintWgs84(const GridInfo& g) {
   if (grid.importFromWkt(g.wkt.c_str()) != OGRERR_NONE && g.epsg > 0) grid.importFromEPSG(g.epsg);
   grid.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   wgs84 = tiles::wgs84Srs();
-  std::unique_ptr<OGRCoordinateTransformation> ct(
-      OGRCreateCoordinateTransformation(&grid, &wgs84));
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&grid, &wgs84));
   if (!ct) throw Error("stac: cannot transform the grid CRS to WGS84");
   constexpr int kSteps = 16;
   const double w = g.width, h = g.height;
@@ -132,10 +142,10 @@ void writeStacItem(const fs::path& jobDir, const JobInfo& job) {
   props["changewatch:config_hash"] = job.configHash;
   props["processing:software"] = {{"changewatch", kGitDescribe}};
   props["processing:lineage"] =
-      "Scenes " + job.before.id + " and " + job.after.id + " warped onto the AOI grid (EPSG:" +
-      std::to_string(job.grid.epsg) + ", " + std::to_string(job.grid.pixelSizeM) +
-      " m), co-registered, change detected with " + job.method +
-      ", objects counted per scene; config sha256 " + job.configHash + ".";
+      "Scenes " + job.before.id + " and " + job.after.id +
+      " warped onto the AOI grid (EPSG:" + std::to_string(job.grid.epsg) + ", " +
+      std::to_string(job.grid.pixelSizeM) + " m), co-registered, change detected with " +
+      job.method + ", objects counted per scene; config sha256 " + job.configHash + ".";
   if (job.grid.epsg > 0)
     props["proj:epsg"] = job.grid.epsg;
   else {
@@ -150,11 +160,15 @@ void writeStacItem(const fs::path& jobDir, const JobInfo& job) {
       {{{"rel", "root"}, {"href", "../../catalog.json"}, {"type", "application/json"}},
        {{"rel", "parent"}, {"href", "../collection.json"}, {"type", "application/json"}},
        {{"rel", "collection"}, {"href", "../collection.json"}, {"type", "application/json"}},
-       {{"rel", "derived_from"}, {"href", fileUri(job.before.path)},
-        {"title", "before scene " + job.before.id}, {"changewatch:sha256", job.before.sha256},
+       {{"rel", "derived_from"},
+        {"href", fileUri(job.before.path)},
+        {"title", "before scene " + job.before.id},
+        {"changewatch:sha256", job.before.sha256},
         {"changewatch:datetime", job.before.timeIso}},
-       {{"rel", "derived_from"}, {"href", fileUri(job.after.path)},
-        {"title", "after scene " + job.after.id}, {"changewatch:sha256", job.after.sha256},
+       {{"rel", "derived_from"},
+        {"href", fileUri(job.after.path)},
+        {"title", "after scene " + job.after.id},
+        {"changewatch:sha256", job.after.sha256},
         {"changewatch:datetime", job.after.timeIso}}});
   item["collection"] = job.aoiId;
   ordered_json assets = ordered_json::object();
@@ -180,8 +194,10 @@ void writeStacCatalog(const fs::path& outDir, const std::vector<AoiCollectionInf
   cat["stac_version"] = kStacVersion;
   cat["id"] = "changewatch";
   cat["title"] = "changewatch run";
-  cat["description"] = "Change detection and object counts per AOI and scene pair, produced by "
-                       "changewatch " + std::string(kGitDescribe) + ".";
+  cat["description"] =
+      "Change detection and object counts per AOI and scene pair, produced by "
+      "changewatch " +
+      std::string(kGitDescribe) + ".";
   ordered_json catLinks = ordered_json::array(
       {{{"rel", "root"}, {"href", "./catalog.json"}, {"type", "application/json"}}});
 
@@ -217,8 +233,8 @@ void writeStacCatalog(const fs::path& outDir, const std::vector<AoiCollectionInf
     col["stac_extensions"] = ordered_json::array();
     col["id"] = aoi.id;
     col["title"] = aoi.name;
-    col["description"] = "changewatch evidence for " + aoi.kind + " '" + aoi.name + "' (" +
-                         aoi.id + "), one item per scene pair.";
+    col["description"] = "changewatch evidence for " + aoi.kind + " '" + aoi.name + "' (" + aoi.id +
+                         "), one item per scene pair.";
     col["license"] = "proprietary";
     ordered_json bbox = items.empty() ? ordered_json::array({-180, -90, 180, 90})
                                       : ordered_json::array({w, s, e, n});

@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include <gdal.h>
 #include <cpl_error.h>
+#include <gdal.h>
 
-#include "fuzz/fuzz_support.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "fuzz/fuzz_support.hpp"
 #include "pipeline/config.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -19,8 +19,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   CPLSetErrorHandler(CPLQuietErrorHandler);
   // Files a config may name (AOI GeoJSON, declarations), so relative paths sometimes resolve.
   const auto& dir = cw::fuzz::scratchDir();
-  cw::fuzz::writeBytes(dir / "aoi.geojson",
-                       R"({"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41.01],[29,41]]]})");
+  cw::fuzz::writeBytes(
+      dir / "aoi.geojson",
+      R"({"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41.01],[29,41]]]})");
   cw::fuzz::writeBytes(dir / "declarations.csv", "aoi,start,end,metric,value,reference\n");
   return 0;
 }

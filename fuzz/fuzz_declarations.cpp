@@ -6,9 +6,9 @@
 #include <set>
 #include <string>
 
-#include "evidence/declarations.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "evidence/declarations.hpp"
 
 namespace {
 const std::set<std::string> kAois = {"port_alpha", "facility_beta"};

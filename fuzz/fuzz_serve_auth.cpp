@@ -20,11 +20,11 @@
 #include <string>
 
 #include <gdal_priv.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
-#include "fuzz/fuzz_support.hpp"
 #include "core/log.hpp"
+#include "fuzz/fuzz_support.hpp"
 #include "serve/review_server.hpp"
 #include "serve/users.hpp"
 
@@ -94,17 +94,29 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
                          {"id", aoi + "-change-000000000001"},
                          {"properties", {{"feature_type", "change"}, {"note", mark}}},
                          {"geometry", {{"type", "Point"}, {"coordinates", {27.0, 41.0}}}}};
-    cw::fuzz::writeBytes(job / "evidence.geojson", json{{"type", "FeatureCollection"}, {"features", {change}}}.dump());
+    cw::fuzz::writeBytes(job / "evidence.geojson",
+                         json{{"type", "FeatureCollection"}, {"features", {change}}}.dump());
     cw::fuzz::writeBytes(job / "chips" / "c.png", "\x89PNG\r\n\x1a\n" + mark);
-    jobs.push_back({{"index", jobs.size()}, {"id", aoi + "/s1_s2"}, {"aoi", aoi}, {"before", "s1"}, {"after", "s2"}});
+    jobs.push_back({{"index", jobs.size()},
+                    {"id", aoi + "/s1_s2"},
+                    {"aoi", aoi},
+                    {"before", "s1"},
+                    {"after", "s2"}});
   }
-  cw::fuzz::writeBytes(out / "plan.json", json{{"aois", {{{"id", "aoi_a"}}, {{"id", "aoi_b"}}}}, {"jobs", jobs}}.dump());
-  cw::fuzz::writeBytes(out / "corroboration.json",
-                       json{{"verdicts", {{{"aoi", "aoi_a"}, {"verdict", "discrepancy"},
-                                           {"evidence_ids", {"aoi_a-change-000000000001"}}},
-                                          {{"aoi", "aoi_b"}, {"verdict", "consistent"}, {"note", kAoiBSecret}}}}}.dump());
+  cw::fuzz::writeBytes(
+      out / "plan.json",
+      json{{"aois", {{{"id", "aoi_a"}}, {{"id", "aoi_b"}}}}, {"jobs", jobs}}.dump());
+  cw::fuzz::writeBytes(
+      out / "corroboration.json",
+      json{{"verdicts",
+            {{{"aoi", "aoi_a"},
+              {"verdict", "discrepancy"},
+              {"evidence_ids", {"aoi_a-change-000000000001"}}},
+             {{"aoi", "aoi_b"}, {"verdict", "consistent"}, {"note", kAoiBSecret}}}}}
+          .dump());
   fs::create_directories(viewer / "vendor" / "leaflet");
-  for (const char* f : {"index.html", "app.js", "auth.js", "style.css"}) cw::fuzz::writeBytes(viewer / f, "//");
+  for (const char* f : {"index.html", "app.js", "auth.js", "style.css"})
+    cw::fuzz::writeBytes(viewer / f, "//");
   cw::fuzz::writeBytes(viewer / "vendor" / "leaflet" / "leaflet.js", "// leaflet");
   cw::fuzz::writeBytes(root / "secret.png", kSecret);
   fs::create_symlink(root / "secret.png", out / "aoi_a" / "s1_s2" / "chips" / "link.png");

@@ -18,11 +18,11 @@
 #include <string>
 
 #include <gdal_priv.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
-#include "fuzz/fuzz_support.hpp"
 #include "core/log.hpp"
+#include "fuzz/fuzz_support.hpp"
 #include "serve/review_server.hpp"
 
 namespace {
@@ -78,11 +78,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   cw::fuzz::writeBytes(job / "evidence.geojson",
                        json{{"type", "FeatureCollection"}, {"features", {change}}}.dump());
   cw::fuzz::writeBytes(job / "chips" / "c_before.png", "\x89PNG\r\n\x1a\nchip");
-  cw::fuzz::writeBytes(out / "plan.json",
-                       json{{"aois", {{{"id", "aoi_a"}}}},
-                            {"jobs", {{{"index", 0}, {"id", "aoi_a/s1_s2"}, {"aoi", "aoi_a"},
-                                       {"before", "s1"}, {"after", "s2"}}}}}
-                           .dump());
+  cw::fuzz::writeBytes(out / "plan.json", json{{"aois", {{{"id", "aoi_a"}}}},
+                                               {"jobs",
+                                                {{{"index", 0},
+                                                  {"id", "aoi_a/s1_s2"},
+                                                  {"aoi", "aoi_a"},
+                                                  {"before", "s1"},
+                                                  {"after", "s2"}}}}}
+                                              .dump());
   cw::fuzz::writeBytes(out / "corroboration.json",
                        R"({"verdicts":[{"aoi":"aoi_a","verdict":"consistent"}]})");
   cw::fuzz::writeBytes(viewer / "index.html", "<!doctype html><title>viewer</title>");
@@ -105,7 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string line = in.substr(0, nl);
   const std::string body = nl == std::string::npos ? std::string() : in.substr(nl + 1);
   if (line.find(' ') == std::string::npos) line = "GET " + line;
-  const std::string request = line + " HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n" +
+  const std::string request = line +
+                              " HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n" +
                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   const std::string response = g_server->handleRawRequest(request);
   // "HTTP/1.1 NNN ..." — an empty response means httplib dropped the connection (e.g. a request

@@ -10,9 +10,9 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
-#include "fuzz/fuzz_support.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "fuzz/fuzz_support.hpp"
 #include "pipeline/catalog.hpp"
 
 namespace {

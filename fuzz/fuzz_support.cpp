@@ -12,7 +12,8 @@ namespace {
 struct Scratch {
   fs::path dir;
   Scratch() {
-    const fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+    const fs::path base =
+        fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     dir = base / ("cw-fuzz-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);

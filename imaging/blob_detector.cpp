@@ -4,8 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/detector_options.hpp"
 #include "core/error.hpp"
+#include "imaging/detector_options.hpp"
 #include "imaging/ship_detector.hpp"
 #include "imaging/water_mask.hpp"
 
@@ -149,8 +149,9 @@ void registerBlobDetector(Registry& registry) {
       BlobDetector::kVehiclesName,
       "vehicles in 0.2-0.5 m imagery: the blob counter with its vehicle-tuned defaults "
       "(tuned on DOTA P1888, 0.27 m)",
-      BlobDetector::optionSpecs(),
-      [](const Params& p) { return std::make_unique<BlobDetector>(p, BlobDetector::kVehiclesName); }});
+      BlobDetector::optionSpecs(), [](const Params& p) {
+        return std::make_unique<BlobDetector>(p, BlobDetector::kVehiclesName);
+      }});
 }
 
 }  // namespace cw::imaging

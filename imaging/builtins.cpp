@@ -1,10 +1,10 @@
+#include "imaging/blob_detector.hpp"
 #include "imaging/cva.hpp"
 #include "imaging/irmad.hpp"
 #include "imaging/log_ratio.hpp"
 #include "imaging/registry.hpp"
 #include "imaging/ship_detector.hpp"
 #include "imaging/tank_detector.hpp"
-#include "imaging/blob_detector.hpp"
 
 namespace cw::imaging {
 

@@ -22,9 +22,9 @@ namespace cw::imaging {
 
 // One tile of a co-registered pair, padded by the method's halo (cropped at the grid edge).
 struct ChangeTile {
-  cv::Mat before;  // CV_32FC(p): p bands, same size as after
-  cv::Mat after;   // CV_32FC(p)
-  cv::Mat valid;   // CV_8U: 255 where both dates are valid (not nodata, not cloud, inside AOI)
+  cv::Mat before;      // CV_32FC(p): p bands, same size as after
+  cv::Mat after;       // CV_32FC(p)
+  cv::Mat valid;       // CV_8U: 255 where both dates are valid (not nodata, not cloud, inside AOI)
   cv::Point originPx;  // grid position of pixel (0,0) of these mats
   int stride = 1;      // sampling lattice stride for sampleTile()
 };

@@ -9,7 +9,8 @@ namespace cw::imaging {
 namespace {
 
 void checkDof(int dof) {
-  if (dof < 1) throw Error("chi-square: degrees of freedom must be >= 1, got " + std::to_string(dof));
+  if (dof < 1)
+    throw Error("chi-square: degrees of freedom must be >= 1, got " + std::to_string(dof));
 }
 
 // log of the regularized lower (P) and upper (Q) incomplete gamma functions for a > 0, x > 0.
@@ -63,7 +64,9 @@ double logChiSquareSf(double z, int dof) {
   return logIncompleteGamma(0.5 * dof, x, true);
 }
 
-double chiSquareSf(double z, int dof) { return std::exp(logChiSquareSf(z, dof)); }
+double chiSquareSf(double z, int dof) {
+  return std::exp(logChiSquareSf(z, dof));
+}
 
 double chiSquareCdf(double z, int dof) {
   checkDof(dof);

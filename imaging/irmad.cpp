@@ -6,9 +6,9 @@
 #include <sstream>
 #include <vector>
 
+#include "core/error.hpp"
 #include "imaging/change_sample.hpp"
 #include "imaging/chi_square.hpp"
-#include "core/error.hpp"
 #include "imaging/row_chunks.hpp"
 
 namespace cw::imaging {
@@ -81,8 +81,8 @@ void chiSquareKernel(const float* coef, int p, const cv::Mat& before, const cv::
   const float* cb = coef + bands * bands;
   const float* cc = coef + 2 * bands * bands;
   std::vector<float> buf(static_cast<size_t>(w) * (2 * bands + 1));
-  float* planes = buf.data();                                   // before 0..p-1, after p..2p-1
-  float* t = planes + static_cast<size_t>(w) * 2 * bands;       // one variate
+  float* planes = buf.data();                              // before 0..p-1, after p..2p-1
+  float* t = planes + static_cast<size_t>(w) * 2 * bands;  // one variate
   for (int y = 0; y < before.rows; ++y) {
     const float* xb = before.ptr<float>(y);
     const float* xa = after.ptr<float>(y);
@@ -212,13 +212,27 @@ Moments irmadPass(int p, const ZCoefficients* k, const std::vector<double>& cent
   forEachChunk(n, [&](int c, int r0, int r1) {
     double* acc = partial.data() + static_cast<size_t>(c) * width;
     switch (p) {
-      case 1: irmadRowPass<1>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      case 2: irmadRowPass<2>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      case 3: irmadRowPass<3>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      case 4: irmadRowPass<4>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      case 6: irmadRowPass<6>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      case 8: irmadRowPass<8>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
-      default: irmadRowPass<0>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc); break;
+      case 1:
+        irmadRowPass<1>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      case 2:
+        irmadRowPass<2>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      case 3:
+        irmadRowPass<3>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      case 4:
+        irmadRowPass<4>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      case 6:
+        irmadRowPass<6>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      case 8:
+        irmadRowPass<8>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
+      default:
+        irmadRowPass<0>(p, k, centre.data(), before, after, r0, r1, zp, wp, acc);
+        break;
     }
   });
   Moments m;
@@ -326,7 +340,8 @@ cv::Mat irmadChiSquareRows(const IrmadModel& model, const cv::Mat& before, const
   const ZCoefficients k = zCoefficients(model);
   cv::Mat z(n, 1, CV_64F);
   forEachChunk(n, [&](int, int r0, int r1) {
-    for (int r = r0; r < r1; ++r) z.at<double>(r) = rowZ(k, before.ptr<float>(r), after.ptr<float>(r), p);
+    for (int r = r0; r < r1; ++r)
+      z.at<double>(r) = rowZ(k, before.ptr<float>(r), after.ptr<float>(r), p);
   });
   return z;
 }
@@ -353,15 +368,33 @@ cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, cons
   }
   cv::Mat z(before.size(), CV_32F);
   switch (p) {
-    case 1: chiSquareKernel<1>(coef.data(), p, before, after, valid, z); break;
-    case 2: chiSquareKernel<2>(coef.data(), p, before, after, valid, z); break;
-    case 3: chiSquareKernel<3>(coef.data(), p, before, after, valid, z); break;
-    case 4: chiSquareKernel<4>(coef.data(), p, before, after, valid, z); break;
-    case 5: chiSquareKernel<5>(coef.data(), p, before, after, valid, z); break;
-    case 6: chiSquareKernel<6>(coef.data(), p, before, after, valid, z); break;
-    case 7: chiSquareKernel<7>(coef.data(), p, before, after, valid, z); break;
-    case 8: chiSquareKernel<8>(coef.data(), p, before, after, valid, z); break;
-    default: chiSquareKernel<0>(coef.data(), p, before, after, valid, z); break;
+    case 1:
+      chiSquareKernel<1>(coef.data(), p, before, after, valid, z);
+      break;
+    case 2:
+      chiSquareKernel<2>(coef.data(), p, before, after, valid, z);
+      break;
+    case 3:
+      chiSquareKernel<3>(coef.data(), p, before, after, valid, z);
+      break;
+    case 4:
+      chiSquareKernel<4>(coef.data(), p, before, after, valid, z);
+      break;
+    case 5:
+      chiSquareKernel<5>(coef.data(), p, before, after, valid, z);
+      break;
+    case 6:
+      chiSquareKernel<6>(coef.data(), p, before, after, valid, z);
+      break;
+    case 7:
+      chiSquareKernel<7>(coef.data(), p, before, after, valid, z);
+      break;
+    case 8:
+      chiSquareKernel<8>(coef.data(), p, before, after, valid, z);
+      break;
+    default:
+      chiSquareKernel<0>(coef.data(), p, before, after, valid, z);
+      break;
   }
   return z;
 }
@@ -370,22 +403,39 @@ cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, cons
 
 std::vector<OptionSpec> IrmadMethod::options() {
   std::vector<OptionSpec> o;
-  o.push_back({"max_iterations", "maximum number of IR-MAD iterations (CCA solves)", 30, 1, 1000,
-               {}, ""});
-  o.push_back({"tolerance", "stop when every canonical correlation moves by less than this", 1e-4,
-               1e-12, 1.0, {}, ""});
+  o.push_back(
+      {"max_iterations", "maximum number of IR-MAD iterations (CCA solves)", 30, 1, 1000, {}, ""});
+  o.push_back({"tolerance",
+               "stop when every canonical correlation moves by less than this",
+               1e-4,
+               1e-12,
+               1.0,
+               {},
+               ""});
   o.push_back({"threshold",
                "data-driven threshold on sqrt(Z) of the fit sample: otsu or kittler "
                "(Kittler-Illingworth)",
-               0, 0, 0, {"otsu", "kittler"}, "otsu"});
+               0,
+               0,
+               0,
+               {"otsu", "kittler"},
+               "otsu"});
   o.push_back({"threshold_value",
                "fixed change probability in (0, 1) instead of the data-driven threshold; 0 = "
                "data-driven",
-               0.0, 0.0, 0.999999999999, {}, ""});
+               0.0,
+               0.0,
+               0.999999999999,
+               {},
+               ""});
   o.push_back({"score",
                "score written per pixel: significance = -log10(1 - P(change)), probability = "
                "P(change) = chi2_p(Z), z = the chi-square statistic Z",
-               0, 0, 0, {"significance", "probability", "z"}, "significance"});
+               0,
+               0,
+               0,
+               {"significance", "probability", "z"},
+               "significance"});
   return o;
 }
 
@@ -405,9 +455,12 @@ cv::Mat IrmadMethod::sampleTile(const ChangeTile& tile, const cv::Rect& core) co
 
 double IrmadMethod::scoreOfZ(double z) const {
   switch (m_score) {
-    case Score::Z: return z;
-    case Score::Probability: return chiSquareCdf(z, m_model.bands);
-    case Score::Significance: return -logChiSquareSf(z, m_model.bands) / std::log(10.0);
+    case Score::Z:
+      return z;
+    case Score::Probability:
+      return chiSquareCdf(z, m_model.bands);
+    case Score::Significance:
+      return -logChiSquareSf(z, m_model.bands) / std::log(10.0);
   }
   return z;
 }
@@ -486,8 +539,8 @@ cv::Mat IrmadMethod::score(const ChangeTile& tile) const {
       } else {
         logSf = logChiSquareSf(zz, p);
       }
-      row[x] = static_cast<float>(m_score == Score::Probability ? -std::expm1(logSf)
-                                                                  : -logSf * invLn10);
+      row[x] =
+          static_cast<float>(m_score == Score::Probability ? -std::expm1(logSf) : -logSf * invLn10);
     }
   }
   return z;
@@ -507,7 +560,8 @@ std::map<std::string, std::vector<double>> IrmadMethod::solved() const {
 
 void registerIrmadMethod(Registry& registry) {
   registry.add(ChangeMethodEntry{IrmadMethod::kName,
-                                 "IR-MAD (Nielsen 2007): iteratively reweighted MAD variates, chi-square change significance, Otsu threshold on sqrt(Z)",
+                                 "IR-MAD (Nielsen 2007): iteratively reweighted MAD variates, "
+                                 "chi-square change significance, Otsu threshold on sqrt(Z)",
                                  IrmadMethod::options(),
                                  [](const Params& p) { return std::make_unique<IrmadMethod>(p); }});
 }

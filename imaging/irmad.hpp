@@ -14,8 +14,9 @@
 //
 // IrmadMethod (registered as "irmad") iterates on the lattice sample of the fit pass (stride set
 // by the driver), thinned to at most kMaxIterationRows evenly spaced rows; the iterations never
-// re-read the scenes. The threshold is then solved on Z of the whole sample. score() applies the model once per
-// pixel with a fixed-size, vectorizable kernel (no temporaries). Its score is, by option `score`:
+// re-read the scenes. The threshold is then solved on Z of the whole sample. score() applies the
+// model once per pixel with a fixed-size, vectorizable kernel (no temporaries). Its score is, by
+// option `score`:
 //   significance (default): -log10(1 - chi^2_p(Z)), i.e. P(change) = 1 - 10^-score. Monotone in Z
 //                 and without the float saturation of the probability itself (P = 1 - 1e-9 is
 //                 1.0f), so thresholds stay exact;
@@ -28,10 +29,11 @@
 // of synthetic data within 0.02, and IR-MAD restores them (>= truth - 0.02) under 10 % change,
 // with change weights < 1e-4 of the stable ones. Note that on purely Gaussian no-change data the
 // reweighting itself drives rho above the population value (0.9 -> 0.98), because the weighted
-// statistics describe the low-Z subset. tests/imaging/test_change_accuracy.cpp, Landsat Taizhou (labelled
-// pixels, no open/close), kappa: defaults (Otsu on sqrt Z) 0.935, converged in 26 iterations;
-// Kittler on sqrt Z 0.937; fixed P(change) > 0.99 0.33 (over-detects); plain MAD + Otsu on sqrt Z
-// 0.80. Fitted on a stride-4 sample instead of every pixel: kappa 0.944, max |delta rho| 0.019.
+// statistics describe the low-Z subset. tests/imaging/test_change_accuracy.cpp, Landsat Taizhou
+// (labelled pixels, no open/close), kappa: defaults (Otsu on sqrt Z) 0.935, converged in 26
+// iterations; Kittler on sqrt Z 0.937; fixed P(change) > 0.99 0.33 (over-detects); plain MAD + Otsu
+// on sqrt Z 0.80. Fitted on a stride-4 sample instead of every pixel: kappa 0.944, max |delta rho|
+// 0.019.
 #include <map>
 #include <string>
 #include <vector>
@@ -53,9 +55,9 @@ struct IrmadOptions {
 struct IrmadModel {
   int bands = 0;
   std::vector<double> meanBefore, meanAfter;  // p each
-  cv::Mat a, b;                              // p x p CV_64F, row i = canonical vector i
-  std::vector<double> rho;                   // descending
-  std::vector<double> sigma;                 // sqrt(2 (1 - rho))
+  cv::Mat a, b;                               // p x p CV_64F, row i = canonical vector i
+  std::vector<double> rho;                    // descending
+  std::vector<double> sigma;                  // sqrt(2 (1 - rho))
   int iterations = 0;
   bool converged = false;
 };

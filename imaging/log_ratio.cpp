@@ -6,8 +6,8 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/change_sample.hpp"
 #include "core/error.hpp"
+#include "imaging/change_sample.hpp"
 
 namespace cw::imaging {
 namespace {
@@ -40,24 +40,57 @@ inline float logRatio(float a, float b, float eps) {
 
 std::vector<OptionSpec> LogRatioMethod::options() {
   std::vector<OptionSpec> o;
-  o.push_back({"filter", "speckle filter applied to both dates before the ratio", 0, 0, 0,
-               {"lee", "median", "enhanced_lee", "none"}, "lee"});
-  o.push_back({"filter_radius", "speckle filter radius in pixels (window 2r+1; median: 1 or 2)", 2,
-               1, 15, {}, ""});
+  o.push_back({"filter",
+               "speckle filter applied to both dates before the ratio",
+               0,
+               0,
+               0,
+               {"lee", "median", "enhanced_lee", "none"},
+               "lee"});
+  o.push_back({"filter_radius",
+               "speckle filter radius in pixels (window 2r+1; median: 1 or 2)",
+               2,
+               1,
+               15,
+               {},
+               ""});
   o.push_back({"post_filter_radius",
-               "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)", 0, 0,
-               1, {}, ""});
-  o.push_back({"enl", "equivalent number of looks of the speckle, for the Lee filters", 4.0, 0.1,
-               1e6, {}, ""});
+               "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)",
+               0,
+               0,
+               1,
+               {},
+               ""});
+  o.push_back({"enl",
+               "equivalent number of looks of the speckle, for the Lee filters",
+               4.0,
+               0.1,
+               1e6,
+               {},
+               ""});
   o.push_back({"damping", "enhanced Lee damping factor", 1.0, 0.0, 100.0, {}, ""});
   o.push_back({"eps",
                "added to both intensities before the ratio; 0 = 1 % of the median filtered "
                "intensity",
-               0.0, 0.0, 1e30, {}, ""});
-  o.push_back({"threshold", "data-driven threshold on |log ratio|: otsu or kittler", 0, 0, 0,
-               {"otsu", "kittler"}, "otsu"});
-  o.push_back({"threshold_value", "fixed threshold on |log ratio|; 0 = data-driven", 0.0, 0.0,
-               1e30, {}, ""});
+               0.0,
+               0.0,
+               1e30,
+               {},
+               ""});
+  o.push_back({"threshold",
+               "data-driven threshold on |log ratio|: otsu or kittler",
+               0,
+               0,
+               0,
+               {"otsu", "kittler"},
+               "otsu"});
+  o.push_back({"threshold_value",
+               "fixed threshold on |log ratio|; 0 = data-driven",
+               0.0,
+               0.0,
+               1e30,
+               {},
+               ""});
   return o;
 }
 
@@ -179,9 +212,11 @@ std::map<std::string, std::vector<double>> LogRatioMethod::solved() const {
 
 void registerLogRatioMethod(Registry& registry) {
   registry.add(ChangeMethodEntry{LogRatioMethod::kName,
-                                 "SAR log-ratio |log(I2/I1)| after a speckle filter (3x3 median by default), Otsu threshold; single-band inputs",
-                                 LogRatioMethod::options(),
-                                 [](const Params& p) { return std::make_unique<LogRatioMethod>(p); }});
+                                 "SAR log-ratio |log(I2/I1)| after a speckle filter (3x3 median by "
+                                 "default), Otsu threshold; single-band inputs",
+                                 LogRatioMethod::options(), [](const Params& p) {
+                                   return std::make_unique<LogRatioMethod>(p);
+                                 }});
 }
 
 }  // namespace cw::imaging

@@ -10,8 +10,8 @@ cv::Mat openCloseChangeMask(const cv::Mat& mask, int radiusPx) {
   if (mask.type() != CV_8U) throw Error("morphology: mask must be CV_8U");
   if (radiusPx < 0) throw UsageError("morphology: radius must be >= 0 pixels");
   if (radiusPx == 0) return mask.clone();
-  const cv::Mat se = cv::getStructuringElement(
-      cv::MORPH_ELLIPSE, cv::Size(2 * radiusPx + 1, 2 * radiusPx + 1));
+  const cv::Mat se =
+      cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radiusPx + 1, 2 * radiusPx + 1));
   const cv::Mat noDecision = mask == kMaskNoDecision;
   const cv::Mat change = mask == kMaskChange;
 

@@ -22,23 +22,23 @@ enum class BandRole { Blue, Green, Red, Nir, Vv, Vh, Grey };
 BandRole bandRoleFromName(const std::string& name);
 
 struct DetectionTile {
-  cv::Mat image;    // CV_32FC(p), band order as in `roles`
+  cv::Mat image;  // CV_32FC(p), band order as in `roles`
   std::vector<BandRole> roles;
-  cv::Mat valid;    // CV_8U, 255 where imaged and cloud-free
-  cv::Mat water;    // CV_8U, 255 where water is known (config polygon); empty if none given
+  cv::Mat valid;  // CV_8U, 255 where imaged and cloud-free
+  cv::Mat water;  // CV_8U, 255 where water is known (config polygon); empty if none given
   double pixelSizeM = 1.0;
 };
 
 struct Detection {
-  std::string kind;           // "ship", "tank", "blob"
-  cv::Point2d centroidPx;     // tile-mat pixel coordinates (x right, y down), pixel centre = +0.5
-  double lengthM = 0.0;       // major axis; diameter for tanks
-  double widthM = 0.0;        // minor axis
-  double headingDeg = 0.0;    // 0 = north, clockwise, in [0, 180) for ships
+  std::string kind;         // "ship", "tank", "blob"
+  cv::Point2d centroidPx;   // tile-mat pixel coordinates (x right, y down), pixel centre = +0.5
+  double lengthM = 0.0;     // major axis; diameter for tanks
+  double widthM = 0.0;      // minor axis
+  double headingDeg = 0.0;  // 0 = north, clockwise, in [0, 180) for ships
   double areaM2 = 0.0;
-  double score = 0.0;         // detector-specific strength (e.g. CFAR z-score)
-  bool berthed = false;       // ships: alongside or bow-on to a quay, pier or shore
-  bool underway = false;      // ships: a wake trails the hull
+  double score = 0.0;                  // detector-specific strength (e.g. CFAR z-score)
+  bool berthed = false;                // ships: alongside or bow-on to a quay, pier or shore
+  bool underway = false;               // ships: a wake trails the hull
   std::vector<cv::Point2d> outlinePx;  // ships: hull rectangle corners, same frame as centroidPx
 };
 

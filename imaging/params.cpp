@@ -34,22 +34,26 @@ const std::string& Params::choice(const std::string& name) const {
 std::optional<std::string> checkNumber(const OptionSpec& spec, double value) {
   if (value < spec.minValue || value > spec.maxValue) {
     std::ostringstream os;
-    os << "value " << value << " is out of range [" << spec.minValue << ", " << spec.maxValue << "]";
+    os << "value " << value << " is out of range [" << spec.minValue << ", " << spec.maxValue
+       << "]";
     return os.str();
   }
   return std::nullopt;
 }
 
-std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec, const std::string& text) {
+std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec,
+                                             const std::string& text) {
   if (spec.isChoice()) {
     if (auto err = checkChoice(spec, text)) return err;
     params.setChoice(spec.name, text);
     return std::nullopt;
   }
   char* end = nullptr;
-  const double v = text.empty() || text.find_first_of("xX") != std::string::npos ? 0.0 : std::strtod(text.c_str(), &end);
-  if (!end || end == text.c_str() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0])) ||
-      !std::isfinite(v)) {
+  const double v = text.empty() || text.find_first_of("xX") != std::string::npos
+                       ? 0.0
+                       : std::strtod(text.c_str(), &end);
+  if (!end || end == text.c_str() || *end != '\0' ||
+      std::isspace(static_cast<unsigned char>(text[0])) || !std::isfinite(v)) {
     return "expected a number, got '" + text + "'";
   }
   if (auto err = checkNumber(spec, v)) return err;

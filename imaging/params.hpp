@@ -23,7 +23,8 @@ struct OptionSpec {
   bool isChoice() const { return !choices.empty(); }
 };
 
-// Option values after validation. Lookups of undeclared names throw cw::Error (a programming error).
+// Option values after validation. Lookups of undeclared names throw cw::Error (a programming
+// error).
 class Params {
  public:
   Params() = default;
@@ -50,6 +51,7 @@ std::optional<std::string> checkChoice(const OptionSpec& spec, const std::string
 // number (no NaN, no infinity, no hex) within its range. Stores the value in `params` and returns
 // nothing, or returns the error text ("expected a number, got 'x'", "value 9 is out of range
 // [0, 1]", ...).
-std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec, const std::string& text);
+std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec,
+                                             const std::string& text);
 
 }  // namespace cw::imaging

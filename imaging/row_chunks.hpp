@@ -11,7 +11,9 @@ namespace cw::imaging {
 
 inline constexpr int kRowChunk = 16384;
 
-inline int chunkCount(int n) { return (n + kRowChunk - 1) / kRowChunk; }
+inline int chunkCount(int n) {
+  return (n + kRowChunk - 1) / kRowChunk;
+}
 
 // Calls fn(chunk, firstRow, endRow) for fixed chunks of kRowChunk rows, in parallel (in the
 // caller's TBB arena). The chunks do not depend on the thread count.

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/detector_options.hpp"
 #include "core/error.hpp"
+#include "imaging/detector_options.hpp"
 
 namespace cw::imaging {
 
@@ -19,8 +19,8 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
                    d.zThresholdSar, 1.0, 1000.0),
       numberOption("z_grow", "hysteresis: |z| of pixels joined to a seed", d.zGrow, 0.5, 1000.0),
       numberOption("guard_window_m", "CFAR guard box width, m", d.guardWindowM, 1.0, 1e4),
-      numberOption("background_window_m", "CFAR background box width, m", d.backgroundWindowM,
-                   2.0, 2e4),
+      numberOption("background_window_m", "CFAR background box width, m", d.backgroundWindowM, 2.0,
+                   2e4),
       numberOption("min_water_share", "valid water share of the ring needed for a decision",
                    d.minWaterShare, 0.001, 1.0),
       numberOption("sigma_floor", "clutter sigma floor, as a fraction of the local water mean",
@@ -37,8 +37,8 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
       numberOption("max_protrusion_m",
                    "narrow land longer than this is a jetty, not a hull moored bow-on, m",
                    d.maxProtrusionM, 0.0, 1e4),
-      numberOption("shore_rim_m", "rim around the land core left out of the search, m",
-                   d.shoreRimM, 0.0, 1000.0),
+      numberOption("shore_rim_m", "rim around the land core left out of the search, m", d.shoreRimM,
+                   0.0, 1000.0),
       numberOption("min_water_contact",
                    "berthed candidates: water share of the pixels around them (a hull sticks out)",
                    d.minWaterContact, 0.0, 1.0),
@@ -147,7 +147,8 @@ SearchAreas searchAreas(const DetectionTile& tile, const cv::Mat& valid,
   const double maxPx = o.maxProtrusionM / px;
   std::vector<uchar> jetty(n, 0);
   for (int i = 1; i < n; ++i) {
-    jetty[i] = std::hypot(stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT)) > maxPx;
+    jetty[i] = std::hypot(stats.at<int>(i, cv::CC_STAT_WIDTH),
+                          stats.at<int>(i, cv::CC_STAT_HEIGHT)) > maxPx;
   }
   for (int y = 0; y < labels.rows; ++y) {
     const int* pl = labels.ptr<int>(y);
@@ -278,7 +279,8 @@ std::vector<cv::Point> darkPartOf(const std::vector<cv::Point>& pixels, const cv
   const int n = cv::connectedComponentsWithStats(in, labels, stats, centroids, 8, CV_32S);
   int best = 0;
   for (int i = 1; i < n; ++i) {
-    if (!best || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(best, cv::CC_STAT_AREA)) best = i;
+    if (!best || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(best, cv::CC_STAT_AREA))
+      best = i;
   }
   std::vector<cv::Point> part;
   for (const auto& p : pixels) {
@@ -410,8 +412,8 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
     // so the wake rule is for optical data only. The hull at the head of a foam wake is either
     // brighter than the foam (its strongest pixels) or darker than the water (a dark hull).
     if (!berthed && !sar) {
-      for (const auto& head : {headOf(pixels, z, std::max(seed, 0.5 * peak)),
-                               darkPartOf(pixels, cz.visible, grow)}) {
+      for (const auto& head :
+           {headOf(pixels, z, std::max(seed, 0.5 * peak)), darkPartOf(pixels, cz.visible, grow)}) {
         if (underway || head.size() >= pixels.size()) continue;
         if (static_cast<double>(head.size()) < o.minAreaPx) continue;
         const ComponentShape h = componentShape(head, px);

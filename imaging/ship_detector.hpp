@@ -59,10 +59,10 @@ struct ShipDetectorOptions {
   double minWidthPx = 1.5;  // a one-pixel streak (crest, cloud edge, wake line) is not a hull
   double maxLengthM = 400.0;
   double maxElongation = 12.0;
-  double maxBeamM = 40.0;   // land thinner than this is a possible hull alongside
-  double shoreRimM = 20.0;  // rim around the land core left out (mixed pixels)
+  double maxBeamM = 40.0;         // land thinner than this is a possible hull alongside
+  double shoreRimM = 20.0;        // rim around the land core left out (mixed pixels)
   double maxProtrusionM = 150.0;  // narrow land longer than this is a jetty (land core)
-  double wakeRatio = 1.8;   // candidate length / head length above which it is a wake + hull
+  double wakeRatio = 1.8;         // candidate length / head length above which it is a wake + hull
   double minWaterContact = 0.35;  // berthed: water share of the pixels around the candidate
   std::string polarity = "auto";  // auto | bright | dark | both
   WaterMaskOptions water;

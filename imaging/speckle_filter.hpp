@@ -26,9 +26,9 @@ enum class SpeckleFilterKind { None, Median, Lee, EnhancedLee };
 
 struct SpeckleFilterOptions {
   SpeckleFilterKind kind = SpeckleFilterKind::Median;
-  int radiusPx = 1;         // window (2r+1)^2; median supports r = 1 or 2
-  double cu2 = 0.25;        // Cu^2 = 1/ENL for the Lee filters
-  double damping = 1.0;     // enhanced Lee damping factor
+  int radiusPx = 1;      // window (2r+1)^2; median supports r = 1 or 2
+  double cu2 = 0.25;     // Cu^2 = 1/ENL for the Lee filters
+  double damping = 1.0;  // enhanced Lee damping factor
   int haloPx() const { return kind == SpeckleFilterKind::None ? 0 : radiusPx; }
 };
 

@@ -124,7 +124,8 @@ double kittlerIllingworthThreshold(const cv::Mat& values, const HistogramOptions
     const double v1 = std::max((s2 - a2) / w1 - m1 * m1, minVar);
     const double p0 = w0 / total, p1 = w1 / total;
     // J(t) = 1 + 2 [P0 ln s0 + P1 ln s1] - 2 [P0 ln P0 + P1 ln P1], with ln s = 0.5 ln var.
-    const double j = p0 * std::log(v0) + p1 * std::log(v1) - 2.0 * (p0 * std::log(p0) + p1 * std::log(p1));
+    const double j =
+        p0 * std::log(v0) + p1 * std::log(v1) - 2.0 * (p0 * std::log(p0) + p1 * std::log(p1));
     if (j < best) {
       best = j;
       bestBin = i;
@@ -139,8 +140,8 @@ double valleyRatio(const cv::Mat& values, double threshold, const HistogramOptio
   coarse.bins = kValleyBins;
   const Histogram h = buildHistogram(values, coarse, "valley test");
   const double peak = *std::max_element(h.counts.begin(), h.counts.end());
-  const int bin = std::clamp(static_cast<int>(std::floor((threshold - h.lo) / h.binWidth)), 0,
-                             kValleyBins - 1);
+  const int bin =
+      std::clamp(static_cast<int>(std::floor((threshold - h.lo) / h.binWidth)), 0, kValleyBins - 1);
   return peak > 0.0 ? h.counts[bin] / peak : 0.0;
 }
 
@@ -148,7 +149,8 @@ double autoThreshold(ThresholdMethod method, const cv::Mat& values, const Histog
   // Identical dates (the same scene twice, a re-download) give a constant score: no upper class,
   // so nothing is change rather than an error that fails the job.
   if (const std::vector<float> v = finiteValues(values);
-      v.size() >= 2 && *std::min_element(v.begin(), v.end()) == *std::max_element(v.begin(), v.end())) {
+      v.size() >= 2 &&
+      *std::min_element(v.begin(), v.end()) == *std::max_element(v.begin(), v.end())) {
     return v.front();
   }
   const double t = method == ThresholdMethod::Otsu ? otsuThreshold(values, opt)

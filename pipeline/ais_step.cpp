@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <ogr_geometry.h>
+#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
 #include "core/log.hpp"

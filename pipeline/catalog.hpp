@@ -15,8 +15,8 @@
 namespace cw::pipeline {
 
 struct Scene {
-  std::string id;          // unique, safe for a folder name (file stem or STAC item id)
-  std::string dataset;     // what GDAL opens: a path or a VRT file of STAC assets
+  std::string id;               // unique, safe for a folder name (file stem or STAC item id)
+  std::string dataset;          // what GDAL opens: a path or a VRT file of STAC assets
   std::vector<fs::path> files;  // the input files behind it (hashed for provenance)
   TimePoint time = 0;
   std::string timeSource;  // "stac", "metadata", "filename", "config"
@@ -27,15 +27,15 @@ struct Scene {
   std::vector<int> alphaBands;       // 1-based alpha bands: masks of where it imaged, never roles
   std::optional<double> nodata;      // value marking no data (per the file or the config)
   double pixelSizeM = 0.0;
-  std::vector<LonLat> footprint;     // WGS84 ring of the raster extent
-  int source = -1;                   // index of its entry in config.scenes
+  std::vector<LonLat> footprint;  // WGS84 ring of the raster extent
+  int source = -1;                // index of its entry in config.scenes
 };
 
 struct SkippedScene {
   std::string path;
   std::string reason;
-  int source = -1;          // index of its entry in config.scenes
-  bool bandRoles = false;   // skipped because a band role names a band it lacks (or its alpha)
+  int source = -1;         // index of its entry in config.scenes
+  bool bandRoles = false;  // skipped because a band role names a band it lacks (or its alpha)
 };
 
 struct Catalog {

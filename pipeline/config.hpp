@@ -25,7 +25,7 @@ using TimePoint = std::int64_t;
 // ISO 8601 times: the one parser and formatter of core/iso_time.hpp, for config windows,
 // scene times and declarations alike ("2025-03-01", "2025-03-01T10:20:30Z",
 // "2025-03-01T10:20:30+02:00" -> seconds since the epoch; nothing when malformed).
-using cw::formatIsoTime;           // "2025-03-01T10:20:30Z"
+using cw::formatIsoTime;  // "2025-03-01T10:20:30Z"
 using cw::parseIsoTime;
 std::string formatIsoDate(TimePoint t);  // "2025-03-01"
 
@@ -61,10 +61,10 @@ struct DetectorConfig {
 struct Aoi {
   std::string id;  // [A-Za-z0-9_-]{1,64}
   std::string name;
-  std::string kind = "port";             // port | facility
-  std::vector<LonLat> polygon;           // outer ring in WGS84, closed (first == last)
-  bool crossesAntimeridian = false;      // from a bbox with west > east
-  std::vector<LonLat> water;             // optional water polygon, WGS84; empty if none
+  std::string kind = "port";                // port | facility
+  std::vector<LonLat> polygon;              // outer ring in WGS84, closed (first == last)
+  bool crossesAntimeridian = false;         // from a bbox with west > east
+  std::vector<LonLat> water;                // optional water polygon, WGS84; empty if none
   std::optional<tiles::ShoreSource> shore;  // optional land/water polygons file (`shore:`)
   std::vector<DetectorConfig> detectors;
 };
@@ -78,15 +78,15 @@ struct ChangeConfig {
 };
 
 struct GridConfig {
-  double pixelSizeM = 0.0;  // 0 = the finest contributing scene's
-  int epsg = 0;             // 0 = UTM zone of the AOI centroid
+  double pixelSizeM = 0.0;              // 0 = the finest contributing scene's
+  int epsg = 0;                         // 0 = UTM zone of the AOI centroid
   std::string resampling = "bilinear";  // nearest | bilinear | cubic (values; masks use nearest)
 };
 
 struct TilingConfig {
   int tilePx = 512;
-  int memoryMb = 1024;                    // budget for tiles in flight
-  std::int64_t maxGridPx = 400'000'000;   // refuse grids larger than this (per AOI)
+  int memoryMb = 1024;                   // budget for tiles in flight
+  std::int64_t maxGridPx = 400'000'000;  // refuse grids larger than this (per AOI)
   std::int64_t maxTiles = 100'000;
 };
 
@@ -99,13 +99,13 @@ struct SensorConfig {
   std::string profile = "generic";  // generic | sentinel2 | landsat | sar
   // Explicit 1-based band numbers per role, overriding the profile (e.g. {"nir", 4}).
   std::vector<std::pair<std::string, int>> bands;
-  int cloudBand = 0;               // 1-based band holding a cloud mask (nonzero = cloud); 0 = none
-  std::optional<double> nodata;    // overrides the scenes' own nodata value
+  int cloudBand = 0;             // 1-based band holding a cloud mask (nonzero = cloud); 0 = none
+  std::optional<double> nodata;  // overrides the scenes' own nodata value
 };
 
 // Which review decisions merge applies (docs/access.md).
 struct ReviewConfig {
-  bool fourEyes = true;     // rejecting evidence a discrepancy cites needs a reason and a 2nd reviewer
+  bool fourEyes = true;  // rejecting evidence a discrepancy cites needs a reason and a 2nd reviewer
   bool trustLocal = false;  // apply decisions made without --users (role "local")
 };
 
@@ -132,7 +132,7 @@ struct Config {
   TilingConfig tiling;
   ChangeConfig change;
   std::vector<Aoi> aois;
-  fs::path declarations;  // optional
+  fs::path declarations;   // optional
   vessels::AisConfig ais;  // optional `ais:` section; ais.enabled() when given
   ReviewConfig reviews;
   RetentionConfig retention;

@@ -6,9 +6,7 @@
 #include "tiles/raster_window.hpp"
 
 namespace cw::pipeline {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& in) {
   const auto det = imaging::Registry::builtins().createDetector(detector.name, detector.params);

@@ -13,11 +13,11 @@ namespace cw::pipeline {
 struct DetectionStepInput {
   tiles::GridSpec grid;
   double pixelSizeM = 0.0;
-  std::string sceneVrt;            // warped scene: `roles` bands then alpha
-  std::vector<std::string> roles;  // band roles of sceneVrt, in band order
-  std::string cloudVrt;            // warped cloud band (non-zero = cloud), or empty
-  std::string aoiMask;             // 255 inside the AOI
-  std::string waterMask;           // 255 on water (config polygon), or empty
+  std::string sceneVrt;              // warped scene: `roles` bands then alpha
+  std::vector<std::string> roles;    // band roles of sceneVrt, in band order
+  std::string cloudVrt;              // warped cloud band (non-zero = cloud), or empty
+  std::string aoiMask;               // 255 inside the AOI
+  std::string waterMask;             // 255 on water (config polygon), or empty
   std::string waterName = "config";  // what waterMask was made from (recorded as water_mask)
   std::string sceneId;
   int threads = 0;
@@ -26,10 +26,10 @@ struct DetectionStepInput {
 
 struct DetectionStepResult {
   std::vector<evidence::DetectionRecord> records;  // sorted by grid row, then column
-  bool degraded = false;      // haze, thin cloud or glint over the water (runner's clutter test)
+  bool degraded = false;  // haze, thin cloud or glint over the water (runner's clutter test)
   double clutterShare = 0.0;
-  double waterAreaM2 = 0.0;   // valid water seen by the detector over the whole grid
-  std::string waterSource;    // waterName, "scene-overview (<cue>)" or "none"
+  double waterAreaM2 = 0.0;  // valid water seen by the detector over the whole grid
+  std::string waterSource;   // waterName, "scene-overview (<cue>)" or "none"
 };
 
 DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& input);

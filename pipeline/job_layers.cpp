@@ -8,7 +8,8 @@
 
 namespace cw::pipeline {
 
-void writeJobLayers(const std::filesystem::path& jobDir, const std::vector<int>& rgbBands, int alphaBand) {
+void writeJobLayers(const std::filesystem::path& jobDir, const std::vector<int>& rgbBands,
+                    int alphaBand) {
   cw::writeFileAtomic(jobDir / ".work" / "layers.json", nlohmann::json{{"before", "before.vrt"},
                                                                        {"after", "after.vrt"},
                                                                        {"rgb_bands", rgbBands},

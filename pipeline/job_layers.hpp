@@ -13,12 +13,13 @@ namespace cw::pipeline {
 struct JobLayers {
   std::filesystem::path before;  // absolute paths
   std::filesystem::path after;
-  std::vector<int> rgbBands;     // 1-based; {1} for one grey band
-  int alphaBand = 0;             // 0 = none
+  std::vector<int> rgbBands;  // 1-based; {1} for one grey band
+  int alphaBand = 0;          // 0 = none
 };
 
 // Writes JOB/.work/layers.json (atomically) naming before.vrt and after.vrt in JOB/.work.
-void writeJobLayers(const std::filesystem::path& jobDir, const std::vector<int>& rgbBands, int alphaBand);
+void writeJobLayers(const std::filesystem::path& jobDir, const std::vector<int>& rgbBands,
+                    int alphaBand);
 
 // The layers of a job folder, or nothing when it has no readable layers.json.
 std::optional<JobLayers> readJobLayers(const std::filesystem::path& jobDir);

@@ -24,7 +24,9 @@ namespace {
 
 std::atomic<int> g_stopSignal{0};
 
-extern "C" void onStopSignal(int sig) { g_stopSignal = sig; }
+extern "C" void onStopSignal(int sig) {
+  g_stopSignal = sig;
+}
 
 // Installs SIGINT/SIGTERM handlers for the scope of a run: the job in flight finishes, the rest
 // waits for the next run.

@@ -12,10 +12,10 @@
 namespace cw::pipeline {
 
 struct RunOptions {
-  int threads = 0;               // 0 = config's, then all cores
-  std::optional<int> jobIndex;   // run only this job (a cluster array task)
-  bool merge = true;             // merge after all jobs (not for a single job)
-  std::string task;              // cluster task id recorded in job.json
+  int threads = 0;              // 0 = config's, then all cores
+  std::optional<int> jobIndex;  // run only this job (a cluster array task)
+  bool merge = true;            // merge after all jobs (not for a single job)
+  std::string task;             // cluster task id recorded in job.json
 };
 
 struct RunSummary {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/atomic_file.hpp"
+#include "core/log.hpp"
 #include "evidence/corroboration.hpp"
 #include "evidence/declarations.hpp"
 #include "evidence/manifest.hpp"
@@ -14,7 +15,6 @@
 #include "evidence/review_policy.hpp"
 #include "evidence/run_context.hpp"
 #include "evidence/stac.hpp"
-#include "core/log.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/run_state.hpp"
 
@@ -25,7 +25,8 @@ namespace {
 // Why the catalog kept no scene: the first skip reason and how many more.
 std::string allSkippedReason(const Catalog& cat) {
   if (cat.skipped.empty()) return "all scenes skipped (no scene found in the sources)";
-  std::string r = "all scenes skipped (" + cat.skipped.front().path + ": " + cat.skipped.front().reason;
+  std::string r =
+      "all scenes skipped (" + cat.skipped.front().path + ": " + cat.skipped.front().reason;
   if (cat.skipped.size() > 1) r += "; and " + std::to_string(cat.skipped.size() - 1) + " more";
   return r + ")";
 }
@@ -42,7 +43,8 @@ evidence::RunContext runContext(const Config& config, const Plan& plan) {
     }
     for (const auto& cov : ap.coverage) {
       if (cov.reason == "does not overlap the AOI") continue;
-      c.scenes.push_back({cov.sceneId, plan.scene(cov.sceneId).time, cov.imaged, cov.valid, cov.used});
+      c.scenes.push_back(
+          {cov.sceneId, plan.scene(cov.sceneId).time, cov.imaged, cov.valid, cov.used});
     }
   }
   for (const auto& job : plan.jobs) {
@@ -94,13 +96,14 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
   auto unreviewedObservations = evidence::collectObservations(config.output, {});
   addAisObservations(config, unreviewedObservations);
   const auto unreviewed = evidence::corroborate(declarations, unreviewedObservations, rules, {});
-  const auto reviews = evidence::effectiveReviews(
-      reviewLog, evidence::discrepancyEvidence(unreviewed),
-      {config.reviews.fourEyes, config.reviews.trustLocal});
+  const auto reviews =
+      evidence::effectiveReviews(reviewLog, evidence::discrepancyEvidence(unreviewed),
+                                 {config.reviews.fourEyes, config.reviews.trustLocal});
   if (const auto local = std::count_if(reviewLog.records.begin(), reviewLog.records.end(),
                                        [](const auto& r) { return r.role == "local"; });
       local > 0 && !config.reviews.trustLocal) {
-    log::warn(std::to_string(local) + " review decision(s) were made without sign-in (serve without "
+    log::warn(std::to_string(local) +
+              " review decision(s) were made without sign-in (serve without "
               "--users) and are not applied; set reviews.trust_local: true to apply them");
   }
   auto observations = evidence::collectObservations(config.output, reviews.decisions);
@@ -131,7 +134,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
       if (!seen.insert(*id).second) continue;
       const Scene& s = plan.scene(*id);
       for (const auto& f : s.files) {
-        m.inputs.push_back({s.id, f.string(), cachedSha256(config.output, f), formatIsoTime(s.time)});
+        m.inputs.push_back(
+            {s.id, f.string(), cachedSha256(config.output, f), formatIsoTime(s.time)});
       }
     }
   }

@@ -23,7 +23,7 @@ struct SceneCoverage {
 
 struct AoiPlan {
   std::string aoiId;
-  tiles::GridSpec grid;    // empty (width 0) when error is set
+  tiles::GridSpec grid;  // empty (width 0) when error is set
   double pixelSizeM = 0.0;
   int tileCount = 0;
   std::vector<SceneCoverage> coverage;  // in catalog order

@@ -14,7 +14,8 @@ namespace cw::pipeline {
 namespace {
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string upper(std::string s) {
@@ -32,13 +33,13 @@ std::string xmlEscape(const std::string& s) {
 // One VRT band: a window of a source band scaled onto the whole VRT grid (nearest neighbour),
 // optionally through a lookup table.
 struct BandSource {
-  std::string role;        // band description
-  std::string dataset;     // GDAL dataset name
+  std::string role;     // band description
+  std::string dataset;  // GDAL dataset name
   int band = 1;
   int srcWidth = 0;
   int srcHeight = 0;
-  std::string dataType;    // VRT dataType of the output band
-  std::string lut;         // ComplexSource LUT ("in:out,..."), empty = copy the value
+  std::string dataType;  // VRT dataType of the output band
+  std::string lut;       // ComplexSource LUT ("in:out,..."), empty = copy the value
   std::optional<double> nodata;
 };
 
@@ -61,11 +62,13 @@ std::string buildVrt(GDALDataset& like, const std::vector<BandSource>& bands) {
     if (b.nodata) x << "    <NoDataValue>" << *b.nodata << "</NoDataValue>\n";
     const char* kind = b.lut.empty() ? "SimpleSource" : "ComplexSource";
     x << "    <" << kind << ">\n";
-    x << "      <SourceFilename relativeToVRT=\"0\">" << xmlEscape(b.dataset) << "</SourceFilename>\n";
+    x << "      <SourceFilename relativeToVRT=\"0\">" << xmlEscape(b.dataset)
+      << "</SourceFilename>\n";
     x << "      <SourceBand>" << b.band << "</SourceBand>\n";
-    x << "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"" << b.srcWidth << "\" ySize=\"" << b.srcHeight
+    x << "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"" << b.srcWidth << "\" ySize=\""
+      << b.srcHeight << "\"/>\n";
+    x << "      <DstRect xOff=\"0\" yOff=\"0\" xSize=\"" << width << "\" ySize=\"" << height
       << "\"/>\n";
-    x << "      <DstRect xOff=\"0\" yOff=\"0\" xSize=\"" << width << "\" ySize=\"" << height << "\"/>\n";
     if (!b.lut.empty()) x << "      <LUT>" << b.lut << "</LUT>\n";
     x << "    </" << kind << ">\n  </VRTRasterBand>\n";
   }
@@ -74,7 +77,8 @@ std::string buildVrt(GDALDataset& like, const std::vector<BandSource>& bands) {
 }
 
 // Writes the VRT into /vsimem/ and checks GDAL opens it.
-std::string writeVrt(const std::string& id, GDALDataset& like, const std::vector<BandSource>& bands) {
+std::string writeVrt(const std::string& id, GDALDataset& like,
+                     const std::vector<BandSource>& bands) {
   const std::string xml = buildVrt(like, bands);
   const std::string path = "/vsimem/changewatch/products/" + id + ".vrt";
   VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
@@ -85,7 +89,9 @@ std::string writeVrt(const std::string& id, GDALDataset& like, const std::vector
   return path;
 }
 
-std::string dataTypeName(GDALRasterBand* b) { return GDALGetDataTypeName(b->GetRasterDataType()); }
+std::string dataTypeName(GDALRasterBand* b) {
+  return GDALGetDataTypeName(b->GetRasterDataType());
+}
 
 // The LUT that maps Sentinel-2 SCL classes to 1 = invalid, 0 = usable. SCL values are whole
 // numbers 0..11, so the table's linear interpolation never applies between its points.
@@ -258,9 +264,9 @@ Product openLandsat(const fs::path& mtlPath) {
   const bool oli = craft == "LANDSAT_8" || craft == "LANDSAT_9";
   const std::vector<std::pair<std::string, int>> roles =
       oli ? std::vector<std::pair<std::string, int>>{{"blue", 2}, {"green", 3}, {"red", 4},
-                                                     {"nir", 5}, {"swir1", 6}, {"swir2", 7}}
+                                                     {"nir", 5},  {"swir1", 6}, {"swir2", 7}}
           : std::vector<std::pair<std::string, int>>{{"blue", 1}, {"green", 2}, {"red", 3},
-                                                     {"nir", 4}, {"swir1", 5}, {"swir2", 7}};
+                                                     {"nir", 4},  {"swir1", 5}, {"swir2", 7}};
   const fs::path dir = mtlPath.parent_path();
   std::vector<BandSource> bands;
   tiles::GdalDataset first;
@@ -289,7 +295,8 @@ Product openLandsat(const fs::path& mtlPath) {
       addBand(role, "FILE_NAME_BAND_" + std::to_string(n), "", "", 0.0);
     }
   }
-  if (bands.size() < 4) throw Error("names fewer than four of the blue, green, red and nir band files");
+  if (bands.size() < 4)
+    throw Error("names fewer than four of the blue, green, red and nir band files");
   if (!get("FILE_NAME_QUALITY_L1_PIXEL").empty()) {
     addBand("cloud", "FILE_NAME_QUALITY_L1_PIXEL", "Byte", qaPixelLut(), std::nullopt);
   }

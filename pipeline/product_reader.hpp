@@ -33,9 +33,9 @@ enum class ProductKind { None, Sentinel2, Landsat };
 ProductKind productKind(const fs::path& path);
 
 struct Product {
-  std::string id;               // product name, safe for a folder name (e.g. S2A_MSIL2A_..., LC08_...)
-  std::string dataset;          // the VRT to open
-  std::vector<fs::path> files;  // the files behind it, hashed for provenance
+  std::string id;       // product name, safe for a folder name (e.g. S2A_MSIL2A_..., LC08_...)
+  std::string dataset;  // the VRT to open
+  std::vector<fs::path> files;    // the files behind it, hashed for provenance
   std::optional<TimePoint> time;  // acquisition time from the product metadata
 };
 

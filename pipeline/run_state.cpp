@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace cw::pipeline {
 
@@ -83,9 +83,8 @@ JobStatus readJobStatus(const fs::path& jobDir, const std::string& jobKey) {
     st.finished = j->value("finished", "");
     if (j->contains("run") && (*j)["run"].is_object()) st.task = (*j)["run"].value("task", "");
     if (status == "complete") {
-      const std::string key = j->contains("run") && (*j)["run"].is_object()
-                                  ? (*j)["run"].value("job_key", "")
-                                  : "";
+      const std::string key =
+          j->contains("run") && (*j)["run"].is_object() ? (*j)["run"].value("job_key", "") : "";
       st.state = (jobKey.empty() || key == jobKey) ? JobState::Complete : JobState::Stale;
       return st;
     }

@@ -5,9 +5,9 @@
 #include <set>
 #include <sstream>
 
-#include "evidence/declarations.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "evidence/declarations.hpp"
 
 namespace cw::pipeline {
 namespace {
@@ -32,8 +32,8 @@ struct LonLatBox {
   }
   bool empty() const { return west > east; }
   std::string text() const {
-    return "lon " + fixed(west, 4) + " to " + fixed(east, 4) + ", lat " + fixed(south, 4) +
-           " to " + fixed(north, 4);
+    return "lon " + fixed(west, 4) + " to " + fixed(east, 4) + ", lat " + fixed(south, 4) + " to " +
+           fixed(north, 4);
   }
 };
 
@@ -41,9 +41,15 @@ std::string sourceName(const Config& c, int i) {
   const auto& s = c.scenes[static_cast<size_t>(i)];
   std::string what;
   switch (s.kind) {
-    case SceneSource::Kind::Folder: what = "folder " + s.folder.string(); break;
-    case SceneSource::Kind::Files: what = s.bandFiles.empty() ? "files" : "band files"; break;
-    case SceneSource::Kind::Stac: what = "STAC " + s.stac.string(); break;
+    case SceneSource::Kind::Folder:
+      what = "folder " + s.folder.string();
+      break;
+    case SceneSource::Kind::Files:
+      what = s.bandFiles.empty() ? "files" : "band files";
+      break;
+    case SceneSource::Kind::Stac:
+      what = "STAC " + s.stac.string();
+      break;
   }
   return c.file.string() + ": scenes[" + std::to_string(i) + "] (" + what + ")";
 }
@@ -54,8 +60,8 @@ void checkSources(const Config& c, const Catalog& cat, ValidationReport& r) {
   for (int i = 0; i < static_cast<int>(c.scenes.size()); ++i) {
     int usable = 0;
     for (const auto* list : {&cat.scenes, &cat.outsideWindow}) {
-      usable += static_cast<int>(std::count_if(list->begin(), list->end(),
-                                                [&](const Scene& s) { return s.source == i; }));
+      usable += static_cast<int>(
+          std::count_if(list->begin(), list->end(), [&](const Scene& s) { return s.source == i; }));
     }
     std::vector<const SkippedScene*> skipped;
     for (const auto& k : cat.skipped) {
@@ -63,9 +69,9 @@ void checkSources(const Config& c, const Catalog& cat, ValidationReport& r) {
     }
     if (usable == 0 && skipped.empty()) {
       const auto& s = c.scenes[static_cast<size_t>(i)];
-      r.errors.push_back(sourceName(c, i) + ": no scene found" +
-                         (s.kind == SceneSource::Kind::Folder ? " (nothing matches glob '" + s.glob + "')"
-                                                              : ""));
+      r.errors.push_back(
+          sourceName(c, i) + ": no scene found" +
+          (s.kind == SceneSource::Kind::Folder ? " (nothing matches glob '" + s.glob + "')" : ""));
       continue;
     }
     std::map<std::string, std::vector<const SkippedScene*>> byReason;
@@ -74,14 +80,16 @@ void checkSources(const Config& c, const Catalog& cat, ValidationReport& r) {
     }
     for (const auto& [reason, list] : byReason) {
       std::string line = "scene " + list.front()->path + ": " + reason;
-      if (list.size() > 1) line += " (and " + std::to_string(list.size() - 1) + " more scene(s) of scenes[" + std::to_string(i) + "])";
+      if (list.size() > 1)
+        line += " (and " + std::to_string(list.size() - 1) + " more scene(s) of scenes[" +
+                std::to_string(i) + "])";
       r.errors.push_back(line);
     }
     const bool onlyBandProblems = std::all_of(skipped.begin(), skipped.end(),
                                               [](const SkippedScene* k) { return k->bandRoles; });
     if (usable == 0 && !onlyBandProblems) {
-      const SkippedScene* first = *std::find_if(skipped.begin(), skipped.end(),
-                                                [](const SkippedScene* k) { return !k->bandRoles; });
+      const SkippedScene* first = *std::find_if(
+          skipped.begin(), skipped.end(), [](const SkippedScene* k) { return !k->bandRoles; });
       r.errors.push_back(sourceName(c, i) + ": none of its " + std::to_string(skipped.size()) +
                          " scene(s) is usable; e.g. " + first->path + ": " + first->reason);
     } else if (usable > 0) {
@@ -111,7 +119,8 @@ std::string timeSpan(const std::vector<const Scene*>& scenes) {
 // One AOI: a scene overlaps it, inside the window, and it makes at least one job.
 void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport& r) {
   const Aoi& aoi = c.aois[index];
-  const std::string name = c.file.string() + ": aois[" + std::to_string(index) + "] (" + aoi.id + ")";
+  const std::string name =
+      c.file.string() + ": aois[" + std::to_string(index) + "] (" + aoi.id + ")";
   std::vector<const Scene*> inWindow, outside;
   LonLatBox all;
   for (const auto& s : plan.catalog.scenes) {
@@ -126,8 +135,8 @@ void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport&
   if (inWindow.empty() && outside.empty()) {
     LonLatBox box;
     box.add(aoi.polygon);
-    std::string line = name + ": no scene overlaps the AOI (" + box.text() +
-                       "; the scenes cover " + all.text() + ")";
+    std::string line = name + ": no scene overlaps the AOI (" + box.text() + "; the scenes cover " +
+                       all.text() + ")";
     const auto sw = swapped(aoi.polygon);
     const bool plausible = std::all_of(sw.begin(), sw.end(), [](const LonLat& p) {
       return std::abs(p.lat) <= 90.0 && std::abs(p.lon) <= 180.0;
@@ -138,8 +147,10 @@ void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport&
           return footprintsOverlap(sw, s.footprint);
         });
         if (it != list->end()) {
-          line += "; did you swap latitude and longitude? With each pair read as [lon, lat] the "
-                  "other way round it would overlap scene " + it->id;
+          line +=
+              "; did you swap latitude and longitude? With each pair read as [lon, lat] the "
+              "other way round it would overlap scene " +
+              it->id;
           break;
         }
       }
@@ -171,10 +182,10 @@ void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport&
       why = "; e.g. " + cov.sceneId + ": " + cov.reason;
     }
   }
-  r.noJob.push_back(name + ": makes no job: " + std::to_string(used) +
-                     " usable scene(s) of " + std::to_string(inWindow.size()) +
-                     " overlapping, and a pair needs two (pairing " + c.pairing.strategy +
-                     ", max_gap_days " + std::to_string(c.pairing.maxGapDays) + ")" + why);
+  r.noJob.push_back(name + ": makes no job: " + std::to_string(used) + " usable scene(s) of " +
+                    std::to_string(inWindow.size()) +
+                    " overlapping, and a pair needs two (pairing " + c.pairing.strategy +
+                    ", max_gap_days " + std::to_string(c.pairing.maxGapDays) + ")" + why);
 }
 
 // A declared period without a usable scene of its AOI: its verdict will be unverifiable.

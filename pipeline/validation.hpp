@@ -8,8 +8,9 @@
 // resolved (named with the band); an AOI that no scene overlaps (with a "did you swap latitude
 // and longitude?" hint when the swapped AOI would overlap one); a window that contains none of
 // the scenes' dates, or none of an AOI's; and, for `validate` only, an AOI that makes no job
-// (fewer than two usable scenes, or a tiling limit). Warnings (listed, not failing): unreadable scenes beside usable ones, and a
-// declared period with no usable scene of its AOI (its verdict will be unverifiable).
+// (fewer than two usable scenes, or a tiling limit). Warnings (listed, not failing): unreadable
+// scenes beside usable ones, and a declared period with no usable scene of its AOI (its verdict
+// will be unverifiable).
 #include <string>
 #include <vector>
 

@@ -42,9 +42,9 @@ std::string SessionStore::create(const User& user, Session* out) {
   std::lock_guard lock(m_mutex);
   dropExpiredLocked(s.created);
   if (m_sessions.size() >= kMaxSessions) {
-    const auto oldest = std::min_element(m_sessions.begin(), m_sessions.end(), [](auto& a, auto& b) {
-      return a.second.created < b.second.created;
-    });
+    const auto oldest =
+        std::min_element(m_sessions.begin(), m_sessions.end(),
+                         [](auto& a, auto& b) { return a.second.created < b.second.created; });
     m_sessions.erase(oldest);
   }
   m_sessions[cw::sha256Hex(token)] = s;
@@ -99,7 +99,8 @@ long LoginLimiter::retryAfter(const std::string& user, const std::string& addres
   const auto now = Clock::now();
   std::lock_guard lock(m_mutex);
   pruneLocked(now);
-  return std::max(retryAfterLocked("u:" + user.substr(0, 128), now), retryAfterLocked("a:" + address, now));
+  return std::max(retryAfterLocked("u:" + user.substr(0, 128), now),
+                  retryAfterLocked("a:" + address, now));
 }
 
 void LoginLimiter::recordFailure(const std::string& user, const std::string& address) {

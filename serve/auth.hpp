@@ -63,7 +63,8 @@ class SessionStore {
 
 class LoginLimiter {
  public:
-  LoginLimiter(int maxFailures, std::chrono::seconds window) : m_max(maxFailures), m_window(window) {}
+  LoginLimiter(int maxFailures, std::chrono::seconds window)
+      : m_max(maxFailures), m_window(window) {}
   // Seconds until `user` and `address` may try again; 0 when both may try now.
   long retryAfter(const std::string& user, const std::string& address);
   void recordFailure(const std::string& user, const std::string& address);

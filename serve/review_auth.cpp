@@ -4,8 +4,8 @@
 
 #include <httplib.h>
 
-#include "evidence/hash_chain.hpp"
 #include "core/log.hpp"
+#include "evidence/hash_chain.hpp"
 #include "serve/review_server.hpp"
 #include "serve/review_server_detail.hpp"
 
@@ -32,7 +32,8 @@ std::string cookieValue(const httplib::Request& req, const std::string& name) {
       std::string part = h.substr(pos, end - pos);
       const size_t b = part.find_first_not_of(' ');
       part = b == std::string::npos ? "" : part.substr(b);
-      if (part.size() > name.size() && part.compare(0, name.size(), name) == 0 && part[name.size()] == '=') {
+      if (part.size() > name.size() && part.compare(0, name.size(), name) == 0 &&
+          part[name.size()] == '=') {
         return part.substr(name.size() + 1);
       }
       pos = end + 1;
@@ -59,7 +60,8 @@ bool ReviewServer::publicPath(const std::string& p) const {
          p == "/api/session" || p.rfind("/vendor/leaflet/", 0) == 0;
 }
 
-std::optional<ReviewServer::Principal> ReviewServer::principalOf(const httplib::Request& req) const {
+std::optional<ReviewServer::Principal> ReviewServer::principalOf(
+    const httplib::Request& req) const {
   if (!m_users) return Principal{"", "local", {}, "", false};
   const auto s = m_sessions->find(cookieValue(req, kCookie));
   if (!s) return std::nullopt;
@@ -67,7 +69,7 @@ std::optional<ReviewServer::Principal> ReviewServer::principalOf(const httplib::
 }
 
 std::optional<ReviewServer::Principal> ReviewServer::sessionWriter(const httplib::Request& req,
-                                                                    httplib::Response& res) const {
+                                                                   httplib::Response& res) const {
   auto who = principalOf(req);
   if (!who) {
     sendError(res, 401, "not signed in (no session, or it expired): sign in at /");
@@ -85,10 +87,16 @@ void ReviewServer::setupAuthRoutes() {
     const auto who = principalOf(req);
     if (!who) return sendError(res, 401, "not signed in (no session, or it expired): sign in at /");
     json aois = json::array();
-    if (who->allAois()) aois.push_back("*");
-    else for (const auto& a : who->aois) aois.push_back(a);
-    sendJson(res, {{"auth", who->authenticated}, {"user", who->user}, {"role", who->role},
-                   {"aois", aois}, {"csrf", who->csrf}, {"can_decide", who->mayDecide()}});
+    if (who->allAois())
+      aois.push_back("*");
+    else
+      for (const auto& a : who->aois) aois.push_back(a);
+    sendJson(res, {{"auth", who->authenticated},
+                   {"user", who->user},
+                   {"role", who->role},
+                   {"aois", aois},
+                   {"csrf", who->csrf},
+                   {"can_decide", who->mayDecide()}});
   });
   s.Post("/api/login", [this, tls](const httplib::Request& req, httplib::Response& res) {
     if (!m_users) return sendError(res, 404, "this server has no users (started without --users)");
@@ -100,7 +108,8 @@ void ReviewServer::setupAuthRoutes() {
     const std::string name = body["user"], password = body["password"];
     if (const long wait = m_limiter->retryAfter(name, req.remote_addr)) {
       res.set_header("Retry-After", std::to_string(wait));
-      return sendError(res, 429, "too many failed sign-ins; try again in " + std::to_string(wait) + " s");
+      return sendError(res, 429,
+                       "too many failed sign-ins; try again in " + std::to_string(wait) + " s");
     }
     const User* user = m_users->find(name);
     bool ok = false;
@@ -117,19 +126,23 @@ void ReviewServer::setupAuthRoutes() {
     m_limiter->recordSuccess(name);
     Session session;
     const std::string token = m_sessions->create(*user, &session);
-    std::string cookie = std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                         std::to_string(m_options.sessionSeconds);
+    std::string cookie =
+        std::string(kCookie) + "=" + token +
+        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(m_options.sessionSeconds);
     if (tls) cookie += "; Secure";
     res.set_header("Set-Cookie", cookie);
     res.set_header("Cache-Control", "no-store");
-    sendJson(res, {{"user", user->name}, {"role", roleName(user->role)}, {"csrf", session.csrf},
+    sendJson(res, {{"user", user->name},
+                   {"role", roleName(user->role)},
+                   {"csrf", session.csrf},
                    {"can_decide", canDecide(user->role)}});
   });
   s.Post("/api/logout", [this, tls](const httplib::Request& req, httplib::Response& res) {
     if (!m_users) return sendError(res, 404, "this server has no users (started without --users)");
     if (!sessionWriter(req, res)) return;
     m_sessions->erase(cookieValue(req, kCookie));
-    res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+    res.set_header("Set-Cookie", std::string(kCookie) +
+                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
                                      (tls ? "; Secure" : ""));
     sendJson(res, {{"signed_out", true}});
   });
@@ -143,12 +156,10 @@ void ReviewServer::audit(const httplib::Request& req, int status) {
     for (const auto& [k, v] : req.params) q += (q.empty() ? "?" : "&") + k + "=" + v;
     target += q;
   }
-  json record = {{"time", detail::nowIso()},
-                 {"user", who ? json(who->user) : json(nullptr)},
-                 {"address", req.remote_addr},
-                 {"method", req.method},
-                 {"target", target.substr(0, 1024)},
-                 {"status", status}};
+  json record = {
+      {"time", detail::nowIso()},         {"user", who ? json(who->user) : json(nullptr)},
+      {"address", req.remote_addr},       {"method", req.method},
+      {"target", target.substr(0, 1024)}, {"status", status}};
   try {
     std::lock_guard lock(m_auditMutex);
     evidence::appendChainedLine(m_options.outDir / "audit.jsonl", record);

@@ -15,23 +15,25 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
-#include "evidence/hash_chain.hpp"
-#include "core/iso_time.hpp"
-#include "evidence/review_log.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
 #include "core/log.hpp"
+#include "evidence/hash_chain.hpp"
+#include "evidence/review_log.hpp"
 #include "serve/review_server_detail.hpp"
-#include "serve/viewer_location.hpp"
 #include "serve/tile_renderer.hpp"
+#include "serve/viewer_location.hpp"
 
 namespace cw::serve {
 
-using nlohmann::json;
 using detail::sendError;
 using detail::sendJson;
+using nlohmann::json;
 
 // The review time format lives with the ISO parser (core/iso_time.hpp).
-std::string detail::nowIso() { return cw::nowIsoMillis(); }
+std::string detail::nowIso() {
+  return cw::nowIsoMillis();
+}
 
 namespace {
 
@@ -134,13 +136,15 @@ std::unique_ptr<httplib::Server> makeServer(const ReviewServerOptions& o) {
     throw UsageError("--tls-cert and --tls-key go together: give both, or neither");
   }
   if (!isLoopbackHost(o.host) && (o.usersFile.empty() || o.tlsCert.empty())) {
-    throw UsageError("--host " + o.host + " is not loopback: serving beyond this machine needs "
+    throw UsageError("--host " + o.host +
+                     " is not loopback: serving beyond this machine needs "
                      "--users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY (HTTPS); "
                      "without them serve binds 127.0.0.1 only");
   }
   if (o.tlsCert.empty()) return std::make_unique<HttpServer>();
   for (const auto& p : {o.tlsCert, o.tlsKey}) {
-    if (!fs::is_regular_file(p)) throw UsageError(p.string() + ": no such file (--tls-cert/--tls-key)");
+    if (!fs::is_regular_file(p))
+      throw UsageError(p.string() + ": no such file (--tls-cert/--tls-key)");
   }
   auto s = std::make_unique<HttpsServer>(o.tlsCert.c_str(), o.tlsKey.c_str());
   if (!s->is_valid()) {
@@ -197,7 +201,8 @@ ReviewServer::ReviewServer(ReviewServerOptions options)
   if (!m_options.usersFile.empty()) {
     m_users = std::make_unique<UserStore>(UserStore::load(m_options.usersFile, true));
     if (m_users->users().empty()) {
-      throw UsageError(m_options.usersFile.string() + ": no users (add one with `changewatch users add`)");
+      throw UsageError(m_options.usersFile.string() +
+                       ": no users (add one with `changewatch users add`)");
     }
     m_sessions = std::make_unique<SessionStore>(std::chrono::seconds(m_options.sessionSeconds),
                                                 std::chrono::seconds(m_options.idleSeconds));
@@ -221,7 +226,8 @@ void ReviewServer::loadPlan() {
   // costs the names.
   try {
     const YAML::Node cfg = YAML::LoadFile((m_options.outDir / "config.resolved.yaml").string());
-    if (cfg["reviews"] && cfg["reviews"]["four_eyes"]) m_fourEyes = cfg["reviews"]["four_eyes"].as<bool>(true);
+    if (cfg["reviews"] && cfg["reviews"]["four_eyes"])
+      m_fourEyes = cfg["reviews"]["four_eyes"].as<bool>(true);
     for (const auto& a : cfg["aois"]) {
       const std::string id = a["id"].as<std::string>("");
       m_aoiNames[id] = {a["name"].as<std::string>(id), a["kind"].as<std::string>("")};
@@ -274,7 +280,8 @@ void ReviewServer::loadReviews() {
   }
   const auto chain = evidence::verifyChain(m_options.outDir / "reviews.jsonl");
   if (!chain.ok) {
-    log::warn(chain.problem + "; new reviews cannot be appended until the chain is repaired "
+    log::warn(chain.problem +
+              "; new reviews cannot be appended until the chain is repaired "
               "(`changewatch verify` names the line)");
   }
   std::ifstream in(m_options.outDir / "reviews.jsonl");
@@ -339,7 +346,8 @@ json ReviewServer::addReview(const json& body, const Principal* who) {
     throw NotFound("unknown evidence id '" + id + "'");
   }
   if (!kDecisions.count(decision)) {
-    throw UsageError("decision must be confirmed, rejected or unsure, not '" + decision.substr(0, 64) + "'");
+    throw UsageError("decision must be confirmed, rejected or unsure, not '" +
+                     decision.substr(0, 64) + "'");
   }
   if (reviewer.size() > kMaxReviewerBytes) {
     throw UsageError("reviewer longer than " + std::to_string(kMaxReviewerBytes) + " bytes");
@@ -348,8 +356,9 @@ json ReviewServer::addReview(const json& body, const Principal* who) {
     throw UsageError("comment longer than " + std::to_string(kMaxCommentBytes) + " bytes");
   }
   const bool cited = decision == "rejected" && m_fourEyes && discrepancyEvidence().count(id);
-  json record = {{"evidence_id", id},  {"decision", decision}, {"reviewer", reviewer},
-                 {"role", who->role},  {"comment", comment},   {"job", job->second},
+  json record = {{"evidence_id", id},        {"decision", decision},
+                 {"reviewer", reviewer},     {"role", who->role},
+                 {"comment", comment},       {"job", job->second},
                  {"time", detail::nowIso()}, {"auth", who->authenticated ? "password" : "none"}};
   std::lock_guard lock(m_reviewMutex);
   if (cited) {
@@ -361,10 +370,13 @@ json ReviewServer::addReview(const json& body, const Principal* who) {
       if (user != reviewer && r.value("decision", "") == "rejected") first = user;
     }
     if (first.empty() && comment.find_first_not_of(" \t\r\n") == std::string::npos) {
-      throw UsageError("rejecting evidence that a discrepancy cites needs a reason: write it in the comment");
+      throw UsageError(
+          "rejecting evidence that a discrepancy cites needs a reason: write it in the comment");
     }
-    if (first.empty()) record["four_eyes"] = "awaiting a second reviewer's rejection";
-    else record["four_eyes"] = "confirms the rejection by " + first;
+    if (first.empty())
+      record["four_eyes"] = "awaiting a second reviewer's rejection";
+    else
+      record["four_eyes"] = "confirms the rejection by " + first;
   }
   evidence::appendChainedLine(m_options.outDir / "reviews.jsonl", record);
   m_reviewState[id] = record;
@@ -396,9 +408,8 @@ void ReviewServer::setupRoutes() {
     // Refuse any traversal before routing, whether it arrived plain or percent-encoded (httplib
     // has already decoded req.path): no route would serve it, but a 404 here is unconditional.
     const bool endsInDotDot = p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0;
-    if (p.find("/../") != std::string::npos || endsInDotDot ||
-        p.find('\0') != std::string::npos || p.find("//") != std::string::npos ||
-        p.find('\\') != std::string::npos) {
+    if (p.find("/../") != std::string::npos || endsInDotDot || p.find('\0') != std::string::npos ||
+        p.find("//") != std::string::npos || p.find('\\') != std::string::npos) {
       res.status = 404;
       res.set_content("not found", "text/plain");
       if (isEvidencePath(p)) audit(req, res.status);
@@ -440,15 +451,16 @@ void ReviewServer::setupFileRoutes() {
   });
   s.Get(R"(/files/(.+))", [this, out](const httplib::Request& req, httplib::Response& res) {
     // Only the evidence chips, report.html and small JSON/GeoJSON of a run: never rasters or the
-    // .work folder. A file below an AOI folder needs that AOI; one at the top of OUT (corroboration,
-    // catalog, report) speaks of every AOI, so it needs all of them.
+    // .work folder. A file below an AOI folder needs that AOI; one at the top of OUT
+    // (corroboration, catalog, report) speaks of every AOI, so it needs all of them.
     const std::string rel = req.matches[1];
     const std::string ext = fs::path(rel).extension().string();
     const auto who = principalOf(req);
     const std::string first = fs::path(rel).begin()->string();
     const bool atTop = rel.find('/') == std::string::npos;
     const bool allowed = who && (atTop ? who->allAois() : who->maySee(first));
-    if (!allowed || (ext != ".png" && ext != ".json" && ext != ".geojson" && rel != "report.html") ||
+    if (!allowed ||
+        (ext != ".png" && ext != ".json" && ext != ".geojson" && rel != "report.html") ||
         rel.find("/.") != std::string::npos || rel.front() == '.' || !sendFile(res, out, rel)) {
       res.status = 404;
       res.body.clear();
@@ -459,27 +471,28 @@ void ReviewServer::setupFileRoutes() {
     res.set_redirect("/files/report.html");
     audit(req, res.status);
   });
-  s.Get(R"(/tiles/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(before|after|score|mask)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.png)",
-        [this](const httplib::Request& req, httplib::Response& res) {
-          const std::string job = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
-          const auto who = principalOf(req);
-          if (!m_jobs.count(job) || !who || !who->maySee(aoiOfJob(job))) {
-            return sendError(res, 404, "unknown job " + job);
-          }
-          try {
-            auto png = m_tiles->render(job, *parseTileLayer(req.matches[3]),
-                                       std::stoi(req.matches[4]), std::stoi(req.matches[5]),
-                                       std::stoi(req.matches[6]));
-            res.set_content(*png, "image/png");
-            // Private: a shared cache must not hand one partner's tiles to another.
-            res.set_header("Cache-Control", m_users ? "private, max-age=3600" : "max-age=3600");
-          } catch (const UsageError& e) {
-            sendError(res, 404, e.what());
-          } catch (const std::exception& e) {
-            log::warn(std::string("tile ") + req.path + ": " + e.what());
-            sendError(res, 500, e.what());
-          }
-        });
+  s.Get(
+      R"(/tiles/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(before|after|score|mask)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.png)",
+      [this](const httplib::Request& req, httplib::Response& res) {
+        const std::string job = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+        const auto who = principalOf(req);
+        if (!m_jobs.count(job) || !who || !who->maySee(aoiOfJob(job))) {
+          return sendError(res, 404, "unknown job " + job);
+        }
+        try {
+          auto png =
+              m_tiles->render(job, *parseTileLayer(req.matches[3]), std::stoi(req.matches[4]),
+                              std::stoi(req.matches[5]), std::stoi(req.matches[6]));
+          res.set_content(*png, "image/png");
+          // Private: a shared cache must not hand one partner's tiles to another.
+          res.set_header("Cache-Control", m_users ? "private, max-age=3600" : "max-age=3600");
+        } catch (const UsageError& e) {
+          sendError(res, 404, e.what());
+        } catch (const std::exception& e) {
+          log::warn(std::string("tile ") + req.path + ": " + e.what());
+          sendError(res, 500, e.what());
+        }
+      });
 }
 
 void ReviewServer::setupApiRoutes() {
@@ -491,7 +504,8 @@ void ReviewServer::setupApiRoutes() {
     std::ifstream in(m_options.outDir / "corroboration.json");
     const json corr = in ? json::parse(in, nullptr, false) : json();
     if (corr.is_object()) {
-      for (const auto& v : corr.value("verdicts", json::array())) verdicts[v.value("aoi", "")].push_back(v);
+      for (const auto& v : corr.value("verdicts", json::array()))
+        verdicts[v.value("aoi", "")].push_back(v);
     }
     for (const auto& a : m_plan.value("aois", json::array())) {
       const std::string id = a.value("id", a.value("aoi", ""));
@@ -504,8 +518,11 @@ void ReviewServer::setupApiRoutes() {
         if (summary.contains(k)) summary[k] = summary[k].get<int>() + 1;
       }
       const auto names = m_aoiNames.count(id) ? m_aoiNames.at(id) : std::pair{id, std::string()};
-      aois.push_back({{"id", id}, {"name", names.first}, {"kind", names.second},
-                      {"jobs", jobs}, {"verdicts", summary}});
+      aois.push_back({{"id", id},
+                      {"name", names.first},
+                      {"kind", names.second},
+                      {"jobs", jobs},
+                      {"verdicts", summary}});
     }
     sendJson(res, aois);
   });
@@ -552,7 +569,9 @@ void ReviewServer::setupApiRoutes() {
     const auto who = sessionWriter(req, res);
     if (!who) return;
     if (!who->mayDecide()) {
-      return sendError(res, 403, "role " + who->role + " may read but not decide; ask an admin for the reviewer role");
+      return sendError(
+          res, 403,
+          "role " + who->role + " may read but not decide; ask an admin for the reviewer role");
     }
     const json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) return sendError(res, 400, "body is not valid JSON");
@@ -587,14 +606,19 @@ std::string ReviewServer::handleRawRequest(const std::string& request) {
   return static_cast<HttpsServer&>(*m_server).handle(request);
 }
 
-void ReviewServer::run() { m_server->listen_after_bind(); }
+void ReviewServer::run() {
+  m_server->listen_after_bind();
+}
 
-void ReviewServer::stop() { m_server->stop(); }
+void ReviewServer::stop() {
+  m_server->stop();
+}
 
 std::string ReviewServer::url() const {
   const bool v6 = m_options.host.find(':') != std::string::npos;
-  return std::string(m_options.tlsCert.empty() ? "http://" : "https://") + (v6 ? "[" + m_options.host + "]" : m_options.host) + ":" +
-         std::to_string(m_boundPort) + "/";
+  return std::string(m_options.tlsCert.empty() ? "http://" : "https://") +
+         (v6 ? "[" + m_options.host + "]" : m_options.host) + ":" + std::to_string(m_boundPort) +
+         "/";
 }
 
 }  // namespace cw::serve

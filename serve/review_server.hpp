@@ -57,28 +57,27 @@ namespace httplib {
 class Server;
 struct Request;
 struct Response;
-}
+}  // namespace httplib
 
 namespace cw::serve {
 class TileRenderer;
 }
-
 
 namespace cw::serve {
 
 namespace fs = std::filesystem;
 
 struct ReviewServerOptions {
-  fs::path outDir;                  // run output folder (with plan.json)
-  fs::path viewerDir;               // index.html, app.js, style.css; Leaflet: leafletDirOf()
+  fs::path outDir;     // run output folder (with plan.json)
+  fs::path viewerDir;  // index.html, app.js, style.css; Leaflet: leafletDirOf()
   std::string host = "127.0.0.1";
-  int port = 8080;                  // 0: any free port
+  int port = 8080;  // 0: any free port
   std::size_t tileCacheBytes = 64u << 20;
-  fs::path usersFile{};             // empty: no login (loopback only)
-  fs::path tlsCert{}, tlsKey{};     // both or neither: HTTPS
-  int sessionSeconds = 8 * 3600;    // a session ends this long after sign-in...
-  int idleSeconds = 3600;           // ...or after this long without a request
-  int loginMaxFailures = 5;         // failed logins per user or address within the window
+  fs::path usersFile{};           // empty: no login (loopback only)
+  fs::path tlsCert{}, tlsKey{};   // both or neither: HTTPS
+  int sessionSeconds = 8 * 3600;  // a session ends this long after sign-in...
+  int idleSeconds = 3600;         // ...or after this long without a request
+  int loginMaxFailures = 5;       // failed logins per user or address within the window
   int loginWindowSeconds = 900;
 };
 
@@ -120,8 +119,8 @@ class ReviewServer {
 
   // Who a request acts for: a signed-in user, or (without a users file) the local operator.
   struct Principal {
-    std::string user;        // empty for the local operator
-    std::string role;        // viewer | reviewer | admin | local
+    std::string user;            // empty for the local operator
+    std::string role;            // viewer | reviewer | admin | local
     std::set<std::string> aois;  // empty or {"*"}: all
     std::string csrf;
     bool authenticated = false;
@@ -169,13 +168,14 @@ class ReviewServer {
   std::unique_ptr<httplib::Server> m_server;
   std::unique_ptr<TileRenderer> m_tiles;
   nlohmann::json m_plan;
-  std::map<std::string, nlohmann::json> m_jobs;         // id -> plan job
-  std::map<std::string, std::string> m_evidenceJob;     // evidence id -> job id
+  std::map<std::string, nlohmann::json> m_jobs;                           // id -> plan job
+  std::map<std::string, std::string> m_evidenceJob;                       // evidence id -> job id
   std::map<std::string, std::pair<std::string, std::string>> m_aoiNames;  // id -> name, kind
   mutable std::mutex m_reviewMutex;
   std::map<std::string, nlohmann::json> m_reviewState;  // evidence id -> last record
   std::size_t m_reviewCount = 0;
-  std::map<std::string, std::map<std::string, nlohmann::json>> m_decisionsByUser;  // id -> user -> last
+  std::map<std::string, std::map<std::string, nlohmann::json>>
+      m_decisionsByUser;  // id -> user -> last
   std::unique_ptr<UserStore> m_users;
   std::unique_ptr<SessionStore> m_sessions;
   std::unique_ptr<LoginLimiter> m_limiter;

@@ -12,7 +12,8 @@ inline void sendJson(httplib::Response& res, const nlohmann::json& j, int status
   res.status = status;
   // Error messages echo request text, which need not be UTF-8: bad bytes become U+FFFD instead of
   // dump() throwing (found by fuzz/fuzz_serve_router: /api/evidence?job=ao%E9 answered 500).
-  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 inline void sendError(httplib::Response& res, int status, const std::string& message) {

@@ -2,19 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include <cpl_vsi.h>
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
-#include <cpl_vsi.h>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.hpp"
-#include "tiles/gdal_dataset.hpp"
 #include "pipeline/job_layers.hpp"
+#include "tiles/gdal_dataset.hpp"
 
 namespace cw::serve {
 using namespace cw::tiles;
@@ -34,16 +34,19 @@ std::string encodePng(const cv::Mat& bgra) {
   for (int b = 0; b < 4; ++b) {
     // RGBA band b is BGRA channel {2,1,0,3}[b]; pixel stride 4 bytes, line stride step.
     const int ch = b == 3 ? 3 : 2 - b;
-    std::string ptr = "DATAPOINTER=" + std::to_string(reinterpret_cast<std::uintptr_t>(bgra.data + ch));
+    std::string ptr =
+        "DATAPOINTER=" + std::to_string(reinterpret_cast<std::uintptr_t>(bgra.data + ch));
     std::string line = "LINEOFFSET=" + std::to_string(bgra.step[0]);
     const char* opts2[] = {ptr.c_str(), "PIXELOFFSET=4", line.c_str(), nullptr};
-    if (ds->AddBand(GDT_Byte, const_cast<char**>(opts2)) != CE_None) throw Error("PNG encode: " + lastGdalError());
+    if (ds->AddBand(GDT_Byte, const_cast<char**>(opts2)) != CE_None)
+      throw Error("PNG encode: " + lastGdalError());
   }
   ds->GetRasterBand(4)->SetColorInterpretation(GCI_AlphaBand);
   static std::atomic<unsigned long> counter{0};
   const std::string name = "/vsimem/cw_tile_" + std::to_string(counter++) + ".png";
   const char* copyOpts[] = {"ZLEVEL=1", nullptr};  // tiles are cached; CPU matters more than bytes
-  GdalDataset out(png->CreateCopy(name.c_str(), ds.get(), FALSE, const_cast<char**>(copyOpts), nullptr, nullptr));
+  GdalDataset out(png->CreateCopy(name.c_str(), ds.get(), FALSE, const_cast<char**>(copyOpts),
+                                  nullptr, nullptr));
   if (!out) throw Error("PNG encode: " + lastGdalError());
   out.reset();
   vsi_l_offset size = 0;
@@ -66,8 +69,8 @@ std::pair<double, double> bandPercentiles(GDALDataset& ds, int band, int alphaBa
   }
   if (alphaBand > 0) {
     a.resize(v.size());
-    if (ds.GetRasterBand(alphaBand)->RasterIO(GF_Read, 0, 0, w, h, a.data(), sw, sh, GDT_Float64,
-                                              0, 0) != CE_None) {
+    if (ds.GetRasterBand(alphaBand)->RasterIO(GF_Read, 0, 0, w, h, a.data(), sw, sh, GDT_Float64, 0,
+                                              0) != CE_None) {
       throw Error(ds.GetDescription() + std::string(": ") + lastGdalError());
     }
   }
@@ -88,7 +91,9 @@ std::pair<double, double> bandPercentiles(GDALDataset& ds, int band, int alphaBa
     auto firstAbove = std::upper_bound(valid.begin(), valid.end(), minV);
     if (firstAbove != valid.end()) valid.erase(valid.begin(), firstAbove);
   }
-  auto pct = [&](double p) { return valid[std::min(valid.size() - 1, size_t(p * (valid.size() - 1)))]; };
+  auto pct = [&](double p) {
+    return valid[std::min(valid.size() - 1, size_t(p * (valid.size() - 1)))];
+  };
   double lo = dropMin ? minV : pct(loPct), hi = pct(hiPct);
   if (hi <= lo) hi = lo + 1;
   return {lo, hi};
@@ -111,7 +116,8 @@ MercatorBounds extentIn3857(GDALDataset& ds) {
   const int n = 20, w = ds.GetRasterXSize(), h = ds.GetRasterYSize();
   for (int i = 0; i <= n; ++i) {
     const double t = double(i) / n;
-    const std::pair<double, double> edge[] = {{t * w, 0.0}, {t * w, double(h)}, {0.0, t * h}, {double(w), t * h}};
+    const std::pair<double, double> edge[] = {
+        {t * w, 0.0}, {t * w, double(h)}, {0.0, t * h}, {double(w), t * h}};
     for (const auto& [px, py] : edge) {
       xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
       ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
@@ -144,10 +150,14 @@ std::optional<TileLayer> parseTileLayer(const std::string& name) {
 
 const char* toString(TileLayer layer) {
   switch (layer) {
-    case TileLayer::Before: return "before";
-    case TileLayer::After: return "after";
-    case TileLayer::Score: return "score";
-    case TileLayer::Mask: return "mask";
+    case TileLayer::Before:
+      return "before";
+    case TileLayer::After:
+      return "after";
+    case TileLayer::Score:
+      return "score";
+    case TileLayer::Mask:
+      return "mask";
   }
   return "?";
 }
@@ -202,7 +212,8 @@ std::shared_ptr<const TileRenderer::LayerInfo> TileRenderer::layerInfo(const std
         const int alpha = layers->alphaBand;
         GdalDataset ds = openRaster(own.string());
         for (int b : info->rgbBands) {
-          if (b < 1 || b > ds->GetRasterCount()) throw Error(own.string() + ": no band " + std::to_string(b));
+          if (b < 1 || b > ds->GetRasterCount())
+            throw Error(own.string() + ": no band " + std::to_string(b));
           info->stretch.push_back(bandPercentiles(*ds, b, alpha, 0.02, 0.98, false));
         }
         if (alpha != ds->GetRasterCount()) {
@@ -220,7 +231,8 @@ std::shared_ptr<const TileRenderer::LayerInfo> TileRenderer::layerInfo(const std
       info->path = p.string();
       GdalDataset ds = openRaster(info->path);
       info->extent = extentIn3857(*ds);
-      if (layer == TileLayer::Score) info->stretch.push_back(bandPercentiles(*ds, 1, 0, 0, 0.99, true));
+      if (layer == TileLayer::Score)
+        info->stretch.push_back(bandPercentiles(*ds, 1, 0, 0, 0.99, true));
     }
   }
   m_infos[key] = info;
@@ -229,7 +241,8 @@ std::shared_ptr<const TileRenderer::LayerInfo> TileRenderer::layerInfo(const std
 
 std::shared_ptr<const std::string> TileRenderer::render(const std::string& jobId, TileLayer layer,
                                                         int z, int x, int y) {
-  if (z < 0 || z > kMaxZoom) throw UsageError("zoom " + std::to_string(z) + " outside 0.." + std::to_string(kMaxZoom));
+  if (z < 0 || z > kMaxZoom)
+    throw UsageError("zoom " + std::to_string(z) + " outside 0.." + std::to_string(kMaxZoom));
   const long long n = 1LL << z;
   if (x < 0 || y < 0 || x >= n || y >= n) throw UsageError("tile x/y outside the zoom level");
   if (!hasJob(jobId)) throw UsageError("unknown job " + jobId);
@@ -283,10 +296,15 @@ std::shared_ptr<const std::string> TileRenderer::renderUncached(const LayerInfo&
     return std::string(buf);
   };
   const std::string size = std::to_string(kTileSizePx);
-  std::vector<std::string> args = {"-of", "MEM", "-t_srs", "EPSG:3857", "-te", num(t.minX),
-                                   num(t.minY), num(t.maxX), num(t.maxY), "-ts", size, size,
-                                   "-r", categorical ? "near" : "bilinear", "-dstalpha",
-                                   "-ovr", "AUTO", "-q"};
+  std::vector<std::string> args = {"-of",       "MEM",
+                                   "-t_srs",    "EPSG:3857",
+                                   "-te",       num(t.minX),
+                                   num(t.minY), num(t.maxX),
+                                   num(t.maxY), "-ts",
+                                   size,        size,
+                                   "-r",        categorical ? "near" : "bilinear",
+                                   "-dstalpha", "-ovr",
+                                   "AUTO",      "-q"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -294,7 +312,8 @@ std::shared_ptr<const std::string> TileRenderer::renderUncached(const LayerInfo&
       GDALWarpAppOptionsNew(argv.data(), nullptr), GDALWarpAppOptionsFree);
   GDALDatasetH srcH = GDALDataset::ToHandle(src);
   int usageError = 0;
-  GdalDataset out(GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &srcH, opts.get(), &usageError)));
+  GdalDataset out(
+      GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &srcH, opts.get(), &usageError)));
   if (!out) throw Error(info.path + ": warp to tile failed: " + lastGdalError());
   const int bands = out->GetRasterCount();
   auto readBand = [&](int b) {
@@ -313,7 +332,8 @@ std::shared_ptr<const std::string> TileRenderer::renderUncached(const LayerInfo&
     std::vector<cv::Mat> ch(4);
     for (int i = 0; i < 3; ++i) {
       const auto [lo, hi] = info.stretch[i];
-      readBand(info.rgbBands[i]).convertTo(ch[2 - i], CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+      readBand(info.rgbBands[i])
+          .convertTo(ch[2 - i], CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
     }
     ch[3] = alpha8;
     cv::merge(ch, bgra);

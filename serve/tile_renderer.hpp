@@ -14,8 +14,8 @@
 // Why render on request rather than pre-generate in `merge`: one tile is a GDALWarp of a 256x256
 // window that reads the overview level matching the zoom (-ovr AUTO). Measured with
 // bench/bench_serve.sh on the 1024 px simulator run (4 jobs, 1896 tiles at z13-17, 4 layers, on
-// the shared 2-core machine): cold (rendered) p50 10.8 ms, p95 51 ms; warm (cached) p50 0.3-0.45 ms,
-// p95 1.3-1.7 ms at 10-12k tiles/s with wrk 2x8, RSS flat over 117k warm requests. That is fast
+// the shared 2-core machine): cold (rendered) p50 10.8 ms, p95 51 ms; warm (cached) p50 0.3-0.45
+// ms, p95 1.3-1.7 ms at 10-12k tiles/s with wrk 2x8, RSS flat over 117k warm requests. That is fast
 // enough that pre-generating every zoom of every layer into each run folder (PNG files nobody may
 // ever look at, and a merge that gets slower with every zoom level) does not pay.
 //
@@ -77,8 +77,8 @@ class TileRenderer {
   // PNG bytes of one tile. Throws cw::UsageError for an unknown job or z/x/y outside the XYZ
   // pyramid (z in 0..kMaxZoom, x and y in 0..2^z-1), cw::Error when a raster cannot be read.
   // A layer whose raster is missing, or a tile that misses the data, gives transparentPng().
-  std::shared_ptr<const std::string> render(const std::string& jobId, TileLayer layer, int z,
-                                             int x, int y);
+  std::shared_ptr<const std::string> render(const std::string& jobId, TileLayer layer, int z, int x,
+                                            int y);
 
   TileCacheStats cacheStats() const;
 

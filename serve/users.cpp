@@ -6,19 +6,19 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <istream>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
-#include "evidence/signing.hpp"
 #include "core/error.hpp"
+#include "evidence/signing.hpp"
 
 namespace cw::serve {
 
@@ -27,9 +27,12 @@ using nlohmann::json;
 
 std::string roleName(Role r) {
   switch (r) {
-    case Role::Viewer: return "viewer";
-    case Role::Reviewer: return "reviewer";
-    case Role::Admin: return "admin";
+    case Role::Viewer:
+      return "viewer";
+    case Role::Reviewer:
+      return "reviewer";
+    case Role::Admin:
+      return "admin";
   }
   return "?";
 }
@@ -41,7 +44,9 @@ Role parseRole(const std::string& name) {
   throw UsageError("role must be viewer, reviewer or admin, not '" + name.substr(0, 64) + "'");
 }
 
-void initSodium() { evidence::initSodium(); }
+void initSodium() {
+  evidence::initSodium();
+}
 
 std::string hashPassword(const std::string& password) {
   initSodium();
@@ -65,7 +70,8 @@ void checkUserName(const std::string& name) {
                   std::all_of(name.begin(), name.end(), [](unsigned char c) {
                     return std::isalnum(c) || c == '.' || c == '_' || c == '@' || c == '-';
                   });
-  if (!ok) throw UsageError("user name '" + name.substr(0, 64) + "': use 1-64 of A-Z a-z 0-9 . _ @ -");
+  if (!ok)
+    throw UsageError("user name '" + name.substr(0, 64) + "': use 1-64 of A-Z a-z 0-9 . _ @ -");
 }
 
 UserStore UserStore::load(const fs::path& file, bool requirePrivate, bool mayBeAbsent) {
@@ -80,7 +86,8 @@ UserStore UserStore::load(const fs::path& file, bool requirePrivate, bool mayBeA
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     throw UsageError(file.string() + ": mode " + mode +
                      " lets group or others read or change it, and it holds password hashes; "
-                     "run chmod 600 " + file.string());
+                     "run chmod 600 " +
+                     file.string());
   }
   std::ifstream in(file);
   const json j = json::parse(in, nullptr, false);
@@ -93,12 +100,14 @@ UserStore UserStore::load(const fs::path& file, bool requirePrivate, bool mayBeA
       user.name = u.at("name").get<std::string>();
       checkUserName(user.name);
       user.role = parseRole(u.at("role").get<std::string>());
-      for (const auto& a : u.value("aois", json::array({"*"}))) user.aois.insert(a.get<std::string>());
+      for (const auto& a : u.value("aois", json::array({"*"})))
+        user.aois.insert(a.get<std::string>());
       user.passwordHash = u.at("password").get<std::string>();
     } catch (const json::exception& e) {
       throw UsageError(file.string() + ": a user entry is malformed: " + e.what());
     }
-    if (s.find(user.name)) throw UsageError(file.string() + ": user '" + user.name + "' listed twice");
+    if (s.find(user.name))
+      throw UsageError(file.string() + ": user '" + user.name + "' listed twice");
     s.m_users.push_back(std::move(user));
   }
   return s;
@@ -108,9 +117,14 @@ void UserStore::save(const fs::path& file) const {
   json arr = json::array();
   for (const auto& u : m_users) {
     json aois = json::array();
-    if (u.allAois()) aois.push_back("*");
-    else for (const auto& a : u.aois) aois.push_back(a);
-    arr.push_back({{"name", u.name}, {"role", roleName(u.role)}, {"aois", aois}, {"password", u.passwordHash}});
+    if (u.allAois())
+      aois.push_back("*");
+    else
+      for (const auto& a : u.aois) aois.push_back(a);
+    arr.push_back({{"name", u.name},
+                   {"role", roleName(u.role)},
+                   {"aois", aois},
+                   {"password", u.passwordHash}});
   }
   const std::string text = json{{"users", arr}}.dump(2) + "\n";
   cw::produceFileAtomic(file, [&](const fs::path& tmp) {
@@ -132,23 +146,27 @@ void UserStore::save(const fs::path& file) const {
 }
 
 const User* UserStore::find(const std::string& name) const {
-  for (const auto& u : m_users) if (u.name == name) return &u;
+  for (const auto& u : m_users)
+    if (u.name == name) return &u;
   return nullptr;
 }
 
 User* UserStore::find(const std::string& name) {
-  for (auto& u : m_users) if (u.name == name) return &u;
+  for (auto& u : m_users)
+    if (u.name == name) return &u;
   return nullptr;
 }
 
 void UserStore::add(User u) {
   checkUserName(u.name);
-  if (find(u.name)) throw UsageError("user '" + u.name + "' exists already (use passwd to change the password)");
+  if (find(u.name))
+    throw UsageError("user '" + u.name + "' exists already (use passwd to change the password)");
   m_users.push_back(std::move(u));
 }
 
 void UserStore::remove(const std::string& name) {
-  const auto it = std::find_if(m_users.begin(), m_users.end(), [&](const User& u) { return u.name == name; });
+  const auto it =
+      std::find_if(m_users.begin(), m_users.end(), [&](const User& u) { return u.name == name; });
   if (it == m_users.end()) throw UsageError("no user '" + name.substr(0, 64) + "'");
   m_users.erase(it);
 }

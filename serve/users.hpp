@@ -1,6 +1,7 @@
 #pragma once
 // The users file of `changewatch serve --users FILE`, managed with `changewatch users`:
-//   {"users": [{"name": "ana", "role": "reviewer", "aois": ["port_a"], "password": "$argon2id$..."}]}
+//   {"users": [{"name": "ana", "role": "reviewer", "aois": ["port_a"], "password":
+//   "$argon2id$..."}]}
 // Roles: viewer reads; reviewer also decides; admin also manages users (and decides).
 // "aois": ["*"] means every AOI. Passwords are stored only as Argon2id strings from libsodium's
 // crypto_pwhash_str (salt and cost parameters inside the string). The file holds password hashes,
@@ -18,7 +19,9 @@ enum class Role { Viewer, Reviewer, Admin };
 std::string roleName(Role r);
 // Throws cw::UsageError for anything but viewer, reviewer, admin.
 Role parseRole(const std::string& name);
-inline bool canDecide(Role r) { return r == Role::Reviewer || r == Role::Admin; }
+inline bool canDecide(Role r) {
+  return r == Role::Reviewer || r == Role::Admin;
+}
 
 struct User {
   std::string name;
@@ -46,14 +49,15 @@ class UserStore {
  public:
   // Reads FILE. With `requirePrivate`, refuses (cw::UsageError) a file that group or others may
   // read or write, naming its mode. A missing file is an empty store when `mayBeAbsent`.
-  static UserStore load(const std::filesystem::path& file, bool requirePrivate, bool mayBeAbsent = false);
+  static UserStore load(const std::filesystem::path& file, bool requirePrivate,
+                        bool mayBeAbsent = false);
 
   // Writes atomically (temp file created 0600, fsync, rename).
   void save(const std::filesystem::path& file) const;
 
   const User* find(const std::string& name) const;
   User* find(const std::string& name);
-  void add(User u);               // throws cw::UsageError when the name exists
+  void add(User u);                      // throws cw::UsageError when the name exists
   void remove(const std::string& name);  // throws cw::UsageError when absent
   const std::vector<User>& users() const { return m_users; }
 

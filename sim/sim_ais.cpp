@@ -83,7 +83,8 @@ std::pair<double, double> emptiestPortPoint(const Json& truth) {
       double nearest = 1e18;
       for (const auto& s : truth["ships"]) {
         if (s["date_index"] != 0) continue;
-        const double dx = (s["lon"].get<double>() - x) * kMetresPerDegLat * std::cos(y * kPi / 180.0);
+        const double dx =
+            (s["lon"].get<double>() - x) * kMetresPerDegLat * std::cos(y * kPi / 180.0);
         const double dy = (s["lat"].get<double>() - y) * kMetresPerDegLat;
         nearest = std::min(nearest, std::hypot(dx, dy));
       }
@@ -109,25 +110,34 @@ int writeSimulatedAis(Json& truth, const std::filesystem::path& outDir, std::uin
     shipFixes(feed, s, t);
   }
   for (const auto& s : truth["ships"]) {
-    const bool known = std::any_of(vessels.begin(), vessels.end(), [&](const Json& v) { return v["mmsi"] == s["mmsi"]; });
-    if (!known && !s["aoi"].is_null()) vessels.push_back({{"mmsi", s["mmsi"]}, {"case", s["ais_case"]}});
+    const bool known = std::any_of(vessels.begin(), vessels.end(),
+                                   [&](const Json& v) { return v["mmsi"] == s["mmsi"]; });
+    if (!known && !s["aoi"].is_null())
+      vessels.push_back({{"mmsi", s["mmsi"]}, {"case", s["ais_case"]}});
   }
   const auto [lon, lat] = emptiestPortPoint(truth);
   const std::int64_t t0 = *cw::parseIsoTime(truth["dates"][0]);
-  for (int dt = -1200; dt <= 1200; dt += 180) feed.row(kSimSpoofedMmsi, t0 + dt, lon, lat, 0.0, 360.0, 200, 32);
+  for (int dt = -1200; dt <= 1200; dt += 180)
+    feed.row(kSimSpoofedMmsi, t0 + dt, lon, lat, 0.0, 360.0, 200, 32);
   vessels.push_back({{"mmsi", kSimSpoofedMmsi}, {"case", "spoofed"}, {"lon", lon}, {"lat", lat}});
   const auto& b = truth["aois"]["port_alpha"]["bbox"];
-  const double eastLon = b[2].get<double>() + 0.025, midLat = (b[1].get<double>() + b[3].get<double>()) / 2;
-  for (int dt = -1200; dt <= 1200; dt += 180) feed.row(kSimElsewhereMmsi, t0 + dt, eastLon, midLat, 0.0, 360.0, 150, 25);
-  vessels.push_back({{"mmsi", kSimElsewhereMmsi}, {"case", "elsewhere"}, {"lon", eastLon}, {"lat", midLat}});
-  truth["ais"] = {{"file", "ais/feed.csv"}, {"format", "MarineCadastre"}, {"rows", feed.rows},
+  const double eastLon = b[2].get<double>() + 0.025,
+               midLat = (b[1].get<double>() + b[3].get<double>()) / 2;
+  for (int dt = -1200; dt <= 1200; dt += 180)
+    feed.row(kSimElsewhereMmsi, t0 + dt, eastLon, midLat, 0.0, 360.0, 150, 25);
+  vessels.push_back(
+      {{"mmsi", kSimElsewhereMmsi}, {"case", "elsewhere"}, {"lon", eastLon}, {"lat", midLat}});
+  truth["ais"] = {{"file", "ais/feed.csv"},
+                  {"format", "MarineCadastre"},
+                  {"rows", feed.rows},
                   {"vessels", vessels}};
   std::filesystem::create_directories(outDir / "ais");
   cw::writeFileAtomic(outDir / "ais" / "feed.csv", feed.csv.str());
   return feed.rows;
 }
 
-std::string simulatedAisDeclarations(Json& truth, const std::string& first, const std::string& last) {
+std::string simulatedAisDeclarations(Json& truth, const std::string& first,
+                                     const std::string& last) {
   const Json* called = nullptr;
   std::set<std::uint32_t> onInPort;
   bool darkVisible = false, stsPair = false;
@@ -150,8 +160,8 @@ std::string simulatedAisDeclarations(Json& truth, const std::string& first, cons
     add("vessel_call", "mmsi:" + std::to_string((*called)["mmsi"].get<std::uint32_t>()),
         "SIM-AIS-CALL", "consistent", "an AIS-on ship of the port on date 0");
   }
-  add("vessel_call", "mmsi:" + std::to_string(kSimElsewhereMmsi), "SIM-AIS-ELSEWHERE", "discrepancy",
-      "its AIS places it 2 km east of the port throughout");
+  add("vessel_call", "mmsi:" + std::to_string(kSimElsewhereMmsi), "SIM-AIS-ELSEWHERE",
+      "discrepancy", "its AIS places it 2 km east of the port throughout");
   add("dark_vessels", "0", "SIM-AIS-DARK", darkVisible ? "discrepancy" : "consistent",
       "every fourth ship by id sends no AIS");
   add("complete", "true", "SIM-AIS-COMPLETE", onInPort.size() > 1 ? "discrepancy" : "consistent",

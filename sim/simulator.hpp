@@ -25,9 +25,9 @@
 // Nuisances: per-date per-band gain (0.85-1.15) and offset (+-150 DN: larger offsets would push
 // water NDWI below 0.2; worst case here is ~0.3), misregistration of date k > 0 by a shift of up
 // to 3 px (quantized to 1/32 px, OpenCV's warp precision; date 0 is unshifted), Gaussian sensor
-// noise after a Gaussian PSF (sigma 0.6 px), clouds on date min(2, K-1) (blobs that brighten the pixels, flagged in the cloud band
-// including their feathered edge) and a missing bottom-left diagonal corner (nodata) on date
-// min(1, K-1).
+// noise after a Gaussian PSF (sigma 0.6 px), clouds on date min(2, K-1) (blobs that brighten the
+// pixels, flagged in the cloud band including their feathered edge) and a missing bottom-left
+// diagonal corner (nodata) on date min(1, K-1).
 //
 // Frames and conventions in truth.json:
 //   - x_px, y_px are GDAL pixel/line coordinates (pixel (0,0) spans [0,1) x [0,1), so its centre
@@ -62,8 +62,8 @@ enum class SimSensor { Optical, Sar };
 struct SimulatorOptions {
   fs::path outDir;
   std::uint64_t seed = 1;
-  int sizePx = 2048;        // scene width = height; 256..8192
-  int dates = 4;            // 1..24
+  int sizePx = 2048;  // scene width = height; 256..8192
+  int dates = 4;      // 1..24
   SimSensor sensor = SimSensor::Optical;
   double pixelSizeM = 3.0;  // 0.5..30
   // Issue 16's harder ships on every date: one berthed against a pier, one underway with a foam

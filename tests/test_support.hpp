@@ -20,7 +20,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "cwtest") {
     std::random_device rd;
-    m_path = fs::temp_directory_path() / (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
+    m_path =
+        fs::temp_directory_path() / (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(m_path);
   }
   ~TempDir() {
@@ -79,15 +80,18 @@ inline CommandResult runCli(const std::string& args) {
   return run(std::string(CW_BINARY) + " " + args);
 }
 
-inline bool haveSharedData() { return fs::exists(CW_SHARED_DATA); }
+inline bool haveSharedData() {
+  return fs::exists(CW_SHARED_DATA);
+}
 
 // A simulator run made on first use and shared, read-only, by the tests of one process:
 // `simulate --seed 5 --size 512 --dates 3` (3 optical dates at 3 m, clouds on the third).
 // Returns an empty path if the simulator fails (the caller's REQUIRE reports it).
 inline const fs::path& smallSimulation() {
   static TempDir dir("cwsim");
-  static const bool made = runCli("simulate --out " + dir.path().string() +
-                                  " --seed 5 --size 512 --dates 3").exitCode == 0;
+  static const bool made =
+      runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 3").exitCode ==
+      0;
   static const fs::path none;
   return made ? dir.path() : none;
 }

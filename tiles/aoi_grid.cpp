@@ -13,10 +13,11 @@ namespace cw::tiles {
 namespace {
 
 struct TransformDeleter {
-  void operator()(OGRCoordinateTransformation* t) const { OGRCoordinateTransformation::DestroyCT(t); }
+  void operator()(OGRCoordinateTransformation* t) const {
+    OGRCoordinateTransformation::DestroyCT(t);
+  }
 };
 using Transform = std::unique_ptr<OGRCoordinateTransformation, TransformDeleter>;
-
 
 Transform makeTransform(const OGRSpatialReference& from, const OGRSpatialReference& to) {
   Transform t(OGRCreateCoordinateTransformation(&from, &to));

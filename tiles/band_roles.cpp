@@ -1,9 +1,9 @@
 #include "tiles/band_roles.hpp"
 
+#include <gdal_priv.h>
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <gdal_priv.h>
 #include <regex>
 
 namespace cw::tiles {
@@ -11,7 +11,8 @@ namespace cw::tiles {
 std::string roleFromText(std::string t) {
   std::transform(t.begin(), t.end(), t.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* r : {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh", "cloud", "alpha"}) {
+  for (const char* r :
+       {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh", "cloud", "alpha"}) {
     if (t == r) return r;
   }
   if (t == "scl" || t == "qa_pixel") return "cloud";
@@ -79,10 +80,17 @@ BandLayout readBandLayout(GDALDataset& ds) {
   if (!out.roles.empty()) return out;
   for (int b = 1; b <= n; ++b) {
     switch (ds.GetRasterBand(b)->GetColorInterpretation()) {
-      case GCI_RedBand: out.roles["red"] = b; break;
-      case GCI_GreenBand: out.roles["green"] = b; break;
-      case GCI_BlueBand: out.roles["blue"] = b; break;
-      default: break;
+      case GCI_RedBand:
+        out.roles["red"] = b;
+        break;
+      case GCI_GreenBand:
+        out.roles["green"] = b;
+        break;
+      case GCI_BlueBand:
+        out.roles["blue"] = b;
+        break;
+      default:
+        break;
     }
   }
   if (out.roles.size() != 3) out.roles.clear();  // a lone "red" is not a true-colour export

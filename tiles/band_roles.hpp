@@ -26,7 +26,7 @@ struct BandLayout {
   std::map<std::string, int> roles;  // spectral role -> 1-based band
   int cloudBand = 0;                 // 0 = none
   std::vector<int> alphaBands;
-  int spectralCount = 0;             // bands that are not alpha bands (the cloud band included)
+  int spectralCount = 0;  // bands that are not alpha bands (the cloud band included)
   // The role name of band `b`, or "" (unnamed, cloud or alpha).
   std::string roleOf(int b) const;
 };

@@ -22,10 +22,10 @@
 #include "core/log.hpp"
 #include "imaging/coregistration.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
 #include "tiles/tiled_geotiff.hpp"
-#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {

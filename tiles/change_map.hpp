@@ -49,24 +49,24 @@ namespace cw::tiles {
 namespace fs = std::filesystem;
 
 struct ChangeInputs {
-  GridSpec grid;                  // the grid both rasters are on (pixel (i,j) = same ground)
+  GridSpec grid;  // the grid both rasters are on (pixel (i,j) = same ground)
   RasterSource before;
   RasterSource after;             // same number of bands as before
   std::vector<MaskSource> masks;  // extra validity (AOI raster, cloud bands); may be empty
 };
 
 struct ChangeMapOptions {
-  int threads = 0;                       // 0 = all cores
-  int tileSizePx = 0;                    // 0 = planned from the memory budget (512 by default)
+  int threads = 0;     // 0 = all cores
+  int tileSizePx = 0;  // 0 = planned from the memory budget (512 by default)
   std::size_t memoryBudgetBytes = std::size_t(256) << 20;  // tile buffers in flight
   std::size_t maxSamplePixels = 2'000'000;
   bool coregister = true;
-  double minShiftConfidence = 0.5;       // fraction of windows agreeing with the median shift
-  double openRadiusM = 0.0;              // 0 = no opening; metres (pixels on a pixel grid)
+  double minShiftConfidence = 0.5;  // fraction of windows agreeing with the median shift
+  double openRadiusM = 0.0;         // 0 = no opening; metres (pixels on a pixel grid)
   double closeRadiusM = 0.0;
-  double minAreaM2 = 0.0;                // m² (px² on a pixel grid)
+  double minAreaM2 = 0.0;  // m² (px² on a pixel grid)
   bool writeGeojson = true;
-  std::string compression = "ZSTD";      // COG compression of both outputs
+  std::string compression = "ZSTD";  // COG compression of both outputs
   int compressionLevel = 1;
   // score.tif encoding. Float32: the score, NaN = no decision. UInt16: round(score / scale) with
   // scale = threshold / kScoreUInt16AtThreshold (offset 0; scores are ≥ 0), saturating at 65534
@@ -83,21 +83,21 @@ constexpr double kScoreUInt16AtThreshold = 2000.0;
 
 struct ChangePolygon {
   int id = 0;
-  double areaM2 = 0.0;          // in the metric grid CRS (px² on a pixel grid)
+  double areaM2 = 0.0;  // in the metric grid CRS (px² on a pixel grid)
   long long pixelCount = 0;
   double meanScore = 0.0;
-  cv::Rect boundsPx;            // grid pixels
-  std::string geometryJson;     // GeoJSON geometry: lon,lat (WGS84) or pixel coordinates
+  cv::Rect boundsPx;         // grid pixels
+  std::string geometryJson;  // GeoJSON geometry: lon,lat (WGS84) or pixel coordinates
 };
 
 struct ChangeMapResult {
   std::string method;
   GridSpec grid;
   double threshold = 0.0;
-  double scoreScale = 1.0;         // score = code * scoreScale + scoreOffset (UInt16 encoding)
+  double scoreScale = 1.0;  // score = code * scoreScale + scoreOffset (UInt16 encoding)
   double scoreOffset = 0.0;
   std::map<std::string, std::vector<double>> solved;
-  cv::Point2d shiftPx{0.0, 0.0};   // AFTER relative to BEFORE, applied when shiftApplied
+  cv::Point2d shiftPx{0.0, 0.0};  // AFTER relative to BEFORE, applied when shiftApplied
   double shiftConfidence = 0.0;
   int shiftWindows = 0;
   bool shiftApplied = false;
@@ -105,13 +105,13 @@ struct ChangeMapResult {
   int tileCount = 0;
   int haloPx = 0;
   int sampleStride = 1;
-  int fitBlockEvery = 1;           // the fit read one grid block in this many (1 = all)
+  int fitBlockEvery = 1;  // the fit read one grid block in this many (1 = all)
   long long samplePixels = 0;
   long long validPixels = 0;
-  long long changedPixels = 0;     // after morphology and minimum area
+  long long changedPixels = 0;  // after morphology and minimum area
   double changedAreaM2 = 0.0;
   std::vector<ChangePolygon> polygons;
-  std::map<std::string, double> timingsS;  // coregister, fit, apply, polygons, cog, total
+  std::map<std::string, double> timingsS;     // coregister, fit, apply, polygons, cog, total
   fs::path scorePath, maskPath, geojsonPath;  // geojsonPath empty when not written
 };
 

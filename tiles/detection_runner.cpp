@@ -15,9 +15,9 @@
 #include "core/log.hpp"
 #include "imaging/water_mask.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 #include "tiles/tile_executor.hpp"
 #include "tiles/tile_splitter.hpp"
-#include "tiles/ogr_vector.hpp"
 
 namespace cw::tiles {
 namespace {

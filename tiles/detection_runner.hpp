@@ -4,8 +4,9 @@
 //   1. (a detector that needsSceneWater(), no water polygon) the water mask is learned ONCE per
 //      scene on a decimated copy (at most `waterOverviewPx` a side, GDAL's nearest-neighbour
 //      RasterIO), with the detector's sceneWater() at the coarser pixel size, and handed to every
-//      tile as its known water mask (nearest-neighbour upsampled). A per-tile water model would depend on the tile size
-//      (Otsu on an all-water SAR tile splits the water in two) and break the invariant below.
+//      tile as its known water mask (nearest-neighbour upsampled). A per-tile water model would
+//      depend on the tile size (Otsu on an all-water SAR tile splits the water in two) and break
+//      the invariant below.
 //   2. tiles::splitGrid with the detector's halo; per tile (tiles::mapTiles, one GDAL handle per
 //      thread): read the padded window (nodata, GDAL mask and cloud band -> valid), detect, keep
 //      the detections whose centroid lies in the tile core (centroid ownership: an object that
@@ -38,7 +39,7 @@ struct DetectionRunRequest {
   std::string waterName = "config";      // what `water` was made from, for waterSource
   double pixelSizeM = 0.0;               // ground size of a pixel, m
   int tileSizePx = 512;
-  int threads = 0;               // 0 = all cores
+  int threads = 0;  // 0 = all cores
   int waterOverviewPx = 2048;
   // A scene whose clutter share (DetectionReport) exceeds this is flagged degraded: haze, thin
   // cloud or glint over the water. Clear scenes measured up to 3.7 % (Sentinel-2 ports, near-shore

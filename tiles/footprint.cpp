@@ -22,8 +22,8 @@ std::vector<GByte> readBand(GDALRasterBand& band, int x, int y, int w, int h, in
   CPLErrorReset();
   if (band.RasterIO(GF_Read, x, y, w, h, buf.data(), bw, bh, GDT_Byte, 0, 0, &extra) != CE_None) {
     const GDALDataset* ds = band.GetDataset();
-    throw Error(std::string(ds ? ds->GetDescription() : "raster") + ": read failed: " +
-                lastGdalError());
+    throw Error(std::string(ds ? ds->GetDescription() : "raster") +
+                ": read failed: " + lastGdalError());
   }
   return buf;
 }

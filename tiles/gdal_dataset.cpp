@@ -23,8 +23,8 @@ void checkFile(const std::string& path) {
   // /vsi paths, VRT XML strings and subdataset names (DRIVER:file:...) are not plain files;
   // let GDAL judge them.
   if (path.rfind("/vsi", 0) == 0 || path.rfind("<", 0) == 0) return;
-  if (const auto colon = path.find(':'); colon != std::string::npos && colon > 1 &&
-                                         path.find('/') > colon) {
+  if (const auto colon = path.find(':');
+      colon != std::string::npos && colon > 1 && path.find('/') > colon) {
     return;
   }
   std::error_code ec;
@@ -38,9 +38,8 @@ void checkFile(const std::string& path) {
 GdalDataset open(const std::string& path, unsigned flags, const char* what) {
   checkFile(path);
   CPLErrorReset();
-  GDALDataset* ds = GDALDataset::FromHandle(
-      GDALOpenEx(path.c_str(), flags | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
-                 nullptr));
+  GDALDataset* ds = GDALDataset::FromHandle(GDALOpenEx(
+      path.c_str(), flags | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr));
   if (!ds) {
     // GDAL's message alone can be obscure ("Couldn't determine X spacing" from the XYZ driver
     // for a CSV): say what was expected first.
@@ -76,7 +75,8 @@ std::string osWriteReason(const std::filesystem::path& path, int err) {
 
 }  // namespace
 
-void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath) {
+void requireCompleteJson(const std::filesystem::path& written,
+                         const std::filesystem::path& finalPath) {
   // The failed write() left its errno; later successful calls do not clear it, but failing
   // probes (a stat of an absent sidecar) may replace it, so only I/O errors are quoted.
   const int err = errno;
@@ -110,9 +110,13 @@ std::string lastGdalError(const std::string& fallback) {
   return fallback;
 }
 
-GdalDataset openRaster(const std::string& path) { return open(path, GDAL_OF_RASTER, "raster"); }
+GdalDataset openRaster(const std::string& path) {
+  return open(path, GDAL_OF_RASTER, "raster");
+}
 
-GdalDataset openVector(const std::string& path) { return open(path, GDAL_OF_VECTOR, "vector"); }
+GdalDataset openVector(const std::string& path) {
+  return open(path, GDAL_OF_VECTOR, "vector");
+}
 
 DatasetPool::Lease DatasetPool::lease(const std::string& path) {
   {

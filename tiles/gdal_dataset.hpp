@@ -32,7 +32,8 @@ GdalDataset openVector(const std::string& path);
 // truncated file and no error. Call after closing the dataset written at `written`, before
 // renaming it to `finalPath`: throws cw::Error "<finalPath>: write failed: <reason>" unless the
 // file parses as whole JSON.
-void requireCompleteJson(const std::filesystem::path& written, const std::filesystem::path& finalPath);
+void requireCompleteJson(const std::filesystem::path& written,
+                         const std::filesystem::path& finalPath);
 
 // Read-only handles shared by many threads without ever being used by two at once: a thread
 // leases a handle for one piece of work and gives it back. Handles are reused across threads, so

@@ -66,8 +66,12 @@ cv::Point2d GridSpec::mapToPixel(double x, double y) const {
   return {inv[0] + x * inv[1] + y * inv[2], inv[3] + x * inv[4] + y * inv[5]};
 }
 
-double GridSpec::pixelSizeX() const { return std::hypot(geoTransform[1], geoTransform[4]); }
-double GridSpec::pixelSizeY() const { return std::hypot(geoTransform[2], geoTransform[5]); }
+double GridSpec::pixelSizeX() const {
+  return std::hypot(geoTransform[1], geoTransform[4]);
+}
+double GridSpec::pixelSizeY() const {
+  return std::hypot(geoTransform[2], geoTransform[5]);
+}
 double GridSpec::pixelArea() const {
   return std::abs(geoTransform[1] * geoTransform[5] - geoTransform[2] * geoTransform[4]);
 }

@@ -96,8 +96,10 @@ RasterWindow readWindow(GDALDataset& ds, const RasterSource& source, const cv::R
   for (int b : bands) {
     if (ds.GetRasterBand(b)->GetRasterDataType() != native) native = GDT_Unknown;
   }
-  const int cvDepth = native == GDT_Byte ? CV_8U : native == GDT_UInt16 ? CV_16U
-                      : native == GDT_Int16 ? CV_16S : -1;
+  const int cvDepth = native == GDT_Byte     ? CV_8U
+                      : native == GDT_UInt16 ? CV_16U
+                      : native == GDT_Int16  ? CV_16S
+                                             : -1;
   cv::Mat raw;
   if (cvDepth >= 0) raw.create(window.height, window.width, CV_MAKETYPE(cvDepth, p));
   cv::Mat& target = cvDepth >= 0 ? raw : out.data;
@@ -177,9 +179,9 @@ cv::Mat readMaskWindow(GDALDataset& ds, const MaskSource& source, const cv::Rect
   // Read as float so that non-zero fractions (e.g. 0.5 after resampling) are not rounded to 0.
   cv::Mat f(window.height, window.width, CV_32F);
   if (ds.GetRasterBand(source.band)
-          ->RasterIO(GF_Read, window.x, window.y, window.width, window.height, f.data,
-                     window.width, window.height, GDT_Float32, 0,
-                     static_cast<GSpacing>(f.step[0]), nullptr) != CE_None) {
+          ->RasterIO(GF_Read, window.x, window.y, window.width, window.height, f.data, window.width,
+                     window.height, GDT_Float32, 0, static_cast<GSpacing>(f.step[0]),
+                     nullptr) != CE_None) {
     throw Error(source.path + ": cannot read mask " + windowText(window) + ": " +
                 lastGdalError("read failed"));
   }

@@ -4,8 +4,8 @@
 // Validity: a pixel is invalid when any selected band equals that band's nodata value (or the
 // source's override), is NaN or ±Inf, or when GDAL's per-dataset mask (internal mask, alpha
 // band) is 0; an alpha band counts whatever the band count (GDAL itself honours one only in
-// gray+alpha and RGBA datasets). A MaskSource adds an external condition (AOI raster, cloud band), read with the
-// same per-thread handles.
+// gray+alpha and RGBA datasets). A MaskSource adds an external condition (AOI raster, cloud band),
+// read with the same per-thread handles.
 #include <map>
 #include <optional>
 #include <string>
@@ -21,9 +21,9 @@ namespace cw::tiles {
 // One raster, some of its bands, on the grid being processed (the caller aligns it first, e.g.
 // through a warped VRT).
 struct RasterSource {
-  std::string path;               // anything GDALOpen accepts: file, /vsi path, VRT file or XML
-  std::vector<int> bands;         // 1-based band numbers; empty = every band
-  std::optional<double> nodata;   // overrides the bands' own nodata values
+  std::string path;              // anything GDALOpen accepts: file, /vsi path, VRT file or XML
+  std::vector<int> bands;        // 1-based band numbers; empty = every band
+  std::optional<double> nodata;  // overrides the bands' own nodata values
 };
 
 // A raster whose one band says where pixels are usable.

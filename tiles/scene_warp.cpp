@@ -51,7 +51,9 @@ void createParent(const fs::path& path) {
 
 std::string sourceMaskSelector(GDALDataset& ds, const std::vector<int>& bands) {
   if (bands.empty()) return "";
-  const auto selected = [&](int b) { return std::find(bands.begin(), bands.end(), b) != bands.end(); };
+  const auto selected = [&](int b) {
+    return std::find(bands.begin(), bands.end(), b) != bands.end();
+  };
   // An alpha band wins even when the colour bands also carry a nodata value (TCI exports set 0
   // on every band and an alpha): nodata alone would keep the alpha's partial edges as imaged.
   for (int b = ds.GetRasterCount(); b >= 1; --b) {
@@ -89,8 +91,8 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
     GDALTranslateOptions* opts = GDALTranslateOptionsNew(args.argv(), nullptr);
     int usageError = 0;
     CPLErrorReset();
-    GDALDatasetH out = GDALTranslate(bandsVrt.c_str(), GDALDataset::ToHandle(src.get()), opts,
-                                     &usageError);
+    GDALDatasetH out =
+        GDALTranslate(bandsVrt.c_str(), GDALDataset::ToHandle(src.get()), opts, &usageError);
     GDALTranslateOptionsFree(opts);
     if (!out) {
       throw Error(request.dataset + ": " + gdalWriteError(bandsVrt, "cannot select bands"));
@@ -134,8 +136,8 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
   GDALClose(out);
 }
 
-void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
-                        const fs::path& tifPath, int threads, int tilePx) {
+void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid, const fs::path& tifPath,
+                        int threads, int tilePx) {
   const fs::path vrt = tifPath.parent_path() / (tifPath.stem().string() + ".vrt");
   writeWarpedVrt(request, grid, vrt);
   auto src = openRaster(vrt.string());
@@ -160,8 +162,7 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   // A failed copy (a full disk) must not leave a multi-GB temp file behind.
   try {
-    GdalDataset out(drv->Create(tmp.c_str(), grid.width, grid.height, dataBands, type,
-                                co.List()));
+    GdalDataset out(drv->Create(tmp.c_str(), grid.width, grid.height, dataBands, type, co.List()));
     if (!out) throw Error(gdalWriteError(tmp, "cannot create"));
     grid.applyTo(*out);
     GDALRasterBand* mask = nullptr;
@@ -183,8 +184,8 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
           CPLErrorReset();
           if (handles.get(vrtPath).RasterIO(GF_Read, r.x, r.y, r.width, r.height, buf.data(),
                                             r.width, r.height, type, n, nullptr, pixelBytes,
-                                            static_cast<GSpacing>(r.width) * pixelBytes,
-                                            typeBytes, nullptr) != CE_None) {
+                                            static_cast<GSpacing>(r.width) * pixelBytes, typeBytes,
+                                            nullptr) != CE_None) {
             throw Error(request.dataset + ": cannot warp window: " + lastGdalError());
           }
           return buf;
@@ -194,8 +195,8 @@ void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
           const GSpacing line = static_cast<GSpacing>(r.width) * pixelBytes;
           CPLErrorReset();
           bool ok = out->RasterIO(GF_Write, r.x, r.y, r.width, r.height, buf.data(), r.width,
-                                  r.height, type, dataBands, nullptr, pixelBytes, line,
-                                  typeBytes, nullptr) == CE_None;
+                                  r.height, type, dataBands, nullptr, pixelBytes, line, typeBytes,
+                                  nullptr) == CE_None;
           if (ok && mask) {
             ok = mask->RasterIO(GF_Write, r.x, r.y, r.width, r.height,
                                 buf.data() + static_cast<std::size_t>(dataBands) * typeBytes,

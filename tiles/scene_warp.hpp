@@ -17,11 +17,11 @@ namespace cw::tiles {
 namespace fs = std::filesystem;
 
 struct WarpRequest {
-  std::string dataset;           // source raster (anything GDALOpen accepts)
-  std::vector<int> bands;        // 1-based source bands, in output order
-  std::optional<double> nodata;  // source nodata override
+  std::string dataset;                  // source raster (anything GDALOpen accepts)
+  std::vector<int> bands;               // 1-based source bands, in output order
+  std::optional<double> nodata;         // source nodata override
   std::string resampling = "bilinear";  // near | bilinear | cubic (masks and classes: near)
-  bool alpha = true;             // add an alpha band: 0 outside the source or on its nodata
+  bool alpha = true;                    // add an alpha band: 0 outside the source or on its nodata
 };
 
 // What carries the validity of `bands` of `ds` besides nodata, as a gdal_translate band
@@ -41,12 +41,12 @@ void writeWarpedVrt(const WarpRequest& request, const GridSpec& grid, const fs::
 // tiled (tilePx), pixel-interleaved, uncompressed GeoTIFF, reading tilePx windows of the VRT in
 // parallel on `threads` threads (one GDAL handle each) and writing them in order. The alpha band
 // (when requested) becomes the GeoTIFF's internal per-dataset mask, so the file has only the
-// requested bands and GDAL's mask band says where the scene imaged. A job then warps every pixel exactly once instead of once per pass
-// (co-registration, fit, apply, footprint, detection, chips, review tiles); memory stays
-// O(tile × threads), disk is width × height × (bands + 1) × the band type's size. The file
-// appears under its final name only when complete.
-void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid,
-                        const fs::path& tifPath, int threads, int tilePx = 512);
+// requested bands and GDAL's mask band says where the scene imaged. A job then warps every pixel
+// exactly once instead of once per pass (co-registration, fit, apply, footprint, detection, chips,
+// review tiles); memory stays O(tile × threads), disk is width × height × (bands + 1) × the band
+// type's size. The file appears under its final name only when complete.
+void writeWarpedGeoTiff(const WarpRequest& request, const GridSpec& grid, const fs::path& tifPath,
+                        int threads, int tilePx = 512);
 
 // Burns a polygon ring (in the grid's CRS) into a Byte GeoTIFF on `grid` (255 inside, 0 outside),
 // tiled and compressed, written by GDALRasterize in chunks so memory does not grow with the grid.

@@ -74,9 +74,10 @@ TilePlan planTiles(const TilePlanRequest& r) {
   plan.estimatedBytes = bytesPerTile(tile) * std::size_t(plan.tilesInFlight);
   if (plan.estimatedBytes > r.budgetBytes) {
     std::ostringstream s;
-    s << "one tile of " << tile << "x" << tile << " px with a " << r.haloPx << " px halo needs est. "
-      << ((plan.estimatedBytes + (1 << 20) - 1) >> 20) << " MB, above the memory budget of "
-      << (r.budgetBytes >> 20) << " MB; use a smaller tile size (tiling.tile_px) or a larger "
+    s << "one tile of " << tile << "x" << tile << " px with a " << r.haloPx
+      << " px halo needs est. " << ((plan.estimatedBytes + (1 << 20) - 1) >> 20)
+      << " MB, above the memory budget of " << (r.budgetBytes >> 20)
+      << " MB; use a smaller tile size (tiling.tile_px) or a larger "
       << "budget (tiling.memory_mb)";
     throw Error(s.str());
   }

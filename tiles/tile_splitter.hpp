@@ -16,9 +16,9 @@
 namespace cw::tiles {
 
 struct Tile {
-  int index = 0;     // row-major position, 0..count-1
-  cv::Rect core;     // grid pixels this tile owns
-  cv::Rect padded;   // core + halo, cropped to the grid
+  int index = 0;    // row-major position, 0..count-1
+  cv::Rect core;    // grid pixels this tile owns
+  cv::Rect padded;  // core + halo, cropped to the grid
   // The core in padded-window coordinates (what a per-tile function must write back).
   cv::Rect coreInPadded() const { return core - padded.tl(); }
 };
@@ -34,7 +34,7 @@ int alignTileSize(int requestedPx, cv::Size blockSize);
 
 struct TilePlan {
   int tileSizePx = 512;
-  int tilesInFlight = 4;     // bounded-pipeline tokens
+  int tilesInFlight = 4;  // bounded-pipeline tokens
   int tileCount = 0;
   std::size_t estimatedBytes = 0;  // pixel buffers in flight (excludes GDAL's block cache)
   std::size_t budgetBytes = 0;

@@ -18,8 +18,8 @@ void renameInto(const fs::path& from, const fs::path& to) {
   if (ec) throw Error(to.string() + ": cannot rename from temp file: " + ec.message());
 }
 
-TiledGeoTiff::TiledGeoTiff(const fs::path& path, const GridSpec& grid, int bands,
-                           GDALDataType type, std::optional<double> nodata, int blockPx)
+TiledGeoTiff::TiledGeoTiff(const fs::path& path, const GridSpec& grid, int bands, GDALDataType type,
+                           std::optional<double> nodata, int blockPx)
     : m_path(path) {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (!drv) throw Error("GDAL has no GTiff driver");
@@ -33,8 +33,7 @@ TiledGeoTiff::TiledGeoTiff(const fs::path& path, const GridSpec& grid, int bands
   opts.SetNameValue("BIGTIFF", "IF_SAFER");
   opts.SetNameValue("SPARSE_OK", "TRUE");
   CPLErrorReset();
-  GDALDataset* ds =
-      drv->Create(path.c_str(), grid.width, grid.height, bands, type, opts.List());
+  GDALDataset* ds = drv->Create(path.c_str(), grid.width, grid.height, bands, type, opts.List());
   if (!ds) throw Error(path.string() + ": cannot create: " + lastGdalError());
   m_ds.reset(ds);
   grid.applyTo(*m_ds);
@@ -51,10 +50,17 @@ void TiledGeoTiff::writeWindow(const cv::Rect& window, const cv::Mat& data) {
   }
   GDALDataType type = GDT_Byte;
   switch (data.depth()) {
-    case CV_8U: type = GDT_Byte; break;
-    case CV_16U: type = GDT_UInt16; break;
-    case CV_32F: type = GDT_Float32; break;
-    default: throw Error(m_path.string() + ": unsupported cv::Mat depth");
+    case CV_8U:
+      type = GDT_Byte;
+      break;
+    case CV_16U:
+      type = GDT_UInt16;
+      break;
+    case CV_32F:
+      type = GDT_Float32;
+      break;
+    default:
+      throw Error(m_path.string() + ": unsupported cv::Mat depth");
   }
   const int elem = static_cast<int>(data.elemSize1());
   CPLErrorReset();

@@ -11,9 +11,9 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/temp_path.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
-#include "core/temp_path.hpp"
 
 namespace cw::tiles {
 
@@ -44,7 +44,7 @@ struct CogOptions {
   int level = 1;
   std::string resampling = "AVERAGE";  // overview resampling: AVERAGE for scores, NEAREST masks
   int threads = 1;
-  std::optional<int> band;             // copy only this band (1-based); all when unset
+  std::optional<int> band;  // copy only this band (1-based); all when unset
   bool predictor = false;
 };
 

@@ -20,25 +20,26 @@ struct GenericColumns {
 };
 
 struct MatchOptions {
-  double baseRadiusM = 500.0;        // geolocation error of detections and AIS, always allowed
-  double unknownSpeedKn = 10.0;      // speed assumed for the gate when SOG is unknown
-  double maxDeadReckonS = 1800.0;    // dead reckoning from one fix at most this long
-  double lengthWeight = 0.3;         // share of length agreement in the match score
+  double baseRadiusM = 500.0;      // geolocation error of detections and AIS, always allowed
+  double unknownSpeedKn = 10.0;    // speed assumed for the gate when SOG is unknown
+  double maxDeadReckonS = 1800.0;  // dead reckoning from one fix at most this long
+  double lengthWeight = 0.3;       // share of length agreement in the match score
   // A pair whose lengths (both known) differ by more than this ratio is not the same object
   // (e.g. a wake or hull fragment next to a vessel whose own hull was missed).
   double minLengthRatio = 0.25;
-  double minDetectableLengthM = 0.0; // the detector's minimum length (for unseen records); 0 = unknown
+  double minDetectableLengthM =
+      0.0;  // the detector's minimum length (for unseen records); 0 = unknown
 };
 
 struct AisConfig {
   std::vector<fs::path> files;  // explicit files (plain or .gz)
   fs::path folder;              // or a folder and a glob
   std::string glob = "*.csv*";
-  GenericColumns generic;       // used when the header is neither MarineCadastre nor DMA
-  double windowHours = 3.0;     // fixes kept within +/- this of each acquisition time
-  double bufferM = 10000.0;     // AOI bounding boxes grown by this before filtering
-  double maxBadShare = 0.10;    // a file with more malformed rows than this fails the run
-  double maxSpeedKn = 50.0;     // implied speed above which a fix is marked as a position jump
+  GenericColumns generic;     // used when the header is neither MarineCadastre nor DMA
+  double windowHours = 3.0;   // fixes kept within +/- this of each acquisition time
+  double bufferM = 10000.0;   // AOI bounding boxes grown by this before filtering
+  double maxBadShare = 0.10;  // a file with more malformed rows than this fails the run
+  double maxSpeedKn = 50.0;   // implied speed above which a fix is marked as a position jump
   MatchOptions match;
 
   bool enabled() const { return !files.empty() || !folder.empty(); }

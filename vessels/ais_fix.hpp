@@ -29,14 +29,16 @@ struct AisFix {
 struct VesselStatic {
   std::uint32_t mmsi = 0;
   std::string name;
-  std::string imo;       // digits only ("9307839"), empty if unknown
+  std::string imo;  // digits only ("9307839"), empty if unknown
   std::string callSign;
-  std::string shipType;  // as in the feed: a numeric AIS type code or the DMA type text
+  std::string shipType;          // as in the feed: a numeric AIS type code or the DMA type text
   std::string transceiverClass;  // "A" | "B" | empty
   float lengthM = kUnknown;
   float widthM = kUnknown;
 };
 
-inline bool known(float v) { return !std::isnan(v); }
+inline bool known(float v) {
+  return !std::isnan(v);
+}
 
 }  // namespace cw::vessels

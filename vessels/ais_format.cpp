@@ -24,8 +24,10 @@ std::string lower(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -45,16 +47,24 @@ bool hasAll(const std::vector<std::string>& headers, std::initializer_list<const
 void setColumns(AisLayout& layout, const std::vector<std::string>& headers,
                 std::initializer_list<std::pair<Field, const char*>> fields) {
   layout.column.fill(-1);
-  for (const auto& [field, name] : fields) layout.column[static_cast<int>(field)] = findColumn(headers, name);
+  for (const auto& [field, name] : fields)
+    layout.column[static_cast<int>(field)] = findColumn(headers, name);
 }
 
 const std::vector<std::pair<std::string, Field>>& genericFields() {
-  static const std::vector<std::pair<std::string, Field>> kFields = {
-      {"mmsi", Field::Mmsi},         {"time", Field::Time},          {"lat", Field::Lat},
-      {"lon", Field::Lon},           {"sog", Field::Sog},            {"cog", Field::Cog},
-      {"heading", Field::Heading},   {"name", Field::Name},          {"imo", Field::Imo},
-      {"call_sign", Field::CallSign}, {"ship_type", Field::ShipType}, {"length", Field::Length},
-      {"width", Field::Width}};
+  static const std::vector<std::pair<std::string, Field>> kFields = {{"mmsi", Field::Mmsi},
+                                                                     {"time", Field::Time},
+                                                                     {"lat", Field::Lat},
+                                                                     {"lon", Field::Lon},
+                                                                     {"sog", Field::Sog},
+                                                                     {"cog", Field::Cog},
+                                                                     {"heading", Field::Heading},
+                                                                     {"name", Field::Name},
+                                                                     {"imo", Field::Imo},
+                                                                     {"call_sign", Field::CallSign},
+                                                                     {"ship_type", Field::ShipType},
+                                                                     {"length", Field::Length},
+                                                                     {"width", Field::Width}};
   return kFields;
 }
 
@@ -86,15 +96,17 @@ int digits(std::string_view s, size_t pos, size_t n) {
 
 bool validClock(int y, int mo, int d, int h, int mi, int s) {
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return false;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
+      s > 60)
+    return false;
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return d <= kDays[mo - 1] && !(mo == 2 && d == 29 && !leap);
 }
 
 // "YYYY-MM-DDTHH:MM:SS" or with a space, then optional fraction and "Z" / "+00:00".
 std::optional<std::int64_t> parseIso(std::string_view s) {
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-      s[16] != ':') {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
   const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
@@ -120,7 +132,8 @@ std::optional<std::int64_t> parseIso(std::string_view s) {
 
 // "dd/mm/YYYY HH:MM:SS" (Danish Maritime Authority).
 std::optional<std::int64_t> parseDmy(std::string_view s) {
-  if (s.size() != 19 || s[2] != '/' || s[5] != '/' || s[10] != ' ' || s[13] != ':' || s[16] != ':') {
+  if (s.size() != 19 || s[2] != '/' || s[5] != '/' || s[10] != ' ' || s[13] != ':' ||
+      s[16] != ':') {
     return std::nullopt;
   }
   const int d = digits(s, 0, 2), mo = digits(s, 3, 2), y = digits(s, 6, 4);
@@ -140,7 +153,8 @@ float optionalNumber(std::string_view s, bool& bad) {
   return static_cast<float>(v);
 }
 
-std::string_view field(const AisLayout& layout, const std::vector<std::string_view>& fields, Field f) {
+std::string_view field(const AisLayout& layout, const std::vector<std::string_view>& fields,
+                       Field f) {
   const int c = layout.col(f);
   return c >= 0 && c < static_cast<int>(fields.size()) ? trim(fields[c]) : std::string_view();
 }
@@ -163,7 +177,8 @@ std::int64_t utcSeconds(int y, int m, int d, int hh, int mm, int ss) {
   const unsigned yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  const std::int64_t days =
+      static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
   return days * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
@@ -192,7 +207,8 @@ void splitCsv(std::string_view line, std::vector<std::string_view>& out) {
   const char* end = p + line.size();
   if (!std::memchr(p, '"', line.size())) {
     for (;;) {
-      const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
+      const char* comma =
+          static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
       if (!comma) {
         out.emplace_back(p, static_cast<size_t>(end - p));
         return;
@@ -218,7 +234,8 @@ void splitCsv(std::string_view line, std::vector<std::string_view>& out) {
   }
 }
 
-bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& out, int& columns) {
+bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& out,
+                 int& columns) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (std::memchr(line.data(), '"', line.size())) return false;
   columns = static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
@@ -269,11 +286,19 @@ AisLayout detectColumns(std::string_view header, const GenericColumns& generic,
     layout.formatName = "MarineCadastre";
     layout.timeFormat = TimeFormat::Iso;
     setColumns(layout, headers,
-               {{Field::Mmsi, "MMSI"}, {Field::Time, "BaseDateTime"}, {Field::Lat, "LAT"},
-                {Field::Lon, "LON"}, {Field::Sog, "SOG"}, {Field::Cog, "COG"},
-                {Field::Heading, "Heading"}, {Field::Name, "VesselName"}, {Field::Imo, "IMO"},
-                {Field::CallSign, "CallSign"}, {Field::ShipType, "VesselType"},
-                {Field::Length, "Length"}, {Field::Width, "Width"},
+               {{Field::Mmsi, "MMSI"},
+                {Field::Time, "BaseDateTime"},
+                {Field::Lat, "LAT"},
+                {Field::Lon, "LON"},
+                {Field::Sog, "SOG"},
+                {Field::Cog, "COG"},
+                {Field::Heading, "Heading"},
+                {Field::Name, "VesselName"},
+                {Field::Imo, "IMO"},
+                {Field::CallSign, "CallSign"},
+                {Field::ShipType, "VesselType"},
+                {Field::Length, "Length"},
+                {Field::Width, "Width"},
                 {Field::TransceiverClass, "TransceiverClass"}});
     return layout;
   }
@@ -282,11 +307,20 @@ AisLayout detectColumns(std::string_view header, const GenericColumns& generic,
     layout.formatName = "Danish Maritime Authority";
     layout.timeFormat = TimeFormat::DayMonthYear;
     setColumns(layout, headers,
-               {{Field::Time, "# Timestamp"}, {Field::MobileType, "Type of mobile"},
-                {Field::Mmsi, "MMSI"}, {Field::Lat, "Latitude"}, {Field::Lon, "Longitude"},
-                {Field::Sog, "SOG"}, {Field::Cog, "COG"}, {Field::Heading, "Heading"},
-                {Field::Imo, "IMO"}, {Field::CallSign, "Callsign"}, {Field::Name, "Name"},
-                {Field::ShipType, "Ship type"}, {Field::Length, "Length"}, {Field::Width, "Width"}});
+               {{Field::Time, "# Timestamp"},
+                {Field::MobileType, "Type of mobile"},
+                {Field::Mmsi, "MMSI"},
+                {Field::Lat, "Latitude"},
+                {Field::Lon, "Longitude"},
+                {Field::Sog, "SOG"},
+                {Field::Cog, "COG"},
+                {Field::Heading, "Heading"},
+                {Field::Imo, "IMO"},
+                {Field::CallSign, "Callsign"},
+                {Field::Name, "Name"},
+                {Field::ShipType, "Ship type"},
+                {Field::Length, "Length"},
+                {Field::Width, "Width"}});
     return layout;
   }
   std::string mapped;
@@ -328,8 +362,8 @@ void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fie
   row.problem.clear();
   if (columns != layout.columnCount) {
     row.rowClass = RowClass::Malformed;
-    row.problem = std::to_string(layout.columnCount) + " columns expected, found " +
-                  std::to_string(columns);
+    row.problem =
+        std::to_string(layout.columnCount) + " columns expected, found " + std::to_string(columns);
     return;
   }
   const auto bad = [&row](const char* what, std::string_view value) {
@@ -398,8 +432,10 @@ std::optional<std::string> parseDetails(const AisLayout& layout,
   if (bad) return std::string("SOG, COG, heading, length or width does not parse");
   // Sentinels (ITU-R M.1371): SOG 102.3 kn, COG 360, heading 511 mean "not available".
   hits = {};
-  if (known(fix.sogKn) && (fix.sogKn >= 102.25f || fix.sogKn < 0)) hits.sog = true, fix.sogKn = kUnknown;
-  if (known(fix.cogDeg) && (fix.cogDeg >= 360.0f || fix.cogDeg < 0)) hits.cog = true, fix.cogDeg = kUnknown;
+  if (known(fix.sogKn) && (fix.sogKn >= 102.25f || fix.sogKn < 0))
+    hits.sog = true, fix.sogKn = kUnknown;
+  if (known(fix.cogDeg) && (fix.cogDeg >= 360.0f || fix.cogDeg < 0))
+    hits.cog = true, fix.cogDeg = kUnknown;
   if (known(fix.headingDeg) && (fix.headingDeg >= 360.0f || fix.headingDeg < 0)) {
     hits.heading = true;
     fix.headingDeg = kUnknown;

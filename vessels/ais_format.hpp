@@ -22,8 +22,22 @@ enum class AisFormat { MarineCadastre, DanishMaritime, Generic };
 enum class TimeFormat { Iso, DayMonthYear, Epoch };
 
 enum class Field : int {
-  Mmsi, Time, Lat, Lon, Sog, Cog, Heading, Name, Imo, CallSign, ShipType, Length, Width,
-  TransceiverClass, MobileType, Count
+  Mmsi,
+  Time,
+  Lat,
+  Lon,
+  Sog,
+  Cog,
+  Heading,
+  Name,
+  Imo,
+  CallSign,
+  ShipType,
+  Length,
+  Width,
+  TransceiverClass,
+  MobileType,
+  Count
 };
 inline constexpr int kFieldCount = static_cast<int>(Field::Count);
 
@@ -50,7 +64,14 @@ MmsiKind classifyMmsi(std::uint64_t mmsi);
 // One row, parsed. `problem` is empty for a well-formed row; otherwise it says what is wrong
 // ("17 columns expected, found 12", "time '2023-13-01' does not parse", ...).
 enum class RowClass {
-  Kept, Malformed, InvalidMmsi, BaseStation, AidToNavigation, NotClassAB, OutOfRange, ZeroPosition
+  Kept,
+  Malformed,
+  InvalidMmsi,
+  BaseStation,
+  AidToNavigation,
+  NotClassAB,
+  OutOfRange,
+  ZeroPosition
 };
 struct ParsedRow {
   RowClass rowClass = RowClass::Kept;
@@ -66,7 +87,8 @@ void splitCsv(std::string_view line, std::vector<std::string_view>& fields);
 
 // The fast path for a line without quotes: its column count (a vectorised count of commas) and
 // only its first `need` fields. Returns false, doing nothing, when the line holds a quote.
-bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& fields, int& columns);
+bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& fields,
+                 int& columns);
 
 // Parses and classifies the mandatory fields (MMSI, time, position) of a row whose first
 // layout.coreColumns fields are split and which has `columns` columns in all.

@@ -178,17 +178,31 @@ class BlockParser {
 
   static void count(const ParsedRow& row, std::int64_t lineIndex, BlockResult& r) {
     switch (row.rowClass) {
-      case RowClass::Kept: ++r.counts.kept; break;
+      case RowClass::Kept:
+        ++r.counts.kept;
+        break;
       case RowClass::Malformed:
         ++r.counts.malformed;
         if (r.bad.size() < AisCounts::kMaxBadRowsListed) r.bad.push_back({lineIndex, row.problem});
         break;
-      case RowClass::InvalidMmsi: ++r.counts.invalidMmsi; break;
-      case RowClass::BaseStation: ++r.counts.baseStation; break;
-      case RowClass::AidToNavigation: ++r.counts.aidToNavigation; break;
-      case RowClass::NotClassAB: ++r.counts.notClassAB; break;
-      case RowClass::OutOfRange: ++r.counts.outOfRange; break;
-      case RowClass::ZeroPosition: ++r.counts.zeroPosition; break;
+      case RowClass::InvalidMmsi:
+        ++r.counts.invalidMmsi;
+        break;
+      case RowClass::BaseStation:
+        ++r.counts.baseStation;
+        break;
+      case RowClass::AidToNavigation:
+        ++r.counts.aidToNavigation;
+        break;
+      case RowClass::NotClassAB:
+        ++r.counts.notClassAB;
+        break;
+      case RowClass::OutOfRange:
+        ++r.counts.outOfRange;
+        break;
+      case RowClass::ZeroPosition:
+        ++r.counts.zeroPosition;
+        break;
     }
   }
 
@@ -259,8 +273,8 @@ FileCounts ingestFile(const std::filesystem::path& path, const AisConfig& config
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<BlockResult> r) {
                 for (const auto& b : r->bad) {
                   if (fc.counts.firstBadRows.size() < AisCounts::kMaxBadRowsListed) {
-                    fc.counts.firstBadRows.push_back(name + ":" + std::to_string(lineBase + b.line) +
-                                                     ": " + b.problem);
+                    fc.counts.firstBadRows.push_back(
+                        name + ":" + std::to_string(lineBase + b.line) + ": " + b.problem);
                   }
                 }
                 r->counts.firstBadRows.clear();
@@ -275,10 +289,11 @@ FileCounts ingestFile(const std::filesystem::path& path, const AisConfig& config
                 }
               }));
   const auto& c = fc.counts;
-  if (c.rows > 0 && static_cast<double>(c.malformed) > config.maxBadShare * static_cast<double>(c.rows)) {
+  if (c.rows > 0 &&
+      static_cast<double>(c.malformed) > config.maxBadShare * static_cast<double>(c.rows)) {
     std::ostringstream os;
-    os << (c.firstBadRows.empty() ? name : c.firstBadRows.front()) << "\n" << name << ": "
-       << c.malformed << " of " << c.rows << " rows are malformed ("
+    os << (c.firstBadRows.empty() ? name : c.firstBadRows.front()) << "\n"
+       << name << ": " << c.malformed << " of " << c.rows << " rows are malformed ("
        << 100.0 * static_cast<double>(c.malformed) / static_cast<double>(c.rows)
        << " %), more than ais.max_bad_share = " << 100.0 * config.maxBadShare
        << " %; first bad rows:";
@@ -344,14 +359,16 @@ std::string AisCounts::summary() const {
 
 bool AoiWindow::contains(double lon, double lat, std::int64_t t) const {
   if (lat < minLat || lat > maxLat) return false;
-  if (minLon <= maxLon ? (lon < minLon || lon > maxLon) : (lon < minLon && lon > maxLon)) return false;
+  if (minLon <= maxLon ? (lon < minLon || lon > maxLon) : (lon < minLon && lon > maxLon))
+    return false;
   for (const auto& [a, b] : times) {
     if (t >= a && t <= b) return true;
   }
   return false;
 }
 
-AoiWindow makeAoiWindow(const std::string& aoiId, const std::vector<std::pair<double, double>>& ring,
+AoiWindow makeAoiWindow(const std::string& aoiId,
+                        const std::vector<std::pair<double, double>>& ring,
                         bool crossesAntimeridian, double bufferM,
                         const std::vector<std::int64_t>& acquisitionTimes, std::int64_t windowS) {
   AoiWindow w;
@@ -363,8 +380,8 @@ AoiWindow makeAoiWindow(const std::string& aoiId, const std::vector<std::pair<do
     minLat = std::min(minLat, lat), maxLat = std::max(maxLat, lat);
   }
   const double dLat = bufferM / kMetresPerDegree;
-  const double cosLat = std::cos(std::min(89.0, std::max(std::abs(minLat), std::abs(maxLat)) + dLat) *
-                                 M_PI / 180.0);
+  const double cosLat =
+      std::cos(std::min(89.0, std::max(std::abs(minLat), std::abs(maxLat)) + dLat) * M_PI / 180.0);
   const double dLon = bufferM / (kMetresPerDegree * std::max(cosLat, 0.01));
   w.minLat = std::max(-90.0, minLat - dLat);
   w.maxLat = std::min(90.0, maxLat + dLat);
@@ -391,8 +408,9 @@ double distanceM(double lon1, double lat1, double lon2, double lat2) {
   constexpr double kRad = M_PI / 180.0;
   const double dLat = (lat2 - lat1) * kRad;
   const double dLon = (lon2 - lon1) * kRad;
-  const double a = std::sin(dLat / 2) * std::sin(dLat / 2) +
-                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dLon / 2) * std::sin(dLon / 2);
+  const double a =
+      std::sin(dLat / 2) * std::sin(dLat / 2) +
+      std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dLon / 2) * std::sin(dLon / 2);
   return 2.0 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
@@ -431,8 +449,8 @@ void cleanFixes(std::vector<AisFix>& fixes, double maxSpeedKn, AisCounts& counts
 
 AisIngestResult ingestAis(const std::vector<std::filesystem::path>& files, const AisConfig& config,
                           const std::vector<AoiWindow>& windows, const IngestOptions& options) {
-  const int threads = options.threads > 0 ? options.threads
-                                          : tbb::this_task_arena::max_concurrency();
+  const int threads =
+      options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
   AisIngestResult result;
   result.aois.resize(windows.empty() ? 1 : windows.size());
   for (size_t i = 0; i < windows.size(); ++i) result.aois[i].aoiId = windows[i].aoiId;

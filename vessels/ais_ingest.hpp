@@ -2,8 +2,8 @@
 // Streaming AIS ingest: each feed file (plain or gzip) is read once, in blocks, through a bounded
 // TBB pipeline (serial read -> parallel parse and filter -> serial in-order merge), so memory
 // depends on the block size and the fixes kept, not on the file size. Rows are classified
-// (malformed, bad MMSI, bad position, outside the AOI windows, kept); the kept fixes of each AOI are
-// then cleaned (exact duplicates dropped, position jumps marked).
+// (malformed, bad MMSI, bad position, outside the AOI windows, kept); the kept fixes of each AOI
+// are then cleaned (exact duplicates dropped, position jumps marked).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -56,13 +56,14 @@ struct AoiWindow {
 };
 
 // An AOI window from a lon/lat ring, `bufferM` around it, and acquisition times +/- `windowS`.
-AoiWindow makeAoiWindow(const std::string& aoiId, const std::vector<std::pair<double, double>>& ring,
+AoiWindow makeAoiWindow(const std::string& aoiId,
+                        const std::vector<std::pair<double, double>>& ring,
                         bool crossesAntimeridian, double bufferM,
                         const std::vector<std::int64_t>& acquisitionTimes, std::int64_t windowS);
 
 struct AoiFixes {
   std::string aoiId;
-  std::vector<AisFix> fixes;                   // sorted by MMSI, then time
+  std::vector<AisFix> fixes;  // sorted by MMSI, then time
   std::map<std::uint32_t, VesselStatic> vessels;
   AisCounts counts;  // duplicate, kept, positionJump and sentinel counts of this AOI
 };
@@ -80,8 +81,8 @@ struct AisIngestResult {
 };
 
 struct IngestOptions {
-  int threads = 0;                       // 0 = all cores
-  std::size_t blockBytes = 4u << 20;     // read block; memory in flight is about 2 x threads blocks
+  int threads = 0;                    // 0 = all cores
+  std::size_t blockBytes = 4u << 20;  // read block; memory in flight is about 2 x threads blocks
 };
 
 // Reads every file once. With no windows, every well-formed fix is kept under aoiId "". Throws

@@ -7,16 +7,18 @@
 #include <ogrsf_frmts.h>
 
 #include "core/atomic_file.hpp"
-#include "core/iso_time.hpp"
 #include "core/error.hpp"
-#include "vessels/ais_format.hpp"
+#include "core/iso_time.hpp"
 #include "tiles/ogr_vector.hpp"
+#include "vessels/ais_format.hpp"
 
 namespace cw::vessels {
 namespace {
 
 using DatasetPtr = std::unique_ptr<GDALDataset, void (*)(GDALDataset*)>;
-void closeDataset(GDALDataset* ds) { GDALClose(ds); }
+void closeDataset(GDALDataset* ds) {
+  GDALClose(ds);
+}
 
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
   throw Error(path.string() + ": " + what + ": " + CPLGetLastErrorMsg());
@@ -61,7 +63,8 @@ OGRLayer* createLayer(GDALDataset& ds, const std::filesystem::path& path, const 
   for (const auto& [fieldName, fieldType] : fields) {
     OGRFieldDefn def(fieldName, fieldType);
     if (std::string(fieldName) == "position_jump") def.SetSubType(OFSTBoolean);
-    if (layer->CreateField(&def) != OGRERR_NONE) fail(path, std::string("cannot create field ") + fieldName);
+    if (layer->CreateField(&def) != OGRERR_NONE)
+      fail(path, std::string("cannot create field ") + fieldName);
   }
   return layer;
 }
@@ -70,11 +73,14 @@ void add(OGRLayer* layer, OGRFeature& f, const std::filesystem::path& path) {
   if (layer->CreateFeature(&f) != OGRERR_NONE) fail(path, "cannot write a feature");
 }
 
-void writeFixes(GDALDataset& ds, const std::filesystem::path& path, const OGRSpatialReference& wgs84,
-                const AoiFixes& aoi) {
+void writeFixes(GDALDataset& ds, const std::filesystem::path& path,
+                const OGRSpatialReference& wgs84, const AoiFixes& aoi) {
   OGRLayer* layer = createLayer(ds, path, "ais_fixes", wkbPoint, &wgs84,
-                                {{"mmsi", OFTInteger64}, {"time", OFTDateTime}, {"sog_kn", OFTReal},
-                                 {"cog_deg", OFTReal}, {"heading_deg", OFTReal},
+                                {{"mmsi", OFTInteger64},
+                                 {"time", OFTDateTime},
+                                 {"sog_kn", OFTReal},
+                                 {"cog_deg", OFTReal},
+                                 {"heading_deg", OFTReal},
                                  {"position_jump", OFTInteger}});
   OGRFeature f(layer->GetLayerDefn());
   for (const auto& fix : aoi.fixes) {
@@ -91,10 +97,12 @@ void writeFixes(GDALDataset& ds, const std::filesystem::path& path, const OGRSpa
   }
 }
 
-void writeTracks(GDALDataset& ds, const std::filesystem::path& path, const OGRSpatialReference& wgs84,
-                 const AoiFixes& aoi) {
+void writeTracks(GDALDataset& ds, const std::filesystem::path& path,
+                 const OGRSpatialReference& wgs84, const AoiFixes& aoi) {
   OGRLayer* layer = createLayer(ds, path, "ais_tracks", wkbLineString, &wgs84,
-                                {{"mmsi", OFTInteger64}, {"start", OFTDateTime}, {"end", OFTDateTime},
+                                {{"mmsi", OFTInteger64},
+                                 {"start", OFTDateTime},
+                                 {"end", OFTDateTime},
                                  {"fixes", OFTInteger}});
   const auto& fx = aoi.fixes;
   for (size_t i = 0; i < fx.size();) {
@@ -122,9 +130,14 @@ void writeTracks(GDALDataset& ds, const std::filesystem::path& path, const OGRSp
 
 void writeVessels(GDALDataset& ds, const std::filesystem::path& path, const AoiFixes& aoi) {
   OGRLayer* layer = createLayer(ds, path, "ais_vessels", wkbNone, nullptr,
-                                {{"mmsi", OFTInteger64}, {"imo", OFTString}, {"name", OFTString},
-                                 {"call_sign", OFTString}, {"ship_type", OFTString},
-                                 {"class", OFTString}, {"length_m", OFTReal}, {"width_m", OFTReal}});
+                                {{"mmsi", OFTInteger64},
+                                 {"imo", OFTString},
+                                 {"name", OFTString},
+                                 {"call_sign", OFTString},
+                                 {"ship_type", OFTString},
+                                 {"class", OFTString},
+                                 {"length_m", OFTReal},
+                                 {"width_m", OFTReal}});
   for (const auto& [mmsi, v] : aoi.vessels) {
     OGRFeature f(layer->GetLayerDefn());
     f.SetField("mmsi", static_cast<GIntBig>(mmsi));
@@ -157,7 +170,8 @@ void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) 
   std::filesystem::create_directories(path.parent_path());
   const CPLConfigOptionSetter stamp("OGR_CURRENT_DATE", storeDate(aoi).c_str(), false);
   cw::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    DatasetPtr ds(driver->Create(tmp.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr), closeDataset);
+    DatasetPtr ds(driver->Create(tmp.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr),
+                  closeDataset);
     if (!ds) fail(path, "cannot create GeoPackage");
     const OGRSpatialReference wgs84 = tiles::wgs84Srs();
     if (ds->StartTransaction() != OGRERR_NONE) fail(path, "cannot start a transaction");
@@ -173,13 +187,15 @@ void writeAisGeoPackage(const std::filesystem::path& path, const AoiFixes& aoi) 
 
 AoiFixes readAisGeoPackage(const std::filesystem::path& path) {
   GDALAllRegister();
-  DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(path.string().c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                                      nullptr, nullptr, nullptr)),
-                closeDataset);
+  DatasetPtr ds(
+      static_cast<GDALDataset*>(GDALOpenEx(path.string().c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                           nullptr, nullptr, nullptr)),
+      closeDataset);
   if (!ds) fail(path, "cannot open AIS GeoPackage");
   OGRLayer* fixes = ds->GetLayerByName("ais_fixes");
   OGRLayer* vessels = ds->GetLayerByName("ais_vessels");
-  if (!fixes || !vessels) throw Error(path.string() + ": not an AIS store (no ais_fixes or ais_vessels layer)");
+  if (!fixes || !vessels)
+    throw Error(path.string() + ": not an AIS store (no ais_fixes or ais_vessels layer)");
   AoiFixes out;
   const auto* defn = fixes->GetLayerDefn();
   const int iMmsi = defn->GetFieldIndex("mmsi"), iTime = defn->GetFieldIndex("time"),

@@ -25,8 +25,8 @@ bool farFromShore(const ShoreDistance& shore, double lon, double lat, double min
 
 }  // namespace
 
-std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls, const HullPairRule& rule,
-                                    const ShoreDistance& shoreDistance) {
+std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls,
+                                    const HullPairRule& rule, const ShoreDistance& shoreDistance) {
   std::vector<HullPair> candidates;
   for (size_t i = 0; i < hulls.size(); ++i) {
     const auto& a = hulls[i];
@@ -48,8 +48,9 @@ std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls, c
       candidates.push_back(p);
     }
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const HullPair& x, const HullPair& y) { return x.centreDistanceM < y.centreDistanceM; });
+  std::sort(candidates.begin(), candidates.end(), [](const HullPair& x, const HullPair& y) {
+    return x.centreDistanceM < y.centreDistanceM;
+  });
   std::vector<bool> used(hulls.size(), false);
   std::vector<HullPair> out;
   for (const auto& c : candidates) {
@@ -61,7 +62,8 @@ std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls, c
 }
 
 std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, std::int64_t toS,
-                                      const EncounterRule& rule, const ShoreDistance& shoreDistance) {
+                                      const EncounterRule& rule,
+                                      const ShoreDistance& shoreDistance) {
   // Each vessel sampled every stepS from its own fixes; a sample needs a fix within half a step
   // (no dead reckoning across gaps), and its speed is the sampled one.
   InterpolationOptions o;
@@ -90,7 +92,8 @@ std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, s
     i = j;
   }
   std::vector<Encounter> out;
-  const auto need = static_cast<size_t>(rule.minDurationS / rule.stepS) + 1;  // samples spanning minDuration
+  const auto need =
+      static_cast<size_t>(rule.minDurationS / rule.stepS) + 1;  // samples spanning minDuration
   for (size_t a = 0; a < tracks.size(); ++a) {
     for (size_t b = a + 1; b < tracks.size(); ++b) {
       size_t run = 0;
@@ -98,7 +101,8 @@ std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, s
       for (size_t k = 0; k <= steps; ++k) {
         const auto& pa = k < steps ? tracks[a].samples[k] : std::nullopt;
         const auto& pb = k < steps ? tracks[b].samples[k] : std::nullopt;
-        const bool close = pa && pb && distanceM(pa->lon, pa->lat, pb->lon, pb->lat) <= rule.maxDistanceM;
+        const bool close =
+            pa && pb && distanceM(pa->lon, pa->lat, pb->lon, pb->lat) <= rule.maxDistanceM;
         if (close) {
           ++run;
           dists.push_back(distanceM(pa->lon, pa->lat, pb->lon, pb->lat));
@@ -112,10 +116,13 @@ std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, s
           e.startS = fromS + static_cast<std::int64_t>(first) * rule.stepS;
           e.endS = fromS + static_cast<std::int64_t>(k - 1) * rule.stepS;
           for (size_t m = first; m < k; ++m) {
-            e.lon += (tracks[a].samples[m]->lon + tracks[b].samples[m]->lon) / (2.0 * static_cast<double>(run));
-            e.lat += (tracks[a].samples[m]->lat + tracks[b].samples[m]->lat) / (2.0 * static_cast<double>(run));
+            e.lon += (tracks[a].samples[m]->lon + tracks[b].samples[m]->lon) /
+                     (2.0 * static_cast<double>(run));
+            e.lat += (tracks[a].samples[m]->lat + tracks[b].samples[m]->lat) /
+                     (2.0 * static_cast<double>(run));
           }
-          std::nth_element(dists.begin(), dists.begin() + static_cast<long>(dists.size() / 2), dists.end());
+          std::nth_element(dists.begin(), dists.begin() + static_cast<long>(dists.size() / 2),
+                           dists.end());
           e.medianDistanceM = dists[dists.size() / 2];
           bool checked = false;
           if (farFromShore(shoreDistance, e.lon, e.lat, rule.minShoreDistanceM, checked)) {

@@ -33,7 +33,7 @@ struct HullPairRule {
 };
 
 struct HullPair {
-  int first = 0;   // indices into the hulls, first < second
+  int first = 0;  // indices into the hulls, first < second
   int second = 0;
   double centreDistanceM = 0.0;
   double headingDiffDeg = 0.0;
@@ -43,7 +43,8 @@ struct HullPair {
 using ShoreDistance = std::function<std::optional<double>(double lon, double lat)>;
 
 // Each hull is in at most one pair (its closest qualifying neighbour, pairs taken closest first).
-std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls, const HullPairRule& rule,
+std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls,
+                                    const HullPairRule& rule,
                                     const ShoreDistance& shoreDistance = {});
 
 struct EncounterRule {
@@ -67,6 +68,7 @@ struct Encounter {
 
 // Encounters among the fixes (sorted by MMSI, then time) between fromS and toS.
 std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, std::int64_t toS,
-                                      const EncounterRule& rule, const ShoreDistance& shoreDistance = {});
+                                      const EncounterRule& rule,
+                                      const ShoreDistance& shoreDistance = {});
 
 }  // namespace cw::vessels

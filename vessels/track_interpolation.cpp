@@ -40,7 +40,8 @@ void destination(double lon, double lat, double bearingDeg, double distanceM, do
   const double d = distanceM / kEarthRadiusM;
   const double b = bearingDeg * kRad;
   const double lat1 = lat * kRad;
-  const double lat2 = std::asin(std::sin(lat1) * std::cos(d) + std::cos(lat1) * std::sin(d) * std::cos(b));
+  const double lat2 =
+      std::asin(std::sin(lat1) * std::cos(d) + std::cos(lat1) * std::sin(d) * std::cos(b));
   const double lon2 = lon * kRad + std::atan2(std::sin(b) * std::sin(d) * std::cos(lat1),
                                               std::cos(d) - std::sin(lat1) * std::sin(lat2));
   outLat = lat2 / kRad;
@@ -81,7 +82,8 @@ std::optional<VesselPosition> positionAt(std::span<const AisFix> track, std::int
     if (known(prev->sogKn) && known(next->sogKn)) {
       p.speedKn = std::max(prev->sogKn, next->sogKn);
     } else if (span > 0) {
-      p.speedKn = static_cast<float>(distanceM(prev->lon, prev->lat, next->lon, next->lat) / span / kKnotMps);
+      p.speedKn = static_cast<float>(distanceM(prev->lon, prev->lat, next->lon, next->lat) / span /
+                                     kKnotMps);
     }
     p.method = VesselPosition::Method::Interpolated;
     return p;
@@ -93,9 +95,12 @@ std::optional<VesselPosition> positionAt(std::span<const AisFix> track, std::int
 
 const char* methodName(VesselPosition::Method m) {
   switch (m) {
-    case VesselPosition::Method::Interpolated: return "interpolated";
-    case VesselPosition::Method::DeadReckoned: return "dead_reckoned";
-    case VesselPosition::Method::Held: return "held";
+    case VesselPosition::Method::Interpolated:
+      return "interpolated";
+    case VesselPosition::Method::DeadReckoned:
+      return "dead_reckoned";
+    case VesselPosition::Method::Held:
+      return "held";
   }
   return "?";
 }

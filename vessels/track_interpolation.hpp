@@ -23,7 +23,7 @@ struct VesselPosition {
   std::uint32_t mmsi = 0;
   double lon = 0.0;
   double lat = 0.0;
-  std::int64_t dtS = 0;   // |instant - nearest fix used|, seconds
+  std::int64_t dtS = 0;       // |instant - nearest fix used|, seconds
   double speedKn = kUnknown;  // from SOG, or implied by the bracketing fixes; NaN if unknown
   Method method = Method::Interpolated;
 };

@@ -28,11 +28,11 @@ struct StsEvent {
   double lat = 0.0;
   std::uint32_t mmsi1 = 0;  // 0 = no AIS identity (a dark or unmatched hull)
   std::uint32_t mmsi2 = 0;
-  bool firstDark = false;   // imagery: the hull's ais_status is dark
+  bool firstDark = false;  // imagery: the hull's ais_status is dark
   bool secondDark = false;
   std::int64_t startS = 0;  // ais: the encounter's time span
   std::int64_t endS = 0;
-  double distanceM = 0.0;   // centre distance, or the encounter's median distance
+  double distanceM = 0.0;  // centre distance, or the encounter's median distance
   bool shoreChecked = false;
 };
 

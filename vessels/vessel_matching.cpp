@@ -30,7 +30,8 @@ double gateOf(const VesselPosition& v, const MatchOptions& m) {
 
 double lengthAgreement(float aisLengthM, double detectionLengthM) {
   if (!known(aisLengthM) || aisLengthM <= 0 || detectionLengthM <= 0) return 0.5;
-  return std::min<double>(aisLengthM, detectionLengthM) / std::max<double>(aisLengthM, detectionLengthM);
+  return std::min<double>(aisLengthM, detectionLengthM) /
+         std::max<double>(aisLengthM, detectionLengthM);
 }
 
 // Vessel positions bucketed on a local metric grid whose cell is the largest gate, so that the
@@ -39,7 +40,8 @@ class VesselGrid {
  public:
   VesselGrid(const std::vector<VesselPosition>& vessels, double cellM, double refLat)
       : m_cellM(std::max(cellM, 1.0)), m_cosLat(std::cos(refLat * M_PI / 180.0)) {
-    for (size_t i = 0; i < vessels.size(); ++i) m_cells[key(vessels[i].lon, vessels[i].lat)].push_back(static_cast<int>(i));
+    for (size_t i = 0; i < vessels.size(); ++i)
+      m_cells[key(vessels[i].lon, vessels[i].lat)].push_back(static_cast<int>(i));
   }
   template <typename F>
   void forNear(double lon, double lat, F&& f) const {
@@ -131,10 +133,14 @@ std::vector<VesselPosition> placeVessels(const AoiFixes& ais, std::int64_t t, co
 
 const char* statusName(AisStatus s) {
   switch (s) {
-    case AisStatus::Matched: return "matched";
-    case AisStatus::Dark: return "dark";
-    case AisStatus::NoAisCoverage: return "no_ais_coverage";
-    case AisStatus::NoTime: return "no_time";
+    case AisStatus::Matched:
+      return "matched";
+    case AisStatus::Dark:
+      return "dark";
+    case AisStatus::NoAisCoverage:
+      return "no_ais_coverage";
+    case AisStatus::NoTime:
+      return "no_time";
   }
   return "?";
 }
@@ -176,7 +182,8 @@ SceneMatch matchScene(const std::vector<ShipObservation>& detections, const Scen
     const auto it = in.ais->vessels.find(ves.mmsi);
     const float aisLength = it != in.ais->vessels.end() ? it->second.lengthM : kUnknown;
     if (known(aisLength) && aisLength > 0 && det.lengthM > 0 &&
-        std::min<double>(aisLength, det.lengthM) < m.minLengthRatio * std::max<double>(aisLength, det.lengthM)) {
+        std::min<double>(aisLength, det.lengthM) <
+            m.minLengthRatio * std::max<double>(aisLength, det.lengthM)) {
       return;
     }
     const double score = (1.0 - m.lengthWeight) * (1.0 - dist / gates[static_cast<size_t>(v)]) +
@@ -194,7 +201,8 @@ SceneMatch matchScene(const std::vector<ShipObservation>& detections, const Scen
   const int nd = static_cast<int>(detections.size());
   std::vector<int> parent(static_cast<size_t>(nd) + out.vessels.size());
   std::iota(parent.begin(), parent.end(), 0);
-  for (const auto& e : edges) parent[findRoot(parent, e.detection)] = findRoot(parent, nd + e.vessel);
+  for (const auto& e : edges)
+    parent[findRoot(parent, e.detection)] = findRoot(parent, nd + e.vessel);
   std::unordered_map<int, std::vector<const Edge*>> components;
   for (const auto& e : edges) components[findRoot(parent, e.detection)].push_back(&e);
   std::vector<int> roots;

@@ -8,7 +8,8 @@
 //     dtS being the time from the nearest fix used, and, when both lengths are known, the shorter
 //     is at least minLengthRatio of the longer;
 //   - its score is (1 - w) (1 - distance / gate) + w x lengthAgreement, lengthAgreement =
-//     min(L_ais, L_det) / max(L_ais, L_det), or 0.5 when either length is unknown (w = lengthWeight);
+//     min(L_ais, L_det) / max(L_ais, L_det), or 0.5 when either length is unknown (w =
+//     lengthWeight);
 //   - the assignment maximises the summed score over admissible pairs (Hungarian algorithm, dlib's
 //     max_cost_assignment, per connected component of the admissible pairs).
 // Statuses per detection: matched | dark (AIS covered the AOI in the window, no vessel matched) |
@@ -44,7 +45,7 @@ struct DetectionMatch {
   double distanceM = 0.0;  // detection to the vessel's position at acquisition
   std::int64_t dtS = 0;    // time from the nearest fix used
   double score = 0.0;
-  int vessel = -1;         // index into SceneMatch::vessels
+  int vessel = -1;  // index into SceneMatch::vessels
 };
 
 struct UnseenVessel {

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include <gdal_priv.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
 #include "core/sha256.hpp"
 #include "tests/test_support.hpp"
@@ -57,7 +57,7 @@ struct SceneSpec {
   bool georeferenced = true;
   int epsg = kEpsg;
   double x0 = kX0, y0 = kY0;
-  bool changeSquare = false;          // a bright 40×40 square at (100, 100)
+  bool changeSquare = false;  // a bright 40×40 square at (100, 100)
   std::optional<double> nodata = 0.0;
   // Overrides the value of band b (1-based) at (x, y) when it returns a value.
   std::function<std::optional<double>(int b, int x, int y)> value;
@@ -126,14 +126,16 @@ inline std::string bboxYaml(double c0, double r0, double c1, double r1) {
 // A config over OUT/../scenes; `extra` is appended (YAML at the top level).
 inline std::string configYaml(const std::string& extra = "", bool twoAois = true,
                               const std::string& siteBbox = "") {
-  std::string y = "output: out\n"
-                  "window: {start: 2025-01-01, end: 2025-12-31}\n"
-                  "scenes: [{folder: scenes, glob: \"*.tif\"}]\n"
-                  "sensor: {profile: generic}\n"
-                  "grid: {pixel_size_m: 3, epsg: 32635}\n"
-                  "change: {method: cva, min_area_m2: 100}\n"
-                  "aois:\n"
-                  "  - {id: site, bbox: " + (siteBbox.empty() ? bboxYaml(60, 60, 180, 180) : siteBbox) + "}\n";
+  std::string y =
+      "output: out\n"
+      "window: {start: 2025-01-01, end: 2025-12-31}\n"
+      "scenes: [{folder: scenes, glob: \"*.tif\"}]\n"
+      "sensor: {profile: generic}\n"
+      "grid: {pixel_size_m: 3, epsg: 32635}\n"
+      "change: {method: cva, min_area_m2: 100}\n"
+      "aois:\n"
+      "  - {id: site, bbox: " +
+      (siteBbox.empty() ? bboxYaml(60, 60, 180, 180) : siteBbox) + "}\n";
   if (twoAois) y += "  - {id: yard, bbox: " + bboxYaml(20, 150, 120, 240) + "}\n";
   return y + extra;
 }

@@ -117,7 +117,8 @@ TEST_CASE("bad rasters: a scene without a CRS is skipped", "[integration]") {
   requireSkipped(r, r.scenes / "bare.tif", "has no CRS");
 }
 
-TEST_CASE("bad rasters: a scene in a CRS far from the AOI is left out of its jobs", "[integration]") {
+TEST_CASE("bad rasters: a scene in a CRS far from the AOI is left out of its jobs",
+          "[integration]") {
   SmallRun r("cwbad-far");
   // Same numbers, UTM zone 1N: the scene lies near 177° W, the AOIs near 27° E.
   SceneSpec s;
@@ -133,9 +134,9 @@ TEST_CASE("bad rasters: a scene in a CRS far from the AOI is left out of its job
   INFO(p.cli.output);
   CHECK(p.coverageReason("site", "scene_20250601") == "does not overlap the AOI");
   CHECK(p.coverageReason("yard", "scene_20250601") == "does not overlap the AOI");
-  CHECK_THAT(p.reasonOf(r.scenes / "scene_20250701.tif"),
-             Catch::Contains("cannot be transformed to WGS84") ||
-                 Catch::Contains("does not overlap"));
+  CHECK_THAT(
+      p.reasonOf(r.scenes / "scene_20250701.tif"),
+      Catch::Contains("cannot be transformed to WGS84") || Catch::Contains("does not overlap"));
   CHECK(p.plan["jobs"].size() == 4);
   // Alone, it leaves the AOI with nothing to run, and says so.
   SmallRun only("cwbad-far2", 0);
@@ -158,15 +159,18 @@ TEST_CASE("bad rasters: a 1 x 1 raster is skipped as too small", "[integration]"
 TEST_CASE("bad rasters: a scene dated in the future is skipped, even inside the window",
           "[integration]") {
   SmallRun r("cwbad-future", 3, "");
-  writeText(r.config, configYaml().replace(configYaml().find("end: 2025-12-31"), 15, "end: 2199-12-31"));
+  writeText(r.config,
+            configYaml().replace(configYaml().find("end: 2025-12-31"), 15, "end: 2199-12-31"));
   SceneSpec s;
   s.iso = "2099-06-01T10:00:00";
   writeScene(r.scenes / "scene_20990601.tif", s);
-  requireSkipped(r, r.scenes / "scene_20990601.tif",
-                 "acquired 2099-06-01T10:00:00Z (metadata), which is in the future; its date is wrong");
+  requireSkipped(
+      r, r.scenes / "scene_20990601.tif",
+      "acquired 2099-06-01T10:00:00Z (metadata), which is in the future; its date is wrong");
 }
 
-TEST_CASE("bad rasters: an all-nodata scene is recorded as imaging none of the AOI", "[integration]") {
+TEST_CASE("bad rasters: an all-nodata scene is recorded as imaging none of the AOI",
+          "[integration]") {
   SmallRun r("cwbad-nodata");
   SceneSpec s;
   s.iso = "2025-06-01T10:00:00";
@@ -237,8 +241,9 @@ TEST_CASE("bad rasters: NaN and Inf pixels are no data, and the job completes wi
   CHECK(changes >= 1);
 }
 
-TEST_CASE("bad rasters: different band counts between dates use the shared bands or fail naming both",
-          "[integration]") {
+TEST_CASE(
+    "bad rasters: different band counts between dates use the shared bands or fail naming both",
+    "[integration]") {
   SmallRun r("cwbad-bands", 0, "", false);
   SceneSpec four;
   writeScene(r.scenes / "scene_20250301.tif", four);
@@ -256,8 +261,9 @@ TEST_CASE("bad rasters: different band counts between dates use the shared bands
   CHECK(fs::exists(r.out / "site" / "scene_20250301_scene_20250401" / "job.json"));
 
   // Explicit band numbers the 3-band scene does not have: a recorded skip naming the band.
-  writeText(r.config, configYaml("", false).replace(configYaml("", false).find("{profile: generic}"),
-                                                    18, "{profile: generic, bands: {blue: 1, green: 2, red: 3, nir: 4}}"));
+  writeText(r.config, configYaml("", false).replace(
+                          configYaml("", false).find("{profile: generic}"), 18,
+                          "{profile: generic, bands: {blue: 1, green: 2, red: 3, nir: 4}}"));
   const PlanResult p = planOf(r);
   CHECK(p.reasonOf(r.scenes / "scene_20250401.tif") ==
         "has 3 band(s) but its nir band is band 4 (sensor.bands.nir)");
@@ -265,8 +271,9 @@ TEST_CASE("bad rasters: different band counts between dates use the shared bands
   res = runCli("run " + q(r.config) + " --out " + q(r.out / "bands"));
   INFO(res.output);
   CHECK(res.exitCode == 2);
-  CHECK_THAT(res.output, Catch::Contains("scene " + (r.scenes / "scene_20250401.tif").string() +
-                                         ": has 3 band(s) but its nir band is band 4 (sensor.bands.nir)"));
+  CHECK_THAT(res.output,
+             Catch::Contains("scene " + (r.scenes / "scene_20250401.tif").string() +
+                             ": has 3 band(s) but its nir band is band 4 (sensor.bands.nir)"));
   CHECK_FALSE(fs::exists(r.out / "bands" / "site"));
 
   // A one-band scene of the generic profile has no band role: reported once, at plan time,

@@ -28,11 +28,14 @@ std::vector<std::string> tempFiles(const fs::path& out) {
   return found;
 }
 
-std::string cli() { return std::string(CW_BINARY); }
+std::string cli() {
+  return std::string(CW_BINARY);
+}
 
 bool canMountPrivately() {
   if (::geteuid() != 0) return false;
-  return run("unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt'").exitCode == 0;
+  return run("unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt'").exitCode ==
+         0;
 }
 
 }  // namespace
@@ -59,8 +62,8 @@ TEST_CASE("environment: a read-only OUT fails naming the file, and the earlier o
       return;
     }
     second = run("unshare -m sh -c " +
-                 q("mount --bind " + r.out.string() + " " + r.out.string() + " && mount -o remount,bind,ro " +
-                   r.out.string() + " && exec " + runCmd));
+                 q("mount --bind " + r.out.string() + " " + r.out.string() +
+                   " && mount -o remount,bind,ro " + r.out.string() + " && exec " + runCmd));
   } else {
     run("chmod -R a-w " + q(r.out));
     second = run(runCmd);
@@ -69,7 +72,8 @@ TEST_CASE("environment: a read-only OUT fails naming the file, and the earlier o
   INFO(second.output);
   CHECK(second.exitCode == 1);
   CHECK_THAT(second.output, Catch::Contains(r.out.string() + "/"));
-  CHECK_THAT(second.output, Catch::Contains("Read-only file system") || Catch::Contains("Permission denied"));
+  CHECK_THAT(second.output,
+             Catch::Contains("Read-only file system") || Catch::Contains("Permission denied"));
   // Nothing was lost or changed.
   CHECK(evidenceHashes(r.out) == before);
   CHECK(checkCompleteJobsIntact(r.out) > 10);
@@ -78,9 +82,10 @@ TEST_CASE("environment: a read-only OUT fails naming the file, and the earlier o
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("environment: the disk filling mid-write fails the job naming the file, nothing written is "
-          "lost or partial, and a rerun completes",
-          "[integration]") {
+TEST_CASE(
+    "environment: the disk filling mid-write fails the job naming the file, nothing written is "
+    "lost or partial, and a rerun completes",
+    "[integration]") {
   SmallRun r("cwbad-full");
   const fs::path ref = r.dir / "ref";
   const auto full = runCli("run " + q(r.config) + " --out " + q(ref));
@@ -98,9 +103,9 @@ TEST_CASE("environment: the disk filling mid-write fails the job naming the file
   int failures = 0;
   for (const int kb : {1, 8, 24, 48, 96, 160, 400}) {
     INFO("ulimit -f " << kb << " KiB");
-    const auto res = run("bash -c " + q("trap '' XFSZ; ulimit -f " + std::to_string(kb) + "; exec " +
-                                        cli() + " run " + r.config.string() + " --out " +
-                                        r.out.string() + " --no-merge"));
+    const auto res = run("bash -c " + q("trap '' XFSZ; ulimit -f " + std::to_string(kb) +
+                                        "; exec " + cli() + " run " + r.config.string() +
+                                        " --out " + r.out.string() + " --no-merge"));
     INFO(res.output);
     if (res.exitCode == 0) continue;  // everything fitted
     ++failures;
@@ -123,12 +128,14 @@ TEST_CASE("environment: the disk filling mid-write fails the job naming the file
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("environment: a full tmpfs (ENOSPC) fails the run naming the file, earlier outputs stay "
-          "intact",
-          "[integration]") {
+TEST_CASE(
+    "environment: a full tmpfs (ENOSPC) fails the run naming the file, earlier outputs stay "
+    "intact",
+    "[integration]") {
   if (!canMountPrivately()) {
-    WARN("skipped: no rights to mount a tmpfs here (needs root); the RLIMIT_FSIZE test covers the "
-         "failing write");
+    WARN(
+        "skipped: no rights to mount a tmpfs here (needs root); the RLIMIT_FSIZE test covers the "
+        "failing write");
     return;
   }
   SmallRun r("cwbad-enospc");
@@ -141,13 +148,16 @@ TEST_CASE("environment: a full tmpfs (ENOSPC) fails the run naming the file, ear
   // A tmpfs over OUT holding the earlier output and ~100 KiB more; what is left on it afterwards
   // is copied out for inspection before the namespace (and the mount) goes away.
   const std::string o = r.out.string();
-  const auto res = run(
-      "unshare -m bash -c " +
-      q("stage=$(mktemp -d) && cp -a " + o + "/. $stage/ && used=$(du -sk $stage | cut -f1) && "
-        "mount -t tmpfs -o size=$((used + 100))k tmpfs " + o + " && cp -a $stage/. " + o + "/ && "
-        "rm -rf $stage || exit 99; " +
-        cli() + " run " + r.config.string() + " --out " + o + " --no-merge; rc=$?; df -k " + o +
-        " | tail -1; cp -a " + o + "/. " + copy.string() + "/; exit $rc"));
+  const auto res =
+      run("unshare -m bash -c " +
+          q("stage=$(mktemp -d) && cp -a " + o +
+            "/. $stage/ && used=$(du -sk $stage | cut -f1) && "
+            "mount -t tmpfs -o size=$((used + 100))k tmpfs " +
+            o + " && cp -a $stage/. " + o +
+            "/ && "
+            "rm -rf $stage || exit 99; " +
+            cli() + " run " + r.config.string() + " --out " + o + " --no-merge; rc=$?; df -k " + o +
+            " | tail -1; cp -a " + o + "/. " + copy.string() + "/; exit $rc"));
   INFO(res.output);
   CHECK(res.exitCode == 1);
   CHECK_THAT(res.output, Catch::Contains("No space left on device"));
@@ -158,9 +168,10 @@ TEST_CASE("environment: a full tmpfs (ENOSPC) fails the run naming the file, ear
   CHECK(tempFiles(copy).empty());
 }
 
-TEST_CASE("resource limits: grid size, tile count and memory budget stop a request, saying what to "
-          "change",
-          "[integration]") {
+TEST_CASE(
+    "resource limits: grid size, tile count and memory budget stop a request, saying what to "
+    "change",
+    "[integration]") {
   SmallRun r("cwbad-limits");
   auto planWith = [&](const std::string& tiling, const std::string& siteBbox = "") {
     writeText(r.config, configYaml("tiling: " + tiling + "\n", false, siteBbox));
@@ -170,24 +181,27 @@ TEST_CASE("resource limits: grid size, tile count and memory budget stop a reque
     CHECK(p["jobs"].empty());
     return p["aois"][0].value("error", "(no error)");
   };
-  CHECK_THAT(planWith("{max_grid_px: 1000}"),
-             Catch::Matches("the AOI grid would be \\d+×\\d+ = \\d+ pixels, above tiling.max_grid_px "
-                            "\\(1000\\); raise tiling.max_grid_px or use a coarser grid.pixel_size_m"));
-  CHECK_THAT(planWith("{tile_px: 64, max_tiles: 2}"),
-             Catch::Matches("the AOI grid needs \\d+ tiles, above tiling.max_tiles \\(2\\); raise it "
-                            "or use a larger tiling.tile_px"));
+  CHECK_THAT(
+      planWith("{max_grid_px: 1000}"),
+      Catch::Matches("the AOI grid would be \\d+×\\d+ = \\d+ pixels, above tiling.max_grid_px "
+                     "\\(1000\\); raise tiling.max_grid_px or use a coarser grid.pixel_size_m"));
+  CHECK_THAT(
+      planWith("{tile_px: 64, max_tiles: 2}"),
+      Catch::Matches("the AOI grid needs \\d+ tiles, above tiling.max_tiles \\(2\\); raise it "
+                     "or use a larger tiling.tile_px"));
   // A 10 km AOI in one 8192 px tile cannot fit 64 MB.
-  CHECK_THAT(planWith("{tile_px: 8192, memory_mb: 64}", bboxYaml(-1500, -1500, 1800, 1800)),
-             Catch::Matches("one tile of \\d+×\\d+ px needs at least \\d+ MB, above tiling.memory_mb "
-                            "\\(64\\); lower tiling.tile_px or raise tiling.memory_mb"));
+  CHECK_THAT(
+      planWith("{tile_px: 8192, memory_mb: 64}", bboxYaml(-1500, -1500, 1800, 1800)),
+      Catch::Matches("one tile of \\d+×\\d+ px needs at least \\d+ MB, above tiling.memory_mb "
+                     "\\(64\\); lower tiling.tile_px or raise tiling.memory_mb"));
   // `run` records the refusal, runs nothing, and exits 2 as for any other config problem.
   const auto res = runCli("run " + q(r.config) + " --out " + q(r.out));
   INFO(res.output);
   CHECK_THAT(res.output, Catch::Contains("AOI site cannot run: one tile of"));
   CHECK_THAT(res.output, Catch::Contains("AOI(s) site refused by a tiling limit"));
   CHECK(res.exitCode == 2);
-  CHECK(readJson(r.out / "plan.json")["aois"][0]["error"].get<std::string>().find("tiling.memory_mb") !=
-        std::string::npos);
+  CHECK(readJson(r.out / "plan.json")["aois"][0]["error"].get<std::string>().find(
+            "tiling.memory_mb") != std::string::npos);
 
   // In the job, the tile planner keeps a fixed tile size by holding fewer tiles in flight, and
   // refuses when one tile alone exceeds the budget.
@@ -206,8 +220,9 @@ TEST_CASE("resource limits: grid size, tile count and memory budget stop a reque
     cw::tiles::planTiles(req);
     FAIL("no error");
   } catch (const cw::Error& e) {
-    CHECK(std::string(e.what()) ==
-          "one tile of 1024x1024 px with a 0 px halo needs est. 44 MB, above the memory budget of 32 "
-          "MB; use a smaller tile size (tiling.tile_px) or a larger budget (tiling.memory_mb)");
+    CHECK(
+        std::string(e.what()) ==
+        "one tile of 1024x1024 px with a 0 px halo needs est. 44 MB, above the memory budget of 32 "
+        "MB; use a smaller tile size (tiling.tile_px) or a larger budget (tiling.memory_mb)");
   }
 }

@@ -94,8 +94,9 @@ std::vector<std::string> evidenceIds(const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("concurrency: two run --job on different jobs of one OUT run side by side and both complete",
-          "[integration]") {
+TEST_CASE(
+    "concurrency: two run --job on different jobs of one OUT run side by side and both complete",
+    "[integration]") {
   SmallRun r("cwbad-conc");
   const fs::path ref = r.dir / "ref";
   requireCli("run " + q(r.config) + " --out " + q(ref));
@@ -105,7 +106,8 @@ TEST_CASE("concurrency: two run --job on different jobs of one OUT run side by s
 
   // Task A takes job 0 and is frozen holding its job lock (and the shared OUT lock); task B runs
   // job 1 to the end meanwhile, then A resumes.
-  const pid_t a = spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "0"}, r.dir / "a.log");
+  const pid_t a =
+      spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "0"}, r.dir / "a.log");
   REQUIRE(waitForHolder(r.out / jobs[0].second / ".lock", a));
   ::kill(a, SIGSTOP);
   const auto b = runCli("run " + q(r.config) + " --out " + q(r.out) + " --job 1");
@@ -115,8 +117,10 @@ TEST_CASE("concurrency: two run --job on different jobs of one OUT run side by s
   CHECK(waitExit(a) == 0);
   INFO(readText(r.dir / "a.log"));
   // Both truly at once, without freezing either.
-  const pid_t c = spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "2"}, r.dir / "c.log");
-  const pid_t d = spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "3"}, r.dir / "d.log");
+  const pid_t c =
+      spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "2"}, r.dir / "c.log");
+  const pid_t d =
+      spawnCli({"run", r.config.string(), "--out", r.out.string(), "--job", "3"}, r.dir / "d.log");
   CHECK(waitExit(c) == 0);
   CHECK(waitExit(d) == 0);
   const auto done = evidenceHashes(r.out);
@@ -128,9 +132,10 @@ TEST_CASE("concurrency: two run --job on different jobs of one OUT run side by s
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("concurrency: the same job started twice fails clearly in the second, and neither corrupts "
-          "the other",
-          "[integration]") {
+TEST_CASE(
+    "concurrency: the same job started twice fails clearly in the second, and neither corrupts "
+    "the other",
+    "[integration]") {
   SmallRun r("cwbad-twice");
   const fs::path ref = r.dir / "ref";
   requireCli("run " + q(r.config) + " --out " + q(ref));
@@ -147,8 +152,9 @@ TEST_CASE("concurrency: the same job started twice fails clearly in the second, 
   ::kill(first, SIGCONT);
   INFO(second.output);
   CHECK(second.exitCode == 1);
-  CHECK_THAT(second.output, Catch::Contains("job " + job0 + " is in use by another changewatch process (pid " +
-                                            std::to_string(first) + ")"));
+  CHECK_THAT(second.output,
+             Catch::Contains("job " + job0 + " is in use by another changewatch process (pid " +
+                             std::to_string(first) + ")"));
   CHECK_THAT(second.output, Catch::Contains("1 job(s) failed"));
   INFO(full.output);
   CHECK(full.exitCode == 1);
@@ -163,9 +169,10 @@ TEST_CASE("concurrency: the same job started twice fails clearly in the second, 
   CHECK(checkCompleteJobsIntact(r.out) > 10);
 }
 
-TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files, the next merge recovers "
-          "and verify passes",
-          "[integration]") {
+TEST_CASE(
+    "kill-restart: SIGKILL at any point of merge leaves whole files, the next merge recovers "
+    "and verify passes",
+    "[integration]") {
   SmallRun r("cwbad-killmerge");
   requireCli("run " + q(r.config) + " --out " + q(r.out) + " --no-merge");
   int killed = 0, killedMidWrite = 0;
@@ -173,7 +180,8 @@ TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files, the n
   for (int delayMs = 0; delayMs < 20000; delayMs = delayMs < 20 ? delayMs + 5 : delayMs * 3 / 2) {
     INFO("kill after " << delayMs << " ms");
     const auto before = fs::file_time_type::clock::now();
-    const pid_t pid = spawnCli({"merge", r.config.string(), "--out", r.out.string()}, r.dir / "merge.log");
+    const pid_t pid =
+        spawnCli({"merge", r.config.string(), "--out", r.out.string()}, r.dir / "merge.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(delayMs));
     ::kill(pid, SIGKILL);
     const int code = waitExit(pid);
@@ -205,7 +213,8 @@ TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files, the n
                           "manifest.json"}) {
       fs::remove(r.out / f);
     }
-    const pid_t pid = spawnCli({"merge", r.config.string(), "--out", r.out.string()}, r.dir / "merge.log");
+    const pid_t pid =
+        spawnCli({"merge", r.config.string(), "--out", r.out.string()}, r.dir / "merge.log");
     const auto t0 = Clock::now();
     while (!fs::exists(r.out / "corroboration.json") && since(t0) < 60 && !exited(pid)) {
     }
@@ -228,9 +237,10 @@ TEST_CASE("kill-restart: SIGKILL at any point of merge leaves whole files, the n
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("kill-restart: SIGKILL while serve appends reviews leaves no torn line, a torn tail is cut "
-          "off at the next start, merge and verify pass",
-          "[integration][serve]") {
+TEST_CASE(
+    "kill-restart: SIGKILL while serve appends reviews leaves no torn line, a torn tail is cut "
+    "off at the next start, merge and verify pass",
+    "[integration][serve]") {
   SmallRun r("cwbad-killserve");
   requireCli("run " + q(r.config) + " --out " + q(r.out));
   const auto ids = evidenceIds(r.out);
@@ -281,14 +291,16 @@ TEST_CASE("kill-restart: SIGKILL while serve appends reviews leaves no torn line
     tail << R"({"evidence_id":")" << ids[0] << R"(","decision":"confi)";
   }
   std::tie(pid, port) = startServe(r.out, r.dir / "serve2.log");
-  CHECK_THAT(readText(r.dir / "serve2.log"), Catch::Contains("reviews.jsonl: cut off a torn last line of "));
+  CHECK_THAT(readText(r.dir / "serve2.log"),
+             Catch::Contains("reviews.jsonl: cut off a torn last line of "));
   httplib::Client c("127.0.0.1", port);
   auto st = c.Get("/api/reviews");
   REQUIRE(st);
   CHECK(json::parse(st->body)["count"] == static_cast<int>(l.parsed.size()));
-  auto posted = c.Post("/api/reviews",
-                       json{{"evidence_id", ids[1]}, {"decision", "unsure"}, {"comment", "after restart"}}.dump(),
-                       "application/json");
+  auto posted = c.Post(
+      "/api/reviews",
+      json{{"evidence_id", ids[1]}, {"decision", "unsure"}, {"comment", "after restart"}}.dump(),
+      "application/json");
   REQUIRE(posted);
   CHECK(posted->status == 200);
   ::kill(pid, SIGINT);
@@ -307,26 +319,32 @@ TEST_CASE("kill-restart: SIGKILL while serve appends reviews leaves no torn line
   CHECK(v.exitCode == 0);
 }
 
-TEST_CASE("environment: a review that does not fit on the disk is refused whole, the log stays whole "
-          "lines",
-          "[integration][serve]") {
+TEST_CASE(
+    "environment: a review that does not fit on the disk is refused whole, the log stays whole "
+    "lines",
+    "[integration][serve]") {
   SmallRun r("cwbad-reviewfull");
   requireCli("run " + q(r.config) + " --out " + q(r.out));
   const auto ids = evidenceIds(r.out);
   REQUIRE_FALSE(ids.empty());
   // 3.5 KiB of earlier reviews under a 4 KiB file-size limit: the next line only partly fits.
   // (Hash-chained like serve's own lines, so that serve appends after them.)
-  for (int i = 0; fs::exists(r.out / "reviews.jsonl") ? fs::file_size(r.out / "reviews.jsonl") < 3300 : true; ++i) {
-    json line{{"evidence_id", ids[0]}, {"decision", "confirmed"}, {"comment", "earlier " + std::to_string(i)}};
+  for (int i = 0;
+       fs::exists(r.out / "reviews.jsonl") ? fs::file_size(r.out / "reviews.jsonl") < 3300 : true;
+       ++i) {
+    json line{{"evidence_id", ids[0]},
+              {"decision", "confirmed"},
+              {"comment", "earlier " + std::to_string(i)}};
     cw::evidence::appendChainedLine(r.out / "reviews.jsonl", line);
   }
   const std::string earlier = readText(r.out / "reviews.jsonl");
   const fs::path log = r.dir / "serve.log";
-  const std::string cmd = "bash -c " + q("trap '' XFSZ; ulimit -f 4; exec " + std::string(CW_BINARY) +
-                                         " serve " + r.out.string() + " --port 0 --viewer " +
-                                         (fs::path(CW_SOURCE_DIR) / "viewer").string() + " > " +
-                                         log.string() + " 2>&1") +
-                          " & echo $!";
+  const std::string cmd =
+      "bash -c " +
+      q("trap '' XFSZ; ulimit -f 4; exec " + std::string(CW_BINARY) + " serve " + r.out.string() +
+        " --port 0 --viewer " + (fs::path(CW_SOURCE_DIR) / "viewer").string() + " > " +
+        log.string() + " 2>&1") +
+      " & echo $!";
   const int pid = std::stoi(run(cmd).output);
   std::string text;
   for (int i = 0; i < 600 && text.find("http://127.0.0.1:") == std::string::npos; ++i) {
@@ -337,9 +355,11 @@ TEST_CASE("environment: a review that does not fit on the disk is refused whole,
   REQUIRE(pos != std::string::npos);
   httplib::Client c("127.0.0.1", std::stoi(text.substr(pos + 17)));
   c.set_read_timeout(30);
-  auto res = c.Post("/api/reviews",
-                    json{{"evidence_id", ids[0]}, {"decision", "rejected"}, {"comment", std::string(1000, 'y')}}.dump(),
-                    "application/json");
+  auto res = c.Post(
+      "/api/reviews",
+      json{{"evidence_id", ids[0]}, {"decision", "rejected"}, {"comment", std::string(1000, 'y')}}
+          .dump(),
+      "application/json");
   REQUIRE(res);
   CHECK(res->status == 500);
   CHECK_THAT(res->body, Catch::Contains("reviews.jsonl: write failed: File too large"));

@@ -9,15 +9,15 @@
 #include <sstream>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <gdal_priv.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
-#include "evidence/hash_chain.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "evidence/hash_chain.hpp"
 #include "serve/review_server.hpp"
 #include "serve/users.hpp"
 #include "tests/test_support.hpp"
@@ -42,7 +42,8 @@ void writeRaster(const fs::path& p, bool mask) {
   ds->SetSpatialRef(&srs);
   std::vector<float> v(64 * 64, mask ? 1.0f : 50.0f);
   ds->GetRasterBand(1)->SetNoDataValue(-9999);
-  REQUIRE(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 64, 64, v.data(), 64, 64, GDT_Float32, 0, 0) == CE_None);
+  REQUIRE(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 64, 64, v.data(), 64, 64, GDT_Float32, 0,
+                                         0) == CE_None);
   GDALClose(ds);
 }
 
@@ -62,23 +63,34 @@ struct AccessFixture {
       fs::create_directories(job / "chips");
       writeRaster(job / "mask.tif", true);
       writeRaster(job / "score.tif", false);
-      const json change = {{"type", "Feature"},
-                           {"id", aoi + "-change-000000000001"},
-                           {"properties", {{"feature_type", "change"}, {"chip_before", "chips/c.png"}}},
-                           {"geometry", {{"type", "Point"}, {"coordinates", {27.0, 41.0}}}}};
+      const json change = {
+          {"type", "Feature"},
+          {"id", aoi + "-change-000000000001"},
+          {"properties", {{"feature_type", "change"}, {"chip_before", "chips/c.png"}}},
+          {"geometry", {{"type", "Point"}, {"coordinates", {27.0, 41.0}}}}};
       cw::test::writeText(job / "evidence.geojson",
                           json{{"type", "FeatureCollection"}, {"features", {change}}}.dump());
       cw::test::writeText(job / "chips" / "c.png", "\x89PNG\r\n\x1a\nchip-of-" + aoi);
       cw::test::writeText(out / aoi / "collection.json", "{\"id\":\"" + aoi + "\"}");
-      jobs.push_back({{"index", jobs.size()}, {"id", aoi + "/s1_s2"}, {"aoi", aoi}, {"before", "s1"}, {"after", "s2"}});
+      jobs.push_back({{"index", jobs.size()},
+                      {"id", aoi + "/s1_s2"},
+                      {"aoi", aoi},
+                      {"before", "s1"},
+                      {"after", "s2"}});
     }
-    cw::test::writeText(out / "plan.json",
-                        json{{"aois", {{{"id", "aoi_a"}}, {{"id", "aoi_b"}}}}, {"jobs", jobs}}.dump());
-    cw::test::writeText(out / "corroboration.json",
-                        json{{"verdicts", {{{"aoi", "aoi_a"}, {"metric", "activity"}, {"verdict", "discrepancy"},
-                                            {"evidence_ids", {kChangeA}}},
-                                           {{"aoi", "aoi_b"}, {"metric", "activity"}, {"verdict", "consistent"},
-                                            {"evidence_ids", json::array()}}}}}.dump());
+    cw::test::writeText(
+        out / "plan.json",
+        json{{"aois", {{{"id", "aoi_a"}}, {{"id", "aoi_b"}}}}, {"jobs", jobs}}.dump());
+    cw::test::writeText(out / "corroboration.json", json{{"verdicts",
+                                                          {{{"aoi", "aoi_a"},
+                                                            {"metric", "activity"},
+                                                            {"verdict", "discrepancy"},
+                                                            {"evidence_ids", {kChangeA}}},
+                                                           {{"aoi", "aoi_b"},
+                                                            {"metric", "activity"},
+                                                            {"verdict", "consistent"},
+                                                            {"evidence_ids", json::array()}}}}}
+                                                        .dump());
     cw::test::writeText(out / "catalog.json", "{\"id\":\"catalog\"}");
     cw::test::writeText(viewer / "index.html", "<!doctype html><title>viewer</title>");
     for (const char* f : {"app.js", "auth.js", "style.css"}) cw::test::writeText(viewer / f, "//");
@@ -106,7 +118,8 @@ struct Served {
   ReviewServer server;
   int port;
   std::thread thread;
-  explicit Served(const ReviewServerOptions& o) : server(o), port(server.bind()), thread([this] { server.run(); }) {}
+  explicit Served(const ReviewServerOptions& o)
+      : server(o), port(server.bind()), thread([this] { server.run(); }) {}
   ~Served() {
     server.stop();
     thread.join();
@@ -124,7 +137,8 @@ struct SignedIn {
 };
 
 SignedIn signIn(httplib::Client& c, const std::string& user) {
-  auto r = c.Post("/api/login", json{{"user", user}, {"password", "pw-" + user}}.dump(), "application/json");
+  auto r = c.Post("/api/login", json{{"user", user}, {"password", "pw-" + user}}.dump(),
+                  "application/json");
   REQUIRE(r);
   REQUIRE(r->status == 200);
   const std::string setCookie = r->get_header_value("Set-Cookie");
@@ -139,18 +153,22 @@ httplib::Client client(int port) {
   return c;
 }
 
-std::string reviewBody(const std::string& id, const std::string& decision, const std::string& comment = "") {
-  return json{{"evidence_id", id}, {"decision", decision}, {"comment", comment}, {"reviewer", "anyone"}}.dump();
+std::string reviewBody(const std::string& id, const std::string& decision,
+                       const std::string& comment = "") {
+  return json{
+      {"evidence_id", id}, {"decision", decision}, {"comment", comment}, {"reviewer", "anyone"}}
+      .dump();
 }
 
 }  // namespace
 
-TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Argon2id, no plaintext",
-          "[integration][access]") {
+TEST_CASE(
+    "access: users add, list, passwd and remove through the CLI; 0600, Argon2id, no plaintext",
+    "[integration][access]") {
   cw::test::TempDir tmp("cwusers");
   const std::string file = (tmp / "users.json").string();
-  auto r = cw::test::run("printf 'correct horse\\n' | " + std::string(CW_BINARY) + " users add " + file +
-                         " ana --role reviewer --aoi port_a,port_b");
+  auto r = cw::test::run("printf 'correct horse\\n' | " + std::string(CW_BINARY) + " users add " +
+                         file + " ana --role reviewer --aoi port_a,port_b");
   REQUIRE(r.exitCode == 0);
   CHECK_THAT(r.output, Catch::Contains("added ana (reviewer, AOIs: port_a,port_b)"));
   struct stat st {};
@@ -163,7 +181,8 @@ TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Arg
   CHECK(cw::serve::checkPassword(store.find("ana")->passwordHash, "correct horse"));
   CHECK_FALSE(cw::serve::checkPassword(store.find("ana")->passwordHash, "correct horsf"));
 
-  r = cw::test::run("printf 'x\\n' | " + std::string(CW_BINARY) + " users add " + file + " bob --role boss");
+  r = cw::test::run("printf 'x\\n' | " + std::string(CW_BINARY) + " users add " + file +
+                    " bob --role boss");
   CHECK(r.exitCode == 2);
   CHECK_THAT(r.output, Catch::Contains("role must be viewer, reviewer or admin, not 'boss'"));
   r = cw::test::run("printf '' | " + std::string(CW_BINARY) + " users add " + file + " bob");
@@ -172,13 +191,16 @@ TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Arg
   r = cw::test::run("printf 'pw\\n' | " + std::string(CW_BINARY) + " users add " + file + " ana");
   CHECK(r.exitCode == 2);
   CHECK_THAT(r.output, Catch::Contains("user 'ana' exists already"));
-  REQUIRE(cw::test::run("printf 'v\\n' | " + std::string(CW_BINARY) + " users add " + file + " vic").exitCode == 0);
+  REQUIRE(cw::test::run("printf 'v\\n' | " + std::string(CW_BINARY) + " users add " + file + " vic")
+              .exitCode == 0);
   r = cw::test::runCli("users list " + file);
   CHECK(r.exitCode == 0);
   CHECK(r.output == "ana\treviewer\tport_a,port_b\nvic\tviewer\tall\n");
 
   const std::string before = cw::serve::UserStore::load(file, true).find("ana")->passwordHash;
-  REQUIRE(cw::test::run("printf 'battery staple\\n' | " + std::string(CW_BINARY) + " users passwd " + file + " ana").exitCode == 0);
+  REQUIRE(cw::test::run("printf 'battery staple\\n' | " + std::string(CW_BINARY) +
+                        " users passwd " + file + " ana")
+              .exitCode == 0);
   const std::string after = cw::serve::UserStore::load(file, true).find("ana")->passwordHash;
   CHECK(before != after);
   CHECK(cw::serve::checkPassword(after, "battery staple"));
@@ -188,17 +210,23 @@ TEST_CASE("access: users add, list, passwd and remove through the CLI; 0600, Arg
   CHECK((st.st_mode & 0777) == 0600);
 
   // serve (and users) refuse a users file that group or others may read.
-  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
   r = cw::test::runCli("users list " + file);
   CHECK(r.exitCode == 2);
-  CHECK_THAT(r.output, Catch::Contains("mode 0644 lets group or others read or change it, and it holds password hashes"));
+  CHECK_THAT(r.output,
+             Catch::Contains(
+                 "mode 0644 lets group or others read or change it, and it holds password hashes"));
   AccessFixture f;
   fs::permissions(f.users, fs::perms::group_read, fs::perm_options::add);
-  CHECK_THROWS_WITH(ReviewServer(f.options()), Catch::Contains("mode 0640 lets group or others read"));
+  CHECK_THROWS_WITH(ReviewServer(f.options()),
+                    Catch::Contains("mode 0640 lets group or others read"));
 }
 
-TEST_CASE("access: no session, a forged cookie or an expired session get 401; a wrong or missing CSRF token 403",
-          "[integration][access]") {
+TEST_CASE(
+    "access: no session, a forged cookie or an expired session get 401; a wrong or missing CSRF "
+    "token 403",
+    "[integration][access]") {
   AccessFixture f;
   auto o = f.options();
   o.idleSeconds = 4;
@@ -207,9 +235,10 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
   // The viewer's own files and the sign-in page are public; nothing else is.
   CHECK(c.Get("/")->status == 200);
   CHECK(c.Get("/auth.js")->status == 200);
-  for (const char* path : {"/api/aois", "/api/jobs", "/api/verdicts", "/api/reviews",
-                           "/api/evidence?job=aoi_a/s1_s2", "/files/aoi_a/s1_s2/chips/c.png",
-                           "/tiles/aoi_a/s1_s2/mask/10/0/0.png", "/api/session", "/files/catalog.json"}) {
+  for (const char* path :
+       {"/api/aois", "/api/jobs", "/api/verdicts", "/api/reviews", "/api/evidence?job=aoi_a/s1_s2",
+        "/files/aoi_a/s1_s2/chips/c.png", "/tiles/aoi_a/s1_s2/mask/10/0/0.png", "/api/session",
+        "/files/catalog.json"}) {
     INFO(path);
     auto r = c.Get(path);
     CHECK(r->status == 401);
@@ -219,16 +248,20 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
   CHECK(r->status == 401);
   CHECK_THAT(r->body, Catch::Contains("not signed in (no session, or it expired)"));
   // A forged cookie: right shape, never issued.
-  const httplib::Headers forged{{"Cookie", "cw_session=" + std::string(64, 'a')}, {"X-CSRF-Token", std::string(64, 'b')}};
+  const httplib::Headers forged{{"Cookie", "cw_session=" + std::string(64, 'a')},
+                                {"X-CSRF-Token", std::string(64, 'b')}};
   CHECK(c.Get("/api/aois", forged)->status == 401);
-  CHECK(c.Post("/api/reviews", forged, reviewBody(kChangeA, "confirmed"), "application/json")->status == 401);
+  CHECK(c.Post("/api/reviews", forged, reviewBody(kChangeA, "confirmed"), "application/json")
+            ->status == 401);
 
   const SignedIn ana = signIn(c, "ana");
   CHECK(ana.cookie.size() == 64);  // 256 bits in hex
   CHECK(c.Get("/api/aois", ana.headers())->status == 200);
   // CSRF: missing, wrong, or another session's token.
   const SignedIn ben = signIn(c, "ben");
-  CHECK(c.Post("/api/reviews", ana.headers(false), reviewBody(kChangeA, "confirmed"), "application/json")->status == 403);
+  CHECK(c.Post("/api/reviews", ana.headers(false), reviewBody(kChangeA, "confirmed"),
+               "application/json")
+            ->status == 403);
   httplib::Headers wrong{{"Cookie", "cw_session=" + ana.cookie}, {"X-CSRF-Token", ben.csrf}};
   r = c.Post("/api/reviews", wrong, reviewBody(kChangeA, "confirmed"), "application/json");
   CHECK(r->status == 403);
@@ -242,8 +275,12 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
     auto k = client(s.port);
     k.set_keep_alive(true);
     for (int i = 0; i < 3; ++i) {
-      CHECK(k.Post("/api/reviews", reviewBody(kChangeA, "confirmed", std::string(300, 'x')), "application/json")->status == 401);
-      CHECK(k.Post("/api/reviews", ana.headers(false), reviewBody(kChangeA, "confirmed"), "application/json")->status == 403);
+      CHECK(k.Post("/api/reviews", reviewBody(kChangeA, "confirmed", std::string(300, 'x')),
+                   "application/json")
+                ->status == 401);
+      CHECK(k.Post("/api/reviews", ana.headers(false), reviewBody(kChangeA, "confirmed"),
+                   "application/json")
+                ->status == 403);
       CHECK(k.Get("/api/aois", ana.headers())->status == 200);
     }
   }
@@ -251,7 +288,8 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
   std::this_thread::sleep_for(std::chrono::milliseconds(4500));
   r = c.Get("/api/aois", ana.headers());
   CHECK(r->status == 401);
-  CHECK(c.Post("/api/reviews", ana.headers(), reviewBody(kChangeA, "confirmed"), "application/json")->status == 401);
+  CHECK(c.Post("/api/reviews", ana.headers(), reviewBody(kChangeA, "confirmed"), "application/json")
+            ->status == 401);
   CHECK_FALSE(fs::exists(f.out / "reviews.jsonl"));
   // Logout ends a session at once.
   const SignedIn ben2 = signIn(c, "ben");
@@ -259,8 +297,10 @@ TEST_CASE("access: no session, a forged cookie or an expired session get 401; a 
   CHECK(c.Get("/api/aois", ben2.headers())->status == 401);
 }
 
-TEST_CASE("access: sign-in failures say the same for unknown users and wrong passwords, and are rate-limited",
-          "[integration][access]") {
+TEST_CASE(
+    "access: sign-in failures say the same for unknown users and wrong passwords, and are "
+    "rate-limited",
+    "[integration][access]") {
   AccessFixture f;
   auto o = f.options();
   o.loginMaxFailures = 3;
@@ -289,13 +329,16 @@ TEST_CASE("access: sign-in failures say the same for unknown users and wrong pas
   CHECK(s.server.sessionCount() == 0);
 }
 
-TEST_CASE("access: a viewer's decision is 403; the reviewer recorded is the signed-in user, with a hash chain",
-          "[integration][access]") {
+TEST_CASE(
+    "access: a viewer's decision is 403; the reviewer recorded is the signed-in user, with a hash "
+    "chain",
+    "[integration][access]") {
   AccessFixture f;
   Served s(f.options());
   auto c = client(s.port);
   const SignedIn vic = signIn(c, "vic");
-  auto r = c.Post("/api/reviews", vic.headers(), reviewBody(kChangeB, "confirmed"), "application/json");
+  auto r =
+      c.Post("/api/reviews", vic.headers(), reviewBody(kChangeB, "confirmed"), "application/json");
   CHECK(r->status == 403);
   CHECK_THAT(r->body, Catch::Contains("role viewer may read but not decide"));
   CHECK(json::parse(c.Get("/api/session", vic.headers())->body)["can_decide"] == false);
@@ -310,13 +353,16 @@ TEST_CASE("access: a viewer's decision is 403; the reviewer recorded is the sign
   // Four eyes at the door: rejecting cited evidence without a reason is refused...
   r = c.Post("/api/reviews", ana.headers(), reviewBody(kChangeA, "rejected"), "application/json");
   CHECK(r->status == 400);
-  CHECK_THAT(r->body, Catch::Contains("rejecting evidence that a discrepancy cites needs a reason"));
+  CHECK_THAT(r->body,
+             Catch::Contains("rejecting evidence that a discrepancy cites needs a reason"));
   // ...with one, it is recorded as awaiting a second reviewer, whose rejection confirms it.
-  r = c.Post("/api/reviews", ana.headers(), reviewBody(kChangeA, "rejected", "a pier, not a ship"), "application/json");
+  r = c.Post("/api/reviews", ana.headers(), reviewBody(kChangeA, "rejected", "a pier, not a ship"),
+             "application/json");
   REQUIRE(r->status == 200);
   CHECK(json::parse(r->body)["four_eyes"] == "awaiting a second reviewer's rejection");
   const SignedIn ben = signIn(c, "ben");
-  r = c.Post("/api/reviews", ben.headers(), reviewBody(kChangeA, "rejected", "agreed: pier"), "application/json");
+  r = c.Post("/api/reviews", ben.headers(), reviewBody(kChangeA, "rejected", "agreed: pier"),
+             "application/json");
   REQUIRE(r->status == 200);
   CHECK(json::parse(r->body)["four_eyes"] == "confirms the rejection by ana");
 
@@ -335,8 +381,9 @@ TEST_CASE("access: a viewer's decision is 403; the reviewer recorded is the sign
   CHECK(chain.head.sha256 == prev);
 }
 
-TEST_CASE("access: a partner scoped to aoi_a gets 404 for everything of aoi_b, and lists only aoi_a",
-          "[integration][access]") {
+TEST_CASE(
+    "access: a partner scoped to aoi_a gets 404 for everything of aoi_b, and lists only aoi_a",
+    "[integration][access]") {
   AccessFixture f;
   Served s(f.options());
   auto c = client(s.port);
@@ -360,16 +407,18 @@ TEST_CASE("access: a partner scoped to aoi_a gets 404 for everything of aoi_b, a
   auto r = c.Get("/api/evidence?job=aoi_b/s1_s2", h);
   CHECK(r->status == 404);
   CHECK(r->body == R"({"error":"unknown job 'aoi_b/s1_s2'"})");
-  CHECK(c.Get("/api/evidence?job=aoi_z/s1_s2", h)->body == R"({"error":"unknown job 'aoi_z/s1_s2'"})");
-  for (const char* path : {"/files/aoi_b/s1_s2/chips/c.png", "/files/aoi_b/s1_s2/evidence.geojson",
-                           "/files/aoi_b/collection.json", "/tiles/aoi_b/s1_s2/mask/10/0/0.png",
-                           "/tiles/aoi_b/s1_s2/before/10/0/0.png",
-                           // top-level files speak of every AOI
-                           "/files/corroboration.json", "/files/catalog.json", "/files/report.html",
-                           // traversal with a valid session
-                           "/files/aoi_a/../aoi_b/s1_s2/chips/c.png", "/files/aoi_a/%2e%2e/aoi_b/s1_s2/chips/c.png",
-                           "/files/aoi_a/s1_s2/chips/../../../aoi_b/s1_s2/chips/c.png",
-                           "/tiles/aoi_a/..%2faoi_b/mask/10/0/0.png", "/files/%2e%2e/users.json"}) {
+  CHECK(c.Get("/api/evidence?job=aoi_z/s1_s2", h)->body ==
+        R"({"error":"unknown job 'aoi_z/s1_s2'"})");
+  for (const char* path :
+       {"/files/aoi_b/s1_s2/chips/c.png", "/files/aoi_b/s1_s2/evidence.geojson",
+        "/files/aoi_b/collection.json", "/tiles/aoi_b/s1_s2/mask/10/0/0.png",
+        "/tiles/aoi_b/s1_s2/before/10/0/0.png",
+        // top-level files speak of every AOI
+        "/files/corroboration.json", "/files/catalog.json", "/files/report.html",
+        // traversal with a valid session
+        "/files/aoi_a/../aoi_b/s1_s2/chips/c.png", "/files/aoi_a/%2e%2e/aoi_b/s1_s2/chips/c.png",
+        "/files/aoi_a/s1_s2/chips/../../../aoi_b/s1_s2/chips/c.png",
+        "/tiles/aoi_a/..%2faoi_b/mask/10/0/0.png", "/files/%2e%2e/users.json"}) {
     INFO(path);
     r = c.Get(path, h);
     CHECK(r->status == 404);
@@ -384,13 +433,17 @@ TEST_CASE("access: a partner scoped to aoi_a gets 404 for everything of aoi_b, a
   CHECK(c.Get("/files/corroboration.json", ana.headers())->status == 200);
   CHECK(c.Get("/files/aoi_b/s1_s2/chips/c.png", ana.headers())->status == 200);
   // Only aoi_a's reviews are listed to pat.
-  REQUIRE(c.Post("/api/reviews", ana.headers(), reviewBody(kChangeB, "confirmed"), "application/json")->status == 200);
+  REQUIRE(
+      c.Post("/api/reviews", ana.headers(), reviewBody(kChangeB, "confirmed"), "application/json")
+          ->status == 200);
   CHECK(json::parse(c.Get("/api/reviews", h)->body)["reviews"].empty());
   CHECK(json::parse(c.Get("/api/reviews", ana.headers())->body)["reviews"].size() == 1);
 }
 
-TEST_CASE("access: every evidence request is in audit.jsonl, hash-chained, with who, what, status and address",
-          "[integration][access]") {
+TEST_CASE(
+    "access: every evidence request is in audit.jsonl, hash-chained, with who, what, status and "
+    "address",
+    "[integration][access]") {
   AccessFixture f;
   Served s(f.options());
   auto c = client(s.port);
@@ -420,13 +473,17 @@ TEST_CASE("access: beyond loopback serve needs --users and TLS, and says which f
           "[integration][access]") {
   AccessFixture f;
   ReviewServerOptions o{f.out, f.viewer, "0.0.0.0", 0, 8u << 20};
-  CHECK_THROWS_WITH(ReviewServer(o), Catch::Contains("--host 0.0.0.0 is not loopback: serving beyond this machine needs "
-                                                     "--users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY (HTTPS)"));
+  CHECK_THROWS_WITH(
+      ReviewServer(o),
+      Catch::Contains("--host 0.0.0.0 is not loopback: serving beyond this machine needs "
+                      "--users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY (HTTPS)"));
   o.usersFile = f.users;
   CHECK_THROWS_WITH(ReviewServer(o), Catch::Contains("--tls-cert CERT --tls-key KEY"));
-  auto r = cw::test::runCli("serve " + f.out.string() + " --host 0.0.0.0 --port 0 --viewer " + f.viewer.string());
+  auto r = cw::test::runCli("serve " + f.out.string() + " --host 0.0.0.0 --port 0 --viewer " +
+                            f.viewer.string());
   CHECK(r.exitCode == 2);
-  CHECK_THAT(r.output, Catch::Contains("needs --users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY"));
+  CHECK_THAT(r.output, Catch::Contains(
+                           "needs --users USERS_FILE (sign-in) and --tls-cert CERT --tls-key KEY"));
   o.tlsCert = f.tmp / "none.pem";
   CHECK_THROWS_WITH(ReviewServer(o), Catch::Contains("--tls-cert and --tls-key go together"));
 }
@@ -435,8 +492,9 @@ TEST_CASE("access: serve over TLS with a self-signed certificate; the session co
           "[integration][access]") {
   AccessFixture f;
   const fs::path cert = f.tmp / "cert.pem", key = f.tmp / "key.pem";
-  const auto made = cw::test::run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
-                                  key.string() + " -out " + cert.string());
+  const auto made = cw::test::run(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
+      key.string() + " -out " + cert.string());
   REQUIRE(made.exitCode == 0);
   auto o = f.options();
   o.tlsCert = cert;
@@ -447,7 +505,8 @@ TEST_CASE("access: serve over TLS with a self-signed certificate; the session co
   c.set_ca_cert_path(cert.c_str());
   c.enable_server_certificate_verification(false);  // CN=localhost, connecting by IP
   c.set_connection_timeout(5);
-  auto r = c.Post("/api/login", json{{"user", "ana"}, {"password", "pw-ana"}}.dump(), "application/json");
+  auto r = c.Post("/api/login", json{{"user", "ana"}, {"password", "pw-ana"}}.dump(),
+                  "application/json");
   REQUIRE(r);
   REQUIRE(r->status == 200);
   const std::string cookie = r->get_header_value("Set-Cookie");
@@ -470,5 +529,6 @@ TEST_CASE("access: serve over TLS with a self-signed certificate; the session co
   // A bad key file is refused with the reason.
   cw::test::writeText(f.tmp / "bad.pem", "not a key");
   o.tlsKey = f.tmp / "bad.pem";
-  CHECK_THROWS_WITH(ReviewServer(o), Catch::Contains("OpenSSL could not load this certificate and key"));
+  CHECK_THROWS_WITH(ReviewServer(o),
+                    Catch::Contains("OpenSSL could not load this certificate and key"));
 }

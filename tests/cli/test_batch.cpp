@@ -38,7 +38,9 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
 
 // A small synthetic run: 512 px scenes on 3 dates, with its config.yaml.
 fs::path simulate(const TempDir& dir) {
@@ -266,7 +268,8 @@ TEST_CASE("batch: a run killed with SIGKILL mid-job resumes to the uninterrupted
   CHECK(sj["totals"]["failed"] == 0);
 }
 
-TEST_CASE("batch: submit --dry-run writes the array of incomplete jobs and the merge", "[integration]") {
+TEST_CASE("batch: submit --dry-run writes the array of incomplete jobs and the merge",
+          "[integration]") {
   TempDir dir("cw-batch-dry");
   const fs::path config = simulate(dir);
   const fs::path out = dir / "out";
@@ -281,7 +284,8 @@ TEST_CASE("batch: submit --dry-run writes the array of incomplete jobs and the m
   const auto jobs = planJobs(out);
   REQUIRE(jobs.size() >= 3);
   std::string expect = "0";
-  if (jobs.size() > 2) expect += "," + std::string(jobs.size() == 3 ? "2" : "2-" + std::to_string(jobs.size() - 1));
+  if (jobs.size() > 2)
+    expect += "," + std::string(jobs.size() == 3 ? "2" : "2-" + std::to_string(jobs.size() - 1));
   const std::string array = readText(out / "slurm" / "array.sbatch");
   CHECK_THAT(array, Catch::Contains("#SBATCH --array=" + expect + "%2\n"));
   CHECK_THAT(array, Catch::Contains("#SBATCH --partition=ci\n"));
@@ -299,7 +303,8 @@ TEST_CASE("batch: submit --dry-run writes the array of incomplete jobs and the m
 
 // ---- real Slurm -------------------------------------------------------------------------------
 
-TEST_CASE("batch: submit to Slurm gives the same evidence as a local run", "[integration][slurm][slow]") {
+TEST_CASE("batch: submit to Slurm gives the same evidence as a local run",
+          "[integration][slurm][slow]") {
   if (!slurmUp()) return;
   TempDir dir("cw-batch-slurm");
   const fs::path config = simulate(dir);
@@ -325,13 +330,15 @@ TEST_CASE("batch: submit to Slurm gives the same evidence as a local run", "[int
     const auto j = readJson(cluster / id / "job.json");
     CHECK(j["status"] == "complete");
     CHECK(j["run"]["task"] == arrayJob + "_" + std::to_string(index));
-    CHECK(fs::exists(cluster / "slurm" / "logs" / (arrayJob + "_" + std::to_string(index) + ".out")));
+    CHECK(
+        fs::exists(cluster / "slurm" / "logs" / (arrayJob + "_" + std::to_string(index) + ".out")));
   }
   REQUIRE(fs::exists(cluster / "manifest.json"));
   const auto st = runCli("status " + q(cluster));
   INFO(st.output);
   CHECK_THAT(st.output, Catch::Contains("(task " + arrayJob + "_0)"));
-  CHECK_THAT(st.output, Catch::Contains(std::to_string(jobs.size()) + " complete, 0 failed, 0 missing"));
+  CHECK_THAT(st.output,
+             Catch::Contains(std::to_string(jobs.size()) + " complete, 0 failed, 0 missing"));
 
   const auto t1 = Clock::now();
   const auto local = runCli("run " + q(config) + " --out " + q(dir / "local"));
@@ -350,7 +357,8 @@ TEST_CASE("batch: a failed array task shows in status and a resubmit runs only t
   const fs::path config = simulate(dir);
   const fs::path out = dir / "out";
   // Plan first (dry run) to learn the jobs, then hold one job's lock so its task fails.
-  REQUIRE(runCli("submit " + q(config) + " --scheduler slurm --out " + q(out) + " --dry-run").exitCode == 0);
+  REQUIRE(runCli("submit " + q(config) + " --scheduler slurm --out " + q(out) + " --dry-run")
+              .exitCode == 0);
   const auto jobs = planJobs(out);
   REQUIRE(jobs.size() >= 2);
   const auto [badIndex, badId] = jobs[1];
@@ -401,14 +409,16 @@ TEST_CASE("batch: a failed array task shows in status and a resubmit runs only t
   REQUIRE_FALSE(merge2.empty());
   waitGone(merge2, 600);
   CHECK(slurmState(merge2) == "COMPLETED");
-  CHECK(readJson(out / badId / "job.json")["run"]["task"] == array2 + "_" + std::to_string(badIndex));
+  CHECK(readJson(out / badId / "job.json")["run"]["task"] ==
+        array2 + "_" + std::to_string(badIndex));
   for (const auto& [id, t] : mtimes) {
     INFO(id);
     CHECK(fs::last_write_time(out / id / "job.json") == t);
   }
   CHECK(fs::exists(out / "manifest.json"));
   const auto fin = runCli("status " + q(out));
-  CHECK_THAT(fin.output, Catch::Contains(std::to_string(jobs.size()) + " complete, 0 failed, 0 missing"));
+  CHECK_THAT(fin.output,
+             Catch::Contains(std::to_string(jobs.size()) + " complete, 0 failed, 0 missing"));
 }
 
 TEST_CASE("batch: submit --every re-arms itself, status shows the next firing, unschedule stops it",
@@ -423,7 +433,8 @@ TEST_CASE("batch: submit --every re-arms itself, status shows the next firing, u
   const auto jobs = planJobs(out);
   const auto [redoIndex, redoId] = jobs.back();
 
-  const auto sub = runCli("submit " + q(config) + " --scheduler slurm --out " + q(out) + " --every 15s");
+  const auto sub =
+      runCli("submit " + q(config) + " --scheduler slurm --out " + q(out) + " --every 15s");
   INFO(sub.output);
   REQUIRE(sub.exitCode == 0);
   CHECK_THAT(sub.output, Catch::Contains("nothing to submit"));
@@ -433,8 +444,9 @@ TEST_CASE("batch: submit --every re-arms itself, status shows the next firing, u
   CHECK(slurmState(rearm1) == "PENDING");
   CHECK_THAT(run("scontrol -o show job " + rearm1).output, Catch::Contains("Reason=BeginTime"));
   const auto st = runCli("status " + q(out));
-  CHECK_THAT(st.output, Catch::Contains("schedule: every 15s, next firing " +
-                                        s1["next"].get<std::string>() + " (Slurm job " + rearm1 + ")"));
+  CHECK_THAT(st.output,
+             Catch::Contains("schedule: every 15s, next firing " + s1["next"].get<std::string>() +
+                             " (Slurm job " + rearm1 + ")"));
 
   fs::remove(out / redoId / "job.json");
   const auto t0 = Clock::now();

@@ -37,7 +37,8 @@ Proc runCw(const std::string& args) {
 }
 
 fs::path scratch(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("cw_cli_change_" + name + "_" + std::to_string(::getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("cw_cli_change_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -142,8 +143,8 @@ TEST_CASE("change: bad inputs exit 1 with the reason", "[integration]") {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   const char* opts[] = {"TILED=YES", nullptr};
   for (auto [name, bands] : {std::pair{"one.tif", 1}, std::pair{"two.tif", 2}}) {
-    GDALDataset* ds = drv->Create((dir / name).c_str(), 256, 256, bands, GDT_UInt16,
-                                  const_cast<char**>(opts));
+    GDALDataset* ds =
+        drv->Create((dir / name).c_str(), 256, 256, bands, GDT_UInt16, const_cast<char**>(opts));
     REQUIRE(ds);
     double gt[6] = {500000, 10, 0, 5000000, 0, -10};
     ds->SetGeoTransform(gt);

@@ -53,9 +53,12 @@ F1Score score(const cv::Mat& mask, const cv::Mat& truth) {
       const uchar t = truth.at<uchar>(y, x);
       if (t == 255) continue;
       const bool p = mask.at<uchar>(y, x) == 1;
-      if (p && t == 1) ++s.tp;
-      else if (p) ++s.fp;
-      else if (t == 1) ++s.fn;
+      if (p && t == 1)
+        ++s.tp;
+      else if (p)
+        ++s.fp;
+      else if (t == 1)
+        ++s.fn;
     }
   }
   return s;
@@ -68,7 +71,8 @@ fs::path simulate(const std::string& tag) {
   // Without the berthed, underway and beside-cloud ships: ships that come and go and their wakes
   // are a change class brighter than the roofs, and the global threshold then splits above the
   // roofs (F1 0 on pair 1->2 with them; sim/simulator.hpp).
-  const auto p = runCli("simulate --out " + d.string() + " --size 1024 --dates 3 --seed 1 --no-hard-ships");
+  const auto p =
+      runCli("simulate --out " + d.string() + " --size 1024 --dates 3 --seed 1 --no-hard-ships");
   INFO(p.output);
   REQUIRE(p.exitCode == 0);
   return d;
@@ -77,17 +81,20 @@ fs::path simulate(const std::string& tag) {
 F1Score runPair(const fs::path& sim, const std::string& method, int from,
                 const std::string& extra) {
   const char* dates[] = {"20250301", "20250401", "20250501"};
-  const fs::path out = sim / ("out_" + method + "_" + std::to_string(from) + (extra.empty() ? "_raw" : ""));
-  const auto p = runCli("change " + (sim / "scenes" / ("scene_" + std::string(dates[from]) + ".tif")).string() +
-                       " " + (sim / "scenes" / ("scene_" + std::string(dates[from + 1]) + ".tif")).string() +
-                       " --out " + out.string() + " --method " + method + " " + extra);
+  const fs::path out =
+      sim / ("out_" + method + "_" + std::to_string(from) + (extra.empty() ? "_raw" : ""));
+  const auto p = runCli(
+      "change " + (sim / "scenes" / ("scene_" + std::string(dates[from]) + ".tif")).string() + " " +
+      (sim / "scenes" / ("scene_" + std::string(dates[from + 1]) + ".tif")).string() + " --out " +
+      out.string() + " --method " + method + " " + extra);
   INFO(p.output);
   REQUIRE(p.exitCode == 0);
   CHECK(p.output.find("applied") != std::string::npos);  // the misregistration was corrected
   if (from + 1 == 2) CHECK(p.output.find("is a cloud mask") != std::string::npos);
   const F1Score s =
       score(readByte(out / "mask.tif"),
-            readByte(sim / "truth" / ("change_" + std::to_string(from) + "_" + std::to_string(from + 1) + ".tif")));
+            readByte(sim / "truth" /
+                     ("change_" + std::to_string(from) + "_" + std::to_string(from + 1) + ".tif")));
   fs::remove_all(out);
   return s;
 }

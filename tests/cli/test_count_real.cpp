@@ -48,8 +48,8 @@ struct Score {
 std::vector<Point> countShips(const cw::test::TempDir& tmp, const std::string& image,
                               const std::string& extra = "") {
   const auto out = tmp / fs::path(image).stem().string();
-  const auto r = cw::test::runCli("count '" + image + "' --detector ships --out '" +
-                                  out.string() + "' " + extra);
+  const auto r = cw::test::runCli("count '" + image + "' --detector ships --out '" + out.string() +
+                                  "' " + extra);
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
   std::vector<Point> pts;
@@ -178,8 +178,7 @@ TEST_CASE("ships on Sentinel-2 Honolulu with land polygons drawn by eye", "[real
   const Score without = scoreCoco(countShips(tmp, vrt), labels);
   const Score with = scoreCoco(countShips(tmp, vrt, "--land '" + land.string() + "'"), labels);
   WARN("honolulu: " << without.matched << " -> " << with.matched << " of " << with.truth
-                    << " matched; precision " << without.precision() << " -> "
-                    << with.precision());
+                    << " matched; precision " << without.precision() << " -> " << with.precision());
   CHECK(with.matched >= 5);
   CHECK(with.matched > without.matched);
   CHECK(with.precision() >= 0.2);
@@ -201,7 +200,8 @@ TEST_CASE("ships on Vancouver English Bay, ten Sentinel-2 dates: hand labels", "
   for (const auto& e : fs::directory_iterator(fs::path(CW_SHARED_DATA) / "s2_vancouver")) {
     if (e.path().extension() != ".tif") continue;
     const std::string name = e.path().stem().string();
-    const fs::path labels = fs::path(CW_SOURCE_DIR) / "tests/fixtures/ship_labels" / (name + ".json");
+    const fs::path labels =
+        fs::path(CW_SOURCE_DIR) / "tests/fixtures/ship_labels" / (name + ".json");
     REQUIRE(fs::exists(labels));
     const Score s = scoreLabels(countShips(tmp, e.path().string()), labels);
     WARN(name << ": truth " << s.truth << ", detected " << s.found << ", matched " << s.matched
@@ -240,8 +240,9 @@ TEST_CASE("vehicles preset on DOTA P1888: precision and recall; pixel size requi
   if (!cw::test::haveSharedData()) return;
   cw::test::TempDir tmp("cwvehicles");
   const fs::path dir = fs::path(CW_SHARED_DATA) / "vehicles";
-  const auto refused = cw::test::runCli("count '" + (dir / "P1888.png").string() +
-                                        "' --detector vehicles --out '" + (tmp / "x").string() + "'");
+  const auto refused =
+      cw::test::runCli("count '" + (dir / "P1888.png").string() + "' --detector vehicles --out '" +
+                       (tmp / "x").string() + "'");
   CHECK(refused.exitCode != 0);
   CHECK(refused.output.find("not georeferenced, so the pixel size is unknown: pass --pixel-size") !=
         std::string::npos);

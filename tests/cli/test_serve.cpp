@@ -2,22 +2,22 @@
 // the data, on a small run folder made here (one job with a mask, a score and one change).
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <functional>
 #include <sstream>
-#include <csignal>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "serve/review_server.hpp"
-#include "tests/test_support.hpp"
 #include "serve/tile_renderer.hpp"
+#include "tests/test_support.hpp"
 
 namespace {
 
@@ -81,18 +81,18 @@ struct RunFixture {
     const fs::path job = out / kJob;
     fs::create_directories(job / "chips");
     // Change in the square 80..120 px; score rises towards it.
-    writeRaster(job / "mask.tif", GDT_Byte, 255, [](int x, int y) {
-      return (x >= 80 && x < 120 && y >= 80 && y < 120) ? 1 : 0;
-    });
-    writeRaster(job / "score.tif", GDT_Float32, -9999, [](int x, int y) {
-      return 100.0 - std::hypot(x - 100, y - 100);
-    });
+    writeRaster(job / "mask.tif", GDT_Byte, 255,
+                [](int x, int y) { return (x >= 80 && x < 120 && y >= 80 && y < 120) ? 1 : 0; });
+    writeRaster(job / "score.tif", GDT_Float32, -9999,
+                [](int x, int y) { return 100.0 - std::hypot(x - 100, y - 100); });
     const auto [lon0, lat0] = lonLat(80, 120);
     const auto [lon1, lat1] = lonLat(120, 80);
     json change = {{"type", "Feature"},
                    {"id", kChangeId},
                    {"properties",
-                    {{"feature_type", "change"}, {"area_m2", 14400.0}, {"mean_score", 90.0},
+                    {{"feature_type", "change"},
+                     {"area_m2", 14400.0},
+                     {"mean_score", 90.0},
                      {"chip_before", "chips/c_before.png"}}},
                    {"geometry",
                     {{"type", "Polygon"},
@@ -104,11 +104,12 @@ struct RunFixture {
     cw::test::writeText(outside, "\x89PNG\r\n\x1a\nsecret");
     fs::create_symlink(outside, job / "chips" / "link.png");
     fs::create_directory_symlink(tmp.path(), job / "chips" / "up");
-    cw::test::writeText(out / "plan.json",
-                        json{{"aois", {{{"id", "aoi_a"}}}},
-                             {"jobs", {{{"index", 0}, {"id", kJob}, {"aoi", "aoi_a"},
-                                        {"before", "s1"}, {"after", "s2"}}}}}
-                            .dump());
+    cw::test::writeText(
+        out / "plan.json",
+        json{{"aois", {{{"id", "aoi_a"}}}},
+             {"jobs",
+              {{{"index", 0}, {"id", kJob}, {"aoi", "aoi_a"}, {"before", "s1"}, {"after", "s2"}}}}}
+            .dump());
     cw::test::writeText(viewer / "index.html", "<!doctype html><title>viewer</title>");
     cw::test::writeText(viewer / "app.js", "// app");
     cw::test::writeText(viewer / "style.css", "/* css */");
@@ -174,15 +175,27 @@ TEST_CASE("serve: traversal attempts, absolute paths and symlinks out of OUT get
   REQUIRE(c.Get("/files/aoi_a/s1_s2/chips/c_before.png")->status == 200);
   REQUIRE(c.Get("/")->status == 200);
   REQUIRE(c.Get("/vendor/leaflet/leaflet.js")->status == 200);
-  for (const std::string path :
-       {"/files/../secret.png", "/files/aoi_a/../../secret.png", "/files/%2e%2e/secret.png",
-        "/files/aoi_a/s1_s2/chips/%2E%2E/%2e%2e/%2e%2e/../secret.png", "/files/..%2fsecret.png",
-        "/files/%2fetc%2fpasswd", "/files//etc/passwd", "/files/etc/passwd",
-        "/files/aoi_a/s1_s2/chips/link.png", "/files/aoi_a/s1_s2/chips/up/secret.png",
-        "/files/aoi_a/s1_s2/chips/", "/files/aoi_a/s1_s2/chips", "/files/aoi_a/s1_s2/mask.tif",
-        "/vendor/leaflet/../../../index.html", "/vendor/leaflet/%2e%2e/%2e%2e/leaflet/dist/leaflet.js",
-        "/../secret.png", "/%2e%2e/secret.png", "/tiles/aoi_a/s1_s2/../s1_s2/mask/0/0/0.png",
-        "/tiles/..%2f..%2fsecret/x/mask/0/0/0.png", "/index.html/..", "/node_modules/leaflet/dist/leaflet.js"}) {
+  for (const std::string path : {"/files/../secret.png",
+                                 "/files/aoi_a/../../secret.png",
+                                 "/files/%2e%2e/secret.png",
+                                 "/files/aoi_a/s1_s2/chips/%2E%2E/%2e%2e/%2e%2e/../secret.png",
+                                 "/files/..%2fsecret.png",
+                                 "/files/%2fetc%2fpasswd",
+                                 "/files//etc/passwd",
+                                 "/files/etc/passwd",
+                                 "/files/aoi_a/s1_s2/chips/link.png",
+                                 "/files/aoi_a/s1_s2/chips/up/secret.png",
+                                 "/files/aoi_a/s1_s2/chips/",
+                                 "/files/aoi_a/s1_s2/chips",
+                                 "/files/aoi_a/s1_s2/mask.tif",
+                                 "/vendor/leaflet/../../../index.html",
+                                 "/vendor/leaflet/%2e%2e/%2e%2e/leaflet/dist/leaflet.js",
+                                 "/../secret.png",
+                                 "/%2e%2e/secret.png",
+                                 "/tiles/aoi_a/s1_s2/../s1_s2/mask/0/0/0.png",
+                                 "/tiles/..%2f..%2fsecret/x/mask/0/0/0.png",
+                                 "/index.html/..",
+                                 "/node_modules/leaflet/dist/leaflet.js"}) {
     INFO(path);
     auto r = c.Get(path.c_str());
     REQUIRE(r);
@@ -205,7 +218,9 @@ TEST_CASE("serve: reviews are validated, appended with a timestamp and survive a
   {
     Served s(f);
     auto c = s.client();
-    auto post = [&](const json& body) { return c.Post("/api/reviews", body.dump(), "application/json"); };
+    auto post = [&](const json& body) {
+      return c.Post("/api/reviews", body.dump(), "application/json");
+    };
     auto r = c.Post("/api/reviews", "{not json", "application/json");
     CHECK(r->status == 400);
     CHECK(r->body.find("not valid JSON") != std::string::npos);
@@ -215,23 +230,31 @@ TEST_CASE("serve: reviews are validated, appended with a timestamp and survive a
     r = post({{"evidence_id", kChangeId}, {"decision", "maybe"}});
     CHECK(r->status == 400);
     CHECK(r->body.find("decision must be confirmed, rejected or unsure") != std::string::npos);
-    r = post({{"evidence_id", kChangeId}, {"decision", "confirmed"}, {"comment", std::string(5000, 'x')}});
+    r = post({{"evidence_id", kChangeId},
+              {"decision", "confirmed"},
+              {"comment", std::string(5000, 'x')}});
     CHECK(r->status == 400);
     CHECK(r->body.find("comment longer than 4096 bytes") != std::string::npos);
-    r = post({{"evidence_id", kChangeId}, {"decision", "confirmed"}, {"reviewer", std::string(200, 'r')}});
+    r = post({{"evidence_id", kChangeId},
+              {"decision", "confirmed"},
+              {"reviewer", std::string(200, 'r')}});
     CHECK(r->status == 400);
     CHECK(r->body.find("reviewer longer than 128 bytes") != std::string::npos);
     r = post({{"evidence_id", kChangeId}});
     CHECK(r->status == 400);
     CHECK(r->body.find("missing string field 'decision'") != std::string::npos);
     // A body over the 64 KiB limit is refused before it is parsed.
-    r = post({{"evidence_id", kChangeId}, {"decision", "confirmed"}, {"comment", std::string(70000, 'x')}});
+    r = post({{"evidence_id", kChangeId},
+              {"decision", "confirmed"},
+              {"comment", std::string(70000, 'x')}});
     CHECK(r->status == 413);
     CHECK_FALSE(fs::exists(f.out / "reviews.jsonl"));
 
     r = post({{"evidence_id", kChangeId}, {"decision", "unsure"}, {"reviewer", "ana"}});
     REQUIRE(r->status == 200);
-    r = post({{"evidence_id", kChangeId}, {"decision", "rejected"}, {"reviewer", "ana"},
+    r = post({{"evidence_id", kChangeId},
+              {"decision", "rejected"},
+              {"reviewer", "ana"},
               {"comment", "a cloud shadow"}});
     REQUIRE(r->status == 200);
     const json state = json::parse(c.Get("/api/reviews")->body);
@@ -297,8 +320,10 @@ TEST_CASE("serve: tiles outside the data are transparent, the mask tile shows th
   CHECK(c.Get("/tiles/aoi_a/s1_s2/mask/30/0/0.png")->status == 404);
 }
 
-TEST_CASE("serve: the API lists AOIs, jobs with bounds, evidence, and no verdicts without corroboration.json",
-          "[integration][serve]") {
+TEST_CASE(
+    "serve: the API lists AOIs, jobs with bounds, evidence, and no verdicts without "
+    "corroboration.json",
+    "[integration][serve]") {
   RunFixture f;
   Served s(f);
   auto c = s.client();
@@ -318,22 +343,25 @@ TEST_CASE("serve: the API lists AOIs, jobs with bounds, evidence, and no verdict
   const json verdicts = json::parse(c.Get("/api/verdicts")->body);
   CHECK(verdicts["available"] == false);
   CHECK(verdicts["verdicts"].empty());
-  cw::test::writeText(f.out / "corroboration.json",
-                      json{{"verdicts", {{{"aoi", "aoi_a"}, {"metric", "activity"},
-                                          {"verdict", "discrepancy"}}}}}.dump());
+  cw::test::writeText(
+      f.out / "corroboration.json",
+      json{{"verdicts", {{{"aoi", "aoi_a"}, {"metric", "activity"}, {"verdict", "discrepancy"}}}}}
+          .dump());
   CHECK(json::parse(c.Get("/api/aois")->body)[0]["verdicts"]["discrepancy"] == 1);
 }
 
 TEST_CASE("serve: the CLI prints its URL, refuses a folder without a plan and stops on SIGINT",
           "[integration][serve]") {
   RunFixture f;
-  auto bad = cw::test::runCli("serve " + f.tmp.path().string() + " --port 0 --viewer " + f.viewer.string());
+  auto bad = cw::test::runCli("serve " + f.tmp.path().string() + " --port 0 --viewer " +
+                              f.viewer.string());
   CHECK(bad.exitCode == 2);
   CHECK(bad.output.find("plan.json: no plan here") != std::string::npos);
   // Start in the background, read the URL, fetch a page, then SIGINT.
   const fs::path log = f.tmp / "serve.log";
-  const std::string cmd = std::string(CW_BINARY) + " serve " + f.out.string() + " --port 0 --viewer " +
-                          f.viewer.string() + " > " + log.string() + " 2>&1 & echo $!";
+  const std::string cmd = std::string(CW_BINARY) + " serve " + f.out.string() +
+                          " --port 0 --viewer " + f.viewer.string() + " > " + log.string() +
+                          " 2>&1 & echo $!";
   auto started = cw::test::run(cmd);
   const int pid = std::stoi(started.output);
   std::string text;
@@ -359,8 +387,9 @@ TEST_CASE("serve: handleRawRequest answers a raw request through the same routes
   RunFixture f;
   ReviewServer server(ReviewServerOptions{f.out, f.viewer, "127.0.0.1", 0, 8u << 20});
   auto raw = [&](const std::string& line, const std::string& body = "") {
-    return server.handleRawRequest(line + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-                                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return server.handleRawRequest(
+        line + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   };
   std::string r = raw("GET /api/jobs");
   CHECK(r.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
@@ -371,7 +400,8 @@ TEST_CASE("serve: handleRawRequest answers a raw request through the same routes
   r = raw("POST /api/reviews", R"({"evidence_id":"aoi_a-change-000000000001","decision":"maybe"})");
   CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(r.find("decision must be confirmed, rejected or unsure") != std::string::npos);
-  r = raw("POST /api/reviews", R"({"evidence_id":"aoi_a-change-000000000001","decision":"unsure"})");
+  r = raw("POST /api/reviews",
+          R"({"evidence_id":"aoi_a-change-000000000001","decision":"unsure"})");
   CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(server.reviewState()["count"] == 1);
   // Not HTTP at all: a 400 from the request-line parser, not a crash.
@@ -384,8 +414,9 @@ TEST_CASE("serve: request text that is not UTF-8 is echoed in a 404, not a 500 (
   ReviewServer server(ReviewServerOptions{f.out, f.viewer, "127.0.0.1", 0, 8u << 20});
   // fuzz/findings serve_router-crash-631c2e…: the job name carried a lone 0xE9 byte and the JSON
   // error body failed to serialise.
-  for (const std::string target : {"/api/evidence?job=ao\xe9_a/s1_s2", "/api/evidence?job=ao%E9_a/s1_s2",
-                                   "/tiles/ao\xe9/s1/mask/1/0/0.png"}) {
+  for (const std::string target :
+       {"/api/evidence?job=ao\xe9_a/s1_s2", "/api/evidence?job=ao%E9_a/s1_s2",
+        "/tiles/ao\xe9/s1/mask/1/0/0.png"}) {
     INFO(target);
     const std::string r = server.handleRawRequest("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(r.rfind("HTTP/1.1 404", 0) == 0);

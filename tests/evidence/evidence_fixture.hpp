@@ -57,8 +57,7 @@ inline LonLat pixelToLonLat(const GridInfo& g, double x, double y) {
   wgs84.SetWellKnownGeogCS("WGS84");
   grid.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> ct(
-      OGRCreateCoordinateTransformation(&grid, &wgs84));
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&grid, &wgs84));
   double ex = g.geotransform[0] + x * g.geotransform[1];
   double ny = g.geotransform[3] + y * g.geotransform[5];
   ct->Transform(1, &ex, &ny);
@@ -70,7 +69,8 @@ inline void writeRaster(const fs::path& path, const GridInfo& g, int bands, GDAL
                         const std::function<double(int, int, int)>& value,
                         const double* nodata = nullptr) {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-  std::unique_ptr<GDALDataset> ds(drv->Create(path.c_str(), g.width, g.height, bands, type, nullptr));
+  std::unique_ptr<GDALDataset> ds(
+      drv->Create(path.c_str(), g.width, g.height, bands, type, nullptr));
   ds->SetGeoTransform(const_cast<double*>(g.geotransform.data()));
   ds->SetProjection(g.wkt.c_str());
   std::vector<double> row(static_cast<size_t>(g.width));
@@ -114,18 +114,21 @@ inline JobFixture makeJob(const fs::path& outDir) {
   info.aoiId = "port-a";
   info.aoiName = "Port A";
   info.aoiKind = "port";
-  info.before = {"S1", (scenes / "before.tif").string(), std::string(64, 'a'), "2024-03-01T10:00:00Z"};
-  info.after = {"S2", (scenes / "after.tif").string(), std::string(64, 'b'), "2024-03-11T10:00:00Z"};
+  info.before = {"S1", (scenes / "before.tif").string(), std::string(64, 'a'),
+                 "2024-03-01T10:00:00Z"};
+  info.after = {"S2", (scenes / "after.tif").string(), std::string(64, 'b'),
+                "2024-03-11T10:00:00Z"};
   info.grid = g;
   info.method = "cva";
   info.configHash = std::string(64, 'c');
   f.jobDir = outDir / info.aoiId / info.pairId();
   fs::create_directories(f.jobDir);
 
-  auto ship = [](int x, int y, int sx, int sy) { return std::abs(x - sx) <= 1 && std::abs(y - sy) <= 4; };
-  writeRaster(info.before.path, g, 4, GDT_UInt16, [&](int b, int x, int y) {
-    return ship(x, y, 50, 40) ? 4000.0 : texture(b, x, y);
-  });
+  auto ship = [](int x, int y, int sx, int sy) {
+    return std::abs(x - sx) <= 1 && std::abs(y - sy) <= 4;
+  };
+  writeRaster(info.before.path, g, 4, GDT_UInt16,
+              [&](int b, int x, int y) { return ship(x, y, 50, 40) ? 4000.0 : texture(b, x, y); });
   writeRaster(info.after.path, g, 4, GDT_UInt16, [&](int b, int x, int y) {
     if (inBlock(x, y)) return 3000.0 + b;
     if (ship(x, y, 50, 40) || ship(x, y, 120, 100)) return 4000.0;
@@ -135,9 +138,12 @@ inline JobFixture makeJob(const fs::path& outDir) {
     return y >= 150 ? 255.0 : inBlock(x, y) ? 1.0 : 0.0;
   });
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  writeRaster(f.jobDir / "score.tif", g, 1, GDT_Float32, [&](int, int x, int y) {
-    return y >= 150 ? nan : inBlock(x, y) ? 0.9 : 0.01 * ((x + y) % 10);
-  }, &nan);
+  writeRaster(
+      f.jobDir / "score.tif", g, 1, GDT_Float32,
+      [&](int, int x, int y) {
+        return y >= 150 ? nan : inBlock(x, y) ? 0.9 : 0.01 * ((x + y) % 10);
+      },
+      &nan);
 
   ChangePolygon c;
   const int x0 = kBlockX, y0 = kBlockY, x1 = kBlockX + kBlockSide, y1 = kBlockY + kBlockSide;

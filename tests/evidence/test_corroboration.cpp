@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "evidence/corroboration.hpp"
 #include "core/iso_time.hpp"
+#include "evidence/corroboration.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/report.hpp"
 #include "evidence_fixture.hpp"
@@ -15,10 +15,10 @@ using namespace cw::evidence::test;
 
 namespace {
 
-Declaration decl(const std::string& aoi, const std::string& start, const std::string& end,
-                 Metric m, const std::string& value) {
-  const std::string csv = "aoi,start,end,metric,value,reference\n" + aoi + "," + start + "," +
-                          end + "," + metricName(m) + "," + value + ",ref\n";
+Declaration decl(const std::string& aoi, const std::string& start, const std::string& end, Metric m,
+                 const std::string& value) {
+  const std::string csv = "aoi,start,end,metric,value,reference\n" + aoi + "," + start + "," + end +
+                          "," + metricName(m) + "," + value + ",ref\n";
   return parseDeclarationsCsv(csv, "d.csv", {"port-a", "plant-b"}).at(0);
 }
 
@@ -36,15 +36,18 @@ Observations handMade() {
     s.validFraction = valid;
     s.imagedFraction = 1.0;
     s.counts["ships"] = ships;
-    for (int i = 0; i < ships; ++i) s.detectionIds["ships"].push_back(id + "-ship" + std::to_string(i));
+    for (int i = 0; i < ships; ++i)
+      s.detectionIds["ships"].push_back(id + "-ship" + std::to_string(i));
     return s;
   };
-  a.scenes = {scene("S1", "2024-03-01T10:00:00Z", 0.9, 1), scene("S2", "2024-03-11T10:00:00Z", 0.95, 2),
+  a.scenes = {scene("S1", "2024-03-01T10:00:00Z", 0.9, 1),
+              scene("S2", "2024-03-11T10:00:00Z", 0.95, 2),
               scene("S3", "2024-05-01T10:00:00Z", 0.2, 5)};
   AoiObservations& b = obs["plant-b"];
   b.aoiId = "plant-b";
   b.aoiKind = "facility";
-  b.scenes = {scene("T1", "2024-02-01T10:00:00Z", 1.0, 0), scene("T2", "2024-04-01T10:00:00Z", 1.0, 0)};
+  b.scenes = {scene("T1", "2024-02-01T10:00:00Z", 1.0, 0),
+              scene("T2", "2024-04-01T10:00:00Z", 1.0, 0)};
   PairObservation p;
   p.beforeSceneId = "T1";
   p.afterSceneId = "T2";
@@ -52,8 +55,34 @@ Observations handMade() {
   p.afterS = b.scenes[1].timeS;
   p.changeIds = {"plant-b-change-big", "plant-b-change-small"};
   b.pairs = {p};
-  EvidenceItem big{"plant-b-change-big", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 5000, 0.9, {}, "", "", "", false, {}};
-  EvidenceItem small{"plant-b-change-small", "change", "change", "T2", "2024-04-01T10:00:00Z", {}, 300, 0.9, {}, "", "", "", false, {}};
+  EvidenceItem big{"plant-b-change-big",
+                   "change",
+                   "change",
+                   "T2",
+                   "2024-04-01T10:00:00Z",
+                   {},
+                   5000,
+                   0.9,
+                   {},
+                   "",
+                   "",
+                   "",
+                   false,
+                   {}};
+  EvidenceItem small{"plant-b-change-small",
+                     "change",
+                     "change",
+                     "T2",
+                     "2024-04-01T10:00:00Z",
+                     {},
+                     300,
+                     0.9,
+                     {},
+                     "",
+                     "",
+                     "",
+                     false,
+                     {}};
   b.items[big.id] = big;
   b.items[small.id] = small;
   return obs;
@@ -62,13 +91,13 @@ Observations handMade() {
 }  // namespace
 
 TEST_CASE("corroboration: idle port with ships is a discrepancy citing the detections", "[unit]") {
-  const auto rows = corroborate({decl("port-a", "2024-03-01", "2024-03-31", Metric::Activity, "idle")},
-                                handMade());
+  const auto rows = corroborate(
+      {decl("port-a", "2024-03-01", "2024-03-31", Metric::Activity, "idle")}, handMade());
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].verdict == Verdict::Discrepancy);
-  CHECK(rows[0].evidenceIds ==
-        std::vector<std::string>{"S1-ship0", "S2-ship0", "S2-ship1"});
-  CHECK(rows[0].observed == "active: at least 2 ships on 2024-03-11 (scene S2, 95% of the AOI valid: a lower bound)");
+  CHECK(rows[0].evidenceIds == std::vector<std::string>{"S1-ship0", "S2-ship0", "S2-ship1"});
+  CHECK(rows[0].observed ==
+        "active: at least 2 ships on 2024-03-11 (scene S2, 95% of the AOI valid: a lower bound)");
   CHECK(rows[0].reason.find("declared idle, but at least 2 ships were detected") == 0);
 }
 
@@ -76,7 +105,7 @@ TEST_CASE("corroboration: consistent declarations", "[unit]") {
   const auto rows = corroborate(
       {decl("port-a", "2024-03-01", "2024-03-31", Metric::Activity, "active"),
        decl("port-a", "2024-03-01", "2024-03-31", Metric::MaxVessels, "2"),
-       decl("port-a", "2024-03-01", "2024-03-31", Metric::MaxVessels, "1"),  // 2 <= 1 + 1
+       decl("port-a", "2024-03-01", "2024-03-31", Metric::MaxVessels, "1"),   // 2 <= 1 + 1
        decl("port-a", "2024-03-01", "2024-03-31", Metric::VesselCalls, "1"),  // 2 <= 1.5 + 1
        decl("plant-b", "2024-01-01", "2024-06-30", Metric::NewConstruction, "some")},
       handMade());
@@ -90,7 +119,8 @@ TEST_CASE("corroboration: consistent declarations", "[unit]") {
 TEST_CASE("corroboration: max_vessels, vessel_calls and new_construction discrepancies", "[unit]") {
   Observations obs = handMade();
   obs["port-a"].scenes[1].counts["ships"] = 9;
-  for (int i = 2; i < 9; ++i) obs["port-a"].scenes[1].detectionIds["ships"].push_back("S2-ship" + std::to_string(i));
+  for (int i = 2; i < 9; ++i)
+    obs["port-a"].scenes[1].detectionIds["ships"].push_back("S2-ship" + std::to_string(i));
   const auto rows = corroborate(
       {decl("port-a", "2024-03-01", "2024-03-31", Metric::MaxVessels, "6"),   // 9 > 6 + 1
        decl("port-a", "2024-03-01", "2024-03-31", Metric::MaxVessels, "8"),   // 9 <= 8 + 1
@@ -118,10 +148,10 @@ TEST_CASE("corroboration: max_vessels, vessel_calls and new_construction discrep
 TEST_CASE("corroboration: counts from partly imaged scenes are lower bounds; degraded are unused",
           "[unit]") {
   Observations obs = handMade();  // S2: 2 ships, 95 % of the AOI valid
-  const auto partial = corroborate(
-      {decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "3"),
-       decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "0")},
-      obs);
+  const auto partial =
+      corroborate({decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "3"),
+                   decl("port-a", "2024-03-05", "2024-03-15", Metric::MaxVessels, "0")},
+                  obs);
   CHECK(partial[0].verdict == Verdict::Consistent);
   CHECK(partial[0].observed.find("at least 2 on 2024-03-11") == 0);
   CHECK(partial[0].reason ==
@@ -161,8 +191,8 @@ TEST_CASE("corroboration: unverifiable without scenes, pairs or a clear view", "
 
   Observations obs = handMade();
   obs["port-a"].scenes[2].imagedFraction = 0.1;
-  const auto notImaged = corroborate(
-      {decl("port-a", "2024-04-15", "2024-05-15", Metric::MaxVessels, "0")}, obs);
+  const auto notImaged =
+      corroborate({decl("port-a", "2024-04-15", "2024-05-15", Metric::MaxVessels, "0")}, obs);
   CHECK(notImaged[0].reason.find("not imaged: ") == 0);
 }
 
@@ -253,9 +283,11 @@ TEST_CASE("corroboration: vessel-level rows without an AIS feed are unverifiable
       "aoi,start,end,metric,value,reference\n"
       "port-a,2024-03-01,2024-03-31,sts_transfers,none,r\n",
       "d.csv", {"port-a"});
-  obs["port-a"].vesselEvents.push_back({"sts", "", 366100001, 366100002, "ais", "2024-02-20T08:00:00Z"});
+  obs["port-a"].vesselEvents.push_back(
+      {"sts", "", 366100001, 366100002, "ais", "2024-02-20T08:00:00Z"});
   CHECK(corroborate(sts, obs)[0].verdict == Verdict::Consistent);
-  obs["port-a"].vesselEvents.push_back({"sts", "", 366100001, 366100002, "ais", "2024-03-10T08:00:00Z"});
+  obs["port-a"].vesselEvents.push_back(
+      {"sts", "", 366100001, 366100002, "ais", "2024-03-10T08:00:00Z"});
   const auto stsRow = corroborate(sts, obs)[0];
   CHECK(stsRow.verdict == Verdict::Discrepancy);
   CHECK(stsRow.evidenceIds ==

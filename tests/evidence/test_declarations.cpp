@@ -1,9 +1,9 @@
 // Declarations: CSV (RFC 4180) and YAML, each bad-row class asserted on its message text.
 #include <catch2/catch.hpp>
 
+#include "core/error.hpp"
 #include "evidence/declarations.hpp"
 #include "evidence_fixture.hpp"
-#include "core/error.hpp"
 
 using namespace cw::evidence;
 
@@ -88,7 +88,8 @@ TEST_CASE("declarations YAML: a list of maps, with file:line errors", "[unit]") 
   const std::string ok =
       "- aoi: port-a\n  start: 2024-03-01\n  end: 2024-03-31\n  metric: vessel_calls\n"
       "  value: 3\n  reference: harbour log\n"
-      "- {aoi: plant-b, start: 2024-01-01, end: 2024-06-30, metric: new_construction, value: none}\n";
+      "- {aoi: plant-b, start: 2024-01-01, end: 2024-06-30, metric: new_construction, value: "
+      "none}\n";
   const auto d = parseDeclarationsYaml(ok, "decl.yaml", kAois);
   REQUIRE(d.size() == 2);
   CHECK(d[0].count == 3);
@@ -112,8 +113,9 @@ TEST_CASE("declarations YAML: a list of maps, with file:line errors", "[unit]") 
   CHECK(err("- aoi: port-a\n  start: 03/01/2024\n  end: 2024-03-31\n  metric: activity\n"
             "  value: idle\n") ==
         "decl.yaml:2:10: bad start date '03/01/2024' (expected YYYY-MM-DD)");
-  CHECK(err("") == "decl.yaml: empty declarations file (expected a list of maps with keys "
-                   "aoi,start,end,metric,value,reference)");
+  CHECK(err("") ==
+        "decl.yaml: empty declarations file (expected a list of maps with keys "
+        "aoi,start,end,metric,value,reference)");
   CHECK(err("aoi: port-a\n").find("decl.yaml:1: expected a list of declarations") == 0);
 }
 
@@ -131,14 +133,14 @@ TEST_CASE("declarations file: the format follows the extension", "[unit]") {
 
 TEST_CASE("declarations: vessel-level rows (vessel_call, dark_vessels, complete)", "[unit]") {
   const std::string h = "aoi,start,end,metric,value,reference\n";
-  const auto d = parseDeclarationsCsv(h +
-                                          "port-a,2024-03-01,2024-03-31,vessel_call,IMO9321483,r\n"
-                                          "port-a,2024-03-01,2024-03-31,vessel_call,mmsi:366100001,r\n"
-                                          "port-a,2024-03-01,2024-03-31,vessel_call,9321483,r\n"
-                                          "port-a,2024-03-01,2024-03-31,vessel_call,366100001,r\n"
-                                          "port-a,2024-03-01,2024-03-31,dark_vessels,0,r\n"
-                                          "port-a,2024-03-01,2024-03-31,complete,TRUE,r\n",
-                                      "decl.csv", kAois);
+  const auto d =
+      parseDeclarationsCsv(h + "port-a,2024-03-01,2024-03-31,vessel_call,IMO9321483,r\n"
+                               "port-a,2024-03-01,2024-03-31,vessel_call,mmsi:366100001,r\n"
+                               "port-a,2024-03-01,2024-03-31,vessel_call,9321483,r\n"
+                               "port-a,2024-03-01,2024-03-31,vessel_call,366100001,r\n"
+                               "port-a,2024-03-01,2024-03-31,dark_vessels,0,r\n"
+                               "port-a,2024-03-01,2024-03-31,complete,TRUE,r\n",
+                           "decl.csv", kAois);
   REQUIRE(d.size() == 6);
   CHECK(d[0].metric == Metric::VesselCall);
   CHECK(d[0].value == "imo:9321483");

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "evidence/evidence_ids.hpp"
 #include "core/sha256.hpp"
+#include "evidence/evidence_ids.hpp"
 #include "evidence/stac.hpp"
 #include "evidence_fixture.hpp"
 
@@ -80,7 +80,8 @@ TEST_CASE("evidence.geojson is RFC 7946 in lon,lat inside the AOI and opens with
       ++detections;
       CHECK(std::string(feat->GetFieldAsString("kind")) == "ships");
       CHECK(feat->GetFieldAsDouble("length_m") == 90.0);
-      CHECK(std::string(feat->GetFieldAsString("chip_before")).rfind("chips/port-a-ships-", 0) == 0);
+      CHECK(std::string(feat->GetFieldAsString("chip_before")).rfind("chips/port-a-ships-", 0) ==
+            0);
     }
     if (type == "change") {
       CHECK(feat->GetFieldAsDouble("area_m2") == 90000.0);
@@ -102,8 +103,8 @@ TEST_CASE("evidence.geojson is RFC 7946 in lon,lat inside the AOI and opens with
   CHECK(text.find("15.0000000000") == std::string::npos);
   CHECK(chips.size() == 4);
 
-  const std::string cmd = "ogrinfo -ro -al -so '" + gj.string() + "' > '" +
-                          (d / "ogrinfo.txt").string() + "' 2>&1";
+  const std::string cmd =
+      "ogrinfo -ro -al -so '" + gj.string() + "' > '" + (d / "ogrinfo.txt").string() + "' 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(readBytes(d / "ogrinfo.txt").find("Feature Count: 6") != std::string::npos);
 }
@@ -161,13 +162,13 @@ TEST_CASE("product.h5 opens through GDAL's HDF5 driver with score and mask on y,
   REQUIRE(fs::exists(h5));
   // No HDF5 file is left open, so the product was complete when it was renamed into place.
   // (Datatype ids are not counted: the C++ API keeps its predefined types open for good.)
-  CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE | H5F_OBJ_DATASET | H5F_OBJ_GROUP |
-                                           H5F_OBJ_ATTR) == 0);
+  CHECK(H5Fget_obj_count(H5F_OBJ_ALL,
+                         H5F_OBJ_FILE | H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_ATTR) == 0);
   // GDAL's HDF5 driver serves subdatasets through its HDF5Image companion driver.
   const char* const hdf5Only[] = {"HDF5", "HDF5Image", nullptr};
   {
-    GDALDatasetUniquePtr ds(GDALDataset::Open(h5.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
-                                              hdf5Only));
+    GDALDatasetUniquePtr ds(
+        GDALDataset::Open(h5.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, hdf5Only));
     REQUIRE(ds);
     char** sub = ds->GetMetadata("SUBDATASETS");
     std::string all;
@@ -176,8 +177,8 @@ TEST_CASE("product.h5 opens through GDAL's HDF5 driver with score and mask on y,
     CHECK(all.find("//mask") != std::string::npos);
   }
   const std::string scoreName = "HDF5:\"" + h5.string() + "\"://score";
-  GDALDatasetUniquePtr score(GDALDataset::Open(scoreName.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
-                                               hdf5Only));
+  GDALDatasetUniquePtr score(
+      GDALDataset::Open(scoreName.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, hdf5Only));
   REQUIRE(score);
   CHECK(score->GetRasterXSize() == 200);
   CHECK(score->GetRasterYSize() == 160);

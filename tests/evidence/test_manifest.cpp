@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "evidence/hash_chain.hpp"
 #include "evidence/manifest.hpp"
-#include "core/sha256.hpp"
 #include "evidence/stac.hpp"
 #include "evidence_fixture.hpp"
 
@@ -44,7 +44,8 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
-TEST_CASE("job.json lists every job file with its hash and the solved parameters", "[integration]") {
+TEST_CASE("job.json lists every job file with its hash and the solved parameters",
+          "[integration]") {
   const fs::path out = freshDir("jobjson");
   JobFixture f = finishedRun(out);
   const auto j = nlohmann::json::parse(readBytes(f.jobDir / "job.json"));
@@ -53,7 +54,8 @@ TEST_CASE("job.json lists every job file with its hash and the solved parameters
   CHECK(j["before"]["id"] == "S1");
   CHECK(j["config_hash"] == std::string(64, 'c'));
   const auto& files = j["files"];
-  for (const char* name : {"evidence.geojson", "product.h5", "item.json", "score.tif", "mask.tif"}) {
+  for (const char* name :
+       {"evidence.geojson", "product.h5", "item.json", "score.tif", "mask.tif"}) {
     INFO(name);
     REQUIRE(files.contains(name));
     CHECK(files[name]["sha256"] == cw::sha256File(f.jobDir / name));
@@ -75,7 +77,8 @@ TEST_CASE("job.json lists every job file with its hash and the solved parameters
   const auto col = nlohmann::json::parse(readBytes(out / "port-a" / "collection.json"));
   CHECK(col["type"] == "Collection");
   bool itemLink = false;
-  for (const auto& l : col["links"]) itemLink |= l["rel"] == "item" && l["href"] == "./S1_S2/item.json";
+  for (const auto& l : col["links"])
+    itemLink |= l["rel"] == "item" && l["href"] == "./S1_S2/item.json";
   CHECK(itemLink);
   CHECK(col["extent"]["temporal"]["interval"][0][0] == "2024-03-01T10:00:00Z");
 }

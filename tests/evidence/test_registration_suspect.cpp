@@ -38,16 +38,18 @@ VerdictRow newConstructionNone(const JobEvidence& ev, const ReviewDecisions& rev
   Observations obs;
   addJobObservations(obs, ev, {}, "plant-b/T1_T2", reviews);
   const auto d = parseDeclarationsCsv(
-      "aoi,start,end,metric,value,reference\nplant-b,2024-01-01,2024-06-30,new_construction,none,r\n",
+      "aoi,start,end,metric,value,reference\nplant-b,2024-01-01,2024-06-30,new_construction,none,"
+      "r\n",
       "d.csv", {"plant-b"});
   return corroborate(d, obs, {}, reviews).at(0);
 }
 
 }  // namespace
 
-TEST_CASE("registration_suspect: a suspect change is kept as evidence but makes no discrepancy "
-          "until confirmed",
-          "[unit]") {
+TEST_CASE(
+    "registration_suspect: a suspect change is kept as evidence but makes no discrepancy "
+    "until confirmed",
+    "[unit]") {
   // Clean: the 5000 m² change contradicts "none".
   CHECK(newConstructionNone(facilityPair(false), {}).verdict == Verdict::Discrepancy);
   // Suspect and unreviewed: not counted, and still listed among the AOI's items.
@@ -60,7 +62,8 @@ TEST_CASE("registration_suspect: a suspect change is kept as evidence but makes 
   REQUIRE(obs["plant-b"].items.count("plant-b-change-1"));
   CHECK(obs["plant-b"].items.at("plant-b-change-1").registrationSuspect);
   // "unsure" is not a confirmation.
-  CHECK(newConstructionNone(suspect, {{"plant-b-change-1", "unsure"}}).verdict == Verdict::Consistent);
+  CHECK(newConstructionNone(suspect, {{"plant-b-change-1", "unsure"}}).verdict ==
+        Verdict::Consistent);
   // Confirmed by a reviewer: it counts.
   const VerdictRow confirmed = newConstructionNone(suspect, {{"plant-b-change-1", "confirmed"}});
   CHECK(confirmed.verdict == Verdict::Discrepancy);

@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.hpp"
 #include "evidence/hash_chain.hpp"
 #include "evidence/review_policy.hpp"
-#include "core/sha256.hpp"
 #include "tests/test_support.hpp"
 
 using namespace cw::evidence;
@@ -30,10 +30,11 @@ void writeLines(const fs::path& p, const std::vector<std::string>& v) {
   cw::test::writeText(p, s);
 }
 
-void append(const fs::path& p, const std::string& id, const std::string& decision, const std::string& who,
-            const std::string& role, const std::string& comment = "", const std::string& time = "2026-12-06T10:00:00.000Z") {
-  json r = {{"evidence_id", id}, {"decision", decision}, {"reviewer", who}, {"role", role},
-            {"comment", comment}, {"time", time}};
+void append(const fs::path& p, const std::string& id, const std::string& decision,
+            const std::string& who, const std::string& role, const std::string& comment = "",
+            const std::string& time = "2026-12-06T10:00:00.000Z") {
+  json r = {{"evidence_id", id}, {"decision", decision}, {"reviewer", who},
+            {"role", role},      {"comment", comment},   {"time", time}};
   appendChainedLine(p, r);
 }
 
@@ -47,8 +48,10 @@ VerdictRow row(Verdict v, std::vector<std::string> ids, const std::string& reaso
 
 }  // namespace
 
-TEST_CASE("chain: appended lines carry seq and the SHA-256 of the previous line; tampering names the line",
-          "[unit][chain]") {
+TEST_CASE(
+    "chain: appended lines carry seq and the SHA-256 of the previous line; tampering names the "
+    "line",
+    "[unit][chain]") {
   cw::test::TempDir tmp("cwchain");
   const fs::path p = tmp / "reviews.jsonl";
   CHECK(verifyChain(p).ok);  // absent = empty chain
@@ -71,7 +74,9 @@ TEST_CASE("chain: appended lines carry seq and the SHA-256 of the previous line;
     c = verifyChain(p);
     CHECK_FALSE(c.ok);
     CHECK(c.firstBad == 3);
-    CHECK(c.problem == "reviews.jsonl: line 3: \"prev\" does not match the SHA-256 of line 2: line 2 was changed");
+    CHECK(
+        c.problem ==
+        "reviews.jsonl: line 3: \"prev\" does not match the SHA-256 of line 2: line 2 was changed");
   }
   SECTION("a deleted line is a gap in the sequence") {
     auto v = good;
@@ -80,7 +85,9 @@ TEST_CASE("chain: appended lines carry seq and the SHA-256 of the previous line;
     c = verifyChain(p);
     CHECK_FALSE(c.ok);
     CHECK(c.firstBad == 3);
-    CHECK(c.problem == "reviews.jsonl: line 3: sequence number 4 where 3 was due: line 3 or earlier lines deleted");
+    CHECK(c.problem ==
+          "reviews.jsonl: line 3: sequence number 4 where 3 was due: line 3 or earlier lines "
+          "deleted");
   }
   SECTION("a junk line appended by hand is not part of the chain, and blocks further appends") {
     auto v = good;
@@ -88,22 +95,25 @@ TEST_CASE("chain: appended lines carry seq and the SHA-256 of the previous line;
     writeLines(p, v);
     c = verifyChain(p);
     CHECK(c.firstBad == 6);
-    CHECK_THAT(c.problem, Catch::Contains("line 6: no \"seq\"/\"prev\": not part of the hash chain"));
+    CHECK_THAT(c.problem,
+               Catch::Contains("line 6: no \"seq\"/\"prev\": not part of the hash chain"));
     CHECK_THROWS_WITH(append(p, "e9", "confirmed", "ana", "reviewer"),
                       Catch::Contains("its last line is not a chained record"));
   }
 }
 
-TEST_CASE("review policy: only reviewer roles count, and four eyes hold back a lone rejection of cited evidence",
-          "[unit][chain]") {
+TEST_CASE(
+    "review policy: only reviewer roles count, and four eyes hold back a lone rejection of cited "
+    "evidence",
+    "[unit][chain]") {
   cw::test::TempDir tmp("cwpolicy");
   const fs::path p = tmp / "reviews.jsonl";
   const std::set<std::string> cited = {"c1", "c2"};
-  append(p, "c1", "rejected", "anyone", "local", "");                      // serve without --users
-  append(p, "c1", "rejected", "vic", "viewer", "a cloud");                 // forged into the log
+  append(p, "c1", "rejected", "anyone", "local", "");       // serve without --users
+  append(p, "c1", "rejected", "vic", "viewer", "a cloud");  // forged into the log
   append(p, "c1", "rejected", "ana", "reviewer", "a pier, not a ship");
   append(p, "c2", "rejected", "ana", "reviewer", "wave crest");
-  append(p, "x9", "rejected", "ana", "reviewer", "");                      // not cited: one reviewer suffices
+  append(p, "x9", "rejected", "ana", "reviewer", "");  // not cited: one reviewer suffices
   auto log = readReviewLog(p);
   REQUIRE(log.records.size() == 5);
   auto eff = effectiveReviews(log, cited, {});
@@ -113,7 +123,8 @@ TEST_CASE("review policy: only reviewer roles count, and four eyes hold back a l
   CHECK(eff.pending == std::set<std::string>{"c1", "c2"});
   CHECK(log.records[0].status == "not applied: made without sign-in (reviews.trust_local is off)");
   CHECK(log.records[1].status == "not applied: role viewer may not decide");
-  CHECK_THAT(log.records[2].status, Catch::StartsWith("pending: rejecting evidence a discrepancy cites needs"));
+  CHECK_THAT(log.records[2].status,
+             Catch::StartsWith("pending: rejecting evidence a discrepancy cites needs"));
 
   // The same reviewer twice is still one pair of eyes.
   append(p, "c1", "rejected", "ana", "reviewer", "really");
@@ -130,13 +141,16 @@ TEST_CASE("review policy: only reviewer roles count, and four eyes hold back a l
   CHECK(eff.signoffs.at("c1").second == "ben");
   CHECK(eff.signoffs.at("c1").date == "2026-12-07");
 
-  std::vector<VerdictRow> before = {row(Verdict::Discrepancy, {"c1", "c2"}, "declared idle; 10 ships seen"),
-                                    row(Verdict::Consistent, {}, "ok")};
-  std::vector<VerdictRow> now = {row(Verdict::Consistent, {}, "no ships detected in 2 usable scenes of the period"),
-                                 row(Verdict::Consistent, {}, "ok")};
+  std::vector<VerdictRow> before = {
+      row(Verdict::Discrepancy, {"c1", "c2"}, "declared idle; 10 ships seen"),
+      row(Verdict::Consistent, {}, "ok")};
+  std::vector<VerdictRow> now = {
+      row(Verdict::Consistent, {}, "no ships detected in 2 usable scenes of the period"),
+      row(Verdict::Consistent, {}, "ok")};
   explainReviewedVerdicts(now, before, eff);
-  CHECK(now[0].reason == "was discrepancy; 2 items rejected by ana, confirmed by ben on 2026-12-07; "
-                         "now: no ships detected in 2 usable scenes of the period");
+  CHECK(now[0].reason ==
+        "was discrepancy; 2 items rejected by ana, confirmed by ben on 2026-12-07; "
+        "now: no ships detected in 2 usable scenes of the period");
   CHECK(now[1].reason == "ok");
 
   // Four eyes off: the lone rejection applies; local decisions with trust_local.
@@ -148,7 +162,8 @@ TEST_CASE("review policy: only reviewer roles count, and four eyes hold back a l
   CHECK(effectiveReviews(log2, cited, {false, true}).decisions.at("c1") == "rejected");
 }
 
-TEST_CASE("review policy: a merge applies only the decisions before a broken link", "[unit][chain]") {
+TEST_CASE("review policy: a merge applies only the decisions before a broken link",
+          "[unit][chain]") {
   cw::test::TempDir tmp("cwpolicy3");
   const fs::path p = tmp / "reviews.jsonl";
   append(p, "x1", "confirmed", "ana", "reviewer");

@@ -2,8 +2,8 @@
 // that is what happened.
 #include <catch2/catch.hpp>
 
-#include "evidence/declarations.hpp"
 #include "core/iso_time.hpp"
+#include "evidence/declarations.hpp"
 #include "evidence/run_context.hpp"
 
 using namespace cw::evidence;
@@ -27,7 +27,9 @@ std::string reasonWith(const AoiRunContext& ctx) {
   return rows[0].reason;
 }
 
-std::int64_t t(const char* iso) { return cw::parseIsoTime(iso).value(); }
+std::int64_t t(const char* iso) {
+  return cw::parseIsoTime(iso).value();
+}
 
 }  // namespace
 
@@ -36,7 +38,8 @@ TEST_CASE("run context: each cause of a missing observation has its own reason",
   CHECK(reasonWith(none) == "no scene in period");
 
   AoiRunContext skipped;
-  skipped.planError = "all scenes skipped (/d/a.tif: has 3 band(s) but its nir band is band 4 (sensor.bands.nir))";
+  skipped.planError =
+      "all scenes skipped (/d/a.tif: has 3 band(s) but its nir band is band 4 (sensor.bands.nir))";
   CHECK(reasonWith(skipped) == skipped.planError);
 
   AoiRunContext noOverlap;
@@ -55,7 +58,8 @@ TEST_CASE("run context: each cause of a missing observation has its own reason",
 
   AoiRunContext cloudy;
   cloudy.scenes = {{"S1", t("2024-03-05T10:00:00Z"), 1.0, 0.1, false}};
-  CHECK(reasonWith(cloudy) == "cloud over the AOI: the 1 scene in the period are at most 10% cloud-free over the AOI");
+  CHECK(reasonWith(cloudy) ==
+        "cloud over the AOI: the 1 scene in the period are at most 10% cloud-free over the AOI");
 
   AoiRunContext lone;
   lone.scenes = {{"S1", t("2024-03-05T10:00:00Z"), 1.0, 1.0, true}};
@@ -67,17 +71,20 @@ TEST_CASE("run context: each cause of a missing observation has its own reason",
   CHECK(reasonWith(elsewhere) == "no scene in period");
 }
 
-TEST_CASE("run context: a failed job with a scene in the period makes the verdict unverifiable, "
-          "a discrepancy stays",
-          "[unit]") {
+TEST_CASE(
+    "run context: a failed job with a scene in the period makes the verdict unverifiable, "
+    "a discrepancy stays",
+    "[unit]") {
   AoiRunContext failed;
   failed.unfinished = {{7, "port-a/S1_S2", t("2024-02-20T10:00:00Z"), t("2024-03-05T10:00:00Z"),
-                        "/o/port-a/S1_S2/before.tif: cannot read window 0,0 512x512: TIFFReadEncodedTile() failed\nmore"}};
+                        "/o/port-a/S1_S2/before.tif: cannot read window 0,0 512x512: "
+                        "TIFFReadEncodedTile() failed\nmore"}};
   CHECK(reasonWith(failed) ==
         "processing failed (job 7: /o/port-a/S1_S2/before.tif: cannot read window 0,0 512x512: "
         "TIFFReadEncodedTile() failed)");
   AoiRunContext killed;
-  killed.unfinished = {{2, "port-a/S1_S2", t("2024-03-02T10:00:00Z"), t("2024-03-05T10:00:00Z"), ""}};
+  killed.unfinished = {
+      {2, "port-a/S1_S2", t("2024-03-02T10:00:00Z"), t("2024-03-05T10:00:00Z"), ""}};
   CHECK_THAT(reasonWith(killed), Catch::StartsWith("processing failed (job 2: did not complete"));
 
   auto rows = noSceneRow();
@@ -87,6 +94,7 @@ TEST_CASE("run context: a failed job with a scene in the period makes the verdic
   CHECK(rows[0].verdict == Verdict::Discrepancy);
   // A failed job outside the period does not touch the verdict.
   AoiRunContext before;
-  before.unfinished = {{1, "port-a/S0_S1", t("2024-01-01T10:00:00Z"), t("2024-02-01T10:00:00Z"), "x"}};
+  before.unfinished = {
+      {1, "port-a/S0_S1", t("2024-01-01T10:00:00Z"), t("2024-02-01T10:00:00Z"), "x"}};
   CHECK(reasonWith(before) == "no scene in period");
 }

@@ -82,7 +82,8 @@ struct Accuracy {
   }
   std::string text() const {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "kappa %.4f F1 %.4f precision %.4f recall %.4f OA %.4f "
+    std::snprintf(buf, sizeof buf,
+                  "kappa %.4f F1 %.4f precision %.4f recall %.4f OA %.4f "
                   "(TP %.0f FP %.0f TN %.0f FN %.0f)",
                   kappa(), f1(), precision(), recall(), oa(), tp, fp, tn, fn);
     return buf;

@@ -131,7 +131,8 @@ TEST_CASE("Taizhou IR-MAD fitted on a stride-4 sample keeps kappa within 0.02 [r
             << sparse.solved().at("iterations")[0] << " vs " << full.solved().at("iterations")[0]
             << "\n";
   CHECK(std::fabs(a4.kappa() - a1.kappa()) <= 0.02);
-  CHECK(maxDrho < 0.03);  // measured 0.019 (stride 4 stops at 30 iterations, stride 1 converges in 26)
+  CHECK(maxDrho <
+        0.03);  // measured 0.019 (stride 4 stops at 30 iterations, stride 1 converges in 26)
 }
 
 // Not run by default: the effect of each option on the real pairs, for the README.

@@ -9,9 +9,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "change_test_support.hpp"
+#include "core/error.hpp"
 #include "imaging/change_sample.hpp"
 #include "imaging/cva.hpp"
-#include "core/error.hpp"
 #include "imaging/irmad.hpp"
 #include "imaging/log_ratio.hpp"
 #include "imaging/registry.hpp"

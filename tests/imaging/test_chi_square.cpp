@@ -8,11 +8,14 @@ using namespace cw::imaging;
 
 TEST_CASE("chi-square CDF matches tabulated 95 % and 99 % quantiles", "[unit][imaging]") {
   // Critical values from standard tables (e.g. NIST/SEMATECH e-Handbook, 1.3.6.7.4).
-  struct Row { int dof; double q95, q99; };
-  for (const Row& r : {Row{1, 3.841459, 6.634897}, Row{2, 5.991465, 9.210340},
-                       Row{3, 7.814728, 11.344867}, Row{4, 9.487729, 13.276704},
-                       Row{5, 11.070498, 15.086272}, Row{6, 12.591587, 16.811894},
-                       Row{7, 14.067140, 18.475307}}) {
+  struct Row {
+    int dof;
+    double q95, q99;
+  };
+  for (const Row& r :
+       {Row{1, 3.841459, 6.634897}, Row{2, 5.991465, 9.210340}, Row{3, 7.814728, 11.344867},
+        Row{4, 9.487729, 13.276704}, Row{5, 11.070498, 15.086272}, Row{6, 12.591587, 16.811894},
+        Row{7, 14.067140, 18.475307}}) {
     CHECK(chiSquareCdf(r.q95, r.dof) == Approx(0.95).margin(1e-6));
     CHECK(chiSquareCdf(r.q99, r.dof) == Approx(0.99).margin(1e-6));
     CHECK(chiSquareSf(r.q99, r.dof) == Approx(0.01).epsilon(1e-5));

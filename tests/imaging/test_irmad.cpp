@@ -69,8 +69,8 @@ TEST_CASE("IR-MAD converges and down-weights changed pixels", "[unit][imaging]")
   cv::Mat weights;
   const IrmadModel ir = fitIrmad(before, after, {}, &weights);
   INFO("MAD rho " << mad.rho[0] << " " << mad.rho[1] << " " << mad.rho[2] << "; IR-MAD rho "
-                  << ir.rho[0] << " " << ir.rho[1] << " " << ir.rho[2] << " after "
-                  << ir.iterations << " iterations");
+                  << ir.rho[0] << " " << ir.rho[1] << " " << ir.rho[2] << " after " << ir.iterations
+                  << " iterations");
   CHECK(ir.converged);
   CHECK(ir.iterations > 1);
   CHECK(ir.iterations <= 30);
@@ -115,7 +115,8 @@ TEST_CASE("IR-MAD image kernel equals the row formula", "[unit][imaging]") {
   correlatedPair(4096, {0.9, 0.6, 0.3}, 400, before, after);
   const IrmadModel m = fitIrmad(before, after);
   const cv::Mat zRows = irmadChiSquareRows(m, before, after);
-  const cv::Mat img = irmadChiSquareImage(m, before.reshape(3, 64), after.reshape(3, 64), cv::Mat());
+  const cv::Mat img =
+      irmadChiSquareImage(m, before.reshape(3, 64), after.reshape(3, 64), cv::Mat());
   for (int i = 0; i < 4096; ++i) {
     CHECK(img.at<float>(i / 64, i % 64) == Approx(zRows.at<double>(i)).epsilon(1e-3).margin(1e-3));
   }

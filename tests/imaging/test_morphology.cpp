@@ -19,10 +19,10 @@ TEST_CASE("open/close removes specks and fills pinholes", "[unit][imaging]") {
 TEST_CASE("no-decision pixels stay 255, never become change and never grow change",
           "[unit][imaging]") {
   cv::Mat mask(40, 40, CV_8U, cv::Scalar(0));
-  mask(cv::Rect(0, 0, 20, 40)).setTo(255);   // left half: no decision
-  mask(cv::Rect(20, 10, 1, 1)).setTo(1);     // one change pixel on the nodata edge
-  mask(cv::Rect(25, 25, 6, 6)).setTo(1);     // a change block
-  mask(cv::Rect(28, 28, 1, 1)).setTo(255);   // a nodata hole in the change block
+  mask(cv::Rect(0, 0, 20, 40)).setTo(255);  // left half: no decision
+  mask(cv::Rect(20, 10, 1, 1)).setTo(1);    // one change pixel on the nodata edge
+  mask(cv::Rect(25, 25, 6, 6)).setTo(1);    // a change block
+  mask(cv::Rect(28, 28, 1, 1)).setTo(255);  // a nodata hole in the change block
   const cv::Mat out = openCloseChangeMask(mask, 2);
   CHECK(cv::countNonZero(out == 255) == cv::countNonZero(mask == 255));
   CHECK(cv::countNonZero((out == 255) != (mask == 255)) == 0);

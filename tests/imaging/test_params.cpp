@@ -34,7 +34,8 @@ TEST_CASE("option text: finite decimal numbers within range, choices from their 
 TEST_CASE("count --set rejects NaN as the config does", "[integration]") {
   // Options are checked before the image is opened, so /dev/null is enough.
   const cw::test::TempDir tmp;
-  const auto out = cw::test::runCli("count /dev/null --out " + (tmp / "out").string() + " --set z_threshold=nan");
+  const auto out = cw::test::runCli("count /dev/null --out " + (tmp / "out").string() +
+                                    " --set z_threshold=nan");
   CHECK(out.exitCode == 2);
   CHECK_THAT(out.output, Catch::Contains("z_threshold: expected a number, got 'nan'"));
 }

@@ -10,7 +10,6 @@
 #include "imaging/ship_detector.hpp"
 #include "imaging/water_mask.hpp"
 
-
 using namespace cw::imaging;
 
 namespace {
@@ -97,8 +96,7 @@ TEST_CASE("CFAR detects a target just above the PFA threshold and not just below
 
 // The seed threshold is in sigmas of the water clutter: with no sigma floor, a hull (z_threshold
 // + 1) sigma above Gaussian or gamma clutter is found, one (z_threshold - 1) sigma above is not.
-TEST_CASE("ship detector finds a ship on Gaussian and gamma clutter at its z threshold",
-          "[unit]") {
+TEST_CASE("ship detector finds a ship on Gaussian and gamma clutter at its z threshold", "[unit]") {
   for (const std::string law : {"gauss", "gamma"}) {
     ShipDetectorOptions o;
     o.zThreshold = 6.0;
@@ -130,8 +128,8 @@ TEST_CASE("ships: the sigma floor keeps wave crests on quantised water out", "[u
   DetectionTile tile = clutterTile(200, 10.0, "gauss", 4);
   const cv::Mat noise = tile.image.clone();
   tile.image = cv::Mat(200, 200, CV_32F, cv::Scalar(60.0f));
-  tile.image.setTo(61.0f, noise > 100.0f);            // one quantisation level of texture
-  tile.image(cv::Rect(50, 50, 2, 2)).setTo(66.0f);     // a wave crest
+  tile.image.setTo(61.0f, noise > 100.0f);                    // one quantisation level of texture
+  tile.image(cv::Rect(50, 50, 2, 2)).setTo(66.0f);            // a wave crest
   drawShip(tile, {140.5, 140.5}, 150.0, 40.0, 30.0, 180.0f);  // a white hull
   const auto found = ShipDetector().detect(tile);
   REQUIRE(found.size() == 1);

@@ -33,8 +33,8 @@ TEST_CASE("speckle filters reduce 4-look speckle variance", "[unit][imaging]") {
   for (int i = 0; i < img.rows * img.cols; ++i) img.at<float>(i) = g(rng);
   cv::Scalar m0, s0;
   cv::meanStdDev(img, m0, s0);
-  for (auto kind : {SpeckleFilterKind::Median, SpeckleFilterKind::Lee,
-                    SpeckleFilterKind::EnhancedLee}) {
+  for (auto kind :
+       {SpeckleFilterKind::Median, SpeckleFilterKind::Lee, SpeckleFilterKind::EnhancedLee}) {
     cv::Scalar m, s;
     cv::meanStdDev(speckleFilter(img, cv::Mat(), options(kind, 2)), m, s);
     CHECK(s[0] < 0.6 * s0[0]);
@@ -49,8 +49,8 @@ TEST_CASE("invalid pixels do not leak into their neighbours", "[unit][imaging]")
   valid.at<unsigned char>(10, 10) = 0;
   img.at<float>(3, 3) = std::numeric_limits<float>::quiet_NaN();
   valid.at<unsigned char>(3, 3) = 0;
-  for (auto kind : {SpeckleFilterKind::Median, SpeckleFilterKind::Lee,
-                    SpeckleFilterKind::EnhancedLee}) {
+  for (auto kind :
+       {SpeckleFilterKind::Median, SpeckleFilterKind::Lee, SpeckleFilterKind::EnhancedLee}) {
     const cv::Mat out = speckleFilter(img, valid, options(kind, 2));
     cv::Mat d;
     cv::absdiff(out, cv::Scalar(10.0f), d);

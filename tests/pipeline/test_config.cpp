@@ -111,7 +111,8 @@ TEST_CASE("config: the resolved config round-trips through toYaml", "[unit]") {
 
 TEST_CASE("config: YAML syntax errors carry file:line:col", "[unit]") {
   Fixture f;
-  const auto msg = f.errorOf("output: out\nwindow: {start: 2025-01-01, end: 2025-02-01\naois: []\n");
+  const auto msg =
+      f.errorOf("output: out\nwindow: {start: 2025-01-01, end: 2025-02-01\naois: []\n");
   CHECK_THAT(msg, Catch::Contains("x.yaml:3:"));
   CHECK_THAT(msg, Catch::Contains("YAML syntax error"));
 }
@@ -123,7 +124,9 @@ TEST_CASE("config: unknown keys are errors with a suggestion", "[unit]") {
   const auto nested = f.errorOf(replaceOnce(kGood, "tile_px: 256", "tilepx: 256"));
   CHECK_THAT(nested, Catch::Contains("tiling: unknown key 'tilepx' (did you mean 'tile_px'?)"));
   const auto far = f.errorOf(replaceOnce(kGood, "tile_px: 256", "size: 256"));
-  CHECK_THAT(far, Catch::Contains("unknown key 'size' (known keys: tile_px, memory_mb, max_grid_px, max_tiles)"));
+  CHECK_THAT(far,
+             Catch::Contains(
+                 "unknown key 'size' (known keys: tile_px, memory_mb, max_grid_px, max_tiles)"));
 }
 
 TEST_CASE("config: wrong types and out-of-range values name the key path", "[unit]") {
@@ -132,10 +135,14 @@ TEST_CASE("config: wrong types and out-of-range values name the key path", "[uni
              Catch::Contains("x.yaml:2:10: threads: expected a number, got 'many'"));
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "tile_px: 256", "tile_px: 3")),
              Catch::Contains("tiling.tile_px: value 3 is out of range [64, 8192]"));
-  CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]", "bbox: [29.0, 41.0, 29.05]")),
-             Catch::Contains("x.yaml:22:11: aois[0].bbox: expected 4 numbers [west, south, east, north], got 3"));
-  CHECK_THAT(f.errorOf(replaceOnce(kGood, "strategy: baseline", "strategy: nearest")),
-             Catch::Contains("pairing.strategy: 'nearest' is not one of: consecutive, baseline, all"));
+  CHECK_THAT(
+      f.errorOf(
+          replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]", "bbox: [29.0, 41.0, 29.05]")),
+      Catch::Contains(
+          "x.yaml:22:11: aois[0].bbox: expected 4 numbers [west, south, east, north], got 3"));
+  CHECK_THAT(
+      f.errorOf(replaceOnce(kGood, "strategy: baseline", "strategy: nearest")),
+      Catch::Contains("pairing.strategy: 'nearest' is not one of: consecutive, baseline, all"));
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "41.0, 29.05, 41.04]", "41.0, 29.05, 95]")),
              Catch::Contains("aois[0].bbox: latitude out of range [-90, 90]"));
 }
@@ -188,13 +195,15 @@ TEST_CASE("config: missing files and folders are named", "[unit]") {
 
 TEST_CASE("config: geometry errors: zero area, self-intersection, inverted bbox", "[unit]") {
   Fixture f;
-  CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]", "bbox: [29.0, 41.0, 29.0, 41.04]")),
+  CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]",
+                                   "bbox: [29.0, 41.0, 29.0, 41.04]")),
              Catch::Contains("west equals east (zero area)"));
-  CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]", "bbox: [29.05, 41.0, 29.0, 41.04]")),
+  CHECK_THAT(f.errorOf(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]",
+                                   "bbox: [29.05, 41.0, 29.0, 41.04]")),
              Catch::Contains("inverted bbox"));
-  CHECK_THAT(f.errorOf(replaceOnce(kGood,
-                                   "polygon: [[29.06, 41.00], [29.09, 41.00], [29.09, 41.03], [29.06, 41.03]]",
-                                   "polygon: [[29.06, 41.00], [29.09, 41.03], [29.09, 41.00], [29.06, 41.03]]")),
+  CHECK_THAT(f.errorOf(replaceOnce(
+                 kGood, "polygon: [[29.06, 41.00], [29.09, 41.00], [29.09, 41.03], [29.06, 41.03]]",
+                 "polygon: [[29.06, 41.00], [29.09, 41.03], [29.09, 41.00], [29.06, 41.03]]")),
              Catch::Contains("aois[1].polygon: the polygon is not valid (self-intersecting"));
   // An antimeridian crossing is fine.
   const Config c = loadConfig(f.write(replaceOnce(kGood, "bbox: [29.0, 41.0, 29.05, 41.04]",
@@ -205,7 +214,8 @@ TEST_CASE("config: geometry errors: zero area, self-intersection, inverted bbox"
 
 TEST_CASE("config: hostile files: alias bombs, deep nesting, non-UTF-8, huge files", "[unit]") {
   Fixture f;
-  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string bomb =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   std::string prev = "a";
   for (int i = 0; i < 12; ++i) {
     const std::string name = "b" + std::to_string(i);
@@ -220,7 +230,8 @@ TEST_CASE("config: hostile files: alias bombs, deep nesting, non-UTF-8, huge fil
   // A comment before it must not hide the nesting (comments end at their newline).
   CHECK_THAT(f.errorOf("# note\n" + std::string(10000, '[') + std::string(10000, ']')),
              Catch::Contains("x.yaml:2: nesting deeper than 64 levels"));
-  CHECK_THAT(f.errorOf("output: out\nname: \xff\xfe\n"), Catch::Contains("x.yaml:2: not valid UTF-8"));
+  CHECK_THAT(f.errorOf("output: out\nname: \xff\xfe\n"),
+             Catch::Contains("x.yaml:2: not valid UTF-8"));
   CHECK_THAT(f.errorOf(std::string(5 * 1024 * 1024, '#')), Catch::Contains("the limit is 4 MB"));
   CHECK_THAT(f.errorOf(""), Catch::Contains("the config is empty"));
 }
@@ -235,9 +246,10 @@ TEST_CASE("config: an AOI's shore polygons file is checked at load, named with i
   CHECK_THAT(f.errorOf(noWater), Catch::Contains("coast.geojson: no such file") &&
                                      Catch::Contains("x.yaml:") &&
                                      Catch::Contains("aois[0].shore.land"));
-  writeText(f.dir / "coast.geojson",
-            R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
-            R"("geometry":{"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41]]]}}]})");
+  writeText(
+      f.dir / "coast.geojson",
+      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+      R"("geometry":{"type":"Polygon","coordinates":[[[29,41],[29.01,41],[29.01,41.01],[29,41]]]}}]})");
   const Config c = loadConfig(f.write(noWater));
   REQUIRE(c.aois[0].shore);
   CHECK(c.aois[0].shore->polygonsAreLand);
@@ -247,8 +259,9 @@ TEST_CASE("config: an AOI's shore polygons file is checked at load, named with i
   writeText(f.dir / "resolved.yaml", toYaml(c));
   CHECK(toYaml(loadConfig(f.dir / "resolved.yaml")) == toYaml(c));
   // At most one water source; exactly one of land and water.
-  CHECK_THAT(f.errorOf(replaceOnce(noWater, "    shore:", "    water_geojson: coast.geojson\n    shore:")),
-             Catch::Contains("at most one of 'water', 'water_geojson' and 'shore'"));
+  CHECK_THAT(
+      f.errorOf(replaceOnce(noWater, "    shore:", "    water_geojson: coast.geojson\n    shore:")),
+      Catch::Contains("at most one of 'water', 'water_geojson' and 'shore'"));
   CHECK_THAT(f.errorOf(replaceOnce(noWater, "land: coast.geojson", "layer: x")),
              Catch::Contains("exactly one of 'land'"));
 }

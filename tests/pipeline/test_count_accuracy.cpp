@@ -192,8 +192,7 @@ ShipScores scoreShips(const SimCase& c, cw::sim::SimSensor sensor,
       }
       if (!hit)
         WARN("  unmatched detection at " << g.detection.centroidPx << " length "
-                                         << g.detection.lengthM << " width "
-                                         << g.detection.widthM);
+                                         << g.detection.lengthM << " width " << g.detection.widthM);
     }
     WARN("ships date " << k << ": " << sc.matched << "/" << sc.truth << " matched, " << sc.found
                        << " found (berthed ships apart)");
@@ -201,9 +200,10 @@ ShipScores scoreShips(const SimCase& c, cw::sim::SimSensor sensor,
   }
   WARN("berthed ships found: " << total.berthedFound << "/" << total.berthed
                                << "; underway ships found once: " << total.underwayOnce << "/"
-                               << total.underway << ", detections along wakes: "
-                               << total.wakeDetections << "; ships beside a cloud found: "
-                               << total.besideCloudFound << "/" << total.besideCloud);
+                               << total.underway
+                               << ", detections along wakes: " << total.wakeDetections
+                               << "; ships beside a cloud found: " << total.besideCloudFound << "/"
+                               << total.besideCloud);
   return total;
 }
 
@@ -280,4 +280,3 @@ TEST_CASE("count accuracy: ships on simulated SAR scenes", "[accuracy][slow]") {
   CHECK(s.medianGeoErrM() <= 3.0);  // within one pixel of the truth
   fs::remove_all(dir);
 }
-

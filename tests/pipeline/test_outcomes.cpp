@@ -8,16 +8,15 @@
 
 #include "tests/test_support.hpp"
 
+using cw::test::readJson;
 using cw::test::readText;
 using cw::test::runCli;
 using cw::test::TempDir;
 using cw::test::writeText;
-using cw::test::readJson;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
 
 const json& verdictOf(const json& corroboration, const std::string& reference) {
   for (const auto& v : corroboration["verdicts"]) {
@@ -30,9 +29,10 @@ const json& verdictOf(const json& corroboration, const std::string& reference) {
 
 }  // namespace
 
-TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status exits 1, then 3 "
-          "for a job without a record, then 0",
-          "[integration][slow]") {
+TEST_CASE(
+    "outcomes: a failed job gives 'processing failed (job N: ...)', status exits 1, then 3 "
+    "for a job without a record, then 0",
+    "[integration][slow]") {
   const fs::path& sim = cw::test::smallSimulation();
   REQUIRE(!sim.empty());
   TempDir dir("cwoutcomes");
@@ -80,8 +80,8 @@ TEST_CASE("outcomes: a failed job gives 'processing failed (job N: ...)', status
   // The blocker gone and job 3's record removed (as a killed job leaves it): job 2 reruns,
   // job 3 is missing until the next run.
   fs::remove_all(out / failing / "counts.json");
-  const auto rerun = runCli("run " + config.string() + " --out " + out.string() +
-                            " --threads 2 --job 2");
+  const auto rerun =
+      runCli("run " + config.string() + " --out " + out.string() + " --threads 2 --job 2");
   INFO(rerun.output);
   REQUIRE(rerun.exitCode == 0);
   fs::remove(out / jobs[3]["id"].get<std::string>() / "job.json");

@@ -69,8 +69,9 @@ TEST_CASE("plan: baseline pairing pairs the first date with each later one", "[i
   CHECK(makePlan(c).jobs.size() == 6);
 }
 
-TEST_CASE("plan: corrupt, empty and non-raster scenes are skipped with the reason; the rest is planned",
-          "[integration]") {
+TEST_CASE(
+    "plan: corrupt, empty and non-raster scenes are skipped with the reason; the rest is planned",
+    "[integration]") {
   TempDir d("cwbad");
   fs::copy(simDir() / "scenes", d / "scenes");
   fs::copy(simDir() / "config.yaml", d / "config.yaml");
@@ -91,7 +92,8 @@ TEST_CASE("plan: corrupt, empty and non-raster scenes are skipped with the reaso
   std::map<std::string, std::string> why;
   for (const auto& s : p.catalog.skipped) why[fs::path(s.path).filename().string()] = s.reason;
   CHECK_THAT(why["scene_20250316.tif"], Catch::Contains("empty file (0 bytes)"));
-  CHECK_THAT(why["scene_20250317.tif"], Catch::Contains("not recognized as a supported file format"));
+  CHECK_THAT(why["scene_20250317.tif"],
+             Catch::Contains("not recognized as a supported file format"));
   CHECK_FALSE(why["scene_20250315.tif"].empty());
   CHECK(p.jobs.size() == 4);
   auto r = runCli("plan " + (d / "config.yaml").string());
@@ -107,18 +109,20 @@ TEST_CASE("plan: a STAC ItemCollection of the same scenes gives the same plan", 
   const char* dates[] = {"2025-03-01T10:30:00Z", "2025-04-01T10:30:00Z", "2025-05-01T10:30:00Z"};
   const char* names[] = {"scene_20250301", "scene_20250401", "scene_20250501"};
   for (int i = 0; i < 3; ++i) {
-    fc["features"].push_back(
-        {{"type", "Feature"},
-         {"stac_version", "1.0.0"},
-         {"id", names[i]},
-         {"properties", {{"datetime", dates[i]}}},
-         {"assets",
-          {{"data",
-            {{"href", std::string("scenes/") + names[i] + ".tif"},
-             {"type", "image/tiff; application=geotiff"},
-             {"eo:bands",
-              {{{"common_name", "blue"}}, {{"common_name", "green"}}, {{"common_name", "red"}},
-               {{"common_name", "nir"}}, {{"name", "cloud"}}}}}}}}});
+    fc["features"].push_back({{"type", "Feature"},
+                              {"stac_version", "1.0.0"},
+                              {"id", names[i]},
+                              {"properties", {{"datetime", dates[i]}}},
+                              {"assets",
+                               {{"data",
+                                 {{"href", std::string("scenes/") + names[i] + ".tif"},
+                                  {"type", "image/tiff; application=geotiff"},
+                                  {"eo:bands",
+                                   {{{"common_name", "blue"}},
+                                    {{"common_name", "green"}},
+                                    {{"common_name", "red"}},
+                                    {{"common_name", "nir"}},
+                                    {{"name", "cloud"}}}}}}}}});
   }
   writeText(d / "items.json", fc.dump());
   std::string yaml = cw::test::readText(simDir() / "config.yaml");
@@ -144,8 +148,9 @@ TEST_CASE("plan: a STAC asset escaping its folder is skipped", "[unit]") {
             R"({"type":"FeatureCollection","features":[{"type":"Feature","id":"x1",
                "properties":{"datetime":"2025-03-01T00:00:00Z"},
                "assets":{"data":{"href":"../../etc/passwd","type":"image/tiff"}}}]})");
-  writeText(d / "c.yaml", "window: {start: 2025-01-01, end: 2025-12-31}\nscenes: [{stac: items.json}]\n"
-                          "aois: [{id: a, bbox: [0, 0, 1, 1]}]\n");
+  writeText(d / "c.yaml",
+            "window: {start: 2025-01-01, end: 2025-12-31}\nscenes: [{stac: items.json}]\n"
+            "aois: [{id: a, bbox: [0, 0, 1, 1]}]\n");
   const Catalog cat = buildCatalog(loadConfig(d / "c.yaml"));
   REQUIRE(cat.skipped.size() == 1);
   CHECK_THAT(cat.skipped[0].reason, Catch::Contains("escapes the folder of its ItemCollection"));
@@ -154,14 +159,16 @@ TEST_CASE("plan: a STAC asset escaping its folder is skipped", "[unit]") {
 TEST_CASE("plan: no scene in the window and no overlap are reported per AOI", "[integration]") {
   TempDir d("cwnone");
   fs::copy(simDir() / "scenes", d / "scenes");
-  writeText(d / "c.yaml", "window: {start: 2020-01-01, end: 2020-12-31}\n"
-                          "scenes: [{folder: scenes}]\naois: [{id: a, bbox: [29.0, 41.0, 29.01, 41.01]}]\n");
+  writeText(d / "c.yaml",
+            "window: {start: 2020-01-01, end: 2020-12-31}\n"
+            "scenes: [{folder: scenes}]\naois: [{id: a, bbox: [29.0, 41.0, 29.01, 41.01]}]\n");
   Plan p = makePlan(loadConfig(d / "c.yaml"));
   CHECK(p.catalog.scenes.empty());
   CHECK_THAT(p.aois[0].error, Catch::Contains("no usable scene in the time window"));
   CHECK_THAT(p.catalog.skipped[0].reason, Catch::Contains("outside the window"));
-  writeText(d / "c2.yaml", "window: {start: 2025-01-01, end: 2025-12-31}\n"
-                           "scenes: [{folder: scenes}]\naois: [{id: a, bbox: [10.0, 50.0, 10.1, 50.1]}]\n");
+  writeText(d / "c2.yaml",
+            "window: {start: 2025-01-01, end: 2025-12-31}\n"
+            "scenes: [{folder: scenes}]\naois: [{id: a, bbox: [10.0, 50.0, 10.1, 50.1]}]\n");
   p = makePlan(loadConfig(d / "c2.yaml"));
   CHECK(p.jobs.empty());
   CHECK_THAT(p.aois[0].error, Catch::Contains("no scene overlaps the AOI"));
@@ -172,11 +179,13 @@ TEST_CASE("plan: a grid above max_grid_px is refused saying what to change", "[i
   c.tiling.maxGridPx = 1000;
   const Plan p = makePlan(c);
   CHECK(p.jobs.empty());
-  CHECK_THAT(p.aois[0].error, Catch::Contains("above tiling.max_grid_px (1000); raise tiling.max_grid_px "
-                                              "or use a coarser grid.pixel_size_m"));
+  CHECK_THAT(p.aois[0].error,
+             Catch::Contains("above tiling.max_grid_px (1000); raise tiling.max_grid_px "
+                             "or use a coarser grid.pixel_size_m"));
 }
 
-TEST_CASE("plan: the real Landsat Taizhou pair (ENVI, UTM 51N) lands on one grid [real]", "[real]") {
+TEST_CASE("plan: the real Landsat Taizhou pair (ENVI, UTM 51N) lands on one grid [real]",
+          "[real]") {
   const fs::path dir = fs::path(CW_SHARED_DATA) / "landsat" / "Taizhou";
   if (!fs::exists(dir)) {
     WARN("skipped: ../shared/data is absent");
@@ -184,12 +193,14 @@ TEST_CASE("plan: the real Landsat Taizhou pair (ENVI, UTM 51N) lands on one grid
   }
   TempDir d("cwtaizhou");
   // ENVI file names carry only the year; time_pattern takes it (a year means 1 January).
-  writeText(d / "c.yaml", "window: {start: 1999-01-01, end: 2004-12-31}\n"
-                          "scenes: [{files: [" + (dir / "2000TM").string() + ", " +
-                          (dir / "2003TM").string() + "], time_pattern: \"(\\\\d{4})TM\"}]\n"
-                          "sensor: {profile: landsat}\n"
-                          "grid: {epsg: 32651}\n"
-                          "aois: [{id: taizhou, bbox: [119.86, 32.45, 119.95, 32.53]}]\n");
+  writeText(d / "c.yaml",
+            "window: {start: 1999-01-01, end: 2004-12-31}\n"
+            "scenes: [{files: [" +
+                (dir / "2000TM").string() + ", " + (dir / "2003TM").string() +
+                "], time_pattern: \"(\\\\d{4})TM\"}]\n"
+                "sensor: {profile: landsat}\n"
+                "grid: {epsg: 32651}\n"
+                "aois: [{id: taizhou, bbox: [119.86, 32.45, 119.95, 32.53]}]\n");
   const Config c = loadConfig(d / "c.yaml");
   const Plan p = makePlan(c);
   for (const auto& s : p.catalog.skipped) INFO(s.path << ": " << s.reason);

@@ -49,12 +49,14 @@ void translate(const std::string& src, const std::string& dst, std::vector<std::
   GDALClose(in);
 }
 
-std::vector<std::uint16_t> readBand(const std::string& path, int band, int* w = nullptr, int* h = nullptr) {
+std::vector<std::uint16_t> readBand(const std::string& path, int band, int* w = nullptr,
+                                    int* h = nullptr) {
   GDALDataset* ds = GDALDataset::FromHandle(GDALOpen(path.c_str(), GA_ReadOnly));
   REQUIRE(ds);
   const int W = ds->GetRasterXSize(), H = ds->GetRasterYSize();
   std::vector<std::uint16_t> v(static_cast<size_t>(W) * H);
-  REQUIRE(ds->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, W, H, v.data(), W, H, GDT_UInt16, 0, 0) == CE_None);
+  REQUIRE(ds->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, W, H, v.data(), W, H, GDT_UInt16, 0,
+                                            0) == CE_None);
   GDALClose(ds);
   if (w) *w = W;
   if (h) *h = H;
@@ -62,12 +64,14 @@ std::vector<std::uint16_t> readBand(const std::string& path, int band, int* w = 
 }
 
 // Writes one band of values as a file through a MEM copy (JP2 has no Create()).
-void writeBand(const std::string& path, const char* driver, const std::vector<std::uint16_t>& v, int w,
-               int h, GDALDataType type, const std::string& like, std::vector<std::string> co) {
+void writeBand(const std::string& path, const char* driver, const std::vector<std::uint16_t>& v,
+               int w, int h, GDALDataType type, const std::string& like,
+               std::vector<std::string> co) {
   GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
   GDALDataset* m = mem->Create("", w, h, 1, type, nullptr);
   std::vector<std::uint16_t> copy = v;
-  REQUIRE(m->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, w, h, copy.data(), w, h, GDT_UInt16, 0, 0) == CE_None);
+  REQUIRE(m->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, w, h, copy.data(), w, h, GDT_UInt16, 0,
+                                        0) == CE_None);
   GDALDataset* ref = GDALDataset::FromHandle(GDALOpen(like.c_str(), GA_ReadOnly));
   double gt[6];
   ref->GetGeoTransform(gt);
@@ -77,14 +81,16 @@ void writeBand(const std::string& path, const char* driver, const std::vector<st
   std::vector<char*> opts;
   for (auto& c : co) opts.push_back(c.data());
   opts.push_back(nullptr);
-  GDALDataset* out =
-      GetGDALDriverManager()->GetDriverByName(driver)->CreateCopy(path.c_str(), m, FALSE, opts.data(), nullptr, nullptr);
+  GDALDataset* out = GetGDALDriverManager()->GetDriverByName(driver)->CreateCopy(
+      path.c_str(), m, FALSE, opts.data(), nullptr, nullptr);
   REQUIRE(out);
   GDALClose(out);
   GDALClose(m);
 }
 
-std::string dateOf(const fs::path& scene) { return scene.stem().string().substr(6, 8); }  // scene_YYYYMMDD
+std::string dateOf(const fs::path& scene) {
+  return scene.stem().string().substr(6, 8);
+}  // scene_YYYYMMDD
 
 // A Sentinel-2 L2A SAFE holding the scene resampled to 10 m: B2, B3, B4, B8 as lossless JP2, and
 // SCL at 20 m where the simulator's cloud band becomes class 9, nodata 0 and the rest class 4.
@@ -104,9 +110,10 @@ fs::path makeSafe(const fs::path& scene, const fs::path& dir, const fs::path& te
   std::string files;
   for (int b = 1; b <= 4; ++b) {
     const auto v = readBand(tenMetre.string(), b, &w, &h);
-    const std::string rel = granule + "/IMG_DATA/R10m/T35TLF_" + d + "T103000_" + bandNames[b - 1] + "_10m";
-    writeBand((safe / (rel + ".jp2")).string(), "JP2OpenJPEG", v, w, h, GDT_UInt16, tenMetre.string(),
-              {"QUALITY=100", "REVERSIBLE=YES"});
+    const std::string rel =
+        granule + "/IMG_DATA/R10m/T35TLF_" + d + "T103000_" + bandNames[b - 1] + "_10m";
+    writeBand((safe / (rel + ".jp2")).string(), "JP2OpenJPEG", v, w, h, GDT_UInt16,
+              tenMetre.string(), {"QUALITY=100", "REVERSIBLE=YES"});
     files += "<IMAGE_FILE>" + rel + "</IMAGE_FILE>\n";
   }
   const auto blue20 = readBand(s20, 1, &w20, &h20);
@@ -127,40 +134,61 @@ fs::path makeSafe(const fs::path& scene, const fs::path& dir, const fs::path& te
     fs::create_directories((safe / rel).parent_path());
     fs::copy_file(safe / (sclRel + ".jp2"), safe / (rel + ".jp2"));
   }
-  const std::string iso = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T10:30:00.000Z";
-  writeText(safe / "MTD_MSIL2A.xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<n1:Level-2A_User_Product xmlns:n1=\"https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-2A.xsd\">\n"
-            "<n1:General_Info><Product_Info>\n<PRODUCT_START_TIME>" + iso + "</PRODUCT_START_TIME>\n"
-            "<PRODUCT_STOP_TIME>" + iso + "</PRODUCT_STOP_TIME>\n<PRODUCT_URI>" + name + ".SAFE</PRODUCT_URI>\n"
-            "<PROCESSING_LEVEL>Level-2A</PROCESSING_LEVEL>\n<PRODUCT_TYPE>S2MSI2A</PRODUCT_TYPE>\n"
-            "<PROCESSING_BASELINE>05.09</PROCESSING_BASELINE>\n"
-            "<Datatake datatakeIdentifier=\"GS2A\"><SPACECRAFT_NAME>Sentinel-2A</SPACECRAFT_NAME>"
-            "<DATATAKE_SENSING_START>" + iso + "</DATATAKE_SENSING_START></Datatake>\n"
-            "<Query_Options completeSingleTile=\"true\"><PRODUCT_FORMAT>SAFE_COMPACT</PRODUCT_FORMAT></Query_Options>\n"
-            "<Product_Organisation><Granule_List><Granule datastripIdentifier=\"DS\" granuleIdentifier=\"TL\" "
-            "imageFormat=\"JPEG2000\">\n" + files + "</Granule></Granule_List></Product_Organisation>\n"
-            "</Product_Info></n1:General_Info>\n</n1:Level-2A_User_Product>\n");
+  const std::string iso =
+      d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T10:30:00.000Z";
+  writeText(
+      safe / "MTD_MSIL2A.xml",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<n1:Level-2A_User_Product "
+      "xmlns:n1=\"https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-2A.xsd\">\n"
+      "<n1:General_Info><Product_Info>\n<PRODUCT_START_TIME>" +
+          iso +
+          "</PRODUCT_START_TIME>\n"
+          "<PRODUCT_STOP_TIME>" +
+          iso + "</PRODUCT_STOP_TIME>\n<PRODUCT_URI>" + name +
+          ".SAFE</PRODUCT_URI>\n"
+          "<PROCESSING_LEVEL>Level-2A</PROCESSING_LEVEL>\n<PRODUCT_TYPE>S2MSI2A</PRODUCT_TYPE>\n"
+          "<PROCESSING_BASELINE>05.09</PROCESSING_BASELINE>\n"
+          "<Datatake datatakeIdentifier=\"GS2A\"><SPACECRAFT_NAME>Sentinel-2A</SPACECRAFT_NAME>"
+          "<DATATAKE_SENSING_START>" +
+          iso +
+          "</DATATAKE_SENSING_START></Datatake>\n"
+          "<Query_Options "
+          "completeSingleTile=\"true\"><PRODUCT_FORMAT>SAFE_COMPACT</PRODUCT_FORMAT></"
+          "Query_Options>\n"
+          "<Product_Organisation><Granule_List><Granule datastripIdentifier=\"DS\" "
+          "granuleIdentifier=\"TL\" "
+          "imageFormat=\"JPEG2000\">\n" +
+          files +
+          "</Granule></Granule_List></Product_Organisation>\n"
+          "</Product_Info></n1:General_Info>\n</n1:Level-2A_User_Product>\n");
   double gt[6];
   GDALDataset* ref = GDALDataset::FromHandle(GDALOpen(tenMetre.c_str(), GA_ReadOnly));
   ref->GetGeoTransform(gt);
   GDALClose(ref);
-  const std::string ulx = std::to_string(static_cast<long>(gt[0])), uly = std::to_string(static_cast<long>(gt[3]));
+  const std::string ulx = std::to_string(static_cast<long>(gt[0])),
+                    uly = std::to_string(static_cast<long>(gt[3]));
   auto size = [](int res, int ww, int hh) {
-    return "<Size resolution=\"" + std::to_string(res) + "\"><NROWS>" + std::to_string(hh) + "</NROWS><NCOLS>" +
-           std::to_string(ww) + "</NCOLS></Size>\n";
+    return "<Size resolution=\"" + std::to_string(res) + "\"><NROWS>" + std::to_string(hh) +
+           "</NROWS><NCOLS>" + std::to_string(ww) + "</NCOLS></Size>\n";
   };
   auto pos = [&](int res) {
-    return "<Geoposition resolution=\"" + std::to_string(res) + "\"><ULX>" + ulx + "</ULX><ULY>" + uly +
-           "</ULY><XDIM>" + std::to_string(res) + "</XDIM><YDIM>-" + std::to_string(res) + "</YDIM></Geoposition>\n";
+    return "<Geoposition resolution=\"" + std::to_string(res) + "\"><ULX>" + ulx + "</ULX><ULY>" +
+           uly + "</ULY><XDIM>" + std::to_string(res) + "</XDIM><YDIM>-" + std::to_string(res) +
+           "</YDIM></Geoposition>\n";
   };
-  writeText(safe / granule / "MTD_TL.xml",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<n1:Level-2A_Tile_ID "
-            "xmlns:n1=\"https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-2A_Tile_Metadata.xsd\">\n"
-            "<n1:General_Info><SENSING_TIME>" + iso + "</SENSING_TIME></n1:General_Info>\n"
-            "<n1:Geometric_Info><Tile_Geocoding><HORIZONTAL_CS_NAME>WGS84 / UTM zone 35N</HORIZONTAL_CS_NAME>"
-            "<HORIZONTAL_CS_CODE>EPSG:32635</HORIZONTAL_CS_CODE>\n" + size(10, w, h) + size(20, w20, h20) + pos(10) +
-            pos(20) + "</Tile_Geocoding></n1:Geometric_Info>\n</n1:Level-2A_Tile_ID>\n");
+  writeText(
+      safe / granule / "MTD_TL.xml",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<n1:Level-2A_Tile_ID "
+      "xmlns:n1=\"https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-2A_Tile_Metadata.xsd\">\n"
+      "<n1:General_Info><SENSING_TIME>" +
+          iso +
+          "</SENSING_TIME></n1:General_Info>\n"
+          "<n1:Geometric_Info><Tile_Geocoding><HORIZONTAL_CS_NAME>WGS84 / UTM zone "
+          "35N</HORIZONTAL_CS_NAME>"
+          "<HORIZONTAL_CS_CODE>EPSG:32635</HORIZONTAL_CS_CODE>\n" +
+          size(10, w, h) + size(20, w20, h20) + pos(10) + pos(20) +
+          "</Tile_Geocoding></n1:Geometric_Info>\n</n1:Level-2A_Tile_ID>\n");
   fs::remove(s20);
   return safe;
 }
@@ -174,22 +202,27 @@ fs::path makeLandsat(const fs::path& scene, const fs::path& dir) {
   std::string names;
   for (int b = 1; b <= 4; ++b) {
     const std::string f = id + "_SR_B" + std::to_string(b + 1) + ".TIF";
-    translate(scene.string(), (dir / id / f).string(), {"-b", std::to_string(b), "-a_nodata", "none"});
+    translate(scene.string(), (dir / id / f).string(),
+              {"-b", std::to_string(b), "-a_nodata", "none"});
     names += "    FILE_NAME_BAND_" + std::to_string(b + 1) + " = \"" + f + "\"\n";
   }
   int w = 0, h = 0;
   const auto blue = readBand(scene.string(), 1, &w, &h);
   auto qa = readBand(scene.string(), 5);
   for (size_t i = 0; i < qa.size(); ++i) qa[i] = blue[i] == 0 ? 1 : qa[i] ? 22280 : 21824;
-  writeBand((dir / id / (id + "_QA_PIXEL.TIF")).string(), "GTiff", qa, w, h, GDT_UInt16, scene.string(), {});
+  writeBand((dir / id / (id + "_QA_PIXEL.TIF")).string(), "GTiff", qa, w, h, GDT_UInt16,
+            scene.string(), {});
   const std::string iso = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
   const fs::path mtl = dir / id / (id + "_MTL.txt");
-  writeText(mtl, "GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n    LANDSAT_PRODUCT_ID = \"" + id +
-                     "\"\n" + names + "    FILE_NAME_QUALITY_L1_PIXEL = \"" + id +
-                     "_QA_PIXEL.TIF\"\n  END_GROUP = PRODUCT_CONTENTS\n  GROUP = IMAGE_ATTRIBUTES\n"
-                     "    SPACECRAFT_ID = \"LANDSAT_8\"\n    DATE_ACQUIRED = " + iso +
-                     "\n    SCENE_CENTER_TIME = \"10:30:00.1234560Z\"\n  END_GROUP = IMAGE_ATTRIBUTES\n"
-                     "END_GROUP = LANDSAT_METADATA_FILE\nEND\n");
+  writeText(
+      mtl,
+      "GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n    LANDSAT_PRODUCT_ID = \"" +
+          id + "\"\n" + names + "    FILE_NAME_QUALITY_L1_PIXEL = \"" + id +
+          "_QA_PIXEL.TIF\"\n  END_GROUP = PRODUCT_CONTENTS\n  GROUP = IMAGE_ATTRIBUTES\n"
+          "    SPACECRAFT_ID = \"LANDSAT_8\"\n    DATE_ACQUIRED = " +
+          iso +
+          "\n    SCENE_CENTER_TIME = \"10:30:00.1234560Z\"\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+          "END_GROUP = LANDSAT_METADATA_FILE\nEND\n");
   return mtl;
 }
 
@@ -199,21 +232,25 @@ fs::path configWith(const fs::path& dir, const std::string& source) {
   const auto pos = yaml.find("  - folder: scenes");
   REQUIRE(pos != std::string::npos);
   yaml = yaml.substr(0, pos) + source + yaml.substr(yaml.find("sensor:"));
-  fs::copy_file(simDir() / "declarations.csv", dir / "declarations.csv", fs::copy_options::overwrite_existing);
+  fs::copy_file(simDir() / "declarations.csv", dir / "declarations.csv",
+                fs::copy_options::overwrite_existing);
   writeText(dir / "config.yaml", yaml);
   return dir / "config.yaml";
 }
 
 }  // namespace
 
-TEST_CASE("products: Sentinel-2 L2A SAFE folders plan like the same pixels as GeoTIFFs, SCL as cloud",
-          "[integration]") {
+TEST_CASE(
+    "products: Sentinel-2 L2A SAFE folders plan like the same pixels as GeoTIFFs, SCL as cloud",
+    "[integration]") {
   TempDir d("cwsafe");
   fs::create_directories(d / "tif10");
   std::vector<fs::path> safes;
-  for (const auto& s : simScenes()) safes.push_back(makeSafe(s, d.path(), d / "tif10" / s.filename().string()));
+  for (const auto& s : simScenes())
+    safes.push_back(makeSafe(s, d.path(), d / "tif10" / s.filename().string()));
 
-  const Plan p = makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"*.SAFE\"\n")));
+  const Plan p =
+      makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"*.SAFE\"\n")));
   std::string skipped;
   for (const auto& s : p.catalog.skipped) skipped += s.path + ": " + s.reason + "\n";
   INFO(skipped);
@@ -238,7 +275,8 @@ TEST_CASE("products: Sentinel-2 L2A SAFE folders plan like the same pixels as Ge
   const auto cloud = readBand(s2.dataset, 5);
   const auto tenCloud = readBand((d / "tif10" / tif.filename()).string(), 5);
   const long clouds = std::count(cloud.begin(), cloud.end(), 1);
-  const long expected = std::count_if(tenCloud.begin(), tenCloud.end(), [](auto v) { return v != 0; });
+  const long expected =
+      std::count_if(tenCloud.begin(), tenCloud.end(), [](auto v) { return v != 0; });
   CHECK(clouds > 0);
   CHECK(std::abs(clouds - expected) < 0.1 * expected);  // 20 m SCL vs 10 m cloud band
 
@@ -251,21 +289,26 @@ TEST_CASE("products: Sentinel-2 L2A SAFE folders plan like the same pixels as Ge
     }
   }
   // The zip as downloaded opens the same way.
-  REQUIRE(cw::test::run("cd " + d.path().string() + " && zip -qr " + safes[1].stem().string() + ".zip " +
-                        safes[1].filename().string()).exitCode == 0);
-  const Plan z = makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"S2A_*.zip\"\n")));
+  REQUIRE(cw::test::run("cd " + d.path().string() + " && zip -qr " + safes[1].stem().string() +
+                        ".zip " + safes[1].filename().string())
+              .exitCode == 0);
+  const Plan z =
+      makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"S2A_*.zip\"\n")));
   REQUIRE(z.catalog.scenes.size() == 1);
   CHECK(z.catalog.scenes[0].id == safes[1].stem().string());
-  CHECK(z.catalog.scenes[0].files == std::vector<fs::path>{d / (safes[1].stem().string() + ".zip")});
+  CHECK(z.catalog.scenes[0].files ==
+        std::vector<fs::path>{d / (safes[1].stem().string() + ".zip")});
 }
 
-TEST_CASE("products: Landsat Collection 2 MTL products plan exactly like the GeoTIFFs, QA_PIXEL as cloud",
-          "[integration]") {
+TEST_CASE(
+    "products: Landsat Collection 2 MTL products plan exactly like the GeoTIFFs, QA_PIXEL as cloud",
+    "[integration]") {
   TempDir d("cwlandsat");
   std::vector<fs::path> mtls;
   for (const auto& s : simScenes()) mtls.push_back(makeLandsat(s, d.path()));
   // One folder per product, as USGS delivers them; the glob reaches one level down.
-  const Plan p = makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"*/*_MTL.txt\"\n")));
+  const Plan p =
+      makePlan(loadConfig(configWith(d.path(), "  - folder: .\n    glob: \"*/*_MTL.txt\"\n")));
   std::string skipped;
   for (const auto& s : p.catalog.skipped) skipped += s.path + ": " + s.reason + "\n";
   INFO(skipped);
@@ -301,17 +344,21 @@ TEST_CASE("products: Landsat Collection 2 MTL products plan exactly like the Geo
   }
 }
 
-TEST_CASE("products: a Landsat MTL naming a missing band file is skipped naming the file", "[unit]") {
+TEST_CASE("products: a Landsat MTL naming a missing band file is skipped naming the file",
+          "[unit]") {
   TempDir d("cwlandsat2");
   const fs::path mtl = makeLandsat(simScenes()[0], d.path());
   fs::remove(mtl.parent_path() / "LC08_L2SP_181031_20250301_20250320_02_T1_SR_B4.TIF");
-  const Catalog cat = buildCatalog(loadConfig(configWith(d.path(), "  - files: [" + mtl.string() + "]\n")));
+  const Catalog cat =
+      buildCatalog(loadConfig(configWith(d.path(), "  - files: [" + mtl.string() + "]\n")));
   CHECK(cat.scenes.empty());
   REQUIRE(cat.skipped.size() == 1);
-  CHECK_THAT(cat.skipped[0].reason, Catch::Contains("SR_B4.TIF") && Catch::Contains("no such file"));
+  CHECK_THAT(cat.skipped[0].reason,
+             Catch::Contains("SR_B4.TIF") && Catch::Contains("no such file"));
 }
 
-TEST_CASE("products: the config's scene time is the last resort, and its absence is named", "[unit]") {
+TEST_CASE("products: the config's scene time is the last resort, and its absence is named",
+          "[unit]") {
   TempDir d("cwtime");
   // A georeferenced raster with no time in its metadata or its name.
   GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
@@ -325,7 +372,8 @@ TEST_CASE("products: the config's scene time is the last resort, and its absence
   GDALClose(ds);
   const std::string head = "window: {start: 2025-01-01, end: 2025-12-31}\n";
   const std::string aoi = "aois: [{id: a, bbox: [29.0, 41.0, 29.01, 41.01]}]\n";
-  writeText(d / "c.yaml", head + "scenes: [{files: [plain.tif], time: 2025-03-02T09:15:00Z}]\n" + aoi);
+  writeText(d / "c.yaml",
+            head + "scenes: [{files: [plain.tif], time: 2025-03-02T09:15:00Z}]\n" + aoi);
   Catalog cat = buildCatalog(loadConfig(d / "c.yaml"));
   REQUIRE(cat.scenes.size() == 1);
   CHECK(cat.scenes[0].timeSource == "config");
@@ -338,5 +386,6 @@ TEST_CASE("products: the config's scene time is the last resort, and its absence
                                         Catch::Contains("no scenes[].time in the config"));
 
   writeText(d / "c3.yaml", head + "scenes: [{files: [plain.tif], time: yesterday}]\n" + aoi);
-  CHECK_THROWS_WITH(loadConfig(d / "c3.yaml"), Catch::Contains("c3.yaml:2:") && Catch::Contains("scenes[0].time"));
+  CHECK_THROWS_WITH(loadConfig(d / "c3.yaml"),
+                    Catch::Contains("c3.yaml:2:") && Catch::Contains("scenes[0].time"));
 }

@@ -9,19 +9,19 @@
 
 #include "tests/test_support.hpp"
 
+using cw::test::readJson;
 using cw::test::runCli;
 using cw::test::TempDir;
 using cw::test::writeText;
-using cw::test::readJson;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
-TEST_CASE("real inputs: configs/s2_vancouver.yaml (RGB + alpha TCI, ten dates) validates and runs "
-          "every job",
-          "[real][slow]") {
+TEST_CASE(
+    "real inputs: configs/s2_vancouver.yaml (RGB + alpha TCI, ten dates) validates and runs "
+    "every job",
+    "[real][slow]") {
   if (!cw::test::haveSharedData()) return;
   const fs::path config = fs::path(CW_SOURCE_DIR) / "configs" / "s2_vancouver.yaml";
   const auto v = runCli("validate " + config.string());
@@ -53,8 +53,9 @@ TEST_CASE("real inputs: configs/s2_vancouver.yaml (RGB + alpha TCI, ten dates) v
   CHECK(runCli("status " + (dir / "out").string()).exitCode == 0);
 }
 
-TEST_CASE("real inputs: Sentinel-2 L2A bands as separate UInt16 files in EPSG:3857 (scenes[].bands)",
-          "[real][slow]") {
+TEST_CASE(
+    "real inputs: Sentinel-2 L2A bands as separate UInt16 files in EPSG:3857 (scenes[].bands)",
+    "[real][slow]") {
   if (!cw::test::haveSharedData()) return;
   const fs::path busan = fs::path(CW_SHARED_DATA) / "s2_ports" / "busan";
   TempDir dir("cwbandfiles");
@@ -68,15 +69,18 @@ TEST_CASE("real inputs: Sentinel-2 L2A bands as separate UInt16 files in EPSG:38
             "output: out\n"
             "window: {start: 2022-05-01, end: 2022-05-31}\n"
             "scenes:\n"
-            "  - {folder: " + busan.parent_path().string() + ", glob: busan, bands: {" + scene +
+            "  - {folder: " +
+                busan.parent_path().string() + ", glob: busan, bands: {" + scene +
                 "}, time: 2022-05-14T02:00:00Z}\n"
-            "  - {bands: {blue: " + (busan / "B02.tif").string() + ", green: " +
-                (busan / "B03.tif").string() + ", red: " + (busan / "B04.tif").string() +
-                ", nir: " + (busan / "B08.tif").string() + "}, id: busan_again, time: 2022-05-19T02:00:00Z}\n"
-            "change: {method: auto}\n"
-            "aois:\n"
-            "  - id: busan_anchorage\n"
-            "    bbox: [129.03, 35.07, 129.09, 35.12]\n");
+                "  - {bands: {blue: " +
+                (busan / "B02.tif").string() + ", green: " + (busan / "B03.tif").string() +
+                ", red: " + (busan / "B04.tif").string() +
+                ", nir: " + (busan / "B08.tif").string() +
+                "}, id: busan_again, time: 2022-05-19T02:00:00Z}\n"
+                "change: {method: auto}\n"
+                "aois:\n"
+                "  - id: busan_anchorage\n"
+                "    bbox: [129.03, 35.07, 129.09, 35.12]\n");
   const auto plan = runCli("plan " + (dir / "config.yaml").string() + " --json 2>/dev/null");
   INFO(plan.output);
   REQUIRE(plan.exitCode == 0);
@@ -86,7 +90,8 @@ TEST_CASE("real inputs: Sentinel-2 L2A bands as separate UInt16 files in EPSG:38
     CHECK(s["bands"] == 4);
     CHECK(s["epsg"] == 3857);
     // 10 Web Mercator "metres" at 35.1°N are 8.2 m on the ground.
-    CHECK(std::abs(s["pixel_size_m"].get<double>() - 10.004 * std::cos(35.105 * M_PI / 180)) < 0.05);
+    CHECK(std::abs(s["pixel_size_m"].get<double>() - 10.004 * std::cos(35.105 * M_PI / 180)) <
+          0.05);
   }
   CHECK(p["scenes"][0]["id"] == "busan");
   REQUIRE(p["jobs"].size() == 1);

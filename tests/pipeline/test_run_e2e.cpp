@@ -9,14 +9,13 @@
 
 #include "tests/test_support.hpp"
 
+using cw::test::readJson;
 using cw::test::readText;
 using cw::test::runCli;
 using cw::test::TempDir;
-using cw::test::readJson;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // The "files" hashes of every job.json under OUT, keyed by job folder.
 std::map<std::string, nlohmann::json> jobFileHashes(const fs::path& out) {
@@ -63,9 +62,9 @@ TEST_CASE("e2e: a simulator run completes every job and merges", "[integration][
   REQUIRE(plan["jobs"].size() == 2);  // 2 AOIs x 1 pair
   for (const auto& j : plan["jobs"]) {
     const fs::path jd = r.out / j["id"].get<std::string>();
-    for (const char* f : {"score.tif", "mask.tif", "changes.geojson", "evidence.geojson",
-                          "detections.geojson", "counts.json", "product.h5", "item.json",
-                          "job.json"}) {
+    for (const char* f :
+         {"score.tif", "mask.tif", "changes.geojson", "evidence.geojson", "detections.geojson",
+          "counts.json", "product.h5", "item.json", "job.json"}) {
       INFO(jd / f);
       CHECK(fs::exists(jd / f));
     }
@@ -75,7 +74,8 @@ TEST_CASE("e2e: a simulator run completes every job and merges", "[integration][
   CHECK_THAT(status.output, Catch::Contains("totals: 2 complete, 0 failed, 0 missing"));
 }
 
-TEST_CASE("e2e: the false declaration is a discrepancy citing ship detections", "[integration][slow]") {
+TEST_CASE("e2e: the false declaration is a discrepancy citing ship detections",
+          "[integration][slow]") {
   auto& r = simRun();
   REQUIRE(r.exitCode == 0);
   const auto c = readJson(r.out / "corroboration.json");
@@ -92,7 +92,8 @@ TEST_CASE("e2e: the false declaration is a discrepancy citing ship detections", 
   CHECK_THAT(readText(r.out / "report.html"), Catch::Contains("discrepancy"));
 }
 
-TEST_CASE("e2e: verify passes untouched and names a tampered or deleted file", "[integration][slow]") {
+TEST_CASE("e2e: verify passes untouched and names a tampered or deleted file",
+          "[integration][slow]") {
   auto& r = simRun();
   REQUIRE(r.exitCode == 0);
   TempDir copy("cwverify");
@@ -158,8 +159,8 @@ TEST_CASE("e2e: pixels a date did not image are no decision in mask.tif, never c
     REQUIRE(ds);
     const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
     std::vector<GByte> v(static_cast<std::size_t>(w) * h);
-    REQUIRE(ds->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Byte, 0,
-                                              0, nullptr) == CE_None);
+    REQUIRE(ds->GetRasterBand(band)->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Byte, 0, 0,
+                                              nullptr) == CE_None);
     return v;
   };
   long long notImaged = 0, changed = 0;
@@ -233,15 +234,16 @@ TEST_CASE("e2e: chips show unchanged ground alike on both dates (mean difference
       for (int y = 0; y < b.rows - kCaptionPx; ++y) {
         for (int x = 0; x < b.cols; ++x) {
           if (m.at<cv::Vec3b>(y, x) != cv::Vec3b(60, 60, 60)) continue;
-          for (int c = 0; c < 3; ++c) sum += std::abs(int(b.at<cv::Vec3b>(y, x)[c]) - int(a.at<cv::Vec3b>(y, x)[c]));
+          for (int c = 0; c < 3; ++c)
+            sum += std::abs(int(b.at<cv::Vec3b>(y, x)[c]) - int(a.at<cv::Vec3b>(y, x)[c]));
           n += 3;
         }
       }
     }
     if (n == 0) continue;
     const double mad = sum / n;
-    INFO(jd.string() << ": mean |before - after| over unchanged chip pixels = " << mad << " (" << n / 3
-                     << " pixels)");
+    INFO(jd.string() << ": mean |before - after| over unchanged chip pixels = " << mad << " ("
+                     << n / 3 << " pixels)");
     CHECK(mad <= 8.0);
     ++jobsChecked;
   }
@@ -257,20 +259,21 @@ TEST_CASE("e2e: the STAC catalog copied to another folder validates and resolves
   REQUIRE(r.exitCode == 0);
   TempDir copy("cwstaccopy");
   fs::copy(r.out, copy / "moved", fs::copy_options::recursive);
-  const auto check = cw::test::run("/usr/bin/python3 " +
-                                   (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() +
-                                   " " + (copy / "moved").string());
+  const auto check = cw::test::run(
+      "/usr/bin/python3 " + (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() + " " +
+      (copy / "moved").string());
   INFO(check.output);
   CHECK(check.exitCode == 0);
   CHECK_THAT(check.output, Catch::Contains("ok: 1 catalog, 2 collections, 2 items"));
   CHECK_THAT(check.output, Catch::Contains("4 derived_from links with SHA-256"));
   // A broken link is named.
   fs::remove(copy / "moved" / "port_alpha" / "collection.json");
-  const auto broken = cw::test::run("/usr/bin/python3 " +
-                                    (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() +
-                                    " " + (copy / "moved").string());
+  const auto broken = cw::test::run(
+      "/usr/bin/python3 " + (fs::path(CW_SOURCE_DIR) / "scripts" / "check_stac.py").string() + " " +
+      (copy / "moved").string());
   CHECK(broken.exitCode == 1);
-  CHECK_THAT(broken.output, Catch::Contains("link rel=child './port_alpha/collection.json' does not resolve"));
+  CHECK_THAT(broken.output,
+             Catch::Contains("link rel=child './port_alpha/collection.json' does not resolve"));
 }
 
 // Issue 16, item 2: an AOI's water polygons from a file (here the simulator's own water ring as a
@@ -278,16 +281,19 @@ TEST_CASE("e2e: the STAC catalog copied to another folder validates and resolves
 TEST_CASE("e2e: shore polygons from an OGR file give the inline ring's ships and are recorded",
           "[integration][slow]") {
   TempDir dir("cwshore_e2e");
-  REQUIRE(runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 2")
-              .exitCode == 0);
+  REQUIRE(
+      runCli("simulate --out " + dir.path().string() + " --seed 5 --size 512 --dates 2").exitCode ==
+      0);
   std::string yaml = readText(dir / "config.yaml");
   const auto at = yaml.find("    water: ");
   REQUIRE(at != std::string::npos);
   const auto end = yaml.find('\n', at);
   const std::string ring = yaml.substr(at + 11, end - at - 11);
-  cw::test::writeText(dir / "harbour.geojson",
-                      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
-                      R"("geometry":{"type":"Polygon","coordinates":[)" + ring + "]}}]}");
+  cw::test::writeText(
+      dir / "harbour.geojson",
+      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+      R"("geometry":{"type":"Polygon","coordinates":[)" +
+          ring + "]}}]}");
   REQUIRE(runCli("run " + (dir / "config.yaml").string() + " --threads 2").exitCode == 0);
   std::string shoreYaml = yaml;
   shoreYaml.replace(at, end - at, "    shore: {water: harbour.geojson}");

@@ -1,9 +1,10 @@
 // The simulator is the ground truth of every accuracy test, so these tests check that what
-// truth.json says is what the pixels show: positions, shapes, changes, nuisances and the run inputs.
-#include <catch2/catch.hpp>
+// truth.json says is what the pixels show: positions, shapes, changes, nuisances and the run
+// inputs.
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <array>
@@ -31,7 +32,8 @@ using Json = nlohmann::json;
 namespace {
 
 fs::path freshDir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("cw_test_sim_" + std::to_string(::getpid())) / name;
+  const fs::path d =
+      fs::temp_directory_path() / ("cw_test_sim_" + std::to_string(::getpid())) / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -63,11 +65,13 @@ std::map<std::string, std::string> allFiles(const fs::path& root) {
   return out;
 }
 
-Json readTruth(const SimulationResult& r) { return Json::parse(readAll(r.truthJson)); }
+Json readTruth(const SimulationResult& r) {
+  return Json::parse(readAll(r.truthJson));
+}
 
 struct Raster {
   int width = 0, height = 0;
-  std::vector<std::vector<double>> bands;  // band-major, row-major
+  std::vector<std::vector<double>> bands;          // band-major, row-major
   double at(int band, double x, double y) const {  // GDAL pixel/line coordinates, nearest pixel
     const int c = std::clamp(static_cast<int>(std::floor(x)), 0, width - 1);
     const int r = std::clamp(static_cast<int>(std::floor(y)), 0, height - 1);
@@ -83,8 +87,8 @@ Raster readRaster(const fs::path& p) {
   r.height = ds->GetRasterYSize();
   for (int b = 1; b <= ds->GetRasterCount(); ++b) {
     std::vector<double> v(static_cast<size_t>(r.width) * r.height);
-    REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width, r.height,
-                                           GDT_Float64, 0, 0, nullptr) == CE_None);
+    REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, r.width, r.height, v.data(), r.width,
+                                           r.height, GDT_Float64, 0, 0, nullptr) == CE_None);
     r.bands.push_back(std::move(v));
   }
   return r;
@@ -153,7 +157,8 @@ TEST_CASE("simulator: the same seed gives byte-identical files, another seed dif
   }
   for (const auto& scene : a.scenes) {
     INFO(scene.filename());
-    CHECK(fc.at("scenes/" + scene.filename().string()) != fa.at("scenes/" + scene.filename().string()));
+    CHECK(fc.at("scenes/" + scene.filename().string()) !=
+          fa.at("scenes/" + scene.filename().string()));
   }
   CHECK(differing >= 6);
 }
@@ -164,7 +169,8 @@ TEST_CASE("simulator: scenes carry a projected EPSG CRS, the truth geotransform,
   const Json truth = readTruth(r);
   REQUIRE(r.scenes.size() == 2);
   for (size_t k = 0; k < r.scenes.size(); ++k) {
-    GDALDatasetUniquePtr ds(GDALDataset::Open(r.scenes[k].c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+    GDALDatasetUniquePtr ds(
+        GDALDataset::Open(r.scenes[k].c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
     REQUIRE(ds);
     const OGRSpatialReference* srs = ds->GetSpatialRef();
     REQUIRE(srs);
@@ -195,8 +201,8 @@ TEST_CASE("simulator: scenes carry a projected EPSG CRS, the truth geotransform,
     const std::string date = truth["dates"][k].get<std::string>();  // 2025-03-01T10:30:00Z
     const char* tiffTime = ds->GetMetadataItem("TIFFTAG_DATETIME");
     REQUIRE(tiffTime);
-    CHECK(std::string(tiffTime) == date.substr(0, 4) + ":" + date.substr(5, 2) + ":" + date.substr(8, 2) + " " +
-                                       date.substr(11, 8));
+    CHECK(std::string(tiffTime) == date.substr(0, 4) + ":" + date.substr(5, 2) + ":" +
+                                       date.substr(8, 2) + " " + date.substr(11, 8));
     CHECK(r.scenes[k].filename().string() ==
           "scene_" + date.substr(0, 4) + date.substr(5, 2) + date.substr(8, 2) + ".tif");
   }
@@ -205,12 +211,14 @@ TEST_CASE("simulator: scenes carry a projected EPSG CRS, the truth geotransform,
   CHECK(d1.at(0, 2, 509) == 0.0);
   CHECK(d1.at(3, 2, 509) == 0.0);
   CHECK(d1.at(0, 509, 2) > 0.0);
-  CHECK(truth["scenes"][1]["nodata_fraction"].get<double>() == Approx(0.28 * 0.28 / 2).epsilon(0.1));
+  CHECK(truth["scenes"][1]["nodata_fraction"].get<double>() ==
+        Approx(0.28 * 0.28 / 2).epsilon(0.1));
   CHECK(truth["scenes"][0]["nodata_fraction"].get<double>() == 0.0);
   CHECK(truth["scenes"][0]["shift_px"][0].get<double>() == 0.0);
 }
 
-TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn", "[integration][pipeline][simulator]") {
+TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn",
+          "[integration][pipeline][simulator]") {
   const auto r = simulate("optical", 11, 1024, 4);
   const Json truth = readTruth(r);
   std::vector<Raster> scenes;
@@ -314,7 +322,8 @@ TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn"
     const double roof = mean(x, y);
     const double shadow = mean(x - u * (r + 0.15 * d), y - u * (r + 0.15 * d));
     const double ground = mean(x + u * (r + 3), y + u * (r + 3));
-    INFO("tank " << t["id"] << " date " << k << " roof " << roof << " shadow " << shadow << " ground " << ground);
+    INFO("tank " << t["id"] << " date " << k << " roof " << roof << " shadow " << shadow
+                 << " ground " << ground);
     CHECK(roof > 1.4 * ground);
     CHECK(shadow < 0.6 * ground);
     ++tanks;
@@ -322,11 +331,13 @@ TEST_CASE("simulator: optical truth positions fall on the ships and tanks drawn"
   CHECK(tanks >= 4 * 4);
 }
 
-TEST_CASE("simulator: SAR truth positions fall on bright ships on dark water", "[integration][pipeline][simulator]") {
+TEST_CASE("simulator: SAR truth positions fall on bright ships on dark water",
+          "[integration][pipeline][simulator]") {
   const auto r = simulate("sar", 5, 1024, 2, SimSensor::Sar);
   const Json truth = readTruth(r);
   CHECK(truth["sensor"] == "sar");
-  GDALDatasetUniquePtr ds(GDALDataset::Open(r.scenes[0].c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  GDALDatasetUniquePtr ds(
+      GDALDataset::Open(r.scenes[0].c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
   REQUIRE(ds);
   REQUIRE(ds->GetRasterCount() == 1);
   CHECK(ds->GetRasterBand(1)->GetRasterDataType() == GDT_Float32);
@@ -366,7 +377,8 @@ TEST_CASE("simulator: SAR truth positions fall on bright ships on dark water", "
   CHECK(truth["scenes"][0]["cloud_fraction"].get<double>() == 0.0);
 }
 
-TEST_CASE("simulator: change masks mark the recorded construction and demolition", "[integration][pipeline][simulator]") {
+TEST_CASE("simulator: change masks mark the recorded construction and demolition",
+          "[integration][pipeline][simulator]") {
   const auto r = simulate("changes", 21, 1024, 4);
   const Json truth = readTruth(r);
   REQUIRE(truth["change_masks"].size() == 3);
@@ -382,10 +394,12 @@ TEST_CASE("simulator: change masks mark the recorded construction and demolition
   const std::array<double, 4> gravel{1500, 1600, 1750, 2000}, rubble{1300, 1450, 1650, 1900};
   for (int pair = 0; pair < 3; ++pair) {
     const int i = pair, j = pair + 1;
-    const Raster mask = readRaster(r.truthJson.parent_path() / ("change_" + std::to_string(i) + "_" +
-                                                                 std::to_string(j) + ".tif"));
-    const double sdx = truth["scenes"][j]["shift_px"][0].get<double>() - truth["scenes"][i]["shift_px"][0].get<double>();
-    const double sdy = truth["scenes"][j]["shift_px"][1].get<double>() - truth["scenes"][i]["shift_px"][1].get<double>();
+    const Raster mask = readRaster(r.truthJson.parent_path() / ("change_" + std::to_string(i) +
+                                                                "_" + std::to_string(j) + ".tif"));
+    const double sdx = truth["scenes"][j]["shift_px"][0].get<double>() -
+                       truth["scenes"][i]["shift_px"][0].get<double>();
+    const double sdy = truth["scenes"][j]["shift_px"][1].get<double>() -
+                       truth["scenes"][i]["shift_px"][1].get<double>();
     double areaM2 = 0;
     for (const auto& c : truth["changes"]) {
       if (c["from_index"] != i) continue;
@@ -404,11 +418,13 @@ TEST_CASE("simulator: change masks mark the recorded construction and demolition
       INFO("pair " << i << "-" << j << " " << c["kind"] << " at " << cx << "," << cy);
       CHECK(mask.at(0, cx, cy) == 1.0);
       double diff = 0;
-      for (int b = 0; b < 4; ++b) diff = std::max(diff, std::abs(refl(j, b, cx + sdx, cy + sdy) - refl(i, b, cx, cy)));
+      for (int b = 0; b < 4; ++b)
+        diff = std::max(diff, std::abs(refl(j, b, cx + sdx, cy + sdy) - refl(i, b, cx, cy)));
       CHECK(diff > 400);
       for (int b = 0; b < 4; ++b) {
         if (c["kind"] == "construction") {
-          CHECK(refl(i, b, cx, cy) == Approx(gravel[b]).epsilon(0.2));  // built on the facility's gravel
+          CHECK(refl(i, b, cx, cy) ==
+                Approx(gravel[b]).epsilon(0.2));  // built on the facility's gravel
         } else {
           CHECK(c["kind"] == "demolition");
           CHECK(refl(j, b, cx, cy) == Approx(rubble[b]).epsilon(0.2));  // leaves rubble
@@ -425,7 +441,8 @@ TEST_CASE("simulator: change masks mark the recorded construction and demolition
     for (int y = 8; y < mask.height - 8; y += 7) {
       for (int x = 8; x < mask.width - 8; x += 7) {
         if (mask.at(0, x + 0.5, y + 0.5) != 0.0) continue;
-        diffs.push_back(std::abs(refl(j, 2, x + 0.5 + sdx, y + 0.5 + sdy) - refl(i, 2, x + 0.5, y + 0.5)));
+        diffs.push_back(
+            std::abs(refl(j, 2, x + 0.5 + sdx, y + 0.5 + sdy) - refl(i, 2, x + 0.5, y + 0.5)));
       }
     }
     INFO("pair " << i << "-" << j << " median no-change difference " << median(diffs));
@@ -436,7 +453,8 @@ TEST_CASE("simulator: change masks mark the recorded construction and demolition
     for (int y = 4; y < mask.height - 4; y += 5) {
       for (int x = 4; x < mask.width - 4; x += 5) {
         const double px = x + 0.5 + sdx, py = y + 0.5 + sdy;
-        if (after.at(4, px, py) == 1.0 || after.at(0, px, py) == 0.0 || scenes[i].at(0, x + 0.5, y + 0.5) == 0.0) {
+        if (after.at(4, px, py) == 1.0 || after.at(0, px, py) == 0.0 ||
+            scenes[i].at(0, x + 0.5, y + 0.5) == 0.0) {
           ++cloudOrNodata;
           undecided += mask.at(0, x + 0.5, y + 0.5) == 255.0;
         }
@@ -447,7 +465,8 @@ TEST_CASE("simulator: change masks mark the recorded construction and demolition
   }
 }
 
-TEST_CASE("simulator: the config and declarations it writes are valid run inputs", "[integration][pipeline][simulator]") {
+TEST_CASE("simulator: the config and declarations it writes are valid run inputs",
+          "[integration][pipeline][simulator]") {
   const auto r = simulate("config", 4, 512, 3);
   const Json truth = readTruth(r);
   try {
@@ -490,12 +509,14 @@ TEST_CASE("simulator: the config and declarations it writes are valid run inputs
   std::getline(in, header);
   CHECK(header == "aoi,start,end,metric,value,reference");
   int maxVisible = 0;
-  for (const auto& c : truth["port_counts"]) maxVisible = std::max(maxVisible, c["ships_visible"].get<int>());
+  for (const auto& c : truth["port_counts"])
+    maxVisible = std::max(maxVisible, c["ships_visible"].get<int>());
   CHECK(maxVisible >= 3);
-  CHECK(csv.find("port_alpha,2025-03-01,2025-05-01,max_vessels," + std::to_string(maxVisible) + ",") !=
-        std::string::npos);
+  CHECK(csv.find("port_alpha,2025-03-01,2025-05-01,max_vessels," + std::to_string(maxVisible) +
+                 ",") != std::string::npos);
   CHECK(csv.find("port_alpha,2025-03-01,2025-04-01,activity,idle,") != std::string::npos);
-  CHECK(csv.find("facility_beta,2025-03-01,2025-05-01,new_construction,some,") != std::string::npos);
+  CHECK(csv.find("facility_beta,2025-03-01,2025-05-01,new_construction,some,") !=
+        std::string::npos);
   CHECK(csv.find("2024-06-01,2024-06-30") != std::string::npos);
 }
 

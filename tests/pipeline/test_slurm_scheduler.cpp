@@ -1,13 +1,13 @@
 // The Slurm scheduler seam without a cluster: array strings, durations, and the scripts it writes.
 #include <catch2/catch.hpp>
 
-#include "core/error.hpp"
 #include "cluster/scheduler_slurm.hpp"
+#include "core/error.hpp"
 #include "tests/test_support.hpp"
 
 using namespace cw::cluster;
-using cw::test::TempDir;
 using cw::test::readText;
+using cw::test::TempDir;
 
 TEST_CASE("slurm: array indices compress to sorted ranges", "[unit]") {
   CHECK(compressIndices({}) == "");
@@ -51,13 +51,15 @@ TEST_CASE("slurm: scripts name the array, the tasks' command and the merge depen
   CHECK(s.arraySpec == "0-2,5%2");
   const std::string array = readText(s.array);
   CHECK_THAT(array, Catch::Contains("#SBATCH --array=0-2,5%2\n"));
-  CHECK_THAT(array, Catch::Contains("#SBATCH --output=" + (r.out / "slurm/logs/%A_%a.out").string()));
+  CHECK_THAT(array,
+             Catch::Contains("#SBATCH --output=" + (r.out / "slurm/logs/%A_%a.out").string()));
   CHECK_THAT(array, Catch::Contains("#SBATCH --partition=ci\n"));
   CHECK_THAT(array, Catch::Contains("#SBATCH --time=1:00:00\n"));
   CHECK_THAT(array, Catch::Contains("#SBATCH --begin=now+1hour\n"));
-  CHECK_THAT(array, Catch::Contains("exec '/opt/cw/bin/changewatch' 'run' '/data/it'\\''s config.yaml' "
-                                    "'--out' '" + r.out.string() +
-                                    "' --job \"$SLURM_ARRAY_TASK_ID\""));
+  CHECK_THAT(array,
+             Catch::Contains("exec '/opt/cw/bin/changewatch' 'run' '/data/it'\\''s config.yaml' "
+                             "'--out' '" +
+                             r.out.string() + "' --job \"$SLURM_ARRAY_TASK_ID\""));
   CHECK_THAT(array, Catch::Contains("--no-merge"));
   const std::string merge = readText(s.merge);
   CHECK_THAT(merge, Catch::Contains("#SBATCH --dependency=afterok:@ARRAY_JOB_ID@\n"));

@@ -19,7 +19,8 @@ namespace {
 std::string baseConfig(const fs::path& sim) {
   std::string c = readText(sim / "config.yaml");
   c = std::regex_replace(c, std::regex("folder: scenes"), "folder: " + (sim / "scenes").string());
-  c = std::regex_replace(c, std::regex("output: out"), "output: " + (sim / "out-validate").string());
+  c = std::regex_replace(c, std::regex("output: out"),
+                         "output: " + (sim / "out-validate").string());
   return c;
 }
 
@@ -33,16 +34,17 @@ std::string swapPortBbox(const std::string& config) {
   std::smatch m;
   const std::regex bbox("bbox: \\[([-0-9.]+), ([-0-9.]+), ([-0-9.]+), ([-0-9.]+)\\]");
   REQUIRE(std::regex_search(config, m, bbox));
-  const std::string swapped = "bbox: [" + m[2].str() + ", " + m[1].str() + ", " + m[4].str() + ", " +
-                              m[3].str() + "]";
+  const std::string swapped =
+      "bbox: [" + m[2].str() + ", " + m[1].str() + ", " + m[4].str() + ", " + m[3].str() + "]";
   return m.prefix().str() + swapped + m.suffix().str();
 }
 
 }  // namespace
 
-TEST_CASE("validate: declarations, band roles, swapped coordinates and the window each exit 2, "
-          "and pass once fixed",
-          "[integration]") {
+TEST_CASE(
+    "validate: declarations, band roles, swapped coordinates and the window each exit 2, "
+    "and pass once fixed",
+    "[integration]") {
   const fs::path& sim = cw::test::smallSimulation();
   REQUIRE(!sim.empty());
   TempDir dir("cwvalidate");
@@ -85,9 +87,11 @@ TEST_CASE("validate: declarations, band roles, swapped coordinates and the windo
     INFO(r.output);
     CHECK(r.exitCode == 2);
     CHECK_THAT(r.output, Catch::Contains("/scenes/scene_"));
-    CHECK_THAT(r.output, Catch::Contains("has 5 band(s) but its nir band is band 9 (sensor.bands.nir)"));
+    CHECK_THAT(r.output,
+               Catch::Contains("has 5 band(s) but its nir band is band 9 (sensor.bands.nir)"));
     // `run` refuses it too, before any job.
-    writeText(config, withDeclarations(std::regex_replace(good, std::regex("nir: 4"), "nir: 9"), decl));
+    writeText(config,
+              withDeclarations(std::regex_replace(good, std::regex("nir: 4"), "nir: 9"), decl));
     const auto run = runCli("run " + config.string() + " --out " + (dir / "out").string());
     INFO(run.output);
     CHECK(run.exitCode == 2);
@@ -109,11 +113,12 @@ TEST_CASE("validate: declarations, band roles, swapped coordinates and the windo
     CHECK_THAT(r.output, Catch::Contains("did you swap latitude and longitude?"));
   }
   SECTION("a window outside every scene's date") {
-    const auto r = validate(std::regex_replace(
-        good, std::regex("window: \\{[^}]*\\}"), "window: {start: 2023-01-01, end: 2023-12-31}"));
+    const auto r = validate(std::regex_replace(good, std::regex("window: \\{[^}]*\\}"),
+                                               "window: {start: 2023-01-01, end: 2023-12-31}"));
     INFO(r.output);
     CHECK(r.exitCode == 2);
-    CHECK_THAT(r.output, Catch::Contains("window: 2023-01-01 to 2023-12-31 holds none of the 3 scene(s)"));
+    CHECK_THAT(r.output,
+               Catch::Contains("window: 2023-01-01 to 2023-12-31 holds none of the 3 scene(s)"));
     CHECK_THAT(r.output, Catch::Contains("widen window"));
   }
   SECTION("change.method: auto is accepted in a config") {

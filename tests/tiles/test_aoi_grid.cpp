@@ -52,7 +52,8 @@ TEST_CASE("aoi grid: UTM zone of the centroid, UPS near the poles", "[unit]") {
 }
 
 TEST_CASE("aoi grid: the extent is snapped to whole pixels and covers the AOI", "[unit]") {
-  AoiGridRequest r{{{29.0, 41.0}, {29.05, 41.0}, {29.05, 41.04}, {29.0, 41.04}, {29.0, 41.0}}, 3.0, 0};
+  AoiGridRequest r{
+      {{29.0, 41.0}, {29.05, 41.0}, {29.05, 41.04}, {29.0, 41.04}, {29.0, 41.0}}, 3.0, 0};
   const GridSpec g = makeAoiGrid(r);
   CHECK(g.epsg() == 32635);
   CHECK(g.geoTransform[1] == 3.0);
@@ -67,14 +68,14 @@ TEST_CASE("aoi grid: the extent is snapped to whole pixels and covers the AOI", 
 
 TEST_CASE("aoi grid: an AOI crossing the antimeridian gets a compact grid", "[unit]") {
   // [179.9, -17, -179.9, -16.9] as the config stores it: east continued past 180.
-  AoiGridRequest r{{{179.9, -17.0}, {180.1, -17.0}, {180.1, -16.9}, {179.9, -16.9}, {179.9, -17.0}},
-                   10.0, 0};
+  AoiGridRequest r{
+      {{179.9, -17.0}, {180.1, -17.0}, {180.1, -16.9}, {179.9, -16.9}, {179.9, -17.0}}, 10.0, 0};
   const GridSpec g = makeAoiGrid(r);
   // ~21 km wide, not ~40,000 km.
   CHECK(g.width == Approx(2130).margin(40));
   CHECK(g.height == Approx(1110).margin(40));
-  const auto [lon, lat] = gridToLonLat(g, g.geoTransform[0] + g.width * 5.0,
-                                       g.geoTransform[3] - g.height * 5.0);
+  const auto [lon, lat] =
+      gridToLonLat(g, g.geoTransform[0] + g.width * 5.0, g.geoTransform[3] - g.height * 5.0);
   CHECK(std::abs(std::abs(lon) - 180.0) < 0.01);
   CHECK(lat == Approx(-16.95).margin(0.01));
 }
@@ -118,9 +119,13 @@ TEST_CASE("warp: a UTM 33N scene onto a grid in UTM 34N keeps positions", "[unit
   // The AOI: the middle of the scene, projected to 34N.
   const auto c0 = gridToLonLat(s, 780000.0 + 500.0, 4650000.0 - 500.0);
   const auto c1 = gridToLonLat(s, 780000.0 + 1500.0, 4650000.0 - 1500.0);
-  AoiGridRequest r{{{c0.first, c1.second}, {c1.first, c1.second}, {c1.first, c0.second},
-                    {c0.first, c0.second}, {c0.first, c1.second}},
-                   10.0, 32634};
+  AoiGridRequest r{{{c0.first, c1.second},
+                    {c1.first, c1.second},
+                    {c1.first, c0.second},
+                    {c0.first, c0.second},
+                    {c0.first, c1.second}},
+                   10.0,
+                   32634};
   const GridSpec g = makeAoiGrid(r);
   CHECK(g.epsg() == 32634);
   writeWarpedVrt({src.string(), {1}, std::nullopt, "bilinear", true}, g, d / "w.vrt");

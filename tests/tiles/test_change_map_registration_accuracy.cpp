@@ -8,8 +8,10 @@
 using namespace cw;
 namespace fs = std::filesystem;
 
-TEST_CASE("co-registration on a 300 x 240 px grid recovers (-1.44, 0.84) px within 0.05 px and applies it",
-          "[integration]") {
+TEST_CASE(
+    "co-registration on a 300 x 240 px grid recovers (-1.44, 0.84) px within 0.05 px and applies "
+    "it",
+    "[integration]") {
   const fs::path dir = test::scratchDir("small_shift");
   const int w = 300, h = 240;
   cv::Mat big(h + 20, w + 20, CV_32F);

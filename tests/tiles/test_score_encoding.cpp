@@ -11,8 +11,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-tiles::ChangeMapResult runWith(const fs::path& dir, const fs::path& out,
-                               tiles::ChangeMapOptions o, imaging::ChangeMethod& m) {
+tiles::ChangeMapResult runWith(const fs::path& dir, const fs::path& out, tiles::ChangeMapOptions o,
+                               imaging::ChangeMethod& m) {
   tiles::ChangeInputs in;
   in.grid = tiles::GridSpec::fromDataset(*tiles::openRaster((dir / "before.tif").string()));
   in.before.path = (dir / "before.tif").string();
@@ -52,7 +52,8 @@ TEST_CASE("scaled UInt16 score: scale/offset metadata give back the float score"
   CHECK(hasNodata);
 
   // Decision products do not depend on the encoding.
-  CHECK(cv::countNonZero(test::readBand(f.maskPath, 1, CV_8U) != test::readBand(u.maskPath, 1, CV_8U)) == 0);
+  CHECK(cv::countNonZero(test::readBand(f.maskPath, 1, CV_8U) !=
+                         test::readBand(u.maskPath, 1, CV_8U)) == 0);
   CHECK(u.changedPixels == f.changedPixels);
   REQUIRE(u.polygons.size() == f.polygons.size());
   for (std::size_t i = 0; i < u.polygons.size(); ++i) {

@@ -4,9 +4,9 @@
 
 #include <gdal_priv.h>
 
+#include "tile_test_support.hpp"
 #include "tiles/raster_window.hpp"
 #include "tiles/scene_warp.hpp"
-#include "tile_test_support.hpp"
 
 using namespace cw;
 namespace fs = std::filesystem;
@@ -48,9 +48,10 @@ void writeMaskedScene(const fs::path& path, bool alphaBand, GDALDataType type) {
 
 }  // namespace
 
-TEST_CASE("source masks: an RGBA alpha band and an internal per-dataset mask are no data after "
-          "the warp",
-          "[unit]") {
+TEST_CASE(
+    "source masks: an RGBA alpha band and an internal per-dataset mask are no data after "
+    "the warp",
+    "[unit]") {
   const fs::path dir = test::scratchDir("srcmask");
   for (const bool alpha : {true, false}) {
     const GDALDataType type = alpha ? GDT_Byte : GDT_UInt16;

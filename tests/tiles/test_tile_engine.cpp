@@ -52,8 +52,7 @@ TEST_CASE("splitter rejects empty grids and bad sizes with a clear message", "[u
   CHECK_THROWS_WITH(tiles::splitGrid(10, 10, 0, 0), Catch::Contains("tile size must be"));
 }
 
-TEST_CASE("planner aligns to source blocks and shrinks tiles to fit the memory budget",
-          "[unit]") {
+TEST_CASE("planner aligns to source blocks and shrinks tiles to fit the memory budget", "[unit]") {
   tiles::TilePlanRequest r;
   r.width = 8192;
   r.height = 8192;
@@ -75,8 +74,7 @@ TEST_CASE("planner aligns to source blocks and shrinks tiles to fit the memory b
   CHECK(tiles::alignTileSize(500, {290, 1}) == 500);  // strips: no alignment
 }
 
-TEST_CASE("streamTiles writes every tile once, in order, whatever the thread count",
-          "[unit]") {
+TEST_CASE("streamTiles writes every tile once, in order, whatever the thread count", "[unit]") {
   const auto tiles = tiles::splitGrid(300, 200, 32, 0);
   for (int threads : {1, 2, 4}) {
     std::vector<int> order;
@@ -103,8 +101,10 @@ TEST_CASE("streamTiles writes every tile once, in order, whatever the thread cou
 
 TEST_CASE("mapTiles stores results by tile index and rethrows a tile's error", "[unit]") {
   const auto tiles = tiles::splitGrid(100, 100, 10, 0);
-  const auto r = tiles::mapTiles<int>(tiles, 2, [](const tiles::Tile& t) { return t.core.x + 1000 * t.core.y; });
-  for (std::size_t i = 0; i < tiles.size(); ++i) CHECK(r[i] == tiles[i].core.x + 1000 * tiles[i].core.y);
+  const auto r = tiles::mapTiles<int>(
+      tiles, 2, [](const tiles::Tile& t) { return t.core.x + 1000 * t.core.y; });
+  for (std::size_t i = 0; i < tiles.size(); ++i)
+    CHECK(r[i] == tiles[i].core.x + 1000 * tiles[i].core.y);
   CHECK_THROWS_WITH(tiles::mapTiles<int>(tiles, 2,
                                          [](const tiles::Tile& t) -> int {
                                            if (t.index == 42) throw Error("tile 42 failed");
@@ -176,8 +176,8 @@ TEST_CASE("a per-pixel method gives identical output for tiles 64/256/512 and 1/
   for (auto [tile, threads] : {std::pair{64, 1}, std::pair{64, 2}, std::pair{256, 2},
                                std::pair{512, 2}, std::pair{100, 2}}) {
     INFO("tile " << tile << " threads " << threads);
-    const Run r = runOn(dir, "t" + std::to_string(tile) + "x" + std::to_string(threads), 0, tile,
-                        threads);
+    const Run r =
+        runOn(dir, "t" + std::to_string(tile) + "x" + std::to_string(threads), 0, tile, threads);
     CHECK(r.result.threshold == ref.result.threshold);  // bit-identical fit
     CHECK(r.result.samplePixels == ref.result.samplePixels);
     CHECK(sameFloats(r.score, ref.score));
@@ -249,8 +249,8 @@ TEST_CASE("raster windows: a warped scene is invalid where it did not image, VRT
   cv::Mat img(20, 30, CV_16UC4, cv::Scalar(100, 200, 300, 400));
   test::writeTif(dir / "scene.tif", img, test::utmGrid(30, 20));
   const tiles::GridSpec grid = test::utmGrid(60, 20);
-  const tiles::WarpRequest req{(dir / "scene.tif").string(), {1, 2, 3, 4}, std::nullopt, "near",
-                               true};
+  const tiles::WarpRequest req{
+      (dir / "scene.tif").string(), {1, 2, 3, 4}, std::nullopt, "near", true};
   tiles::writeWarpedVrt(req, grid, dir / "lazy.vrt");
   tiles::writeWarpedGeoTiff(req, grid, dir / "eager.tif", 2, 16);
   tiles::HandleCache cache;
@@ -279,7 +279,7 @@ TEST_CASE("dataset pool: a handle is leased to one user at a time and idle ones 
     auto l1 = pool.lease(a);
     auto l2 = pool.lease(a);
     CHECK(l1.get() != l2.get());  // both in use: two handles
-  }  // both returned; only one stays open
+  }                               // both returned; only one stays open
   CHECK(pool.idleCount() == 1);
   {
     auto l3 = pool.lease(a);  // reuses the idle handle

@@ -13,8 +13,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/change_method.hpp"
 #include "core/error.hpp"
+#include "imaging/change_method.hpp"
 #include "tiles/grid_spec.hpp"
 
 namespace cw::test {
@@ -22,7 +22,8 @@ namespace cw::test {
 namespace fs = std::filesystem;
 
 inline fs::path scratchDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("cw_tiles_test_" + name + "_" + std::to_string(::getpid()));
+  fs::path d =
+      fs::temp_directory_path() / ("cw_tiles_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -47,12 +48,14 @@ inline tiles::GridSpec utmGrid(int w, int h, double x0 = 499800.0, double y0 = 5
 inline void writeTif(const fs::path& path, const cv::Mat& img, const tiles::GridSpec& grid,
                      std::optional<double> nodata = std::nullopt, int block = 128) {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-  const GDALDataType type = img.depth() == CV_16U ? GDT_UInt16 : img.depth() == CV_8U ? GDT_Byte : GDT_Float32;
+  const GDALDataType type = img.depth() == CV_16U  ? GDT_UInt16
+                            : img.depth() == CV_8U ? GDT_Byte
+                                                   : GDT_Float32;
   const std::string bs = std::to_string(block);
   std::string bx = "BLOCKXSIZE=" + bs, by = "BLOCKYSIZE=" + bs;
   const char* o2[] = {"TILED=YES", bx.c_str(), by.c_str(), nullptr};
-  GDALDataset* ds = drv->Create(path.c_str(), img.cols, img.rows, img.channels(), type,
-                                const_cast<char**>(o2));
+  GDALDataset* ds =
+      drv->Create(path.c_str(), img.cols, img.rows, img.channels(), type, const_cast<char**>(o2));
   if (!ds) throw Error("test: cannot create " + path.string());
   grid.applyTo(*ds);
   for (int b = 1; b <= img.channels() && nodata; ++b) ds->GetRasterBand(b)->SetNoDataValue(*nodata);

@@ -45,7 +45,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("ais config: folder + glob, column mapping and options load into typed values", "[vessels][unit]") {
+TEST_CASE("ais config: folder + glob, column mapping and options load into typed values",
+          "[vessels][unit]") {
   Fixture f;
   const auto c = loadConfig(f.write(R"YAML(ais:
   folder: feeds
@@ -80,7 +81,8 @@ TEST_CASE("ais config: folder + glob, column mapping and options load into typed
   CHECK_THAT(yaml, Contains("mmsi: ship_id"));
 }
 
-TEST_CASE("ais config: no ais section means AIS is off; files are resolved against the config", "[vessels][unit]") {
+TEST_CASE("ais config: no ais section means AIS is off; files are resolved against the config",
+          "[vessels][unit]") {
   Fixture f;
   CHECK_FALSE(loadConfig(f.write("")).ais.enabled());
   const auto c = loadConfig(f.write("ais:\n  files: [feeds/b.csv]\n"));
@@ -91,12 +93,14 @@ TEST_CASE("ais config: no ais section means AIS is off; files are resolved again
 
 TEST_CASE("ais config: bad sections are errors with the key path", "[vessels][unit]") {
   Fixture f;
-  CHECK_THAT(f.errorOf("ais:\n  files: [feeds/missing.csv]\n"),
-             Contains("ais.files[0]: no such file: " + (f.dir.path() / "feeds" / "missing.csv").string()));
+  CHECK_THAT(
+      f.errorOf("ais:\n  files: [feeds/missing.csv]\n"),
+      Contains("ais.files[0]: no such file: " + (f.dir.path() / "feeds" / "missing.csv").string()));
   CHECK_THAT(f.errorOf("ais:\n  folder: feeds\n  files: [feeds/b.csv]\n"),
              Contains("ais: give exactly one of 'files' or 'folder' (with 'glob')"));
-  CHECK_THAT(f.errorOf("ais:\n  folder: feeds\n  glob: '*.zip'\n"),
-             Contains("ais.folder: no file matches '*.zip' in " + (f.dir.path() / "feeds").string()));
+  CHECK_THAT(
+      f.errorOf("ais:\n  folder: feeds\n  glob: '*.zip'\n"),
+      Contains("ais.folder: no file matches '*.zip' in " + (f.dir.path() / "feeds").string()));
   CHECK_THAT(f.errorOf("ais:\n  files: [feeds/b.csv]\n  window_hour: 2\n"),
              Contains("ais: unknown key 'window_hour' (did you mean 'window_hours'?)"));
   CHECK_THAT(f.errorOf("ais:\n  files: [feeds/b.csv]\n  columns: {mmsi: a, lat: b, lon: c}\n"),

@@ -8,19 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/sim_ais.hpp"
 #include "tests/test_support.hpp"
 #include "vessels/ais_format.hpp"
 #include "vessels/ais_ingest.hpp"
-#include "sim/sim_ais.hpp"
 
 using namespace cw;
 using Catch::Contains;
-using nlohmann::json;
 using cw::test::readJson;
+using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 constexpr std::uint32_t kMmsiBase = cw::sim::kSimMmsiBase;
 constexpr std::uint32_t kSpoofed = cw::sim::kSimSpoofedMmsi;
@@ -37,7 +36,9 @@ struct AisRun {
   int rows = 0;
 
   AisRun() {
-    REQUIRE(test::runCli("simulate --out " + dir.path().string() + " --seed 3 --size 2048 --dates 2 --ais").exitCode == 0);
+    REQUIRE(test::runCli("simulate --out " + dir.path().string() +
+                         " --seed 3 --size 2048 --dates 2 --ais")
+                .exitCode == 0);
     truth = readJson(dir / "truth" / "truth.json");
     rows = truth["ais"]["rows"];
     for (const auto& s : truth["ships"]) dark[s["id"]] = s["ais_case"] == "dark";
@@ -61,7 +62,8 @@ fs::path findFile(const fs::path& root, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("AIS e2e: the run ingests the feed into OUT/port_alpha/ais.gpkg with counts", "[vessels][integration][slow]") {
+TEST_CASE("AIS e2e: the run ingests the feed into OUT/port_alpha/ais.gpkg with counts",
+          "[vessels][integration][slow]") {
   auto& r = aisRun();
   INFO(r.log);
   REQUIRE(r.exitCode == 0);
@@ -82,8 +84,9 @@ TEST_CASE("AIS e2e: the run ingests the feed into OUT/port_alpha/ais.gpkg with c
   CHECK(verify.exitCode == 0);
 }
 
-TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, the spoofed vessel unseen",
-          "[vessels][integration][slow]") {
+TEST_CASE(
+    "AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, the spoofed vessel unseen",
+    "[vessels][integration][slow]") {
   auto& r = aisRun();
   REQUIRE(r.exitCode == 0);
   const auto detPath = findFile(r.dir / "out" / "port_alpha", "detections.geojson");
@@ -100,7 +103,8 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
     const int dateIndex = scene == "scene_" + std::string(r.truth["dates"][0]).substr(0, 4) +
                                        std::string(r.truth["dates"][0]).substr(5, 2) +
                                        std::string(r.truth["dates"][0]).substr(8, 2)
-                              ? 0 : 1;
+                              ? 0
+                              : 1;
     // The truth ship this detection is (within 30 m), if any. The ship-to-ship pair's two hulls
     // are one detection: it is either of them, the one whose MMSI it was matched to if any.
     const json* ship = nullptr;
@@ -115,9 +119,12 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
     const bool isDark = ship && r.dark.at((*ship)["id"]);
     if (status == "matched") {
       ++matched;
-      const bool right = ship && !isDark && p["mmsi"] == kMmsiBase + static_cast<std::uint32_t>((*ship)["id"]);
+      const bool right =
+          ship && !isDark && p["mmsi"] == kMmsiBase + static_cast<std::uint32_t>((*ship)["id"]);
       correct += right;
-      if (!right) wrong += p.dump() + " " + c.dump() + (ship ? " near ship " + (*ship).dump() : " no ship within 30 m") + "\n";
+      if (!right)
+        wrong += p.dump() + " " + c.dump() +
+                 (ship ? " near ship " + (*ship).dump() : " no ship within 30 m") + "\n";
     }
     if (ship && !isDark) ++aisOnDetected;
     if (ship) {
@@ -126,8 +133,9 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
       darkFp += !isDark && status == "dark";
     }
   }
-  INFO("ship detections " << ships << ", matched " << matched << ", correct " << correct << ", AIS-on detected "
-                          << aisOnDetected << ", dark tp/fp/fn " << darkTp << "/" << darkFp << "/" << darkFn);
+  INFO("ship detections " << ships << ", matched " << matched << ", correct " << correct
+                          << ", AIS-on detected " << aisOnDetected << ", dark tp/fp/fn " << darkTp
+                          << "/" << darkFp << "/" << darkFn);
   INFO(wrong);
   REQUIRE(matched > 5);
   CHECK(static_cast<double>(correct) / matched >= 0.95);        // precision
@@ -162,8 +170,9 @@ TEST_CASE("AIS e2e: match precision and recall >= 0.95, dark-vessel F1 >= 0.9, t
 
 // Issue 20, items 7 and 9: the simulator's vessel-level declarations get the verdicts its truth
 // expects, each citing evidence.
-TEST_CASE("AIS e2e: vessel_call, dark_vessels, complete and sts_transfers verdicts as the truth says",
-          "[vessels][integration][slow]") {
+TEST_CASE(
+    "AIS e2e: vessel_call, dark_vessels, complete and sts_transfers verdicts as the truth says",
+    "[vessels][integration][slow]") {
   auto& r = aisRun();
   REQUIRE(r.exitCode == 0);
   const json corroboration = readJson(r.dir / "out" / "corroboration.json");  // outlives the loop

@@ -22,8 +22,9 @@ constexpr const char* kMcHeader =
 
 AisConfig bostonConfig() {
   AisConfig c;
-  c.generic.columns = {{"mmsi", "mmsi"}, {"time", "basedatetime"}, {"lat", "Y"}, {"lon", "X"},
-                       {"sog", "sog"},   {"cog", "cog"},           {"heading", "heading"}};
+  c.generic.columns = {{"mmsi", "mmsi"},      {"time", "basedatetime"}, {"lat", "Y"},
+                       {"lon", "X"},          {"sog", "sog"},           {"cog", "cog"},
+                       {"heading", "heading"}};
   return c;
 }
 
@@ -41,8 +42,9 @@ std::string mcRow(const std::string& mmsi, const std::string& time, double lat, 
 
 }  // namespace
 
-TEST_CASE("MarineCadastre 1,000-row extract: 998 kept, 1 invalid MMSI, 1 base station, sentinels counted",
-          "[vessels][real]") {
+TEST_CASE(
+    "MarineCadastre 1,000-row extract: 998 kept, 1 invalid MMSI, 1 base station, sentinels counted",
+    "[vessels][real]") {
   REQUIRE(test::haveSharedData());
   AisConfig config;
   const auto r = ingestAis({kAis / "marinecadastre_20230111_1000rows.csv"}, config, {});
@@ -75,7 +77,8 @@ TEST_CASE("MarineCadastre 1,000-row extract: 998 kept, 1 invalid MMSI, 1 base st
   CHECK(v.widthM == 30.0f);
   CHECK(v.transceiverClass == "A");
   // 367752440 reports COG 360.0 (not available) and no length.
-  const auto it = std::find_if(fixes.begin(), fixes.end(), [](const AisFix& f) { return f.mmsi == 367752440; });
+  const auto it =
+      std::find_if(fixes.begin(), fixes.end(), [](const AisFix& f) { return f.mmsi == 367752440; });
   REQUIRE(it != fixes.end());
   CHECK(it->timeS == utcSeconds(2023, 1, 11, 0, 0, 0));
   CHECK_FALSE(known(it->cogDeg));
@@ -83,8 +86,9 @@ TEST_CASE("MarineCadastre 1,000-row extract: 998 kept, 1 invalid MMSI, 1 base st
   CHECK_FALSE(known(r.aois[0].vessels.at(367752440).lengthM));
 }
 
-TEST_CASE("Boston Harbor tracks through a generic column mapping: 972 fixes of 4 vessels, none dropped",
-          "[vessels][real]") {
+TEST_CASE(
+    "Boston Harbor tracks through a generic column mapping: 972 fixes of 4 vessels, none dropped",
+    "[vessels][real]") {
   REQUIRE(test::haveSharedData());
   const auto r = ingestAis({kAis / "boston_harbor_2014-01.csv"}, bostonConfig(), {});
   CHECK(r.files[0].format == "generic");
@@ -98,7 +102,8 @@ TEST_CASE("Boston Harbor tracks through a generic column mapping: 972 fixes of 4
   CHECK(c.positionJump == 0);
   std::map<std::uint32_t, int> perVessel;
   for (const auto& f : r.aois[0].fixes) ++perVessel[f.mmsi];
-  CHECK(perVessel == std::map<std::uint32_t, int>{{215020081, 534}, {240000208, 80}, {255880350, 94}, {257990100, 264}});
+  CHECK(perVessel == std::map<std::uint32_t, int>{
+                         {215020081, 534}, {240000208, 80}, {255880350, 94}, {257990100, 264}});
   const auto& first = r.aois[0].fixes.front();  // sorted by MMSI then time
   CHECK(first.mmsi == 215020081);
   CHECK(first.timeS == utcSeconds(2014, 1, 5, 9, 48, 32));
@@ -112,8 +117,10 @@ TEST_CASE("Boston Harbor: an AOI window keeps only the fixes in its buffered box
   // A 1 km box around the first fix of 215020081, +/- 3 min around 09:50:32: the fixes at 09:48:32,
   // 09:49:32, 09:50:32, 09:51:33, 09:52:33 are within time; the box (+0 m buffer) keeps those of
   // them inside [-70.82, -70.80] x [42.39, 42.40]: all five.
-  const auto w = makeAoiWindow("boston", {{-70.82, 42.39}, {-70.80, 42.39}, {-70.80, 42.40}, {-70.82, 42.40}, {-70.82, 42.39}},
-                               false, 0.0, {utcSeconds(2014, 1, 5, 9, 50, 32)}, 180);
+  const auto w = makeAoiWindow(
+      "boston",
+      {{-70.82, 42.39}, {-70.80, 42.39}, {-70.80, 42.40}, {-70.82, 42.40}, {-70.82, 42.39}}, false,
+      0.0, {utcSeconds(2014, 1, 5, 9, 50, 32)}, 180);
   const auto r = ingestAis({kAis / "boston_harbor_2014-01.csv"}, bostonConfig(), {w});
   REQUIRE(r.aois.size() == 1);
   CHECK(r.aois[0].aoiId == "boston");
@@ -122,22 +129,38 @@ TEST_CASE("Boston Harbor: an AOI window keeps only the fixes in its buffered box
   CHECK(r.total.outsideWindows == 967);
 }
 
-TEST_CASE("Danish Maritime Authority CSV: dd/mm/YYYY times, only Class A and B kept", "[vessels][unit]") {
+TEST_CASE("Danish Maritime Authority CSV: dd/mm/YYYY times, only Class A and B kept",
+          "[vessels][unit]") {
   test::TempDir dir;
   const std::string header =
-      "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,"
+      "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational "
+      "status,ROT,SOG,COG,Heading,IMO,"
       "Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,"
       "Destination,ETA,Data source type,A,B,C,D\n";
   const std::string tail = ",GPS,,,,AIS,,,,\n";
-  test::writeText(dir / "aisdk.csv",
-                  header +
-                      "01/03/2024 00:00:01,Class A,219000001,55.5,10.5,Under way,0,12.3,45.0,44,9123456,OXAB,ALPHA,Cargo,,20,120" + tail +
-                      "01/03/2024 00:00:02,Class B,219000002,55.6,10.6,Unknown value,,3.0,,511,Unknown,,BETA,Pleasure,,4,12" + tail +
-                      "01/03/2024 00:00:03,Base Station,2190001,55.7,10.7,Unknown value,,,,,Unknown,,,Undefined,,," + tail +
-                      "01/03/2024 00:00:04,AtoN,992191234,55.8,10.8,Unknown value,,,,,Unknown,,,Undefined,,," + tail +
-                      "01/03/2024 00:00:05,SAR Airborne,111219500,55.9,10.9,Unknown value,,,,,Unknown,,,Undefined,,," + tail +
-                      "01/03/2024 00:00:06,Class A,219000003,91.0,181.0,Unknown value,,,,,Unknown,,,Undefined,,," + tail +
-                      "31/02/2024 00:00:07,Class A,219000004,55.5,10.5,Unknown value,,,,,Unknown,,,Undefined,,," + tail);
+  test::writeText(
+      dir / "aisdk.csv",
+      header +
+          "01/03/2024 00:00:01,Class A,219000001,55.5,10.5,Under "
+          "way,0,12.3,45.0,44,9123456,OXAB,ALPHA,Cargo,,20,120" +
+          tail +
+          "01/03/2024 00:00:02,Class B,219000002,55.6,10.6,Unknown "
+          "value,,3.0,,511,Unknown,,BETA,Pleasure,,4,12" +
+          tail +
+          "01/03/2024 00:00:03,Base Station,2190001,55.7,10.7,Unknown "
+          "value,,,,,Unknown,,,Undefined,,," +
+          tail +
+          "01/03/2024 00:00:04,AtoN,992191234,55.8,10.8,Unknown value,,,,,Unknown,,,Undefined,,," +
+          tail +
+          "01/03/2024 00:00:05,SAR Airborne,111219500,55.9,10.9,Unknown "
+          "value,,,,,Unknown,,,Undefined,,," +
+          tail +
+          "01/03/2024 00:00:06,Class A,219000003,91.0,181.0,Unknown "
+          "value,,,,,Unknown,,,Undefined,,," +
+          tail +
+          "31/02/2024 00:00:07,Class A,219000004,55.5,10.5,Unknown "
+          "value,,,,,Unknown,,,Undefined,,," +
+          tail);
   AisConfig config;
   config.maxBadShare = 0.2;  // 1 bad row of 7
   const auto r = ingestAis({dir / "aisdk.csv"}, config, {});
@@ -168,7 +191,8 @@ TEST_CASE("Danish Maritime Authority CSV: dd/mm/YYYY times, only Class A and B k
   CHECK(r.aois[0].vessels.at(219000002).imo.empty());  // "Unknown" is no IMO
 }
 
-TEST_CASE("An unknown AIS header is an error naming the file and the headers expected", "[vessels][unit]") {
+TEST_CASE("An unknown AIS header is an error naming the file and the headers expected",
+          "[vessels][unit]") {
   test::TempDir dir;
   test::writeText(dir / "odd.csv", "ship,when,y,x\n1,2,3,4\n");
   try {
@@ -183,13 +207,15 @@ TEST_CASE("An unknown AIS header is an error naming the file and the headers exp
   }
 }
 
-TEST_CASE("More than 10 % malformed rows fails naming file:line of the first bad rows; fewer are skipped",
-          "[vessels][unit]") {
+TEST_CASE(
+    "More than 10 % malformed rows fails naming file:line of the first bad rows; fewer are skipped",
+    "[vessels][unit]") {
   test::TempDir dir;
   std::string text = kMcHeader;
-  for (int i = 0; i < 18; ++i) text += mcRow("2" + std::to_string(10000000 + i), "2024-01-01T00:00:00", 10, 20);
-  text += "211000000,2024-01-01T00:00:00,10.0\n";                                       // line 20
-  text += mcRow("211000001", "2024-01-01T25:00:00", 10, 20);                             // line 21
+  for (int i = 0; i < 18; ++i)
+    text += mcRow("2" + std::to_string(10000000 + i), "2024-01-01T00:00:00", 10, 20);
+  text += "211000000,2024-01-01T00:00:00,10.0\n";             // line 20
+  text += mcRow("211000001", "2024-01-01T25:00:00", 10, 20);  // line 21
   test::writeText(dir / "some_bad.csv", text);
   // 2 of 20 rows = 10 %: not more than the share, so the run goes on with the bad rows skipped.
   const auto ok = ingestAis({dir / "some_bad.csv"}, AisConfig{}, {});
@@ -197,7 +223,8 @@ TEST_CASE("More than 10 % malformed rows fails naming file:line of the first bad
   CHECK(ok.total.kept == 18);
   REQUIRE(ok.total.firstBadRows.size() == 2);
   CHECK_THAT(ok.total.firstBadRows[0], Contains("some_bad.csv:20: 17 columns expected, found 3"));
-  CHECK_THAT(ok.total.firstBadRows[1], Contains("some_bad.csv:21: time '2024-01-01T25:00:00' does not parse"));
+  CHECK_THAT(ok.total.firstBadRows[1],
+             Contains("some_bad.csv:21: time '2024-01-01T25:00:00' does not parse"));
 
   text += "x11000002,2024-01-01T00:00:00,10,20,1,1,1,,,,,,,,,,A\n";  // line 22: 3 of 21 > 10 %
   test::writeText(dir / "too_bad.csv", text);
@@ -216,12 +243,15 @@ TEST_CASE("More than 10 % malformed rows fails naming file:line of the first bad
   CHECK(ingestAis({dir / "too_bad.csv"}, lenient, {}).total.malformed == 3);
 }
 
-TEST_CASE("gzip feeds read like plain ones; a truncated gzip is an error naming the file", "[vessels][unit]") {
+TEST_CASE("gzip feeds read like plain ones; a truncated gzip is an error naming the file",
+          "[vessels][unit]") {
   test::TempDir dir;
   std::string text = kMcHeader;
   for (int i = 0; i < 5000; ++i) {
-    text += mcRow(std::to_string(366000000 + i % 50), "2024-01-01T00:" + std::string(i / 100 % 60 < 10 ? "0" : "") +
-                      std::to_string(i / 100 % 60) + ":00", 40.0 + i * 1e-5, -70.0);
+    text += mcRow(std::to_string(366000000 + i % 50),
+                  "2024-01-01T00:" + std::string(i / 100 % 60 < 10 ? "0" : "") +
+                      std::to_string(i / 100 % 60) + ":00",
+                  40.0 + i * 1e-5, -70.0);
   }
   test::writeText(dir / "feed.csv", text);
   writeGzip(dir / "feed.csv.gz", text);
@@ -247,8 +277,9 @@ TEST_CASE("gzip feeds read like plain ones; a truncated gzip is an error naming 
   }
 }
 
-TEST_CASE("Cleaning: exact duplicates dropped, >50 kn steps marked as jumps and skipped as reference",
-          "[vessels][unit]") {
+TEST_CASE(
+    "Cleaning: exact duplicates dropped, >50 kn steps marked as jumps and skipped as reference",
+    "[vessels][unit]") {
   test::TempDir dir;
   std::string text = kMcHeader;
   text += mcRow("366000001", "2024-01-01T00:00:00", 40.0, -70.0);
@@ -256,10 +287,10 @@ TEST_CASE("Cleaning: exact duplicates dropped, >50 kn steps marked as jumps and 
   text += mcRow("366000001", "2024-01-01T00:01:00", 40.001, -70.0);  // 111 m in 60 s: 3.6 kn
   text += mcRow("366000001", "2024-01-01T00:02:00", 41.0, -70.0);    // 111 km in 60 s: jump
   text += mcRow("366000001", "2024-01-01T00:03:00", 40.002, -70.0);  // fine against 00:01
-  text += mcRow("366000002", "2024-01-01T00:00:00", 0.0, 0.0);        // (0, 0)
-  text += mcRow("366000003", "2024-01-01T00:00:00", 95.0, 10.0);      // out of range
-  text += mcRow("993661234", "2024-01-01T00:00:00", 40.0, -70.0);     // aid to navigation
-  text += mcRow("123", "2024-01-01T00:00:00", 40.0, -70.0);           // invalid MMSI
+  text += mcRow("366000002", "2024-01-01T00:00:00", 0.0, 0.0);       // (0, 0)
+  text += mcRow("366000003", "2024-01-01T00:00:00", 95.0, 10.0);     // out of range
+  text += mcRow("993661234", "2024-01-01T00:00:00", 40.0, -70.0);    // aid to navigation
+  text += mcRow("123", "2024-01-01T00:00:00", 40.0, -70.0);          // invalid MMSI
   text += mcRow("366000004", "2024-01-01T00:00:00", 40.0, -70.0, "102.3");
   test::writeText(dir / "clean.csv", text);
   const auto r = ingestAis({dir / "clean.csv"}, AisConfig{}, {});
@@ -283,7 +314,8 @@ TEST_CASE("Cleaning: exact duplicates dropped, >50 kn steps marked as jumps and 
   CHECK_THAT(c.summary(), Contains("10 rows: 5 kept, 0 malformed, 1 invalid MMSI"));
 }
 
-TEST_CASE("AOI windows: buffered boxes (antimeridian too) and merged time intervals", "[vessels][unit]") {
+TEST_CASE("AOI windows: buffered boxes (antimeridian too) and merged time intervals",
+          "[vessels][unit]") {
   const auto t0 = utcSeconds(2024, 1, 1, 12, 0, 0);
   const auto w = makeAoiWindow("a", {{10.0, 50.0}, {10.1, 50.0}, {10.1, 50.1}, {10.0, 50.1}}, false,
                                1000.0, {t0, t0 + 3600, t0 + 86400}, 10800);
@@ -291,11 +323,11 @@ TEST_CASE("AOI windows: buffered boxes (antimeridian too) and merged time interv
   CHECK(w.times[0] == std::pair<std::int64_t, std::int64_t>{t0 - 10800, t0 + 3600 + 10800});
   CHECK_THAT(w.minLat, WithinAbs(50.0 - 1000.0 / 111320.0, 1e-9));
   CHECK(w.contains(10.05, 50.005, t0));
-  CHECK(w.contains(9.99, 50.05, t0));           // 720 m west of the box: inside the 1 km buffer
-  CHECK_FALSE(w.contains(9.98, 50.05, t0));     // 1.4 km west
+  CHECK(w.contains(9.99, 50.05, t0));        // 720 m west of the box: inside the 1 km buffer
+  CHECK_FALSE(w.contains(9.98, 50.05, t0));  // 1.4 km west
   CHECK_FALSE(w.contains(10.05, 50.05, t0 + 20000));
-  const auto am = makeAoiWindow("b", {{179.9, -17.0}, {-179.9, -17.0}, {-179.9, -16.9}, {179.9, -16.9}}, true,
-                                0.0, {t0}, 60);
+  const auto am = makeAoiWindow(
+      "b", {{179.9, -17.0}, {-179.9, -17.0}, {-179.9, -16.9}, {179.9, -16.9}}, true, 0.0, {t0}, 60);
   CHECK(am.contains(179.95, -16.95, t0));
   CHECK(am.contains(-179.95, -16.95, t0));
   CHECK_FALSE(am.contains(0.0, -16.95, t0));

@@ -20,18 +20,22 @@ const fs::path kAis = fs::path(CW_SHARED_DATA) / "ais";
 
 AoiFixes bostonTracks() {
   AisConfig c;
-  c.generic.columns = {{"mmsi", "mmsi"}, {"time", "basedatetime"}, {"lat", "Y"}, {"lon", "X"},
-                       {"sog", "sog"},   {"cog", "cog"},           {"heading", "heading"}};
+  c.generic.columns = {{"mmsi", "mmsi"},      {"time", "basedatetime"}, {"lat", "Y"},
+                       {"lon", "X"},          {"sog", "sog"},           {"cog", "cog"},
+                       {"heading", "heading"}};
   return ingestAis({kAis / "boston_harbor_2014-01.csv"}, c, {}).aois.at(0);
 }
 
 std::span<const AisFix> trackOf(const AoiFixes& a, std::uint32_t mmsi) {
-  const auto first = std::find_if(a.fixes.begin(), a.fixes.end(), [&](const AisFix& f) { return f.mmsi == mmsi; });
-  const auto last = std::find_if(first, a.fixes.end(), [&](const AisFix& f) { return f.mmsi != mmsi; });
+  const auto first =
+      std::find_if(a.fixes.begin(), a.fixes.end(), [&](const AisFix& f) { return f.mmsi == mmsi; });
+  const auto last =
+      std::find_if(first, a.fixes.end(), [&](const AisFix& f) { return f.mmsi != mmsi; });
   return {&*first, static_cast<size_t>(last - first)};
 }
 
-AisFix fix(std::uint32_t mmsi, std::int64_t t, double lon, double lat, float sog = 10, float cog = 90) {
+AisFix fix(std::uint32_t mmsi, std::int64_t t, double lon, double lat, float sog = 10,
+           float cog = 90) {
   AisFix f;
   f.mmsi = mmsi;
   f.timeS = t;
@@ -44,7 +48,8 @@ AisFix fix(std::uint32_t mmsi, std::int64_t t, double lon, double lat, float sog
 
 }  // namespace
 
-TEST_CASE("Boston Harbor: interpolation between real fixes, and at a fix's own time", "[vessels][real]") {
+TEST_CASE("Boston Harbor: interpolation between real fixes, and at a fix's own time",
+          "[vessels][real]") {
   REQUIRE(test::haveSharedData());
   const auto a = bostonTracks();
   const auto track = trackOf(a, 215020081);
@@ -67,9 +72,11 @@ TEST_CASE("Boston Harbor: interpolation between real fixes, and at a fix's own t
   CHECK_FALSE(positionAt(track, utcSeconds(2014, 1, 5, 6, 48, 31), o));
 }
 
-TEST_CASE("Boston Harbor leave-one-out: each fix interpolated from its neighbours is within 15 m (median) and "
-          "50 m (95th percentile) of the real fix",
-          "[vessels][real]") {
+TEST_CASE(
+    "Boston Harbor leave-one-out: each fix interpolated from its neighbours is within 15 m "
+    "(median) and "
+    "50 m (95th percentile) of the real fix",
+    "[vessels][real]") {
   REQUIRE(test::haveSharedData());
   auto a = bostonTracks();
   std::vector<double> errors;
@@ -92,7 +99,8 @@ TEST_CASE("Boston Harbor leave-one-out: each fix interpolated from its neighbour
   CHECK(errors[errors.size() * 95 / 100] < 50.0);
 }
 
-TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow vessels are held", "[vessels][unit]") {
+TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow vessels are held",
+          "[vessels][unit]") {
   const std::int64_t t0 = utcSeconds(2024, 5, 1, 10, 0, 0);
   const std::vector<AisFix> east = {fix(366000001, t0, 0.0, 0.0 + 1e-9, 10, 90)};
   InterpolationOptions o;
@@ -101,7 +109,8 @@ TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow ve
   REQUIRE(p10);
   CHECK(p10->method == VesselPosition::Method::DeadReckoned);
   CHECK(p10->dtS == 600);
-  CHECK_THAT(distanceM(0, 0, p10->lon, p10->lat), WithinAbs(10 * 1852.0 / 3600 * 600, 1.0));  // 3087 m east
+  CHECK_THAT(distanceM(0, 0, p10->lon, p10->lat),
+             WithinAbs(10 * 1852.0 / 3600 * 600, 1.0));  // 3087 m east
   CHECK(p10->lon > 0);
   const auto before = positionAt(east, t0 - 600, o);  // backwards along the course
   REQUIRE(before);
@@ -117,8 +126,9 @@ TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow ve
   CHECK(held->lon == 1.0);
 }
 
-TEST_CASE("The AIS GeoPackage: ogrinfo lists the layers and the R-tree index; fixes read back equal",
-          "[vessels][integration]") {
+TEST_CASE(
+    "The AIS GeoPackage: ogrinfo lists the layers and the R-tree index; fixes read back equal",
+    "[vessels][integration]") {
   REQUIRE(test::haveSharedData());
   test::TempDir dir;
   const auto a = bostonTracks();
@@ -128,9 +138,10 @@ TEST_CASE("The AIS GeoPackage: ogrinfo lists the layers and the R-tree index; fi
   CHECK_THAT(info.output, Contains("ais_fixes (Point)"));
   CHECK_THAT(info.output, Contains("ais_tracks (Line String)"));
   CHECK_THAT(info.output, Contains("ais_vessels (None)"));
-  const auto rtree = test::run("ogrinfo -ro " + path.string() +
-                               " -sql \"SELECT HasSpatialIndex('ais_fixes', 'geom') AS fixes_rtree, "
-                               "HasSpatialIndex('ais_tracks', 'geom') AS tracks_rtree\"");
+  const auto rtree =
+      test::run("ogrinfo -ro " + path.string() +
+                " -sql \"SELECT HasSpatialIndex('ais_fixes', 'geom') AS fixes_rtree, "
+                "HasSpatialIndex('ais_tracks', 'geom') AS tracks_rtree\"");
   CHECK_THAT(rtree.output, Contains("fixes_rtree (Integer) = 1"));
   CHECK_THAT(rtree.output, Contains("tracks_rtree (Integer) = 1"));
   const auto count = test::run("ogrinfo -ro -so " + path.string() + " ais_tracks");
@@ -149,13 +160,15 @@ TEST_CASE("The AIS GeoPackage: ogrinfo lists the layers and the R-tree index; fi
   CHECK_FALSE(fs::exists(dir / "boston" / ".ais.gpkg.tmp"));
 }
 
-TEST_CASE("Matching: matched, dark and unseen (spoofing vs missed) on a made-up scene", "[vessels][unit]") {
+TEST_CASE("Matching: matched, dark and unseen (spoofing vs missed) on a made-up scene",
+          "[vessels][unit]") {
   const std::int64_t t = utcSeconds(2024, 5, 1, 10, 0, 0);
   AoiFixes ais;
   // A: fixes 60 s before and after, moving east at 10 kn; B: 20 km away (no detection there);
   // C: 250 m long, at anchor inside the footprint, not detected; D: 8 m long, likewise.
   ais.fixes = {fix(211000001, t - 60, 10.000, 54.0), fix(211000001, t + 60, 10.005, 54.0),
-               fix(211000002, t - 30, 10.300, 54.0), fix(211000003, t - 100, 10.050, 54.02, 0, kUnknown),
+               fix(211000002, t - 30, 10.300, 54.0),
+               fix(211000003, t - 100, 10.050, 54.02, 0, kUnknown),
                fix(211000004, t - 100, 10.060, 54.02, 0, kUnknown)};
   ais.vessels[211000001] = {211000001, "ALPHA", "9000001", "", "", "A", 180.0f, 30.0f};
   ais.vessels[211000002] = {211000002, "BRAVO", "", "", "", "A", 100.0f, 20.0f};
@@ -206,7 +219,8 @@ TEST_CASE("Matching is optimal one-to-one, not greedy", "[vessels][unit]") {
   CHECK(r.detections[1].mmsi == 211000001);  // 278 m
 }
 
-TEST_CASE("Matching statuses without AIS in the window, or without a time of day", "[vessels][unit]") {
+TEST_CASE("Matching statuses without AIS in the window, or without a time of day",
+          "[vessels][unit]") {
   const std::int64_t t = utcSeconds(2024, 5, 1, 10, 0, 0);
   AoiFixes ais;
   ais.fixes = {fix(211000001, t - 4 * 3600, 10.0, 54.0)};  // outside +/- 3 h
@@ -222,7 +236,8 @@ TEST_CASE("Matching statuses without AIS in the window, or without a time of day
   CHECK(r.detections[0].status == AisStatus::Matched);
 }
 
-TEST_CASE("Matching: lengths further apart than min_length_ratio (0.25) never match", "[vessels][unit]") {
+TEST_CASE("Matching: lengths further apart than min_length_ratio (0.25) never match",
+          "[vessels][unit]") {
   const std::int64_t t = utcSeconds(2024, 5, 1, 10, 0, 0);
   AoiFixes ais;
   ais.fixes = {fix(211000001, t, 10.0, 54.0, 0)};

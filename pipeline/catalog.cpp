@@ -14,8 +14,8 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "pipeline/product_reader.hpp"
-#include "tiles/gdal_dataset.hpp"
 #include "tiles/band_roles.hpp"
+#include "tiles/gdal_dataset.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::pipeline {
@@ -23,7 +23,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kRoles = {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh"};
+const std::vector<std::string> kRoles = {"blue",  "green", "red", "nir",
+                                         "swir1", "swir2", "vv",  "vh"};
 
 std::optional<TimePoint> timeFromText(std::string text) {
   // "YYYY:MM:DD HH:MM:SS" (TIFF) -> ISO
@@ -46,9 +47,9 @@ std::optional<TimePoint> timeFromText(std::string text) {
 }
 
 std::optional<TimePoint> timeFromMetadata(GDALDataset& ds) {
-  for (const char* key : {"ACQUISITION_DATETIME", "DATETIME", "SENSING_TIME", "PRODUCT_START_TIME",
-                          "DATATAKE_1_DATATAKE_SENSING_START", "TIFFTAG_DATETIME",
-                          "DATE_ACQUIRED"}) {
+  for (const char* key :
+       {"ACQUISITION_DATETIME", "DATETIME", "SENSING_TIME", "PRODUCT_START_TIME",
+        "DATATAKE_1_DATATAKE_SENSING_START", "TIFFTAG_DATETIME", "DATE_ACQUIRED"}) {
     if (const char* v = ds.GetMetadataItem(key)) {
       if (auto t = timeFromText(v)) return t;
     }
@@ -65,10 +66,10 @@ std::optional<TimePoint> timeFromName(const std::string& name, const std::string
 }
 
 // Band roles: explicit config bands win; then what the raster says (tiles::readBandLayout: band
-// descriptions naming a role, else a true-colour export's colour interpretation); then the profile, which only fills
-// roles when the config names none (a config's {red: 1, green: 2, blue: 3} means exactly those
-// three: filling nir from a default would take an RGBA export's alpha band as NIR). Alpha bands
-// are masks, never spectral bands: the profile defaults count the bands without them.
+// descriptions naming a role, else a true-colour export's colour interpretation); then the profile,
+// which only fills roles when the config names none (a config's {red: 1, green: 2, blue: 3} means
+// exactly those three: filling nir from a default would take an RGBA export's alpha band as NIR).
+// Alpha bands are masks, never spectral bands: the profile defaults count the bands without them.
 void assignBands(Scene& s, GDALDataset& ds, const SensorConfig& sensor) {
   const tiles::BandLayout layout = tiles::readBandLayout(ds);
   s.alphaBands = layout.alphaBands;
@@ -109,24 +110,27 @@ void checkBandRoles(const Scene& s, const SensorConfig& sensor) {
     const std::string origin = fromConfig ? " (sensor.bands." + role + ")" : " (its default role)";
     if (band > s.bandCount) {
       throw BandRoleError("has " + std::to_string(s.bandCount) + " band(s) but its " + role +
-                  " band is band " + std::to_string(band) + origin);
+                          " band is band " + std::to_string(band) + origin);
     }
     if (std::find(s.alphaBands.begin(), s.alphaBands.end(), band) != s.alphaBands.end()) {
-      throw BandRoleError("band " + std::to_string(band) + " is its alpha band (a mask of where it " +
-                  "imaged), not the " + role + " band" + origin);
+      throw BandRoleError("band " + std::to_string(band) +
+                          " is its alpha band (a mask of where it " + "imaged), not the " + role +
+                          " band" + origin);
     }
   }
   if (s.cloudBand > s.bandCount) {
-    throw BandRoleError("has " + std::to_string(s.bandCount) + " band(s) but its cloud band is band " +
-                std::to_string(s.cloudBand) + " (sensor.cloud_band)");
+    throw BandRoleError("has " + std::to_string(s.bandCount) +
+                        " band(s) but its cloud band is band " + std::to_string(s.cloudBand) +
+                        " (sensor.cloud_band)");
   }
   bool spectral = false;
   for (const auto& role : kRoles) spectral |= s.bands.count(role) > 0;
   if (!spectral) {
-    throw BandRoleError("has " + std::to_string(s.bandCount) +
-                " band(s) and no band role could be resolved (no sensor.bands, band " +
-                "descriptions or colour interpretation name blue, green, red, nir, swir1, swir2, " +
-                "vv or vh); set sensor.bands");
+    throw BandRoleError(
+        "has " + std::to_string(s.bandCount) +
+        " band(s) and no band role could be resolved (no sensor.bands, band " +
+        "descriptions or colour interpretation name blue, green, red, nir, swir1, swir2, " +
+        "vv or vh); set sensor.bands");
   }
 }
 
@@ -139,7 +143,8 @@ double groundPixelSizeM(const tiles::GridSpec& grid) {
   OGRSpatialReference src;
   src.importFromWkt(grid.wkt.c_str());
   const char* projection = src.GetAttrValue("PROJECTION");
-  const bool mercator = projection && std::string(projection).find("Mercator") != std::string::npos &&
+  const bool mercator = projection &&
+                        std::string(projection).find("Mercator") != std::string::npos &&
                         std::string(projection).find("Transverse") == std::string::npos;
   if (src.IsProjected() && !mercator) return grid.pixelSizeX() * src.GetLinearUnits();
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -154,8 +159,9 @@ double groundPixelSizeM(const tiles::GridSpec& grid) {
   auto metres = [](const LonLat& a, const LonLat& b) {
     constexpr double kRad = M_PI / 180.0, kEarthM = 6371008.8;
     const double dLat = (b.lat - a.lat) * kRad, dLon = (b.lon - a.lon) * kRad;
-    const double h = std::pow(std::sin(dLat / 2), 2) +
-                     std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * std::pow(std::sin(dLon / 2), 2);
+    const double h = std::pow(std::sin(dLat / 2), 2) + std::cos(a.lat * kRad) *
+                                                           std::cos(b.lat * kRad) *
+                                                           std::pow(std::sin(dLon / 2), 2);
     return 2 * kEarthM * std::asin(std::min(1.0, std::sqrt(h)));
   };
   const LonLat c = lonLat(cx, cy);
@@ -210,8 +216,8 @@ void checkReadable(GDALDataset& ds) {
     CPLErrorReset();
     if (ds.GetRasterBand(b)->RasterIO(GF_Read, x, y, 1, 1, &v, 1, 1, GDT_Float64, 0, 0, nullptr) !=
         CE_None) {
-      throw Error("cannot be read (band " + std::to_string(b) + ", pixel " + std::to_string(x) + "," +
-                  std::to_string(y) + "): " + tiles::lastGdalError() +
+      throw Error("cannot be read (band " + std::to_string(b) + ", pixel " + std::to_string(x) +
+                  "," + std::to_string(y) + "): " + tiles::lastGdalError() +
                   "; the file is truncated or corrupt");
     }
   }
@@ -276,8 +282,8 @@ Scene describeScene(const std::string& dataset, const std::string& id, const fs:
 std::vector<fs::path> listFolder(const SceneSource& src) {
   const int maxDepth = static_cast<int>(std::count(src.glob.begin(), src.glob.end(), '/'));
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(src.folder); it != fs::recursive_directory_iterator();
-       ++it) {
+  for (auto it = fs::recursive_directory_iterator(src.folder);
+       it != fs::recursive_directory_iterator(); ++it) {
     const bool product = productKind(it->path()) != ProductKind::None;
     if (it->is_directory() && (product || it.depth() >= maxDepth)) it.disable_recursion_pending();
     if (!it->is_regular_file() && !product) continue;
@@ -303,7 +309,8 @@ fs::path resolveHref(const fs::path& base, const std::string& href) {
     throw Error("asset href '" + href + "' is remote; only local files are read");
   }
   const fs::path root = fs::weakly_canonical(base);
-  const fs::path p = fs::weakly_canonical(fs::path(href).is_absolute() ? fs::path(href) : base / href);
+  const fs::path p =
+      fs::weakly_canonical(fs::path(href).is_absolute() ? fs::path(href) : base / href);
   const auto rel = p.lexically_relative(root);
   if (rel.empty() || *rel.begin() == "..") {
     throw Error("asset href '" + href + "' escapes the folder of its ItemCollection");
@@ -374,9 +381,10 @@ std::vector<fs::path> listSceneFolders(const SceneSource& src) {
 void addBandFileScenes(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
                        std::vector<std::pair<Scene, std::string>>& out) {
   if (src.kind != SceneSource::Kind::Folder) {
-    const std::string id = !src.id.empty() ? src.id
-                                           : sanitizeId(src.bandFiles.front().second.parent_path()
-                                                            .filename().string());
+    const std::string id =
+        !src.id.empty()
+            ? src.id
+            : sanitizeId(src.bandFiles.front().second.parent_path().filename().string());
     try {
       addBandFileScene(src, {}, id, sensor, out);
     } catch (const Error& e) {
@@ -393,108 +401,143 @@ void addBandFileScenes(const SceneSource& src, const SensorConfig& sensor, Catal
   }
 }
 
-void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
-                  std::vector<std::pair<Scene, std::string>>& out) {
-  std::ifstream in(src.stac);
+// The ItemCollection at `stac`; refuses a file that is not JSON or has no "features" array.
+json readItemCollection(const fs::path& stac) {
+  std::ifstream in(stac);
   json doc;
   try {
     doc = json::parse(in);
   } catch (const json::exception& e) {
-    throw UsageError(src.stac.string() + ": not valid JSON: " + e.what());
+    throw UsageError(stac.string() + ": not valid JSON: " + e.what());
   }
   if (!doc.is_object() || !doc.contains("features") || !doc["features"].is_array()) {
-    throw UsageError(src.stac.string() + ": not a STAC ItemCollection (no \"features\" array)");
+    throw UsageError(stac.string() + ": not a STAC ItemCollection (no \"features\" array)");
   }
+  return doc;
+}
+
+// An item's time: properties.datetime, else properties.start_datetime, else none.
+std::optional<TimePoint> stacItemTime(const json& item) {
+  std::optional<TimePoint> time;
+  if (item.contains("properties") && item["properties"].is_object()) {
+    const auto& props = item["properties"];
+    if (props.contains("datetime") && props["datetime"].is_string()) {
+      time = parseIsoTime(props["datetime"].get<std::string>());
+    } else if (props.contains("start_datetime") && props["start_datetime"].is_string()) {
+      time = parseIsoTime(props["start_datetime"].get<std::string>());
+    }
+  }
+  return time;
+}
+
+// An item's raster assets: one multi-band asset (role "data", or the only raster) with the band
+// of each role its eo:bands name, or one asset per band role.
+struct StacAssets {
+  std::map<std::string, fs::path> perRole;
+  std::optional<fs::path> multi;
+  std::map<std::string, int> multiBands;
+};
+
+// The raster assets of an item, their hrefs resolved against `base`.
+StacAssets stacItemAssets(const json& item, const fs::path& base) {
+  StacAssets a;
+  for (const auto& [key, asset] : item["assets"].items()) {
+    if (!asset.is_object() || !asset.contains("href") || !asset["href"].is_string()) continue;
+    const std::string type = asset.value("type", "");
+    if (!type.empty() && type.find("image/") == std::string::npos) continue;
+    const fs::path href = resolveHref(base, asset["href"].get<std::string>());
+    std::vector<std::string> bandRoles;
+    if (asset.contains("eo:bands") && asset["eo:bands"].is_array()) {
+      for (const auto& b : asset["eo:bands"]) {
+        bandRoles.push_back(
+            b.is_object() ? roleOfCommonName(b.value("common_name", b.value("name", ""))) : "");
+      }
+    }
+    if (bandRoles.size() > 1) {
+      a.multi = href;
+      for (size_t i = 0; i < bandRoles.size(); ++i) {
+        if (!bandRoles[i].empty()) a.multiBands[bandRoles[i]] = static_cast<int>(i) + 1;
+      }
+    } else {
+      const std::string role =
+          bandRoles.size() == 1 && !bandRoles[0].empty() ? bandRoles[0] : roleOfCommonName(key);
+      if (std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end() || role == "cloud") {
+        a.perRole[role] = href;
+      } else if (!a.multi) {
+        a.multi = href;
+      }
+    }
+  }
+  return a;
+}
+
+// The dataset of item `id` from its assets: the multi-band file, or the per-band files stacked
+// in a VRT; sets the files read and the band of each role in `sc`.
+std::string stacDataset(StacAssets& a, const std::string& id, std::vector<fs::path>& files,
+                        SensorConfig& sc) {
+  if (a.multi && a.perRole.empty()) {
+    files.push_back(*a.multi);
+    for (const auto& [role, band] : a.multiBands) {
+      if (role == "cloud") {
+        sc.cloudBand = band;
+      } else {
+        sc.bands.emplace_back(role, band);
+      }
+    }
+    return a.multi->string();
+  }
+  if (a.perRole.empty()) throw Error("has no raster asset");
+  // Stack the per-band assets in a VRT, in a fixed role order.
+  std::vector<std::string> names;
+  int b = 1;
+  for (const auto& role : kRoles) {
+    if (!a.perRole.count(role)) continue;
+    names.push_back(a.perRole[role].string());
+    files.push_back(a.perRole[role]);
+    sc.bands.emplace_back(role, b++);
+  }
+  if (a.perRole.count("cloud")) {
+    names.push_back(a.perRole["cloud"].string());
+    files.push_back(a.perRole["cloud"]);
+    sc.cloudBand = b++;
+  }
+  const std::string dataset = "/vsimem/changewatch/stac/" + id + ".vrt";
+  stackBands(names, dataset);
+  return dataset;
+}
+
+// The scene of one STAC item (its assets resolved against `base`); throws Error naming what it
+// lacks.
+Scene stacItemScene(const json& item, const SceneSource& src, const SensorConfig& sensor,
+                    const fs::path& base) {
+  if (!item.is_object()) throw Error("is not an object");
+  const std::string id = item.value("id", "");
+  if (id.empty()) throw Error("has no id");
+  if (!isSafeId(id)) throw Error("id '" + id + "' is not a safe id ([A-Za-z0-9_-]{1,64})");
+  const std::optional<TimePoint> time = stacItemTime(item);
+  if (!item.contains("assets") || !item["assets"].is_object() || item["assets"].empty()) {
+    throw Error("has no assets");
+  }
+  StacAssets assets = stacItemAssets(item, base);
+  std::vector<fs::path> files;
+  SensorConfig sc = sensor;
+  const std::string dataset = stacDataset(assets, id, files, sc);
+  Scene s = describeScene(dataset, id, files.front(), src, sc, time, "stac");
+  if (!time) throw Error("has no properties.datetime");
+  s.files = files;
+  return s;
+}
+
+// The scenes of a STAC ItemCollection; an item that cannot be read is skipped with the reason.
+void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& cat,
+                  std::vector<std::pair<Scene, std::string>>& out) {
+  const json doc = readItemCollection(src.stac);
   const fs::path base = src.stac.parent_path();
   int index = 0;
   for (const auto& item : doc["features"]) {
     const std::string where = src.stac.string() + " features[" + std::to_string(index++) + "]";
     try {
-      if (!item.is_object()) throw Error("is not an object");
-      const std::string id = item.value("id", "");
-      if (id.empty()) throw Error("has no id");
-      if (!isSafeId(id)) throw Error("id '" + id + "' is not a safe id ([A-Za-z0-9_-]{1,64})");
-      std::optional<TimePoint> time;
-      if (item.contains("properties") && item["properties"].is_object()) {
-        const auto& props = item["properties"];
-        if (props.contains("datetime") && props["datetime"].is_string()) {
-          time = parseIsoTime(props["datetime"].get<std::string>());
-        } else if (props.contains("start_datetime") && props["start_datetime"].is_string()) {
-          time = parseIsoTime(props["start_datetime"].get<std::string>());
-        }
-      }
-      if (!item.contains("assets") || !item["assets"].is_object() || item["assets"].empty()) {
-        throw Error("has no assets");
-      }
-      // One multi-band asset (role "data", or the only raster) or one asset per band role.
-      std::map<std::string, fs::path> perRole;
-      std::optional<fs::path> multi;
-      std::map<std::string, int> multiBands;
-      for (const auto& [key, asset] : item["assets"].items()) {
-        if (!asset.is_object() || !asset.contains("href") || !asset["href"].is_string()) continue;
-        const std::string type = asset.value("type", "");
-        if (!type.empty() && type.find("image/") == std::string::npos) continue;
-        const fs::path href = resolveHref(base, asset["href"].get<std::string>());
-        std::vector<std::string> bandRoles;
-        if (asset.contains("eo:bands") && asset["eo:bands"].is_array()) {
-          for (const auto& b : asset["eo:bands"]) {
-            bandRoles.push_back(b.is_object() ? roleOfCommonName(b.value("common_name", b.value("name", "")))
-                                              : "");
-          }
-        }
-        if (bandRoles.size() > 1) {
-          multi = href;
-          for (size_t i = 0; i < bandRoles.size(); ++i) {
-            if (!bandRoles[i].empty()) multiBands[bandRoles[i]] = static_cast<int>(i) + 1;
-          }
-        } else {
-          const std::string role = bandRoles.size() == 1 && !bandRoles[0].empty()
-                                       ? bandRoles[0]
-                                       : roleOfCommonName(key);
-          if (std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end() || role == "cloud") {
-            perRole[role] = href;
-          } else if (!multi) {
-            multi = href;
-          }
-        }
-      }
-      std::string dataset;
-      std::vector<fs::path> files;
-      SensorConfig sc = sensor;
-      if (multi && perRole.empty()) {
-        dataset = multi->string();
-        files.push_back(*multi);
-        for (const auto& [role, band] : multiBands) {
-          if (role == "cloud") {
-            sc.cloudBand = band;
-          } else {
-            sc.bands.emplace_back(role, band);
-          }
-        }
-      } else if (!perRole.empty()) {
-        // Stack the per-band assets in a VRT, in a fixed role order.
-        std::vector<std::string> names;
-        int b = 1;
-        for (const auto& role : kRoles) {
-          if (!perRole.count(role)) continue;
-          names.push_back(perRole[role].string());
-          files.push_back(perRole[role]);
-          sc.bands.emplace_back(role, b++);
-        }
-        if (perRole.count("cloud")) {
-          names.push_back(perRole["cloud"].string());
-          files.push_back(perRole["cloud"]);
-          sc.cloudBand = b++;
-        }
-        dataset = "/vsimem/changewatch/stac/" + id + ".vrt";
-        stackBands(names, dataset);
-      } else {
-        throw Error("has no raster asset");
-      }
-      Scene s = describeScene(dataset, id, files.front(), src, sc, time, "stac");
-      if (!time) throw Error("has no properties.datetime");
-      s.files = files;
-      out.emplace_back(std::move(s), where);
+      out.emplace_back(stacItemScene(item, src, sensor, base), where);
     } catch (const Error& e) {
       skipScene(cat, where, e);
     }
@@ -503,7 +546,9 @@ void addStacItems(const SceneSource& src, const SensorConfig& sensor, Catalog& c
 
 }  // namespace
 
-std::string sceneIdFromPath(const fs::path& path) { return sanitizeId(path.stem().string()); }
+std::string sceneIdFromPath(const fs::path& path) {
+  return sanitizeId(path.stem().string());
+}
 
 std::string sanitizeId(std::string id) {
   for (auto& ch : id) {
@@ -552,8 +597,8 @@ Catalog buildCatalog(const Config& config) {
           found.emplace_back(std::move(s), f.string());
           continue;
         }
-        Scene s = describeScene(f.string(), sceneIdFromPath(f), f, src, config.sensor,
-                                std::nullopt, "");
+        Scene s =
+            describeScene(f.string(), sceneIdFromPath(f), f, src, config.sensor, std::nullopt, "");
         s.files = {f};
         found.emplace_back(std::move(s), f.string());
       } catch (const Error& e) {
@@ -570,14 +615,18 @@ Catalog buildCatalog(const Config& config) {
   const TimePoint latest = static_cast<TimePoint>(std::time(nullptr)) + 86400;
   for (auto& [s, where] : found) {
     if (s.time > latest) {
-      cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + " (" + s.timeSource +
-                                        "), which is in the future; its date is wrong", s.source});
+      cat.skipped.push_back({where,
+                             "acquired " + formatIsoTime(s.time) + " (" + s.timeSource +
+                                 "), which is in the future; its date is wrong",
+                             s.source});
       continue;
     }
     if (s.time < config.windowStart || s.time > config.windowEnd) {
-      cat.skipped.push_back({where, "acquired " + formatIsoTime(s.time) + ", outside the window " +
-                                        formatIsoDate(config.windowStart) + " to " +
-                                        formatIsoDate(config.windowEnd), s.source});
+      cat.skipped.push_back({where,
+                             "acquired " + formatIsoTime(s.time) + ", outside the window " +
+                                 formatIsoDate(config.windowStart) + " to " +
+                                 formatIsoDate(config.windowEnd),
+                             s.source});
       cat.outsideWindow.push_back(s);
       continue;
     }

@@ -29,7 +29,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -108,7 +109,9 @@ class MapReader {
   }
 
   bool ok() const { return m_ok; }
-  bool has(const std::string& key) const { return m_ok && m_node[key].IsDefined() && !m_node[key].IsNull(); }
+  bool has(const std::string& key) const {
+    return m_ok && m_node[key].IsDefined() && !m_node[key].IsNull();
+  }
   YAML::Node node(const std::string& key) const { return m_ok ? m_node[key] : YAML::Node(); }
   std::string path(const std::string& key) const { return join(m_path, key); }
   const YAML::Node& self() const { return m_node; }
@@ -201,7 +204,9 @@ fs::path resolvePath(const fs::path& base, const std::string& p) {
 // Pre-parse guards for hostile files: size, encoding, nesting depth and aliases are checked before
 // yaml-cpp sees the text (its recursive parser would overflow the stack on deep nesting).
 
-std::string readGuarded(const fs::path& file) {
+// The file's text; refuses a missing file, a folder, an unreadable file or one above
+// kMaxConfigBytes.
+std::string readBounded(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) throw UsageError(file.string() + ": no such file");
   if (fs::is_directory(file, ec)) throw UsageError(file.string() + ": is a folder, not a file");
@@ -214,9 +219,11 @@ std::string readGuarded(const fs::path& file) {
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw UsageError(file.string() + ": cannot open for reading");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
-  // UTF-8 validation, reporting the line of the first bad byte.
+// UTF-8 validation, reporting the line of the first bad byte.
+void checkUtf8(const fs::path& file, const std::string& text) {
   int line = 1;
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -231,8 +238,7 @@ std::string readGuarded(const fs::path& file) {
     } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
       extra = 3;
     } else {
-      throw UsageError(file.string() + ":" + std::to_string(line) +
-                       ": not valid UTF-8 (byte 0x" +
+      throw UsageError(file.string() + ":" + std::to_string(line) + ": not valid UTF-8 (byte 0x" +
                        [&] {
                          std::ostringstream os;
                          os << std::hex << static_cast<int>(c);
@@ -247,10 +253,13 @@ std::string readGuarded(const fs::path& file) {
     }
     i += extra + 1;
   }
+}
 
-  // Nesting: flow brackets and block indentation.
+// Nesting: flow brackets and block indentation at most kMaxNestingDepth levels; and at most 100
+// aliases.
+void checkNestingAndAliases(const fs::path& file, const std::string& text) {
   int depth = 0;
-  line = 1;
+  int line = 1;
   bool lineStart = true;
   int indent = 0;
   bool inQuote = false;
@@ -270,9 +279,8 @@ std::string readGuarded(const fs::path& file) {
       if (ch == ' ' || ch == '-') {
         ++indent;
         if (indent / 2 > kMaxNestingDepth) {
-          throw UsageError(file.string() + ":" + std::to_string(line) +
-                           ": nesting deeper than " + std::to_string(kMaxNestingDepth) +
-                           " levels");
+          throw UsageError(file.string() + ":" + std::to_string(line) + ": nesting deeper than " +
+                           std::to_string(kMaxNestingDepth) + " levels");
         }
         prev = ch;
         continue;
@@ -298,8 +306,8 @@ std::string readGuarded(const fs::path& file) {
       }
     } else if (ch == ']' || ch == '}') {
       depth = std::max(0, depth - 1);
-    } else if (ch == '*' && (prev == ' ' || prev == '[' || prev == ',' || prev == '\n' ||
-                             prev == 0)) {
+    } else if (ch == '*' &&
+               (prev == ' ' || prev == '[' || prev == ',' || prev == '\n' || prev == 0)) {
       ++aliases;
     }
     prev = ch;
@@ -310,6 +318,13 @@ std::string readGuarded(const fs::path& file) {
     throw UsageError(file.string() + ": " + std::to_string(aliases) +
                      " YAML aliases; a config may use at most 100");
   }
+}
+
+// The config's text, once it passed the guards: size, UTF-8, nesting and aliases.
+std::string readGuarded(const fs::path& file) {
+  std::string text = readBounded(file);
+  checkUtf8(file, text);
+  checkNestingAndAliases(file, text);
   return text;
 }
 
@@ -467,8 +482,8 @@ std::string unknownUnit(const std::string& what, const std::string& name,
 // scenes[i].bands: one file per band role, stacked into one scene. Alone, the paths resolve
 // against the config and name one scene; with 'folder', they are names inside each subfolder.
 void readBandFiles(const MapReader& r, const fs::path& base, Problems& problems, SceneSource& s) {
-  std::vector<std::string> roles = {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh",
-                                    "cloud"};
+  std::vector<std::string> roles = {"blue",  "green", "red", "nir",  "swir1",
+                                    "swir2", "vv",    "vh",  "cloud"};
   MapReader br(r.node("bands"), r.path("bands"), problems, roles);
   if (!br.ok()) return;
   for (const auto& role : roles) {
@@ -606,6 +621,118 @@ std::optional<tiles::ShoreSource> readShore(const YAML::Node& n, const std::stri
   return s;
 }
 
+// aois[i].bbox: [west, south, east, north] into the AOI's polygon; west > east crosses the
+// antimeridian (the east edge then lies beyond 180).
+void readBbox(const MapReader& r, Problems& problems, Aoi& a) {
+  const auto b = r.node("bbox");
+  std::vector<double> v;
+  bool numeric = b.IsSequence();
+  if (numeric) {
+    for (const auto& x : b) {
+      double d = 0;
+      if (!YAML::convert<double>::decode(x, d) || !std::isfinite(d)) numeric = false;
+      v.push_back(d);
+    }
+  }
+  if (!numeric || v.size() != 4) {
+    problems.add(b, r.path("bbox"),
+                 "expected 4 numbers [west, south, east, north], got " +
+                     (b.IsSequence() ? std::to_string(b.size()) + (numeric ? "" : " values")
+                                     : MapReader::scalarText(b)));
+    return;
+  }
+  const double w = v[0], s = v[1], e = v[2], nn = v[3];
+  if (w < -180 || w > 180 || e < -180 || e > 180) {
+    problems.add(b, r.path("bbox"), "longitude out of range [-180, 180]");
+  } else if (s < -90 || s > 90 || nn < -90 || nn > 90) {
+    problems.add(b, r.path("bbox"), "latitude out of range [-90, 90]");
+  } else if (s >= nn) {
+    problems.add(b, r.path("bbox"), "south must be below north (zero or inverted area)");
+  } else if (w == e) {
+    problems.add(b, r.path("bbox"), "west equals east (zero area)");
+  } else if (w > e && (w - e) < 180) {
+    // West > east is an antimeridian crossing only when the box stays narrow; a wide
+    // "crossing" of more than 180 degrees is almost surely swapped coordinates.
+    problems.add(b, r.path("bbox"),
+                 "west > east is an inverted bbox (an antimeridian crossing must span less "
+                 "than 180 degrees, e.g. [179.5, -17, -179.5, -16])");
+  } else {
+    const double east = w > e ? e + 360.0 : e;
+    a.crossesAntimeridian = w > e;
+    a.polygon = {{w, s}, {east, s}, {east, nn}, {w, nn}, {w, s}};
+  }
+}
+
+// The AOI's geometry (n at path p): exactly one of 'bbox', 'polygon' or 'geojson'.
+void readAoiGeometry(const MapReader& r, const YAML::Node& n, const std::string& p,
+                     const fs::path& base, Problems& problems, Aoi& a) {
+  const int geoms = r.has("bbox") + r.has("polygon") + r.has("geojson");
+  if (geoms != 1) {
+    problems.add(n, p, "give exactly one geometry: 'bbox', 'polygon' or 'geojson'");
+  } else if (r.has("bbox")) {
+    readBbox(r, problems, a);
+  } else if (r.has("polygon")) {
+    if (readRing(r.node("polygon"), r.path("polygon"), problems, a.polygon)) {
+      checkRing(a.polygon, r.node("polygon"), r.path("polygon"), problems);
+    }
+  } else {
+    std::string f;
+    r.getString("geojson", f);
+    if (readGeoJsonRing(resolvePath(base, f), r.node("geojson"), r.path("geojson"), problems,
+                        a.polygon)) {
+      checkRing(a.polygon, r.node("geojson"), r.path("geojson"), problems);
+    }
+  }
+}
+
+// The AOI's water (n at path p): at most one of 'water', 'water_geojson' and 'shore'.
+void readAoiWater(const MapReader& r, const YAML::Node& n, const std::string& p,
+                  const fs::path& base, Problems& problems, Aoi& a) {
+  if (r.has("water") + r.has("water_geojson") + r.has("shore") > 1) {
+    problems.add(n, p, "give at most one of 'water', 'water_geojson' and 'shore'");
+  } else if (r.has("shore")) {
+    a.shore = readShore(r.node("shore"), r.path("shore"), base, problems);
+  } else if (r.has("water")) {
+    if (readRing(r.node("water"), r.path("water"), problems, a.water)) {
+      checkRing(a.water, r.node("water"), r.path("water"), problems);
+    }
+  } else if (r.has("water_geojson")) {
+    std::string f;
+    r.getString("water_geojson", f);
+    readGeoJsonRing(resolvePath(base, f), r.node("water_geojson"), r.path("water_geojson"),
+                    problems, a.water);
+  }
+}
+
+// The AOI's detectors: registered names, each with its options.
+void readDetectors(const MapReader& r, Problems& problems, Aoi& a) {
+  const auto d = r.node("detectors");
+  if (!d.IsSequence()) {
+    problems.add(d, r.path("detectors"), "expected a list of detectors");
+    return;
+  }
+  const auto names = registeredNames(false);
+  for (size_t k = 0; k < d.size(); ++k) {
+    const std::string dp = indexed(r.path("detectors"), k);
+    MapReader dr(d[k], dp, problems, {"name", "options"});
+    if (!dr.ok()) continue;
+    DetectorConfig dc;
+    if (!dr.has("name")) {
+      problems.add(d[k], dp, "missing required key 'name'");
+      continue;
+    }
+    dr.getString("name", dc.name);
+    const auto* entry = imaging::Registry::builtins().detector(dc.name);
+    if (!entry) {
+      problems.add(dr.node("name"), dr.path("name"), unknownUnit("detector", dc.name, names));
+      continue;
+    }
+    readOptions(dr.node("options"), dr.path("options"), problems, entry->options, dc.params);
+    a.detectors.push_back(std::move(dc));
+  }
+}
+
+// aois[i] at path p: id, name, kind, geometry, water and detectors.
 void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Problems& problems,
              Config& c) {
   MapReader r(n, p, problems,
@@ -627,102 +754,9 @@ void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Pr
   a.name = a.id;
   r.getString("name", a.name);
   r.getChoice("kind", a.kind, {"port", "facility"});
-
-  const int geoms = r.has("bbox") + r.has("polygon") + r.has("geojson");
-  if (geoms != 1) {
-    problems.add(n, p, "give exactly one geometry: 'bbox', 'polygon' or 'geojson'");
-  } else if (r.has("bbox")) {
-    const auto b = r.node("bbox");
-    std::vector<double> v;
-    bool numeric = b.IsSequence();
-    if (numeric) {
-      for (const auto& x : b) {
-        double d = 0;
-        if (!YAML::convert<double>::decode(x, d) || !std::isfinite(d)) numeric = false;
-        v.push_back(d);
-      }
-    }
-    if (!numeric || v.size() != 4) {
-      problems.add(b, r.path("bbox"),
-                   "expected 4 numbers [west, south, east, north], got " +
-                       (b.IsSequence() ? std::to_string(b.size()) + (numeric ? "" : " values")
-                                       : MapReader::scalarText(b)));
-    } else {
-      const double w = v[0], s = v[1], e = v[2], nn = v[3];
-      if (w < -180 || w > 180 || e < -180 || e > 180) {
-        problems.add(b, r.path("bbox"), "longitude out of range [-180, 180]");
-      } else if (s < -90 || s > 90 || nn < -90 || nn > 90) {
-        problems.add(b, r.path("bbox"), "latitude out of range [-90, 90]");
-      } else if (s >= nn) {
-        problems.add(b, r.path("bbox"), "south must be below north (zero or inverted area)");
-      } else if (w == e) {
-        problems.add(b, r.path("bbox"), "west equals east (zero area)");
-      } else if (w > e && (w - e) < 180) {
-        // West > east is an antimeridian crossing only when the box stays narrow; a wide
-        // "crossing" of more than 180 degrees is almost surely swapped coordinates.
-        problems.add(b, r.path("bbox"),
-                     "west > east is an inverted bbox (an antimeridian crossing must span less "
-                     "than 180 degrees, e.g. [179.5, -17, -179.5, -16])");
-      } else {
-        const double east = w > e ? e + 360.0 : e;
-        a.crossesAntimeridian = w > e;
-        a.polygon = {{w, s}, {east, s}, {east, nn}, {w, nn}, {w, s}};
-      }
-    }
-  } else if (r.has("polygon")) {
-    if (readRing(r.node("polygon"), r.path("polygon"), problems, a.polygon)) {
-      checkRing(a.polygon, r.node("polygon"), r.path("polygon"), problems);
-    }
-  } else {
-    std::string f;
-    r.getString("geojson", f);
-    if (readGeoJsonRing(resolvePath(base, f), r.node("geojson"), r.path("geojson"), problems,
-                        a.polygon)) {
-      checkRing(a.polygon, r.node("geojson"), r.path("geojson"), problems);
-    }
-  }
-
-  if (r.has("water") + r.has("water_geojson") + r.has("shore") > 1) {
-    problems.add(n, p, "give at most one of 'water', 'water_geojson' and 'shore'");
-  } else if (r.has("shore")) {
-    a.shore = readShore(r.node("shore"), r.path("shore"), base, problems);
-  } else if (r.has("water")) {
-    if (readRing(r.node("water"), r.path("water"), problems, a.water)) {
-      checkRing(a.water, r.node("water"), r.path("water"), problems);
-    }
-  } else if (r.has("water_geojson")) {
-    std::string f;
-    r.getString("water_geojson", f);
-    readGeoJsonRing(resolvePath(base, f), r.node("water_geojson"), r.path("water_geojson"),
-                    problems, a.water);
-  }
-
-  if (r.has("detectors")) {
-    const auto d = r.node("detectors");
-    if (!d.IsSequence()) {
-      problems.add(d, r.path("detectors"), "expected a list of detectors");
-    } else {
-      const auto names = registeredNames(false);
-      for (size_t k = 0; k < d.size(); ++k) {
-        const std::string dp = indexed(r.path("detectors"), k);
-        MapReader dr(d[k], dp, problems, {"name", "options"});
-        if (!dr.ok()) continue;
-        DetectorConfig dc;
-        if (!dr.has("name")) {
-          problems.add(d[k], dp, "missing required key 'name'");
-          continue;
-        }
-        dr.getString("name", dc.name);
-        const auto* entry = imaging::Registry::builtins().detector(dc.name);
-        if (!entry) {
-          problems.add(dr.node("name"), dr.path("name"), unknownUnit("detector", dc.name, names));
-          continue;
-        }
-        readOptions(dr.node("options"), dr.path("options"), problems, entry->options, dc.params);
-        a.detectors.push_back(std::move(dc));
-      }
-    }
-  }
+  readAoiGeometry(r, n, p, base, problems, a);
+  readAoiWater(r, n, p, base, problems, a);
+  if (r.has("detectors")) readDetectors(r, problems, a);
   c.aois.push_back(std::move(a));
 }
 
@@ -739,7 +773,8 @@ void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Conf
   if (r.has("files")) {
     const auto files = r.node("files");
     if (!files.IsSequence() || files.size() == 0) {
-      problems.add(files, "ais.files", "expected a non-empty list of AIS CSV files (.csv or .csv.gz)");
+      problems.add(files, "ais.files",
+                   "expected a non-empty list of AIS CSV files (.csv or .csv.gz)");
     } else {
       for (size_t k = 0; k < files.size(); ++k) {
         const auto f = files[k].IsScalar() ? resolvePath(base, files[k].Scalar()) : fs::path();
@@ -762,8 +797,9 @@ void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Conf
     }
   }
   if (r.has("columns")) {
-    const std::vector<std::string> fields = {"mmsi", "time", "lat", "lon", "sog", "cog", "heading",
-                                             "name", "imo", "call_sign", "ship_type", "length", "width"};
+    const std::vector<std::string> fields = {"mmsi",      "time",    "lat",  "lon", "sog",
+                                             "cog",       "heading", "name", "imo", "call_sign",
+                                             "ship_type", "length",  "width"};
     MapReader cr(r.node("columns"), "ais.columns", problems, fields);
     for (const auto& f : fields) {
       std::string column;
@@ -771,7 +807,9 @@ void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Conf
       if (!column.empty()) a.generic.columns[f] = column;
     }
     for (const char* f : {"mmsi", "time", "lat", "lon"}) {
-      if (cr.ok() && !cr.has(f)) problems.add(r.node("columns"), "ais.columns", std::string("missing required key '") + f + "'");
+      if (cr.ok() && !cr.has(f))
+        problems.add(r.node("columns"), "ais.columns",
+                     std::string("missing required key '") + f + "'");
     }
   }
   r.getChoice("time_format", a.generic.timeFormat, {"iso", "dmy", "epoch"});
@@ -821,244 +859,10 @@ void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
   e << YAML::EndMap;
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-
-std::string formatIsoDate(TimePoint t) { return formatIsoTime(t).substr(0, 10); }
-
-bool isSafeId(const std::string& id) {
-  static const std::regex re("[A-Za-z0-9_-]{1,64}");
-  if (!std::regex_match(id, re)) return false;
-  // Reserved device names on Windows file systems: the evidence folder must be portable.
-  static const std::set<std::string> reserved = {"CON", "PRN", "AUX", "NUL", "COM1", "COM2",
-                                                 "COM3", "COM4", "LPT1", "LPT2", "LPT3"};
-  std::string upper = id;
-  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-  return !reserved.count(upper);
-}
-
-namespace {
-
-void readBool(const MapReader& m, const std::string& key, bool& out, Problems& problems) {
-  if (!m.has(key)) return;
-  const auto n = m.node(key);
-  bool v = false;
-  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
-    problems.add(n, m.path(key), "expected true or false");
-    return;
-  }
-  out = v;
-}
-
-void readReviewsAndRetention(const MapReader& r, Problems& problems, Config& c) {
-  if (r.has("reviews")) {
-    MapReader m(r.node("reviews"), "reviews", problems, {"four_eyes", "trust_local"});
-    if (m.ok()) {
-      readBool(m, "four_eyes", c.reviews.fourEyes, problems);
-      readBool(m, "trust_local", c.reviews.trustLocal, problems);
-    }
-  }
-  if (r.has("retention")) {
-    MapReader m(r.node("retention"), "retention", problems, {"chips_days", "rasters_days", "ais_days"});
-    if (!m.ok()) return;
-    for (auto [key, slot] : {std::pair{"chips_days", &c.retention.chipsDays},
-                             std::pair{"rasters_days", &c.retention.rastersDays},
-                             std::pair{"ais_days", &c.retention.aisDays}}) {
-      if (!m.has(key)) continue;
-      int days = -1;
-      m.getNumber(key, days, 0, 36500);
-      if (days >= 0) *slot = days;
-    }
-  }
-}
-
-}  // namespace
-
-Config loadConfig(const fs::path& fileIn) {
-  const fs::path file = fs::absolute(fileIn).lexically_normal();
-  const std::string text = readGuarded(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (!root.IsDefined() || root.IsNull()) throw UsageError(file.string() + ": the config is empty");
-
-  Problems problems(file.string());
-  Config c;
-  c.file = file;
-  const fs::path base = file.parent_path();
-
-  MapReader r(root, "", problems,
-              {"output", "threads", "window", "pairing", "scenes", "sensor", "min_coverage", "grid",
-               "tiling", "change", "aois", "declarations", "ais", "reviews", "retention"});
-  if (!r.ok()) problems.raise();
-
-  std::string output = "out";
-  r.getString("output", output);
-  c.output = resolvePath(base, output);
-  r.getNumber("threads", c.threads, 0, 1024);
-  r.getNumber("min_coverage", c.minCoverage, 0.0, 1.0);
-
-  if (!r.has("window")) {
-    problems.add(root, "", "missing required key 'window' (with start and end dates)");
-  } else {
-    MapReader w(r.node("window"), "window", problems, {"start", "end"});
-    if (w.ok()) {
-      w.getTime("start", c.windowStart, true);
-      w.getTime("end", c.windowEnd, true);
-      // A date-only end means the whole day.
-      if (w.has("end") && w.node("end").IsScalar() && w.node("end").Scalar().size() == 10) {
-        c.windowEnd += 86399;
-      }
-      if (c.windowStart && c.windowEnd && c.windowEnd < c.windowStart) {
-        problems.add(w.node("end"), "window.end", "the window ends before it starts");
-      }
-    }
-  }
-
-  if (r.has("pairing")) {
-    MapReader pr(r.node("pairing"), "pairing", problems, {"strategy", "max_gap_days"});
-    pr.getChoice("strategy", c.pairing.strategy, {"consecutive", "baseline", "all"});
-    pr.getNumber("max_gap_days", c.pairing.maxGapDays, 1, 36600);
-  }
-
-  if (!r.has("scenes")) {
-    problems.add(root, "", "missing required key 'scenes' (a list of folder/files/stac sources)");
-  } else {
-    readScenes(r.node("scenes"), "scenes", base, problems, c);
-  }
-
-  if (r.has("sensor")) {
-    MapReader sr(r.node("sensor"), "sensor", problems, {"profile", "bands", "cloud_band", "nodata"});
-    sr.getChoice("profile", c.sensor.profile, {"generic", "sentinel2", "landsat", "sar"});
-    sr.getNumber("cloud_band", c.sensor.cloudBand, 0, 1000);
-    if (sr.has("nodata")) {
-      double nd = 0;
-      sr.getNumber("nodata", nd, -1e300, 1e300);
-      c.sensor.nodata = nd;
-    }
-    if (sr.has("bands")) {
-      const std::vector<std::string> roles = {"blue", "green", "red",   "nir",
-                                              "swir1", "swir2", "vv", "vh"};
-      MapReader br(sr.node("bands"), "sensor.bands", problems, roles);
-      if (br.ok()) {
-        for (const auto& role : roles) {
-          if (!br.has(role)) continue;
-          int band = 0;
-          br.getNumber(role, band, 1, 1000);
-          if (band > 0) c.sensor.bands.emplace_back(role, band);
-        }
-      }
-    }
-  }
-
-  if (r.has("grid")) {
-    MapReader gr(r.node("grid"), "grid", problems, {"pixel_size_m", "epsg", "resampling"});
-    gr.getNumber("pixel_size_m", c.grid.pixelSizeM, 0.0, 10000.0);
-    gr.getNumber("epsg", c.grid.epsg, 0, 999999);
-    gr.getChoice("resampling", c.grid.resampling, {"nearest", "bilinear", "cubic"});
-    if (c.grid.epsg > 0) {
-      OGRSpatialReference srs;
-      if (srs.importFromEPSG(c.grid.epsg) != OGRERR_NONE || !srs.IsProjected()) {
-        problems.add(gr.node("epsg"), "grid.epsg",
-                     "EPSG:" + std::to_string(c.grid.epsg) + " is not a known projected CRS");
-      }
-    }
-  }
-
-  if (r.has("tiling")) {
-    MapReader tr(r.node("tiling"), "tiling", problems,
-                 {"tile_px", "memory_mb", "max_grid_px", "max_tiles"});
-    tr.getNumber("tile_px", c.tiling.tilePx, 64, 8192);
-    tr.getNumber("memory_mb", c.tiling.memoryMb, 64, 1 << 20);
-    tr.getNumber("max_grid_px", c.tiling.maxGridPx, 1, 1e13);
-    tr.getNumber("max_tiles", c.tiling.maxTiles, 1, 1e9);
-  }
-
-  {
-    const auto& reg = imaging::Registry::builtins();
-    if (r.has("change")) {
-      MapReader cr(r.node("change"), "change", problems,
-                   {"method", "options", "open_radius_m", "close_radius_m", "min_area_m2"});
-      cr.getString("method", c.change.method);
-      cr.getNumber("open_radius_m", c.change.openRadiusM, 0.0, 10000.0);
-      cr.getNumber("close_radius_m", c.change.closeRadiusM, 0.0, 10000.0);
-      cr.getNumber("min_area_m2", c.change.minAreaM2, 0.0, 1e12);
-      if (c.change.method == "auto") {
-        // The method is chosen per job from its bands, so options of one method cannot apply.
-        if (cr.has("options") && cr.node("options").IsMap() && cr.node("options").size() > 0) {
-          problems.add(cr.node("options"), "change.options",
-                       "options need a named method (cva, irmad, logratio); with method auto each "
-                       "job uses the chosen method's defaults");
-        }
-      } else if (const auto* m = reg.method(c.change.method)) {
-        readOptions(cr.node("options"), "change.options", problems, m->options, c.change.params);
-      } else {
-        problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
-                     unknownUnit("change method", c.change.method, [] {
-                       auto names = registeredNames(true);
-                       names.push_back("auto");
-                       return names;
-                     }()));
-      }
-    } else if (const auto* m = reg.method(c.change.method)) {
-      c.change.params = imaging::Params(m->options);
-    }
-  }
-
-  if (!r.has("aois")) {
-    problems.add(root, "", "missing required key 'aois' (the areas of interest)");
-  } else if (!r.node("aois").IsSequence() || r.node("aois").size() == 0) {
-    problems.add(r.node("aois"), "aois", "expected a non-empty list of areas of interest");
-  } else {
-    const auto aois = r.node("aois");
-    for (size_t i = 0; i < aois.size(); ++i) readAoi(aois[i], indexed("aois", i), base, problems, c);
-    std::set<std::string> seen;
-    for (size_t i = 0; i < c.aois.size(); ++i) {
-      if (!c.aois[i].id.empty() && !seen.insert(c.aois[i].id).second) {
-        problems.add(aois[i], indexed("aois", i), "duplicate AOI id '" + c.aois[i].id + "'");
-      }
-    }
-  }
-
-  if (r.has("declarations")) {
-    std::string d;
-    r.getString("declarations", d);
-    c.declarations = resolvePath(base, d);
-    if (!fs::is_regular_file(c.declarations)) {
-      problems.add(r.node("declarations"), "declarations", "no such file: " + c.declarations.string());
-    }
-  }
-
-  if (r.has("ais")) readAis(r.node("ais"), base, problems, c);
-
-  readReviewsAndRetention(r, problems, c);
-  if (!problems.empty()) problems.raise();
-  return c;
-}
-
-std::string resolveChangeMethod(const std::string& method, std::size_t bandCount) {
-  if (method != "auto") return method;
-  return bandCount == 1 ? "logratio" : "irmad";
-}
-
-std::string toYaml(const Config& c) {
-  YAML::Emitter e;
-  e << YAML::BeginMap;
-  e << YAML::Key << "output" << YAML::Value << c.output.string();
-  e << YAML::Key << "threads" << YAML::Value << c.threads;
-  e << YAML::Key << "window" << YAML::Value << YAML::BeginMap << YAML::Key << "start"
-    << YAML::Value << formatIsoTime(c.windowStart) << YAML::Key << "end" << YAML::Value
-    << formatIsoTime(c.windowEnd) << YAML::EndMap;
-  e << YAML::Key << "pairing" << YAML::Value << YAML::BeginMap << YAML::Key << "strategy"
-    << YAML::Value << c.pairing.strategy << YAML::Key << "max_gap_days" << YAML::Value
-    << c.pairing.maxGapDays << YAML::EndMap;
+// scenes: one mapping per source, its kind's keys first.
+void emitScenes(YAML::Emitter& e, const std::vector<SceneSource>& scenes) {
   e << YAML::Key << "scenes" << YAML::Value << YAML::BeginSeq;
-  for (const auto& s : c.scenes) {
+  for (const auto& s : scenes) {
     e << YAML::BeginMap;
     switch (s.kind) {
       case SceneSource::Kind::Folder:
@@ -1087,50 +891,48 @@ std::string toYaml(const Config& c) {
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;
+}
+
+// sensor: profile, bands (when given), cloud band and nodata (when given).
+void emitSensor(YAML::Emitter& e, const SensorConfig& sensor) {
   e << YAML::Key << "sensor" << YAML::Value << YAML::BeginMap << YAML::Key << "profile"
-    << YAML::Value << c.sensor.profile;
-  if (!c.sensor.bands.empty()) {
+    << YAML::Value << sensor.profile;
+  if (!sensor.bands.empty()) {
     e << YAML::Key << "bands" << YAML::Value << YAML::BeginMap;
-    for (const auto& [role, band] : c.sensor.bands) e << YAML::Key << role << YAML::Value << band;
+    for (const auto& [role, band] : sensor.bands) e << YAML::Key << role << YAML::Value << band;
     e << YAML::EndMap;
   }
-  e << YAML::Key << "cloud_band" << YAML::Value << c.sensor.cloudBand;
-  if (c.sensor.nodata) e << YAML::Key << "nodata" << YAML::Value << *c.sensor.nodata;
+  e << YAML::Key << "cloud_band" << YAML::Value << sensor.cloudBand;
+  if (sensor.nodata) e << YAML::Key << "nodata" << YAML::Value << *sensor.nodata;
   e << YAML::EndMap;
-  e << YAML::Key << "min_coverage" << YAML::Value << c.minCoverage;
-  e << YAML::Key << "grid" << YAML::Value << YAML::BeginMap << YAML::Key << "pixel_size_m"
-    << YAML::Value << c.grid.pixelSizeM << YAML::Key << "epsg" << YAML::Value << c.grid.epsg
-    << YAML::Key << "resampling" << YAML::Value << c.grid.resampling << YAML::EndMap;
-  e << YAML::Key << "tiling" << YAML::Value << YAML::BeginMap << YAML::Key << "tile_px"
-    << YAML::Value << c.tiling.tilePx << YAML::Key << "memory_mb" << YAML::Value
-    << c.tiling.memoryMb << YAML::Key << "max_grid_px" << YAML::Value << c.tiling.maxGridPx
-    << YAML::Key << "max_tiles" << YAML::Value << c.tiling.maxTiles << YAML::EndMap;
-  auto params = [&e](const imaging::Params& p) {
-    e << YAML::BeginMap;
-    for (const auto& [k, v] : p.numbers()) e << YAML::Key << k << YAML::Value << v;
-    for (const auto& [k, v] : p.choices()) e << YAML::Key << k << YAML::Value << v;
-    e << YAML::EndMap;
-  };
-  e << YAML::Key << "change" << YAML::Value << YAML::BeginMap << YAML::Key << "method"
-    << YAML::Value << c.change.method << YAML::Key << "options" << YAML::Value;
-  params(c.change.params);
-  e << YAML::Key << "open_radius_m" << YAML::Value << c.change.openRadiusM << YAML::Key
-    << "close_radius_m" << YAML::Value << c.change.closeRadiusM << YAML::Key << "min_area_m2"
-    << YAML::Value << c.change.minAreaM2 << YAML::EndMap;
+}
+
+// Options of a method or detector as a mapping: numbers, then choices.
+void emitParams(YAML::Emitter& e, const imaging::Params& p) {
+  e << YAML::BeginMap;
+  for (const auto& [k, v] : p.numbers()) e << YAML::Key << k << YAML::Value << v;
+  for (const auto& [k, v] : p.choices()) e << YAML::Key << k << YAML::Value << v;
+  e << YAML::EndMap;
+}
+
+// A ring as a list of [lon, lat] flow pairs.
+void emitRing(YAML::Emitter& e, const std::vector<LonLat>& pts) {
+  e << YAML::BeginSeq;
+  for (const auto& p : pts) e << YAML::Flow << YAML::BeginSeq << p.lon << p.lat << YAML::EndSeq;
+  e << YAML::EndSeq;
+}
+
+// aois: each AOI's id, name, kind, polygon, water or shore, and detectors.
+void emitAois(YAML::Emitter& e, const std::vector<Aoi>& aois) {
   e << YAML::Key << "aois" << YAML::Value << YAML::BeginSeq;
-  auto ring = [&e](const std::vector<LonLat>& pts) {
-    e << YAML::BeginSeq;
-    for (const auto& p : pts) e << YAML::Flow << YAML::BeginSeq << p.lon << p.lat << YAML::EndSeq;
-    e << YAML::EndSeq;
-  };
-  for (const auto& a : c.aois) {
+  for (const auto& a : aois) {
     e << YAML::BeginMap << YAML::Key << "id" << YAML::Value << a.id << YAML::Key << "name"
       << YAML::Value << a.name << YAML::Key << "kind" << YAML::Value << a.kind << YAML::Key
       << "polygon" << YAML::Value;
-    ring(a.polygon);
+    emitRing(e, a.polygon);
     if (!a.water.empty()) {
       e << YAML::Key << "water" << YAML::Value;
-      ring(a.water);
+      emitRing(e, a.water);
     }
     if (a.shore) {
       e << YAML::Key << "shore" << YAML::Value << YAML::BeginMap << YAML::Key
@@ -1140,18 +942,18 @@ std::string toYaml(const Config& c) {
     }
     e << YAML::Key << "detectors" << YAML::Value << YAML::BeginSeq;
     for (const auto& d : a.detectors) {
-      e << YAML::BeginMap << YAML::Key << "name" << YAML::Value << d.name << YAML::Key
-        << "options" << YAML::Value;
-      params(d.params);
+      e << YAML::BeginMap << YAML::Key << "name" << YAML::Value << d.name << YAML::Key << "options"
+        << YAML::Value;
+      emitParams(e, d.params);
       e << YAML::EndMap;
     }
     e << YAML::EndSeq << YAML::EndMap;
   }
   e << YAML::EndSeq;
-  if (!c.declarations.empty()) {
-    e << YAML::Key << "declarations" << YAML::Value << c.declarations.string();
-  }
-  if (c.ais.enabled()) emitAis(e, c.ais);
+}
+
+// reviews and retention, only when they differ from the defaults.
+void emitReviewsAndRetention(YAML::Emitter& e, const Config& c) {
   // Only when they differ from the defaults, so earlier runs' resolved configs stay byte-identical.
   if (!c.reviews.fourEyes || c.reviews.trustLocal) {
     e << YAML::Key << "reviews" << YAML::Value << YAML::BeginMap << YAML::Key << "four_eyes"
@@ -1167,6 +969,294 @@ std::string toYaml(const Config& c) {
     }
     e << YAML::EndMap;
   }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::string formatIsoDate(TimePoint t) {
+  return formatIsoTime(t).substr(0, 10);
+}
+
+bool isSafeId(const std::string& id) {
+  static const std::regex re("[A-Za-z0-9_-]{1,64}");
+  if (!std::regex_match(id, re)) return false;
+  // Reserved device names on Windows file systems: the evidence folder must be portable.
+  static const std::set<std::string> reserved = {"CON",  "PRN",  "AUX",  "NUL",  "COM1", "COM2",
+                                                 "COM3", "COM4", "LPT1", "LPT2", "LPT3"};
+  std::string upper = id;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  return !reserved.count(upper);
+}
+
+namespace {
+
+void readBool(const MapReader& m, const std::string& key, bool& out, Problems& problems) {
+  if (!m.has(key)) return;
+  const auto n = m.node(key);
+  bool v = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+    problems.add(n, m.path(key), "expected true or false");
+    return;
+  }
+  out = v;
+}
+
+void readReviewsAndRetention(const MapReader& r, Problems& problems, Config& c) {
+  if (r.has("reviews")) {
+    MapReader m(r.node("reviews"), "reviews", problems, {"four_eyes", "trust_local"});
+    if (m.ok()) {
+      readBool(m, "four_eyes", c.reviews.fourEyes, problems);
+      readBool(m, "trust_local", c.reviews.trustLocal, problems);
+    }
+  }
+  if (r.has("retention")) {
+    MapReader m(r.node("retention"), "retention", problems,
+                {"chips_days", "rasters_days", "ais_days"});
+    if (!m.ok()) return;
+    for (auto [key, slot] : {std::pair{"chips_days", &c.retention.chipsDays},
+                             std::pair{"rasters_days", &c.retention.rastersDays},
+                             std::pair{"ais_days", &c.retention.aisDays}}) {
+      if (!m.has(key)) continue;
+      int days = -1;
+      m.getNumber(key, days, 0, 36500);
+      if (days >= 0) *slot = days;
+    }
+  }
+}
+
+// The config text as YAML; a syntax error names its line and column, an empty config is refused.
+YAML::Node parseYaml(const fs::path& file, const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw UsageError(file.string() + ": the config is empty");
+  return root;
+}
+
+// window: the required start and end times.
+void readWindow(const MapReader& r, const YAML::Node& root, Problems& problems, Config& c) {
+  if (!r.has("window")) {
+    problems.add(root, "", "missing required key 'window' (with start and end dates)");
+    return;
+  }
+  MapReader w(r.node("window"), "window", problems, {"start", "end"});
+  if (!w.ok()) return;
+  w.getTime("start", c.windowStart, true);
+  w.getTime("end", c.windowEnd, true);
+  // A date-only end means the whole day.
+  if (w.has("end") && w.node("end").IsScalar() && w.node("end").Scalar().size() == 10) {
+    c.windowEnd += 86399;
+  }
+  if (c.windowStart && c.windowEnd && c.windowEnd < c.windowStart) {
+    problems.add(w.node("end"), "window.end", "the window ends before it starts");
+  }
+}
+
+// sensor: profile, cloud band, nodata and the band of each role.
+void readSensor(const MapReader& r, Problems& problems, Config& c) {
+  MapReader sr(r.node("sensor"), "sensor", problems, {"profile", "bands", "cloud_band", "nodata"});
+  sr.getChoice("profile", c.sensor.profile, {"generic", "sentinel2", "landsat", "sar"});
+  sr.getNumber("cloud_band", c.sensor.cloudBand, 0, 1000);
+  if (sr.has("nodata")) {
+    double nd = 0;
+    sr.getNumber("nodata", nd, -1e300, 1e300);
+    c.sensor.nodata = nd;
+  }
+  if (sr.has("bands")) {
+    const std::vector<std::string> roles = {"blue",  "green", "red", "nir",
+                                            "swir1", "swir2", "vv",  "vh"};
+    MapReader br(sr.node("bands"), "sensor.bands", problems, roles);
+    if (br.ok()) {
+      for (const auto& role : roles) {
+        if (!br.has(role)) continue;
+        int band = 0;
+        br.getNumber(role, band, 1, 1000);
+        if (band > 0) c.sensor.bands.emplace_back(role, band);
+      }
+    }
+  }
+}
+
+// grid: pixel size, a projected EPSG code and the resampling.
+void readGrid(const MapReader& r, Problems& problems, Config& c) {
+  MapReader gr(r.node("grid"), "grid", problems, {"pixel_size_m", "epsg", "resampling"});
+  gr.getNumber("pixel_size_m", c.grid.pixelSizeM, 0.0, 10000.0);
+  gr.getNumber("epsg", c.grid.epsg, 0, 999999);
+  gr.getChoice("resampling", c.grid.resampling, {"nearest", "bilinear", "cubic"});
+  if (c.grid.epsg > 0) {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(c.grid.epsg) != OGRERR_NONE || !srs.IsProjected()) {
+      problems.add(gr.node("epsg"), "grid.epsg",
+                   "EPSG:" + std::to_string(c.grid.epsg) + " is not a known projected CRS");
+    }
+  }
+}
+
+// change: the method and its options, morphology radii and minimum area; without the section,
+// the default method's default options.
+void readChange(const MapReader& r, Problems& problems, Config& c) {
+  const auto& reg = imaging::Registry::builtins();
+  if (r.has("change")) {
+    MapReader cr(r.node("change"), "change", problems,
+                 {"method", "options", "open_radius_m", "close_radius_m", "min_area_m2"});
+    cr.getString("method", c.change.method);
+    cr.getNumber("open_radius_m", c.change.openRadiusM, 0.0, 10000.0);
+    cr.getNumber("close_radius_m", c.change.closeRadiusM, 0.0, 10000.0);
+    cr.getNumber("min_area_m2", c.change.minAreaM2, 0.0, 1e12);
+    if (c.change.method == "auto") {
+      // The method is chosen per job from its bands, so options of one method cannot apply.
+      if (cr.has("options") && cr.node("options").IsMap() && cr.node("options").size() > 0) {
+        problems.add(cr.node("options"), "change.options",
+                     "options need a named method (cva, irmad, logratio); with method auto each "
+                     "job uses the chosen method's defaults");
+      }
+    } else if (const auto* m = reg.method(c.change.method)) {
+      readOptions(cr.node("options"), "change.options", problems, m->options, c.change.params);
+    } else {
+      problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
+                   unknownUnit("change method", c.change.method, [] {
+                     auto names = registeredNames(true);
+                     names.push_back("auto");
+                     return names;
+                   }()));
+    }
+  } else if (const auto* m = reg.method(c.change.method)) {
+    c.change.params = imaging::Params(m->options);
+  }
+}
+
+// aois: a non-empty list of AOIs with distinct ids.
+void readAois(const MapReader& r, const YAML::Node& root, const fs::path& base, Problems& problems,
+              Config& c) {
+  if (!r.has("aois")) {
+    problems.add(root, "", "missing required key 'aois' (the areas of interest)");
+  } else if (!r.node("aois").IsSequence() || r.node("aois").size() == 0) {
+    problems.add(r.node("aois"), "aois", "expected a non-empty list of areas of interest");
+  } else {
+    const auto aois = r.node("aois");
+    for (size_t i = 0; i < aois.size(); ++i)
+      readAoi(aois[i], indexed("aois", i), base, problems, c);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < c.aois.size(); ++i) {
+      if (!c.aois[i].id.empty() && !seen.insert(c.aois[i].id).second) {
+        problems.add(aois[i], indexed("aois", i), "duplicate AOI id '" + c.aois[i].id + "'");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Config loadConfig(const fs::path& fileIn) {
+  const fs::path file = fs::absolute(fileIn).lexically_normal();
+  const YAML::Node root = parseYaml(file, readGuarded(file));
+
+  Problems problems(file.string());
+  Config c;
+  c.file = file;
+  const fs::path base = file.parent_path();
+
+  MapReader r(root, "", problems,
+              {"output", "threads", "window", "pairing", "scenes", "sensor", "min_coverage", "grid",
+               "tiling", "change", "aois", "declarations", "ais", "reviews", "retention"});
+  if (!r.ok()) problems.raise();
+
+  std::string output = "out";
+  r.getString("output", output);
+  c.output = resolvePath(base, output);
+  r.getNumber("threads", c.threads, 0, 1024);
+  r.getNumber("min_coverage", c.minCoverage, 0.0, 1.0);
+
+  readWindow(r, root, problems, c);
+
+  if (r.has("pairing")) {
+    MapReader pr(r.node("pairing"), "pairing", problems, {"strategy", "max_gap_days"});
+    pr.getChoice("strategy", c.pairing.strategy, {"consecutive", "baseline", "all"});
+    pr.getNumber("max_gap_days", c.pairing.maxGapDays, 1, 36600);
+  }
+
+  if (!r.has("scenes")) {
+    problems.add(root, "", "missing required key 'scenes' (a list of folder/files/stac sources)");
+  } else {
+    readScenes(r.node("scenes"), "scenes", base, problems, c);
+  }
+
+  if (r.has("sensor")) readSensor(r, problems, c);
+  if (r.has("grid")) readGrid(r, problems, c);
+
+  if (r.has("tiling")) {
+    MapReader tr(r.node("tiling"), "tiling", problems,
+                 {"tile_px", "memory_mb", "max_grid_px", "max_tiles"});
+    tr.getNumber("tile_px", c.tiling.tilePx, 64, 8192);
+    tr.getNumber("memory_mb", c.tiling.memoryMb, 64, 1 << 20);
+    tr.getNumber("max_grid_px", c.tiling.maxGridPx, 1, 1e13);
+    tr.getNumber("max_tiles", c.tiling.maxTiles, 1, 1e9);
+  }
+
+  readChange(r, problems, c);
+  readAois(r, root, base, problems, c);
+
+  if (r.has("declarations")) {
+    std::string d;
+    r.getString("declarations", d);
+    c.declarations = resolvePath(base, d);
+    if (!fs::is_regular_file(c.declarations)) {
+      problems.add(r.node("declarations"), "declarations",
+                   "no such file: " + c.declarations.string());
+    }
+  }
+
+  if (r.has("ais")) readAis(r.node("ais"), base, problems, c);
+
+  readReviewsAndRetention(r, problems, c);
+  if (!problems.empty()) problems.raise();
+  return c;
+}
+
+std::string resolveChangeMethod(const std::string& method, std::size_t bandCount) {
+  if (method != "auto") return method;
+  return bandCount == 1 ? "logratio" : "irmad";
+}
+
+std::string toYaml(const Config& c) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "output" << YAML::Value << c.output.string();
+  e << YAML::Key << "threads" << YAML::Value << c.threads;
+  e << YAML::Key << "window" << YAML::Value << YAML::BeginMap << YAML::Key << "start" << YAML::Value
+    << formatIsoTime(c.windowStart) << YAML::Key << "end" << YAML::Value
+    << formatIsoTime(c.windowEnd) << YAML::EndMap;
+  e << YAML::Key << "pairing" << YAML::Value << YAML::BeginMap << YAML::Key << "strategy"
+    << YAML::Value << c.pairing.strategy << YAML::Key << "max_gap_days" << YAML::Value
+    << c.pairing.maxGapDays << YAML::EndMap;
+  emitScenes(e, c.scenes);
+  emitSensor(e, c.sensor);
+  e << YAML::Key << "min_coverage" << YAML::Value << c.minCoverage;
+  e << YAML::Key << "grid" << YAML::Value << YAML::BeginMap << YAML::Key << "pixel_size_m"
+    << YAML::Value << c.grid.pixelSizeM << YAML::Key << "epsg" << YAML::Value << c.grid.epsg
+    << YAML::Key << "resampling" << YAML::Value << c.grid.resampling << YAML::EndMap;
+  e << YAML::Key << "tiling" << YAML::Value << YAML::BeginMap << YAML::Key << "tile_px"
+    << YAML::Value << c.tiling.tilePx << YAML::Key << "memory_mb" << YAML::Value
+    << c.tiling.memoryMb << YAML::Key << "max_grid_px" << YAML::Value << c.tiling.maxGridPx
+    << YAML::Key << "max_tiles" << YAML::Value << c.tiling.maxTiles << YAML::EndMap;
+  e << YAML::Key << "change" << YAML::Value << YAML::BeginMap << YAML::Key << "method"
+    << YAML::Value << c.change.method << YAML::Key << "options" << YAML::Value;
+  emitParams(e, c.change.params);
+  e << YAML::Key << "open_radius_m" << YAML::Value << c.change.openRadiusM << YAML::Key
+    << "close_radius_m" << YAML::Value << c.change.closeRadiusM << YAML::Key << "min_area_m2"
+    << YAML::Value << c.change.minAreaM2 << YAML::EndMap;
+  emitAois(e, c.aois);
+  if (!c.declarations.empty()) {
+    e << YAML::Key << "declarations" << YAML::Value << c.declarations.string();
+  }
+  if (c.ais.enabled()) emitAis(e, c.ais);
+  emitReviewsAndRetention(e, c);
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

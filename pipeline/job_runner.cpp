@@ -8,13 +8,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "cw_version.hpp"
 #include "core/atomic_file.hpp"
-#include "evidence/job_evidence_writer.hpp"
-#include "evidence/manifest.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
+#include "cw_version.hpp"
+#include "evidence/job_evidence_writer.hpp"
+#include "evidence/manifest.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/ais_step.hpp"
 #include "pipeline/detection_step.hpp"
@@ -29,8 +29,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kRoleOrder = {"blue", "green", "red", "nir",
-                                             "swir1", "swir2", "vv", "vh"};
+const std::vector<std::string> kRoleOrder = {"blue",  "green", "red", "nir",
+                                             "swir1", "swir2", "vv",  "vh"};
 
 // A rejected co-registration shift at least this long (pixels) makes change evidence suspect;
 // below it, edge artefacts stay within the morphology and minimum area (pixel-aligned Vancouver
@@ -149,12 +149,8 @@ void writeCounts(const fs::path& path, const evidence::JobEvidence& ev) {
 
 void recordFailure(const fs::path& dir, const Job& job, const JobRunOptions& options,
                    const std::string& error) {
-  nlohmann::ordered_json j{{"status", "failed"},
-                           {"job", job.id},
-                           {"index", job.index},
-                           {"error", error},
-                           {"finished", nowIso()},
-                           {"task", options.task}};
+  nlohmann::ordered_json j{{"status", "failed"}, {"job", job.id},        {"index", job.index},
+                           {"error", error},     {"finished", nowIso()}, {"task", options.task}};
   try {
     cw::writeFileAtomic(dir / "failed.json", j.dump(2) + "\n");
   } catch (const Error&) {
@@ -162,9 +158,246 @@ void recordFailure(const fs::path& dir, const Job& job, const JobRunOptions& opt
   }
 }
 
+// A job's inputs, resolved from the config and the plan.
+struct JobInputs {
+  const Config& config;
+  const Aoi& aoi;
+  const AoiPlan& ap;
+  const Scene& before;
+  const Scene& after;
+  int threads;
+};
+
+// The files a job's warp step writes to its work folder, which the later steps read.
+struct JobFiles {
+  fs::path dir;   // the job's folder
+  fs::path work;  // its work folder
+  std::vector<std::string> roles;
+  std::string aoiMask;
+  WarpedScene before, after;
+  std::string waterMask;  // empty without water polygons or shore
+};
+
+// Warp: the AOI mask, both scenes on the AOI grid and the AOI's water mask, if it has one.
+void warpStep(const JobInputs& in, JobFiles& f) {
+  const Config& config = in.config;
+  const Aoi& aoi = in.aoi;
+  f.roles = commonRoles(in.before, in.after);
+  if (f.roles.empty()) {
+    throw Error("scenes " + in.before.id + " (" + std::to_string(in.before.bandCount) +
+                " bands) and " + in.after.id + " (" + std::to_string(in.after.bandCount) +
+                " bands) share no band role; set sensor.bands");
+  }
+  const tiles::GridSpec& grid = in.ap.grid;
+  tiles::AoiGridRequest req{ringOf(aoi), in.ap.pixelSizeM, config.grid.epsg};
+  f.aoiMask = (f.work / "aoi.tif").string();
+  tiles::writePolygonMask(tiles::ringInGridCrs(req, grid), grid, f.aoiMask);
+  f.before = warpScene(in.before, f.roles, grid, config.grid.resampling, in.threads,
+                       config.tiling.tilePx, f.work, "before");
+  f.after = warpScene(in.after, f.roles, grid, config.grid.resampling, in.threads,
+                      config.tiling.tilePx, f.work, "after");
+  if (!aoi.water.empty()) {
+    tiles::AoiGridRequest wreq{{}, in.ap.pixelSizeM, config.grid.epsg};
+    for (const auto& p : aoi.water) wreq.ringLonLat.emplace_back(p.lon, p.lat);
+    f.waterMask = (f.work / "water.tif").string();
+    tiles::writePolygonMask(tiles::ringInGridCrs(wreq, grid), grid, f.waterMask);
+  } else if (aoi.shore) {
+    f.waterMask = (f.work / "water.tif").string();
+    tiles::writeShoreWaterMask(*aoi.shore, grid, f.waterMask);
+  }
+}
+
+// A scene as the evidence names it: id, first file and its SHA-256, time.
+evidence::SceneRef sceneRef(const Config& config, const Scene& s) {
+  evidence::SceneRef r;
+  r.id = s.id;
+  r.path = s.files.empty() ? s.dataset : s.files.front().string();
+  r.sha256 = s.files.empty() ? "" : cachedSha256(config.output, s.files.front());
+  r.timeIso = formatIsoTime(s.time);
+  return r;
+}
+
+// Footprints: the evidence's job info, and what each date actually imaged over the AOI.
+evidence::JobEvidence footprintStep(const JobInputs& in, const std::string& key,
+                                    const JobFiles& f) {
+  evidence::JobEvidence ev;
+  ev.info.aoiId = in.aoi.id;
+  ev.info.aoiName = in.aoi.name;
+  ev.info.aoiKind = in.aoi.kind;
+  ev.info.before = sceneRef(in.config, in.before);
+  ev.info.after = sceneRef(in.config, in.after);
+  ev.info.grid = gridInfo(in.ap.grid, in.ap.pixelSizeM);
+  ev.info.method = resolveChangeMethod(in.config.change.method, f.roles.size());
+  ev.info.configHash = key;
+  for (const auto& [s, w] : {std::pair{&in.before, &f.before}, std::pair{&in.after, &f.after}}) {
+    const auto fp = tiles::computeFootprint(in.ap.grid, w->values, w->cloud, f.aoiMask);
+    evidence::Footprint fo;
+    fo.sceneId = s->id;
+    fo.timeIso = formatIsoTime(s->time);
+    fo.areaM2 = fp.validAreaM2;
+    fo.validFraction = fp.validFraction;
+    fo.imagedFraction = fp.imagedFraction;
+    fo.polygons = fp.polygons;
+    ev.footprints.push_back(std::move(fo));
+  }
+  return ev;
+}
+
+// Change: the change map of the warped dates by `methodName`, with the config's options when it
+// is the configured method and its defaults when it was chosen for the bands.
+tiles::ChangeMapResult changeStep(const JobInputs& in, const std::string& methodName,
+                                  const JobFiles& f) {
+  const Config& config = in.config;
+  const auto& registry = imaging::Registry::builtins();
+  const auto* methodEntry = registry.method(methodName);
+  if (!methodEntry) throw Error("change method '" + methodName + "' is not built in");
+  auto method = registry.createMethod(methodName, methodName == config.change.method
+                                                      ? config.change.params
+                                                      : imaging::Params(methodEntry->options));
+  tiles::ChangeInputs ci;
+  ci.grid = in.ap.grid;
+  ci.before = {f.before.values, {}, std::nullopt};
+  ci.after = {f.after.values, {}, std::nullopt};
+  for (int b = 1; b < f.before.alphaBand; ++b) {
+    ci.before.bands.push_back(b);
+    ci.after.bands.push_back(b);
+  }
+  ci.masks.push_back({f.aoiMask, 1, true});
+  if (!f.before.cloud.empty()) ci.masks.push_back({f.before.cloud, 1, false});
+  if (!f.after.cloud.empty()) ci.masks.push_back({f.after.cloud, 1, false});
+  tiles::ChangeMapOptions co;
+  co.threads = in.threads;
+  co.tileSizePx = config.tiling.tilePx;
+  co.memoryBudgetBytes = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
+  co.openRadiusM = config.change.openRadiusM;
+  co.closeRadiusM = config.change.closeRadiusM;
+  co.minAreaM2 = config.change.minAreaM2;
+  return tiles::runChangeMap(ci, *method, co, f.dir);
+}
+
+// The change map's parameters and polygons into the evidence, each polygon flagged
+// registration_suspect where a rejected co-registration or a shoreline makes it so.
+void recordChanges(const tiles::ChangeMapResult& cm, const Job& job, const JobFiles& f,
+                   evidence::JobEvidence& ev) {
+  ev.params = cm.solved;
+  ev.params["threshold"] = {cm.threshold};
+  ev.params["shift_px"] = {cm.shiftPx.x, cm.shiftPx.y};
+  ev.params["shift_confidence"] = {cm.shiftConfidence};
+  ev.params["shift_applied"] = {cm.shiftApplied ? 1.0 : 0.0};
+  ev.params["changed_area_m2"] = {cm.changedAreaM2};
+  // Co-registration measured a shift but did not trust it: a residual misregistration of
+  // that size may draw change along every edge, so this job's change polygons are suspect.
+  const bool registrationRejected =
+      !cm.shiftApplied && std::hypot(cm.shiftPx.x, cm.shiftPx.y) >= kSuspectShiftPx;
+  if (registrationRejected) {
+    log::warn("job " + std::to_string(job.index) + " " + job.id + ": co-registration rejected " +
+              "(shift " + std::to_string(std::hypot(cm.shiftPx.x, cm.shiftPx.y)) + " px from " +
+              std::to_string(cm.shiftWindows) + " window(s), confidence " +
+              std::to_string(cm.shiftConfidence) + "); its change polygons are flagged " +
+              "registration_suspect");
+  }
+  // Change along a land/water edge within a residual misregistration's reach (a pixel).
+  std::vector<cv::Rect> boxes;
+  for (const auto& p : cm.polygons) boxes.push_back(p.boundsPx);
+  const std::vector<bool> alongShore = changeAlongShore(
+      {f.before.values, f.roles, f.waterMask, (f.dir / "mask.tif").string(), 1.0}, boxes);
+  for (size_t i = 0; i < cm.polygons.size(); ++i) {
+    const auto& p = cm.polygons[i];
+    evidence::ChangePolygon c;
+    c.registrationSuspect = registrationRejected || alongShore[i];
+    c.rings = polygonFromGeoJson(p.geometryJson);
+    c.areaM2 = p.areaM2;
+    c.meanScore = p.meanScore;
+    c.pixelCount = p.pixelCount;
+    c.bboxPx = {p.boundsPx.x, p.boundsPx.y, p.boundsPx.width, p.boundsPx.height};
+    ev.changes.push_back(std::move(c));
+  }
+}
+
+// Count: objects, per detector and date, with each date's count and footprint.
+void countStep(const JobInputs& in, const JobFiles& f, evidence::JobEvidence& ev) {
+  for (const auto& det : in.aoi.detectors) {
+    for (const auto& [s, w, fi] :
+         {std::tuple{&in.before, &f.before, 0}, std::tuple{&in.after, &f.after, 1}}) {
+      DetectionStepInput di;
+      di.grid = in.ap.grid;
+      di.pixelSizeM = in.ap.pixelSizeM;
+      di.sceneVrt = w->values;
+      di.roles = f.roles;
+      di.cloudVrt = w->cloud;
+      di.aoiMask = f.aoiMask;
+      di.waterMask = f.waterMask;
+      if (in.aoi.shore) di.waterName = tiles::describeShore(*in.aoi.shore);
+      di.sceneId = s->id;
+      di.threads = in.threads;
+      di.tilePx = in.config.tiling.tilePx;
+      auto dets = detectObjects(det, di);
+      evidence::SceneCount sc;
+      sc.sceneId = s->id;
+      sc.timeIso = formatIsoTime(s->time);
+      sc.kind = det.name;
+      sc.count = static_cast<int>(dets.records.size());
+      sc.footprint = ev.footprints[fi];
+      sc.degraded = dets.degraded;
+      sc.clutterShare = dets.clutterShare;
+      sc.waterAreaM2 = dets.waterAreaM2;
+      sc.waterSource = dets.waterSource;
+      ev.counts.push_back(sc);
+      for (auto& d : dets.records) ev.detections.push_back(std::move(d));
+    }
+  }
+}
+
+// The warped bands (1-based) that render as red, green, blue; band 1 alone without all three.
+std::vector<int> rgbBands(const std::vector<std::string>& roles) {
+  std::vector<int> rgb;
+  for (const char* r : {"red", "green", "blue"}) {
+    const auto it = std::find(roles.begin(), roles.end(), r);
+    if (it != roles.end()) rgb.push_back(static_cast<int>(it - roles.begin()) + 1);
+  }
+  if (rgb.size() != 3) rgb = {1};
+  return rgb;
+}
+
+// Evidence: counts.json, the review tiles' layers.json, chips, evidence files and product.
+void evidenceStep(const tiles::ChangeMapResult& cm, const JobFiles& f, evidence::JobEvidence& ev) {
+  writeCounts(f.dir / "counts.json", ev);
+  evidence::JobEvidenceSources src;
+  src.chips.beforePath = f.before.values;
+  src.chips.afterPath = f.after.values;
+  src.chips.maskPath = cm.maskPath.string();
+  const std::vector<int> rgb = rgbBands(f.roles);
+  // For the review tiles of `serve`: which warped bands render as red, green, blue. The tiles
+  // render from the lazy warped VRTs (written beside the GeoTIFFs), which keep the sources'
+  // overviews for low zooms; the GeoTIFFs have none.
+  cw::writeFileAtomic(f.work / "layers.json", nlohmann::json{{"before", "before.vrt"},
+                                                             {"after", "after.vrt"},
+                                                             {"rgb_bands", rgb},
+                                                             {"alpha_band", f.before.alphaBand}}
+                                                      .dump() +
+                                                  "\n");
+  src.chips.beforeBands = rgb;
+  src.chips.afterBands = rgb;
+  // The after chip on the before date's radiometry: CVA's gain/offset (fitted on IR-MAD's
+  // no-change pixels); other methods leave it to the chips' fit on the mask's unchanged pixels.
+  const auto gain = ev.params.find("gain"), offset = ev.params.find("offset");
+  if (gain != ev.params.end() && offset != ev.params.end() &&
+      gain->second.size() == f.roles.size() && offset->second.size() == f.roles.size()) {
+    for (int b : rgb) {
+      src.chips.afterGain.push_back(gain->second[static_cast<size_t>(b - 1)]);
+      src.chips.afterOffset.push_back(offset->second[static_cast<size_t>(b - 1)]);
+    }
+  }
+  src.product.scorePath = cm.scorePath.string();
+  src.product.maskPath = cm.maskPath.string();
+  evidence::writeJobEvidence(f.dir, ev, src);
+}
+
 }  // namespace
 
-fs::path jobDir(const Config& config, const Job& job) { return config.output / job.id; }
+fs::path jobDir(const Config& config, const Job& job) {
+  return config.output / job.id;
+}
 
 std::string jobKey(const Config& config, const Plan& plan, const Job& job) {
   // The parts of the resolved config that change a job's result, as canonical YAML.
@@ -197,220 +430,49 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
   cw::removeStaleTempFiles(dir / "chips");
   const std::string started = nowIso();
   try {
-    const Aoi& aoi = aoiOf(config, job.aoiId);
-    const AoiPlan& ap = plan.aoi(job.aoiId);
-    const Scene& before = plan.scene(job.beforeId);
-    const Scene& after = plan.scene(job.afterId);
+    const JobInputs in{config,
+                       aoiOf(config, job.aoiId),
+                       plan.aoi(job.aoiId),
+                       plan.scene(job.beforeId),
+                       plan.scene(job.afterId),
+                       options.threads};
     const std::string key = jobKey(config, plan, job);
 
     // A job being redone is not complete until its new job.json lands.
     std::error_code ec;
     fs::remove(dir / "job.json", ec);
-    const fs::path work = dir / ".work";
-    fs::remove_all(work, ec);
-    fs::create_directories(work);
+    JobFiles f;
+    f.dir = dir;
+    f.work = dir / ".work";
+    fs::remove_all(f.work, ec);
+    fs::create_directories(f.work);
 
     std::map<std::string, double> timings;
     auto step = Clock::now();
-
-    const auto roles = commonRoles(before, after);
-    if (roles.empty()) {
-      throw Error("scenes " + before.id + " (" + std::to_string(before.bandCount) + " bands) and " +
-                  after.id + " (" + std::to_string(after.bandCount) +
-                  " bands) share no band role; set sensor.bands");
-    }
-    const tiles::GridSpec& grid = ap.grid;
-    tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
-    const std::string aoiMask = (work / "aoi.tif").string();
-    tiles::writePolygonMask(tiles::ringInGridCrs(req, grid), grid, aoiMask);
-    const WarpedScene wb = warpScene(before, roles, grid, config.grid.resampling, options.threads,
-                                     config.tiling.tilePx, work, "before");
-    const WarpedScene wa = warpScene(after, roles, grid, config.grid.resampling, options.threads,
-                                     config.tiling.tilePx, work, "after");
-    std::string waterMask;
-    if (!aoi.water.empty()) {
-      tiles::AoiGridRequest wreq{{}, ap.pixelSizeM, config.grid.epsg};
-      for (const auto& p : aoi.water) wreq.ringLonLat.emplace_back(p.lon, p.lat);
-      waterMask = (work / "water.tif").string();
-      tiles::writePolygonMask(tiles::ringInGridCrs(wreq, grid), grid, waterMask);
-    } else if (aoi.shore) {
-      waterMask = (work / "water.tif").string();
-      tiles::writeShoreWaterMask(*aoi.shore, grid, waterMask);
-    }
+    warpStep(in, f);
     timings["warp"] = secondsSince(step);
 
-    // Footprints: what each date actually imaged over the AOI.
     step = Clock::now();
-    evidence::JobEvidence ev;
-    ev.info.aoiId = aoi.id;
-    ev.info.aoiName = aoi.name;
-    ev.info.aoiKind = aoi.kind;
-    auto sceneRef = [&](const Scene& s) {
-      evidence::SceneRef r;
-      r.id = s.id;
-      r.path = s.files.empty() ? s.dataset : s.files.front().string();
-      r.sha256 = s.files.empty() ? "" : cachedSha256(config.output, s.files.front());
-      r.timeIso = formatIsoTime(s.time);
-      return r;
-    };
-    ev.info.before = sceneRef(before);
-    ev.info.after = sceneRef(after);
-    ev.info.grid = gridInfo(grid, ap.pixelSizeM);
-    const std::string methodName = resolveChangeMethod(config.change.method, roles.size());
-    ev.info.method = methodName;
-    ev.info.configHash = key;
-    for (const auto& [s, w] : {std::pair{&before, &wb}, std::pair{&after, &wa}}) {
-      const auto fp = tiles::computeFootprint(grid, w->values, w->cloud, aoiMask);
-      evidence::Footprint f;
-      f.sceneId = s->id;
-      f.timeIso = formatIsoTime(s->time);
-      f.areaM2 = fp.validAreaM2;
-      f.validFraction = fp.validFraction;
-      f.imagedFraction = fp.imagedFraction;
-      f.polygons = fp.polygons;
-      ev.footprints.push_back(std::move(f));
-    }
+    evidence::JobEvidence ev = footprintStep(in, key, f);
     timings["footprint"] = secondsSince(step);
 
-    // Change.
     step = Clock::now();
-    const auto& registry = imaging::Registry::builtins();
-    const auto* methodEntry = registry.method(methodName);
-    if (!methodEntry) throw Error("change method '" + methodName + "' is not built in");
-    auto method = registry.createMethod(
-        methodName, methodName == config.change.method ? config.change.params
-                                                       : imaging::Params(methodEntry->options));
-    tiles::ChangeInputs in;
-    in.grid = grid;
-    in.before = {wb.values, {}, std::nullopt};
-    in.after = {wa.values, {}, std::nullopt};
-    for (int b = 1; b < wb.alphaBand; ++b) {
-      in.before.bands.push_back(b);
-      in.after.bands.push_back(b);
-    }
-    in.masks.push_back({aoiMask, 1, true});
-    if (!wb.cloud.empty()) in.masks.push_back({wb.cloud, 1, false});
-    if (!wa.cloud.empty()) in.masks.push_back({wa.cloud, 1, false});
-    tiles::ChangeMapOptions co;
-    co.threads = options.threads;
-    co.tileSizePx = config.tiling.tilePx;
-    co.memoryBudgetBytes = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
-    co.openRadiusM = config.change.openRadiusM;
-    co.closeRadiusM = config.change.closeRadiusM;
-    co.minAreaM2 = config.change.minAreaM2;
-    const auto cm = tiles::runChangeMap(in, *method, co, dir);
+    const auto cm = changeStep(in, ev.info.method, f);
     timings["change"] = secondsSince(step);
-    ev.params = cm.solved;
-    ev.params["threshold"] = {cm.threshold};
-    ev.params["shift_px"] = {cm.shiftPx.x, cm.shiftPx.y};
-    ev.params["shift_confidence"] = {cm.shiftConfidence};
-    ev.params["shift_applied"] = {cm.shiftApplied ? 1.0 : 0.0};
-    ev.params["changed_area_m2"] = {cm.changedAreaM2};
-    // Co-registration measured a shift but did not trust it: a residual misregistration of
-    // that size may draw change along every edge, so this job's change polygons are suspect.
-    const bool registrationRejected =
-        !cm.shiftApplied && std::hypot(cm.shiftPx.x, cm.shiftPx.y) >= kSuspectShiftPx;
-    if (registrationRejected) {
-      log::warn("job " + std::to_string(job.index) + " " + job.id + ": co-registration rejected " +
-                "(shift " + std::to_string(std::hypot(cm.shiftPx.x, cm.shiftPx.y)) + " px from " +
-                std::to_string(cm.shiftWindows) + " window(s), confidence " +
-                std::to_string(cm.shiftConfidence) + "); its change polygons are flagged " +
-                "registration_suspect");
-    }
-    // Change along a land/water edge within a residual misregistration's reach (a pixel).
-    std::vector<cv::Rect> boxes;
-    for (const auto& p : cm.polygons) boxes.push_back(p.boundsPx);
-    const std::vector<bool> alongShore = changeAlongShore(
-        {wb.values, roles, waterMask, (dir / "mask.tif").string(), 1.0}, boxes);
-    for (size_t i = 0; i < cm.polygons.size(); ++i) {
-      const auto& p = cm.polygons[i];
-      evidence::ChangePolygon c;
-      c.registrationSuspect = registrationRejected || alongShore[i];
-      c.rings = polygonFromGeoJson(p.geometryJson);
-      c.areaM2 = p.areaM2;
-      c.meanScore = p.meanScore;
-      c.pixelCount = p.pixelCount;
-      c.bboxPx = {p.boundsPx.x, p.boundsPx.y, p.boundsPx.width, p.boundsPx.height};
-      ev.changes.push_back(std::move(c));
-    }
+    recordChanges(cm, job, f, ev);
 
-    // Objects, per detector and date.
     step = Clock::now();
-    for (const auto& det : aoi.detectors) {
-      for (const auto& [s, w, fi] :
-           {std::tuple{&before, &wb, 0}, std::tuple{&after, &wa, 1}}) {
-        DetectionStepInput di;
-        di.grid = grid;
-        di.pixelSizeM = ap.pixelSizeM;
-        di.sceneVrt = w->values;
-        di.roles = roles;
-        di.cloudVrt = w->cloud;
-        di.aoiMask = aoiMask;
-        di.waterMask = waterMask;
-        if (aoi.shore) di.waterName = tiles::describeShore(*aoi.shore);
-        di.sceneId = s->id;
-        di.threads = options.threads;
-        di.tilePx = config.tiling.tilePx;
-        auto dets = detectObjects(det, di);
-        evidence::SceneCount sc;
-        sc.sceneId = s->id;
-        sc.timeIso = formatIsoTime(s->time);
-        sc.kind = det.name;
-        sc.count = static_cast<int>(dets.records.size());
-        sc.footprint = ev.footprints[fi];
-        sc.degraded = dets.degraded;
-        sc.clutterShare = dets.clutterShare;
-        sc.waterAreaM2 = dets.waterAreaM2;
-        sc.waterSource = dets.waterSource;
-        ev.counts.push_back(sc);
-        for (auto& d : dets.records) ev.detections.push_back(std::move(d));
-      }
-    }
+    countStep(in, f, ev);
     timings["count"] = secondsSince(step);
 
     // AIS identity of the ship detections (docs/ais.md).
     step = Clock::now();
-    matchJobVessels(config, {&before, &after}, ev, dir);
+    matchJobVessels(config, {&in.before, &in.after}, ev, dir);
     if (config.ais.enabled()) timings["ais"] = secondsSince(step);
 
     // Evidence, then the record.
     step = Clock::now();
-    writeCounts(dir / "counts.json", ev);
-    evidence::JobEvidenceSources src;
-    src.chips.beforePath = wb.values;
-    src.chips.afterPath = wa.values;
-    src.chips.maskPath = cm.maskPath.string();
-    std::vector<int> rgb;
-    for (const char* r : {"red", "green", "blue"}) {
-      const auto it = std::find(roles.begin(), roles.end(), r);
-      if (it != roles.end()) rgb.push_back(static_cast<int>(it - roles.begin()) + 1);
-    }
-    if (rgb.size() != 3) rgb = {1};
-    // For the review tiles of `serve`: which warped bands render as red, green, blue. The tiles
-    // render from the lazy warped VRTs (written beside the GeoTIFFs), which keep the sources'
-    // overviews for low zooms; the GeoTIFFs have none.
-    cw::writeFileAtomic(work / "layers.json",
-                              nlohmann::json{{"before", "before.vrt"},
-                                             {"after", "after.vrt"},
-                                             {"rgb_bands", rgb},
-                                             {"alpha_band", wb.alphaBand}}
-                                      .dump() +
-                                  "\n");
-    src.chips.beforeBands = rgb;
-    src.chips.afterBands = rgb;
-    // The after chip on the before date's radiometry: CVA's gain/offset (fitted on IR-MAD's
-    // no-change pixels); other methods leave it to the chips' fit on the mask's unchanged pixels.
-    const auto gain = ev.params.find("gain"), offset = ev.params.find("offset");
-    if (gain != ev.params.end() && offset != ev.params.end() && gain->second.size() == roles.size() &&
-        offset->second.size() == roles.size()) {
-      for (int b : rgb) {
-        src.chips.afterGain.push_back(gain->second[static_cast<size_t>(b - 1)]);
-        src.chips.afterOffset.push_back(offset->second[static_cast<size_t>(b - 1)]);
-      }
-    }
-    src.product.scorePath = cm.scorePath.string();
-    src.product.maskPath = cm.maskPath.string();
-    evidence::writeJobEvidence(dir, ev, src);
+    evidenceStep(cm, f, ev);
     timings["evidence"] = secondsSince(step);
     timings["total"] = secondsSince(t0);
 

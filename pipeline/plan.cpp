@@ -105,131 +105,165 @@ double pixelSizeFor(const Config& config, const std::vector<const Scene*>& scene
   return best > 0 ? std::round(best * 100.0) / 100.0 : 10.0;
 }
 
+namespace {
+
+// Refuses (LimitRefusal) an AOI grid above the config's tiling limits: pixels, tiles, or one tile
+// beyond the memory budget; returns the grid's tile count.
+std::int64_t checkTilingLimits(const Config& config, const tiles::GridSpec& grid,
+                               const std::vector<const Scene*>& overlapping) {
+  const std::int64_t px = static_cast<std::int64_t>(grid.width) * grid.height;
+  const int tile = config.tiling.tilePx;
+  const std::int64_t tiles =
+      static_cast<std::int64_t>((grid.width + tile - 1) / tile) * ((grid.height + tile - 1) / tile);
+  if (px > config.tiling.maxGridPx) {
+    std::ostringstream os;
+    os << "the AOI grid would be " << grid.width << "×" << grid.height << " = " << px
+       << " pixels, above tiling.max_grid_px (" << config.tiling.maxGridPx
+       << "); raise tiling.max_grid_px or use a coarser grid.pixel_size_m";
+    throw LimitRefusal(os.str());
+  }
+  if (tiles > config.tiling.maxTiles) {
+    std::ostringstream os;
+    os << "the AOI grid needs " << tiles << " tiles, above tiling.max_tiles ("
+       << config.tiling.maxTiles << "); raise it or use a larger tiling.tile_px";
+    throw LimitRefusal(os.str());
+  }
+  {
+    // The least a job holds for one tile (both dates' bands and masks, score and mask, as
+    // tiles::runChangeMap counts them, without a halo): a tile that alone exceeds the budget
+    // is refused here rather than in every job.
+    std::size_t bands = 1;
+    for (const auto* s : overlapping) bands = std::max(bands, s->bands.size());
+    const std::size_t side =
+        static_cast<std::size_t>(std::min(tile, std::max(grid.width, grid.height)));
+    const std::size_t bytes = side * side * ((2 * bands + 2) * sizeof(float) + 4);
+    const std::size_t budget = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
+    if (bytes > budget) {
+      std::ostringstream os;
+      os << "one tile of " << side << "×" << side << " px needs at least "
+         << ((bytes + (1 << 20) - 1) >> 20) << " MB, above tiling.memory_mb ("
+         << config.tiling.memoryMb << "); lower tiling.tile_px or raise tiling.memory_mb";
+      throw LimitRefusal(os.str());
+    }
+  }
+  return tiles;
+}
+
+// A coarse copy of the grid, at most kCoverageSamples px a side, over the same extent.
+tiles::GridSpec coarseGrid(const tiles::GridSpec& grid) {
+  tiles::GridSpec coarse = grid;
+  const double f =
+      std::max(1.0, std::max(grid.width, grid.height) / static_cast<double>(kCoverageSamples));
+  coarse.width = std::max(1, static_cast<int>(std::ceil(grid.width / f)));
+  coarse.height = std::max(1, static_cast<int>(std::ceil(grid.height / f)));
+  coarse.geoTransform[1] = grid.geoTransform[1] * grid.width / coarse.width;
+  coarse.geoTransform[5] = grid.geoTransform[5] * grid.height / coarse.height;
+  return coarse;
+}
+
+// Scene s's coverage of the AOI, from its warp onto the coarse grid (files under `base`, beside
+// the AOI mask base + "aoi.tif"); a scene that fails to warp is not used, with the reason.
+SceneCoverage sceneCoverage(const Config& config, const Scene& s, const tiles::GridSpec& coarse,
+                            const std::string& base) {
+  SceneCoverage sc{s.id, 0.0, 0.0, false, ""};
+  try {
+    std::vector<int> bands;
+    for (const auto& [role, b] : s.bands) bands.push_back(b);
+    std::sort(bands.begin(), bands.end());
+    if (bands.empty()) bands.push_back(1);
+    tiles::WarpRequest wr{s.dataset, {bands.front()}, s.nodata, "near", true};
+    tiles::writeWarpedVrt(wr, coarse, base + s.id + ".vrt");
+    std::string cloud;
+    if (s.cloudBand > 0) {
+      tiles::WarpRequest cr{s.dataset, {s.cloudBand}, std::nullopt, "near", false};
+      cloud = base + s.id + ".cloud.vrt";
+      tiles::writeWarpedVrt(cr, coarse, cloud);
+    }
+    const auto cov =
+        tiles::estimateCoverage(base + s.id + ".vrt", 2, cloud, base + "aoi.tif", kCoverageSamples);
+    sc.imaged = cov.imaged;
+    sc.valid = cov.valid;
+    if (cov.imaged <= 0.0) {
+      sc.reason = "images none of the AOI (all nodata there)";
+    } else if (cov.valid < config.minCoverage) {
+      sc.reason =
+          "valid coverage " + pct(cov.valid) + " is below min_coverage " + pct(config.minCoverage);
+    } else {
+      sc.used = true;
+    }
+  } catch (const Error& e) {
+    sc.reason = e.what();
+  }
+  return sc;
+}
+
+// The AOI's grid and tile count, within the tiling limits, and the coverage of each overlapping
+// scene; throws (LimitRefusal for a limit) when the AOI cannot be planned.
+void planGridAndCoverage(const Config& config, const Aoi& aoi,
+                         const std::vector<const Scene*>& overlapping, AoiPlan& ap) {
+  ap.pixelSizeM = pixelSizeFor(config, overlapping);
+  tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
+  ap.grid = tiles::makeAoiGrid(req);
+  ap.tileCount = static_cast<int>(checkTilingLimits(config, ap.grid, overlapping));
+
+  // Coverage on a coarse copy of the grid: the same warp as the job, at ≤128 px a side.
+  const tiles::GridSpec coarse = coarseGrid(ap.grid);
+  const std::string base = "/vsimem/changewatch/plan/" + aoi.id + "/";
+  tiles::writePolygonMask(tiles::ringInGridCrs(req, coarse), coarse, base + "aoi.tif");
+  for (const auto* s : overlapping) ap.coverage.push_back(sceneCoverage(config, *s, coarse, base));
+  VSIRmdirRecursive(base.c_str());
+}
+
+// One AOI's plan: the coverage of every catalog scene (in catalog order), its grid, and unless
+// it is refused its jobs, appended to `jobs`.
+AoiPlan planAoi(const Config& config, const Catalog& catalog, const Aoi& aoi,
+                std::vector<Job>& jobs) {
+  AoiPlan ap;
+  ap.aoiId = aoi.id;
+  std::vector<const Scene*> overlapping;
+  for (const auto& s : catalog.scenes) {
+    if (footprintsOverlap(aoi.polygon, s.footprint)) {
+      overlapping.push_back(&s);
+    } else {
+      ap.coverage.push_back({s.id, 0.0, 0.0, false, "does not overlap the AOI"});
+    }
+  }
+  try {
+    if (catalog.scenes.empty()) throw Error("no usable scene in the time window");
+    if (overlapping.empty()) throw Error("no scene overlaps the AOI");
+    planGridAndCoverage(config, aoi, overlapping, ap);
+  } catch (const LimitRefusal& e) {
+    ap.error = e.what();
+    ap.refusedByLimit = true;
+  } catch (const Error& e) {
+    ap.error = e.what();
+  }
+  // Catalog order for the report, so the listing reads chronologically.
+  std::vector<SceneCoverage> ordered;
+  std::vector<const Scene*> used;
+  for (const auto& s : catalog.scenes) {
+    for (const auto& c : ap.coverage) {
+      if (c.sceneId != s.id) continue;
+      ordered.push_back(c);
+      if (c.used && ap.error.empty()) used.push_back(&s);
+    }
+  }
+  ap.coverage = ordered;
+  if (ap.error.empty()) {
+    for (auto& j : pairJobs(config, aoi.id, used)) jobs.push_back(j);
+  }
+  return ap;
+}
+
+}  // namespace
+
 Plan makePlan(const Config& config) {
   Plan plan;
   plan.catalog = buildCatalog(config);
-  for (const auto& aoi : config.aois) {
-    AoiPlan ap;
-    ap.aoiId = aoi.id;
-    std::vector<const Scene*> overlapping;
-    for (const auto& s : plan.catalog.scenes) {
-      if (footprintsOverlap(aoi.polygon, s.footprint)) {
-        overlapping.push_back(&s);
-      } else {
-        ap.coverage.push_back({s.id, 0.0, 0.0, false, "does not overlap the AOI"});
-      }
-    }
-    try {
-      if (plan.catalog.scenes.empty()) throw Error("no usable scene in the time window");
-      if (overlapping.empty()) throw Error("no scene overlaps the AOI");
-      ap.pixelSizeM = pixelSizeFor(config, overlapping);
-      tiles::AoiGridRequest req{ringOf(aoi), ap.pixelSizeM, config.grid.epsg};
-      ap.grid = tiles::makeAoiGrid(req);
-      const std::int64_t px = static_cast<std::int64_t>(ap.grid.width) * ap.grid.height;
-      const int tile = config.tiling.tilePx;
-      const std::int64_t tiles = static_cast<std::int64_t>((ap.grid.width + tile - 1) / tile) *
-                                 ((ap.grid.height + tile - 1) / tile);
-      if (px > config.tiling.maxGridPx) {
-        std::ostringstream os;
-        os << "the AOI grid would be " << ap.grid.width << "×" << ap.grid.height << " = " << px
-           << " pixels, above tiling.max_grid_px (" << config.tiling.maxGridPx
-           << "); raise tiling.max_grid_px or use a coarser grid.pixel_size_m";
-        throw LimitRefusal(os.str());
-      }
-      if (tiles > config.tiling.maxTiles) {
-        std::ostringstream os;
-        os << "the AOI grid needs " << tiles << " tiles, above tiling.max_tiles ("
-           << config.tiling.maxTiles << "); raise it or use a larger tiling.tile_px";
-        throw LimitRefusal(os.str());
-      }
-      {
-        // The least a job holds for one tile (both dates' bands and masks, score and mask, as
-        // tiles::runChangeMap counts them, without a halo): a tile that alone exceeds the budget
-        // is refused here rather than in every job.
-        std::size_t bands = 1;
-        for (const auto* s : overlapping) bands = std::max(bands, s->bands.size());
-        const std::size_t side = static_cast<std::size_t>(
-            std::min(tile, std::max(ap.grid.width, ap.grid.height)));
-        const std::size_t bytes = side * side * ((2 * bands + 2) * sizeof(float) + 4);
-        const std::size_t budget = static_cast<std::size_t>(config.tiling.memoryMb) << 20;
-        if (bytes > budget) {
-          std::ostringstream os;
-          os << "one tile of " << side << "×" << side << " px needs at least "
-             << ((bytes + (1 << 20) - 1) >> 20) << " MB, above tiling.memory_mb ("
-             << config.tiling.memoryMb << "); lower tiling.tile_px or raise tiling.memory_mb";
-          throw LimitRefusal(os.str());
-        }
-      }
-      ap.tileCount = static_cast<int>(tiles);
-
-      // Coverage on a coarse copy of the grid: the same warp as the job, at ≤128 px a side.
-      tiles::GridSpec coarse = ap.grid;
-      const double f = std::max(1.0, std::max(ap.grid.width, ap.grid.height) /
-                                         static_cast<double>(kCoverageSamples));
-      coarse.width = std::max(1, static_cast<int>(std::ceil(ap.grid.width / f)));
-      coarse.height = std::max(1, static_cast<int>(std::ceil(ap.grid.height / f)));
-      coarse.geoTransform[1] = ap.grid.geoTransform[1] * ap.grid.width / coarse.width;
-      coarse.geoTransform[5] = ap.grid.geoTransform[5] * ap.grid.height / coarse.height;
-      const std::string base = "/vsimem/changewatch/plan/" + aoi.id + "/";
-      tiles::writePolygonMask(tiles::ringInGridCrs(req, coarse), coarse, base + "aoi.tif");
-      for (const auto* s : overlapping) {
-        SceneCoverage sc{s->id, 0.0, 0.0, false, ""};
-        try {
-          std::vector<int> bands;
-          for (const auto& [role, b] : s->bands) bands.push_back(b);
-          std::sort(bands.begin(), bands.end());
-          if (bands.empty()) bands.push_back(1);
-          tiles::WarpRequest wr{s->dataset, {bands.front()}, s->nodata, "near", true};
-          tiles::writeWarpedVrt(wr, coarse, base + s->id + ".vrt");
-          std::string cloud;
-          if (s->cloudBand > 0) {
-            tiles::WarpRequest cr{s->dataset, {s->cloudBand}, std::nullopt, "near", false};
-            cloud = base + s->id + ".cloud.vrt";
-            tiles::writeWarpedVrt(cr, coarse, cloud);
-          }
-          const auto cov = tiles::estimateCoverage(base + s->id + ".vrt", 2, cloud, base + "aoi.tif",
-                                                   kCoverageSamples);
-          sc.imaged = cov.imaged;
-          sc.valid = cov.valid;
-          if (cov.imaged <= 0.0) {
-            sc.reason = "images none of the AOI (all nodata there)";
-          } else if (cov.valid < config.minCoverage) {
-            sc.reason = "valid coverage " + pct(cov.valid) + " is below min_coverage " +
-                        pct(config.minCoverage);
-          } else {
-            sc.used = true;
-          }
-        } catch (const Error& e) {
-          sc.reason = e.what();
-        }
-        ap.coverage.push_back(sc);
-      }
-      VSIRmdirRecursive(base.c_str());
-    } catch (const LimitRefusal& e) {
-      ap.error = e.what();
-      ap.refusedByLimit = true;
-    } catch (const Error& e) {
-      ap.error = e.what();
-    }
-    // Catalog order for the report, so the listing reads chronologically.
-    std::vector<SceneCoverage> ordered;
-    std::vector<const Scene*> used;
-    for (const auto& s : plan.catalog.scenes) {
-      for (const auto& c : ap.coverage) {
-        if (c.sceneId != s.id) continue;
-        ordered.push_back(c);
-        if (c.used && ap.error.empty()) used.push_back(&s);
-      }
-    }
-    ap.coverage = ordered;
-    if (ap.error.empty()) {
-      for (auto& j : pairJobs(config, aoi.id, used)) plan.jobs.push_back(j);
-    }
-    plan.aois.push_back(ap);
-  }
-  std::stable_sort(plan.jobs.begin(), plan.jobs.end(), [](const Job& a, const Job& b) {
-    return a.aoiId < b.aoiId;
-  });
+  for (const auto& aoi : config.aois)
+    plan.aois.push_back(planAoi(config, plan.catalog, aoi, plan.jobs));
+  std::stable_sort(plan.jobs.begin(), plan.jobs.end(),
+                   [](const Job& a, const Job& b) { return a.aoiId < b.aoiId; });
   for (size_t i = 0; i < plan.jobs.size(); ++i) plan.jobs[i].index = static_cast<int>(i);
   return plan;
 }
@@ -300,7 +334,8 @@ std::string planToText(const Config& config, const Plan& plan) {
      << "  " << plan.catalog.scenes.size() << " scene(s) in the window, "
      << plan.catalog.skipped.size() << " skipped, " << config.aois.size() << " AOI(s), "
      << plan.jobs.size() << " job(s); output " << config.output.string() << "\n";
-  for (const auto& s : plan.catalog.skipped) os << "  skipped " << s.path << ": " << s.reason << "\n";
+  for (const auto& s : plan.catalog.skipped)
+    os << "  skipped " << s.path << ": " << s.reason << "\n";
   for (const auto& a : plan.aois) {
     os << "\nAOI " << a.aoiId << ": ";
     if (!a.error.empty()) {
@@ -311,8 +346,8 @@ std::string planToText(const Config& config, const Plan& plan) {
     }
     for (const auto& c : a.coverage) {
       const auto& s = plan.scene(c.sceneId);
-      os << "  " << (c.used ? "use " : "skip") << "  " << c.sceneId << "  "
-         << formatIsoTime(s.time) << "  imaged " << pct(c.imaged) << "  valid " << pct(c.valid);
+      os << "  " << (c.used ? "use " : "skip") << "  " << c.sceneId << "  " << formatIsoTime(s.time)
+         << "  imaged " << pct(c.imaged) << "  valid " << pct(c.valid);
       if (!c.reason.empty()) os << "  (" << c.reason << ")";
       os << "\n";
     }

@@ -30,16 +30,16 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr int kMarginPx = 8;     // canvas border so that shifted dates still have content
-constexpr int kTilePx = 512;     // tile size of the written GeoTIFFs
-constexpr int kDrawShift = 8;    // OpenCV fixed-point bits for sub-pixel drawing
+constexpr int kMarginPx = 8;   // canvas border so that shifted dates still have content
+constexpr int kTilePx = 512;   // tile size of the written GeoTIFFs
+constexpr int kDrawShift = 8;  // OpenCV fixed-point bits for sub-pixel drawing
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kMaxShiftPx = 2.1;       // per axis, so |shift| <= 2.97 px
-constexpr double kLandMarginPx = 10.0;    // ships keep this clear of land and piers
-constexpr double kShipGapPx = 8.0;        // between hulls of the same date
-constexpr double kEdgeMarginPx = 10.0;    // ships keep this clear of the nodata edge
+constexpr double kMaxShiftPx = 2.1;     // per axis, so |shift| <= 2.97 px
+constexpr double kLandMarginPx = 10.0;  // ships keep this clear of land and piers
+constexpr double kShipGapPx = 8.0;      // between hulls of the same date
+constexpr double kEdgeMarginPx = 10.0;  // ships keep this clear of the nodata edge
 constexpr double kNodataCornerFrac = 0.28;
-constexpr double kPsfSigmaPx = 0.6;       // Gaussian point spread function of the "sensor"
+constexpr double kPsfSigmaPx = 0.6;  // Gaussian point spread function of the "sensor"
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: mt19937_64 is specified bit-exactly by the standard, the distributions are not, so
@@ -74,9 +74,8 @@ class Random {
     const std::uint64_t a = m_engine();
     const std::uint64_t b = m_engine();
     constexpr float k = 0x1.0p-32f;
-    const float s = static_cast<float>(a & 0xffffffffULL) * k +
-                    static_cast<float>(a >> 32) * k + static_cast<float>(b & 0xffffffffULL) * k +
-                    static_cast<float>(b >> 32) * k;
+    const float s = static_cast<float>(a & 0xffffffffULL) * k + static_cast<float>(a >> 32) * k +
+                    static_cast<float>(b & 0xffffffffULL) * k + static_cast<float>(b >> 32) * k;
     return (s - 2.0f) * 1.7320508f;
   }
   // Unit-mean gamma with integer shape L: mean of L unit exponentials (SAR multi-look speckle).
@@ -99,8 +98,8 @@ cv::Mat smoothNoise(Random& rng, cv::Size size, double cellPx) {
     for (int c = 0; c < gw; ++c) grid.at<float>(r, c) = static_cast<float>(rng.uniform(-1.0, 1.0));
   }
   cv::Mat big;
-  cv::resize(grid, big, cv::Size(static_cast<int>(gw * cellPx), static_cast<int>(gh * cellPx)), 0, 0,
-             cv::INTER_CUBIC);
+  cv::resize(grid, big, cv::Size(static_cast<int>(gw * cellPx), static_cast<int>(gh * cellPx)), 0,
+             0, cv::INTER_CUBIC);
   const int off = static_cast<int>(cellPx);
   return big(cv::Rect(off, off, size.width, size.height)).clone();
 }
@@ -136,7 +135,7 @@ enum Material : std::uint8_t {
   kContainerBlue,
   kContainerWhite,
   kSuperstructure,
-  kShipBright0,  // 8 bright hull shades
+  kShipBright0,                   // 8 bright hull shades
   kShipDark0 = kShipBright0 + 8,  // 4 dark hull shades
   kWake = kShipDark0 + 4,         // foam behind a ship underway (optical); calm dark water (SAR)
   kMaterialCount
@@ -215,8 +214,8 @@ void fillPolygon(cv::Mat& img, const std::vector<Pt>& pts, double value) {
 
 void fillCircle(cv::Mat& img, Pt c, double radius, double value) {
   const auto p = fixedPoints({c})[0];
-  cv::circle(img, p, static_cast<int>(std::lround(radius * (1 << kDrawShift))), cv::Scalar::all(value),
-             cv::FILLED, cv::LINE_8, kDrawShift);
+  cv::circle(img, p, static_cast<int>(std::lround(radius * (1 << kDrawShift))),
+             cv::Scalar::all(value), cv::FILLED, cv::LINE_8, kDrawShift);
 }
 
 // A rectangle of size (along, across) centred at c with its "along" axis at headingDeg
@@ -266,8 +265,8 @@ bool pointInRing(const std::vector<Pt>& ring, Pt p) {
 
 struct Ship {
   int id = 0;
-  Pt center;               // canvas coordinates (date-0 frame)
-  double bowDeg = 0.0;     // direction of the bow, [0, 360)
+  Pt center;            // canvas coordinates (date-0 frame)
+  double bowDeg = 0.0;  // direction of the bow, [0, 360)
   double lengthPx = 0.0;
   double widthPx = 0.0;
   bool bright = true;
@@ -313,7 +312,7 @@ struct Building {
   double headingDeg = 0.0;
   double lengthPx = 0.0, widthPx = 0.0;
   Material roof = kRoofGrey;
-  int builtAt = 0;          // first date it stands (0 = from the start)
+  int builtAt = 0;             // first date it stands (0 = from the start)
   int demolishedAt = 1 << 30;  // first date it is gone (rubble from then on)
   std::vector<Pt> corners() const { return orientedRect(center, headingDeg, lengthPx, widthPx); }
   bool standsAt(int k) const { return k >= builtAt && k < demolishedAt; }
@@ -349,9 +348,9 @@ struct Scenario {
   double pixelM = 3.0;
   SimSensor sensor = SimSensor::Optical;
   std::uint64_t seed = 0;
-  cv::Mat staticMaterial;  // CV_8U canvas: land, water, port, roads, town, facility ground, tanks
-  cv::Mat waterDistPx;     // CV_32F canvas: distance to the nearest non-water pixel
-  cv::Mat mix, tex, swell; // CV_32F canvas texture fields
+  cv::Mat staticMaterial;   // CV_8U canvas: land, water, port, roads, town, facility ground, tanks
+  cv::Mat waterDistPx;      // CV_32F canvas: distance to the nearest non-water pixel
+  cv::Mat mix, tex, swell;  // CV_32F canvas texture fields
   std::vector<Pier> piers;
   std::vector<Ship> ships;
   std::vector<Tank> tanks;
@@ -380,7 +379,8 @@ std::string two(int v) {
 // ---------------------------------------------------------------------------------------------
 // Building the static world.
 
-void buildStaticWorld(Scenario& s, Random& rng) {
+// The coastline (two sines of random phase) and the land east of it, on an all-water canvas.
+void drawLand(Scenario& s, Random& rng) {
   const int S = s.size;
   const int C = s.canvas;
   s.staticMaterial = cv::Mat(C, C, CV_8U, cv::Scalar(kWater));
@@ -399,8 +399,12 @@ void buildStaticWorld(Scenario& s, Random& rng) {
   land.front().y = -1;
   land[land.size() - 3].y = C + 1;
   fillPolygon(s.staticMaterial, land, kLand);
+}
 
-  // Port: quay strip and yard along the coast, piers out into the water.
+// Port: quay strip and yard along the coast, container stacks in the yard, piers out into the
+// water.
+void drawPort(Scenario& s, Random& rng) {
+  const int S = s.size;
   const double portTop = 0.18, portBottom = 0.82;
   const double quayW = std::max(6.0, 0.025 * S), yardW = 0.11 * S;
   std::vector<Pt> quay, yard;
@@ -436,17 +440,20 @@ void buildStaticWorld(Scenario& s, Random& rng) {
     p.root = {s.coastX(y) + 2, y};
     p.tip = {s.coastX(y) - len, y};
     fillPolygon(s.staticMaterial,
-                {{p.tip.x, y - p.widthPx / 2}, {p.root.x, y - p.widthPx / 2},
-                 {p.root.x, y + p.widthPx / 2}, {p.tip.x, y + p.widthPx / 2}},
+                {{p.tip.x, y - p.widthPx / 2},
+                 {p.root.x, y - p.widthPx / 2},
+                 {p.root.x, y + p.widthPx / 2},
+                 {p.tip.x, y + p.widthPx / 2}},
                 kPier);
     s.piers.push_back(p);
   }
+}
 
-  // Water distance before anything else lands on land: roads and buildings are all inland.
-  cv::Mat water = s.staticMaterial == kWater;
-  cv::distanceTransform(water, s.waterDistPx, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-
-  // Roads: coastal road, north-south road, east-west road with a roundabout, facility access.
+// Roads: coastal road, north-south road, east-west road with a roundabout, facility access; and
+// the town: a street grid with small static roofs.
+void drawRoadsAndTown(Scenario& s, Random& rng) {
+  const int S = s.size;
+  const int C = s.canvas;
   const int roadW = std::max(3, static_cast<int>(std::lround(12.0 / s.pixelM)));
   std::vector<cv::Point> coastal;
   for (int y = 0; y <= C; y += 8) {
@@ -481,16 +488,11 @@ void buildStaticWorld(Scenario& s, Random& rng) {
       fillPolygon(s.staticMaterial, orientedRect({cx, cy}, 90, w, h), m);
     }
   }
+}
 
-  // Facility: gravel ground, storage tanks with shadows in the north, buildings in the south.
-  s.facilityPx = cv::Rect2d(s.frac(0.60, 0.08), s.frac(0.97, 0.57));
-  s.tankZonePx = cv::Rect2d(s.frac(0.62, 0.10), s.frac(0.95, 0.31));
-  s.buildingZonePx = cv::Rect2d(s.frac(0.62, 0.34), s.frac(0.95, 0.55));
-  s.portPx = cv::Rect2d(s.frac(0.01, 0.01), s.frac(0.56, 0.99));
-  cv::rectangle(s.staticMaterial, s.facilityPx, cv::Scalar(kGravel), cv::FILLED);
-
-  const int maxTanks = std::clamp(S / 150, 4, 14);
-  const Pt shadowDir{-std::sqrt(0.5), -std::sqrt(0.5)};  // sun in the south-east
+// Storage tanks at random in the facility's tank zone, clear of each other (not yet drawn).
+void placeTanks(Scenario& s, Random& rng) {
+  const int maxTanks = std::clamp(s.size / 150, 4, 14);
   for (int attempt = 0; attempt < 2000 && static_cast<int>(s.tanks.size()) < maxTanks; ++attempt) {
     const double dM = rng.uniform(15.0, 60.0);
     const double d = dM / s.pixelM;
@@ -510,18 +512,36 @@ void buildStaticWorld(Scenario& s, Random& rng) {
     t.diameterPx = d;
     s.tanks.push_back(t);
   }
+}
+
+// Facility: gravel ground, storage tanks with shadows in the north (its zones are set here, the
+// buildings in the south come with planBuildings).
+void drawFacility(Scenario& s, Random& rng) {
+  s.facilityPx = cv::Rect2d(s.frac(0.60, 0.08), s.frac(0.97, 0.57));
+  s.tankZonePx = cv::Rect2d(s.frac(0.62, 0.10), s.frac(0.95, 0.31));
+  s.buildingZonePx = cv::Rect2d(s.frac(0.62, 0.34), s.frac(0.95, 0.55));
+  s.portPx = cv::Rect2d(s.frac(0.01, 0.01), s.frac(0.56, 0.99));
+  cv::rectangle(s.staticMaterial, s.facilityPx, cv::Scalar(kGravel), cv::FILLED);
+
+  placeTanks(s, rng);
+  const Pt shadowDir{-std::sqrt(0.5), -std::sqrt(0.5)};  // sun in the south-east
   for (const auto& t : s.tanks) {
     const double r = t.diameterPx / 2;
     const Pt off = shadowDir * (0.4 * t.diameterPx);
     const Pt n{-shadowDir.y, shadowDir.x};
-    fillPolygon(s.staticMaterial, {t.center + n * r, t.center + off + n * r, t.center + off - n * r,
-                                   t.center - n * r},
-                kShadow);
+    fillPolygon(
+        s.staticMaterial,
+        {t.center + n * r, t.center + off + n * r, t.center + off - n * r, t.center - n * r},
+        kShadow);
     fillCircle(s.staticMaterial, t.center + off, r, kShadow);
     fillCircle(s.staticMaterial, t.center, r, kTankRoof);
   }
+}
 
-  // Texture fields, static over dates.
+// Texture fields, static over dates: the land's vegetation/soil mix, the sea's swell and a
+// multiplicative texture with per-pixel noise.
+void makeTextures(Scenario& s, Random& rng) {
+  const int C = s.canvas;
   const cv::Size cs(C, C);
   // One draw per statement: the operands of an overloaded + are unsequenced, and GCC and clang
   // order them differently (the fine field is drawn first, as GCC always did).
@@ -545,6 +565,19 @@ void buildStaticWorld(Scenario& s, Random& rng) {
   });
 }
 
+// The static world, drawn in this order from one random stream: land, port, roads and town,
+// facility, textures.
+void buildStaticWorld(Scenario& s, Random& rng) {
+  drawLand(s, rng);
+  drawPort(s, rng);
+  // Water distance before anything else lands on land: roads and buildings are all inland.
+  cv::Mat water = s.staticMaterial == kWater;
+  cv::distanceTransform(water, s.waterDistPx, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  drawRoadsAndTown(s, rng);
+  drawFacility(s, rng);
+  makeTextures(s, rng);
+}
+
 // Buildings that appear or disappear: one of each per consecutive pair, in the facility's south.
 void planBuildings(Scenario& s, Random& rng, int nDates) {
   const int pairs = nDates - 1;
@@ -555,7 +588,8 @@ void planBuildings(Scenario& s, Random& rng, int nDates) {
     }
     for (const auto& o : s.buildings) {
       const double gap = std::hypot(b.center.x - o.center.x, b.center.y - o.center.y);
-      const double rb = std::hypot(b.lengthPx, b.widthPx) / 2, ro = std::hypot(o.lengthPx, o.widthPx) / 2;
+      const double rb = std::hypot(b.lengthPx, b.widthPx) / 2,
+                   ro = std::hypot(o.lengthPx, o.widthPx) / 2;
       if (gap < rb + ro + 5) return false;
     }
     return true;
@@ -700,7 +734,8 @@ struct ShipPlanner {
         sh.tileBorder = true;
         sh.id = static_cast<int>(s.ships.size()) + 1;
         bool ok = true;
-        for (int k = 0; k < static_cast<int>(s.dates.size()) && ok; ++k) ok = placeable(sh, k, present);
+        for (int k = 0; k < static_cast<int>(s.dates.size()) && ok; ++k)
+          ok = placeable(sh, k, present);
         if (ok) {
           present.push_back(add(sh));
           return;
@@ -769,7 +804,8 @@ struct ShipPlanner {
       Ship first, second;
       dress(first, rng.uniform(120.0, 200.0));
       dress(second, rng.uniform(60.0, 100.0));
-      first.center = {rng.uniform(s.portPx.x, s.portPx.br().x), rng.uniform(s.portPx.y, s.portPx.br().y)};
+      first.center = {rng.uniform(s.portPx.x, s.portPx.br().x),
+                      rng.uniform(s.portPx.y, s.portPx.br().y)};
       first.bowDeg = rng.uniform(0.0, 360.0);
       const Pt d = axisOf(first.bowDeg), n{-d.y, d.x};
       second.center = first.center + n * ((first.widthPx + second.widthPx) / 2 + 18.0 / s.pixelM);
@@ -893,7 +929,8 @@ void planShips(Scenario& s, Random& rng, int nodataDate) {
     if (k == nodataDate) planner.nodataEdgeShip(k, present);
     const int target = rng.uniformInt(lo, hi);
     int arrivals = 0;
-    for (int tries = 0; tries < 50 && (static_cast<int>(present.size()) < target || (k > 0 && arrivals == 0));
+    for (int tries = 0;
+         tries < 50 && (static_cast<int>(present.size()) < target || (k > 0 && arrivals == 0));
          ++tries) {
       const int idx = planner.arrive(k, present);
       if (idx >= 0) {
@@ -911,8 +948,8 @@ void planShips(Scenario& s, Random& rng, int nodataDate) {
 // Rendering one date
 
 struct RenderedDate {
-  cv::Mat ignore;       // CV_8U scene: 255 where a change map must not decide (nodata, cloud, ships)
-  cv::Mat cloudAlpha;   // CV_32F scene
+  cv::Mat ignore;      // CV_8U scene: 255 where a change map must not decide (nodata, cloud, ships)
+  cv::Mat cloudAlpha;  // CV_32F scene
   double cloudFraction = 0.0;
   double nodataFraction = 0.0;
 };
@@ -961,7 +998,8 @@ std::vector<cv::Mat> materialToBands(const Scenario& s, const cv::Mat& material)
         const int m = mat[x];
         if (nb == 4) {
           if (m == kLand) {
-            for (int b = 0; b < 4; ++b) out[b][x] = (kVegetation[b] + (kSoil[b] - kVegetation[b]) * mix[x]) * tex[x];
+            for (int b = 0; b < 4; ++b)
+              out[b][x] = (kVegetation[b] + (kSoil[b] - kVegetation[b]) * mix[x]) * tex[x];
           } else if (m == kWater) {
             for (int b = 0; b < 4; ++b) out[b][x] = tab.optical[m][b] * (1.0f + 0.04f * sw[x]);
           } else {
@@ -1001,8 +1039,8 @@ cv::Mat cloudAlpha(const Scenario& s, int k) {
   const int S = s.size;
   cv::Mat alpha(S, S, CV_32F, cv::Scalar(0));
   cv::Mat noise = smoothNoise(rng, cv::Size(S, S), std::max(8.0, 0.02 * S));
-  cv::Rect2d facilityScene(s.facilityPx.x - kMarginPx, s.facilityPx.y - kMarginPx, s.facilityPx.width,
-                           s.facilityPx.height);
+  cv::Rect2d facilityScene(s.facilityPx.x - kMarginPx, s.facilityPx.y - kMarginPx,
+                           s.facilityPx.width, s.facilityPx.height);
   const int blobs = rng.uniformInt(2, 4);
   for (int bIdx = 0, attempt = 0; bIdx < blobs && attempt < 500; ++attempt) {
     const double r = rng.uniform(0.05, 0.10) * S;
@@ -1013,8 +1051,10 @@ cv::Mat cloudAlpha(const Scenario& s, int k) {
     const double dy = std::max({facilityScene.y - c.y, 0.0, c.y - facilityScene.br().y});
     if (std::hypot(dx, dy) < reach + 4) continue;
     ++bIdx;
-    const int x0 = std::max(0, static_cast<int>(c.x - reach)), x1 = std::min(S, static_cast<int>(c.x + reach) + 1);
-    const int y0 = std::max(0, static_cast<int>(c.y - reach)), y1 = std::min(S, static_cast<int>(c.y + reach) + 1);
+    const int x0 = std::max(0, static_cast<int>(c.x - reach)),
+              x1 = std::min(S, static_cast<int>(c.x + reach) + 1);
+    const int y0 = std::max(0, static_cast<int>(c.y - reach)),
+              y1 = std::min(S, static_cast<int>(c.y + reach) + 1);
     for (int y = y0; y < y1; ++y) {
       float* a = alpha.ptr<float>(y);
       const float* n = noise.ptr<float>(y);
@@ -1043,8 +1083,9 @@ void closeChecked(tiles::GdalDataset& ds, const fs::path& path) {
   }
 }
 
-void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands, const cv::Mat& cloudBand,
-                const fs::path& path, const std::array<double, 6>& gt, const std::string& wkt) {
+void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands,
+                const cv::Mat& cloudBand, const fs::path& path, const std::array<double, 6>& gt,
+                const std::string& wkt) {
   const int S = s.size;
   const bool optical = s.sensor == SimSensor::Optical;
   const int nb = optical ? 5 : 1;
@@ -1058,7 +1099,8 @@ void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands, con
   opts.SetNameValue("PREDICTOR", optical ? "2" : "3");
   opts.SetNameValue("INTERLEAVE", "PIXEL");
   cw::produceFileAtomic(path, [&](const fs::path& tmp) {
-    tiles::GdalDataset ds(driver->Create(tmp.c_str(), S, S, nb, optical ? GDT_UInt16 : GDT_Float32, opts.List()));
+    tiles::GdalDataset ds(
+        driver->Create(tmp.c_str(), S, S, nb, optical ? GDT_UInt16 : GDT_Float32, opts.List()));
     if (!ds) throw Error(path.string() + ": cannot create: " + tiles::lastGdalError());
     auto g = gt;
     ds->SetGeoTransform(g.data());
@@ -1087,7 +1129,8 @@ void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands, con
         band->SetNoDataValue(0);
       }
       err = ds->RasterIO(GF_Write, 0, 0, S, S, buf.data(), S, S, GDT_UInt16, nb, nullptr,
-                         static_cast<GSpacing>(nb) * 2, static_cast<GSpacing>(S) * nb * 2, 2, nullptr);
+                         static_cast<GSpacing>(nb) * 2, static_cast<GSpacing>(S) * nb * 2, 2,
+                         nullptr);
     } else {
       auto* band = ds->GetRasterBand(1);
       band->SetDescription("vv");
@@ -1101,8 +1144,8 @@ void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands, con
   });
 }
 
-RenderedDate renderDate(const Scenario& s, int k, const fs::path& path, const std::array<double, 6>& gt,
-                        const std::string& wkt) {
+RenderedDate renderDate(const Scenario& s, int k, const fs::path& path,
+                        const std::array<double, 6>& gt, const std::string& wkt) {
   const int S = s.size;
   const DateSetup& date = s.dates[k];
   const bool optical = s.sensor == SimSensor::Optical;
@@ -1111,7 +1154,9 @@ RenderedDate renderDate(const Scenario& s, int k, const fs::path& path, const st
   const auto t0 = std::chrono::steady_clock::now();
   auto lap = [t0, k](const char* what) {
     log::debug("simulate: date " + std::to_string(k) + " " + what + " done at " +
-               std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
+               std::to_string(
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
+               " s");
   };
   const cv::Mat material = dateMaterial(s, k);
   std::vector<cv::Mat> canvasBands = materialToBands(s, material);
@@ -1142,28 +1187,29 @@ RenderedDate renderDate(const Scenario& s, int k, const fs::path& path, const st
 
   const auto& g = date.gain;
   const auto& o = date.offset;
-  forRowBlocks(S, subSeed(s.seed, 0x5e, static_cast<std::uint64_t>(k)), [&](Random& rng, int y0, int y1) {
-    for (int y = y0; y < y1; ++y) {
-      const float* a = out.cloudAlpha.ptr<float>(y);
-      const std::uint8_t* nd = nodata.ptr<std::uint8_t>(y);
-      if (optical) {
-        for (int b = 0; b < 4; ++b) {
-          float* v = bands[b].ptr<float>(y);
-          for (int x = 0; x < S; ++x) {
-            float val = v[x] * (1.0f - a[x]) + kCloud[b] * a[x];
-            val = static_cast<float>(g[b] * val + o[b]) + 15.0f * rng.fastNormal();
-            v[x] = nd[x] ? 0.0f : std::clamp(val, 1.0f, 65535.0f);
-          }
-        }
-      } else {
-        float* v = bands[0].ptr<float>(y);
-        for (int x = 0; x < S; ++x) {
-          const float val = static_cast<float>(g[0] * v[x]) * rng.gammaUnitMean(4);
-          v[x] = nd[x] ? 0.0f : std::max(val, 1e-6f);
-        }
-      }
-    }
-  });
+  forRowBlocks(S, subSeed(s.seed, 0x5e, static_cast<std::uint64_t>(k)),
+               [&](Random& rng, int y0, int y1) {
+                 for (int y = y0; y < y1; ++y) {
+                   const float* a = out.cloudAlpha.ptr<float>(y);
+                   const std::uint8_t* nd = nodata.ptr<std::uint8_t>(y);
+                   if (optical) {
+                     for (int b = 0; b < 4; ++b) {
+                       float* v = bands[b].ptr<float>(y);
+                       for (int x = 0; x < S; ++x) {
+                         float val = v[x] * (1.0f - a[x]) + kCloud[b] * a[x];
+                         val = static_cast<float>(g[b] * val + o[b]) + 15.0f * rng.fastNormal();
+                         v[x] = nd[x] ? 0.0f : std::clamp(val, 1.0f, 65535.0f);
+                       }
+                     }
+                   } else {
+                     float* v = bands[0].ptr<float>(y);
+                     for (int x = 0; x < S; ++x) {
+                       const float val = static_cast<float>(g[0] * v[x]) * rng.gammaUnitMean(4);
+                       v[x] = nd[x] ? 0.0f : std::max(val, 1e-6f);
+                     }
+                   }
+                 }
+               });
   lap("nuisances");
   cloudBand.setTo(0, nodata);
   cv::Mat cloud01;
@@ -1171,7 +1217,8 @@ RenderedDate renderDate(const Scenario& s, int k, const fs::path& path, const st
   writeScene(s, k, bands, cloud01, path, gt, wkt);
   lap("write");
 
-  out.cloudFraction = static_cast<double>(cv::countNonZero(cloudBand)) / (static_cast<double>(S) * S);
+  out.cloudFraction =
+      static_cast<double>(cv::countNonZero(cloudBand)) / (static_cast<double>(S) * S);
   out.nodataFraction = static_cast<double>(cv::countNonZero(nodata)) / (static_cast<double>(S) * S);
 
   // Where a change map must not decide: nodata, cloud (+1 px), ships (+2 px), all in this
@@ -1227,12 +1274,20 @@ class GeoFrame {
 };
 
 // OpenCV pixel-centre coordinates -> GDAL pixel/line coordinates.
-Pt gdalPx(Pt cvPt) { return {cvPt.x + 0.5, cvPt.y + 0.5}; }
+Pt gdalPx(Pt cvPt) {
+  return {cvPt.x + 0.5, cvPt.y + 0.5};
+}
 
-double round6(double v) { return std::round(v * 1e6) / 1e6; }
-double round9(double v) { return std::round(v * 1e9) / 1e9; }
+double round6(double v) {
+  return std::round(v * 1e6) / 1e6;
+}
+double round9(double v) {
+  return std::round(v * 1e9) / 1e9;
+}
 
-Json lonLatJson(Pt ll) { return Json::array({round9(ll.x), round9(ll.y)}); }
+Json lonLatJson(Pt ll) {
+  return Json::array({round9(ll.x), round9(ll.y)});
+}
 
 void writeByteMask(const cv::Mat& mask, const fs::path& path, const std::array<double, 6>& gt,
                    const std::string& wkt) {
@@ -1243,7 +1298,8 @@ void writeByteMask(const cv::Mat& mask, const fs::path& path, const std::array<d
   opts.SetNameValue("BLOCKYSIZE", std::to_string(kTilePx).c_str());
   opts.SetNameValue("COMPRESS", "DEFLATE");
   cw::produceFileAtomic(path, [&](const fs::path& tmp) {
-    tiles::GdalDataset ds(driver->Create(tmp.c_str(), mask.cols, mask.rows, 1, GDT_Byte, opts.List()));
+    tiles::GdalDataset ds(
+        driver->Create(tmp.c_str(), mask.cols, mask.rows, 1, GDT_Byte, opts.List()));
     if (!ds) throw Error(path.string() + ": cannot create: " + tiles::lastGdalError());
     auto g = gt;
     ds->SetGeoTransform(g.data());
@@ -1252,8 +1308,8 @@ void writeByteMask(const cv::Mat& mask, const fs::path& path, const std::array<d
     band->SetDescription("change: 1 = change, 0 = no change, 255 = no decision");
     band->SetNoDataValue(255);
     cv::Mat m = mask.isContinuous() ? mask : mask.clone();
-    if (band->RasterIO(GF_Write, 0, 0, m.cols, m.rows, m.data, m.cols, m.rows, GDT_Byte, 0, 0, nullptr) !=
-        CE_None) {
+    if (band->RasterIO(GF_Write, 0, 0, m.cols, m.rows, m.data, m.cols, m.rows, GDT_Byte, 0, 0,
+                       nullptr) != CE_None) {
       throw Error(path.string() + ": write failed: " + tiles::lastGdalError());
     }
     closeChecked(ds, path);
@@ -1284,15 +1340,15 @@ void makeCounterClockwise(std::vector<Pt>& ring) {
   if (area2 < 0) std::reverse(ring.begin(), ring.end());
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------------------------------------
+// The steps of simulateScenes
 
-SimulationResult simulateScenes(const SimulatorOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+// Refuses options outside the simulator's ranges.
+void checkOptions(const SimulatorOptions& o) {
   if (o.outDir.empty()) throw UsageError("simulate: --out is required");
   if (o.sizePx < 256 || o.sizePx > 8192) {
-    throw UsageError("simulate: --size must be within 256..8192 px, got " + std::to_string(o.sizePx));
+    throw UsageError("simulate: --size must be within 256..8192 px, got " +
+                     std::to_string(o.sizePx));
   }
   if (o.dates < 1 || o.dates > 24) {
     throw UsageError("simulate: --dates must be within 1..24, got " + std::to_string(o.dates));
@@ -1300,19 +1356,12 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
   if (!(o.pixelSizeM >= 0.5 && o.pixelSizeM <= 30.0)) {
     throw UsageError("simulate: pixel size must be within 0.5..30 m");
   }
+}
 
-  Scenario s;
-  s.size = o.sizePx;
-  s.canvas = o.sizePx + 2 * kMarginPx;
-  s.pixelM = o.pixelSizeM;
-  s.sensor = o.sensor;
-  s.seed = o.seed;
-  const int K = o.dates;
-  const int nodataDate = K >= 2 ? 1 : 0;
-  const int cloudDate = o.sensor == SimSensor::Optical ? std::min(2, K - 1) : -1;
-
-  Random rng(subSeed(o.seed, 0x51));
-  for (int k = 0; k < K; ++k) {
+// The dates (monthly from 2025-03-01), their shifts and radiometry drawn from rng in date order,
+// and which date has the nodata corner and which the clouds.
+void planDates(Scenario& s, Random& rng, int nDates, int nodataDate, int cloudDate) {
+  for (int k = 0; k < nDates; ++k) {
     DateSetup d;
     int y = 2025, m = 3 + k;
     while (m > 12) {
@@ -1328,7 +1377,7 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
                  std::round(rng.uniform(-kMaxShiftPx, kMaxShiftPx) * 32) / 32};
     }
     for (int b = 0; b < 4; ++b) {
-      if (o.sensor == SimSensor::Optical) {
+      if (s.sensor == SimSensor::Optical) {
         d.gain[b] = std::round(rng.uniform(0.85, 1.15) * 1e4) / 1e4;
         d.offset[b] = std::round(rng.uniform(-150.0, 150.0));
       } else {
@@ -1339,95 +1388,94 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
     d.clouds = k == cloudDate;
     s.dates.push_back(d);
   }
+}
 
-  auto lap = [t0](const char* what) {
-    log::debug(std::string("simulate: ") + what + " done at " +
-               std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
-  };
-  buildStaticWorld(s, rng);
-  lap("static world");
-  planBuildings(s, rng, K);
-  planShips(s, rng, nodataDate);
-  if (o.hardShips) planHardShips(s, nodataDate, o.ais);
-  lap("planning");
+// The AOIs in WGS84 (port box, facility ring, port water ring) as truth.json and config.yaml give
+// them.
+struct AoiGeometry {
+  std::array<double, 4> portBbox{1e9, 1e9, -1e9, -1e9};      // rounded to 1e-6
+  std::vector<Pt> facilityRing;                              // rounded to 1e-9, closed
+  std::array<double, 4> facilityBbox{1e9, 1e9, -1e9, -1e9};  // of the rounded ring
+  std::vector<Pt> waterRing;                                 // closed; empty without water
 
-  const std::array<double, 6> gt{kSimOriginEastingM, o.pixelSizeM, 0.0, kSimOriginNorthingM, 0.0, -o.pixelSizeM};
-  GeoFrame geo(s, gt);
-  const std::string wkt = geo.wkt();
-
-  const fs::path out = o.outDir;
-  fs::create_directories(out / "scenes");
-  fs::create_directories(out / "truth");
-  SimulationResult result;
-  result.epsg = kSimEpsg;
-  for (int k = 0; k < K; ++k) result.scenes.push_back(out / "scenes" / ("scene_" + s.dates[k].compact + ".tif"));
-
-  std::vector<RenderedDate> rendered(K);
-  tbb::parallel_for(0, K, [&](int k) { rendered[k] = renderDate(s, k, result.scenes[k], gt, wkt); });
-  lap("scenes");
-
-  // AOIs in WGS84.
-  auto ringOfRect = [&](const cv::Rect2d& canvasRect) {
-    const Pt a = gdalPx(canvasRect.tl() - Pt(kMarginPx, kMarginPx) - Pt(0.5, 0.5));
-    const Pt b = gdalPx(canvasRect.br() - Pt(kMarginPx, kMarginPx) - Pt(0.5, 0.5));
-    std::vector<Pt> ring{geo.lonLat({a.x, b.y}), geo.lonLat({b.x, b.y}), geo.lonLat({b.x, a.y}),
-                         geo.lonLat({a.x, a.y})};
-    ring.push_back(ring.front());
-    return ring;
-  };
-  const auto portRing = ringOfRect(s.portPx);
-  std::array<double, 4> portBbox{1e9, 1e9, -1e9, -1e9};
-  for (const auto& p : portRing) {
-    portBbox[0] = std::min(portBbox[0], p.x);
-    portBbox[1] = std::min(portBbox[1], p.y);
-    portBbox[2] = std::max(portBbox[2], p.x);
-    portBbox[3] = std::max(portBbox[3], p.y);
-  }
-  for (auto& v : portBbox) v = std::round(v * 1e6) / 1e6;
-  auto facilityRing = ringOfRect(s.facilityPx);
-  for (auto& p : facilityRing) p = {round9(p.x), round9(p.y)};
-  std::array<double, 4> facilityBbox{1e9, 1e9, -1e9, -1e9};
-  for (const auto& p : facilityRing) {
-    facilityBbox[0] = std::min(facilityBbox[0], p.x);
-    facilityBbox[1] = std::min(facilityBbox[1], p.y);
-    facilityBbox[2] = std::max(facilityBbox[2], p.x);
-    facilityBbox[3] = std::max(facilityBbox[3], p.y);
-  }
-  auto inPort = [&](Pt ll) {
+  bool inPort(Pt ll) const {
     return ll.x >= portBbox[0] && ll.x <= portBbox[2] && ll.y >= portBbox[1] && ll.y <= portBbox[3];
-  };
-
-  // Water polygon of the port: the date-0 water inside the port box, eroded by 4 px so that it
-  // stays on water whatever the date's shift.
-  std::vector<Pt> waterRing;
-  {
-    cv::Mat water = s.staticMaterial(cv::Rect(kMarginPx, kMarginPx, s.size, s.size)) == kWater;
-    cv::Mat box(water.size(), CV_8U, cv::Scalar(0));
-    cv::rectangle(box, cv::Rect2d(s.portPx.tl() - Pt(kMarginPx, kMarginPx), s.portPx.size()), cv::Scalar(255),
-                  cv::FILLED);
-    water &= box;
-    cv::erode(water, water, cv::getStructuringElement(cv::MORPH_ELLIPSE, {9, 9}));
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(water, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    size_t best = 0;
-    for (size_t i = 1; i < contours.size(); ++i) {
-      if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
-    }
-    if (!contours.empty()) {
-      std::vector<cv::Point> simple;
-      cv::approxPolyDP(contours[best], simple, 1.0, true);
-      // findContours traces clockwise in image coordinates = counter-clockwise on the map (y up
-      // flips it), which is RFC 7946's exterior orientation.
-      for (const auto& p : simple) {
-        const Pt ll = geo.lonLat(gdalPx(Pt(p.x, p.y)));
-        waterRing.push_back({round9(ll.x), round9(ll.y)});
-      }
-      makeCounterClockwise(waterRing);
-      waterRing.push_back(waterRing.front());
-    }
   }
+};
 
-  // ---- truth.json
+// The closed WGS84 ring of a canvas rectangle, counter-clockwise from its south-west corner.
+std::vector<Pt> ringOfRect(const GeoFrame& geo, const cv::Rect2d& canvasRect) {
+  const Pt a = gdalPx(canvasRect.tl() - Pt(kMarginPx, kMarginPx) - Pt(0.5, 0.5));
+  const Pt b = gdalPx(canvasRect.br() - Pt(kMarginPx, kMarginPx) - Pt(0.5, 0.5));
+  std::vector<Pt> ring{geo.lonLat({a.x, b.y}), geo.lonLat({b.x, b.y}), geo.lonLat({b.x, a.y}),
+                       geo.lonLat({a.x, a.y})};
+  ring.push_back(ring.front());
+  return ring;
+}
+
+// Grows the [west, south, east, north] box `bbox` over the points of `ring`.
+void growBbox(std::array<double, 4>& bbox, const std::vector<Pt>& ring) {
+  for (const auto& p : ring) {
+    bbox[0] = std::min(bbox[0], p.x);
+    bbox[1] = std::min(bbox[1], p.y);
+    bbox[2] = std::max(bbox[2], p.x);
+    bbox[3] = std::max(bbox[3], p.y);
+  }
+}
+
+// Water polygon of the port: the date-0 water inside the port box, eroded by 4 px so that it
+// stays on water whatever the date's shift. Empty when the port box holds no water.
+std::vector<Pt> portWaterRing(const Scenario& s, const GeoFrame& geo) {
+  std::vector<Pt> waterRing;
+  cv::Mat water = s.staticMaterial(cv::Rect(kMarginPx, kMarginPx, s.size, s.size)) == kWater;
+  cv::Mat box(water.size(), CV_8U, cv::Scalar(0));
+  cv::rectangle(box, cv::Rect2d(s.portPx.tl() - Pt(kMarginPx, kMarginPx), s.portPx.size()),
+                cv::Scalar(255), cv::FILLED);
+  water &= box;
+  cv::erode(water, water, cv::getStructuringElement(cv::MORPH_ELLIPSE, {9, 9}));
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(water, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  size_t best = 0;
+  for (size_t i = 1; i < contours.size(); ++i) {
+    if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
+  }
+  if (!contours.empty()) {
+    std::vector<cv::Point> simple;
+    cv::approxPolyDP(contours[best], simple, 1.0, true);
+    // findContours traces clockwise in image coordinates = counter-clockwise on the map (y up
+    // flips it), which is RFC 7946's exterior orientation.
+    for (const auto& p : simple) {
+      const Pt ll = geo.lonLat(gdalPx(Pt(p.x, p.y)));
+      waterRing.push_back({round9(ll.x), round9(ll.y)});
+    }
+    makeCounterClockwise(waterRing);
+    waterRing.push_back(waterRing.front());
+  }
+  return waterRing;
+}
+
+// AOIs in WGS84.
+AoiGeometry aoiGeometry(const Scenario& s, const GeoFrame& geo) {
+  AoiGeometry g;
+  growBbox(g.portBbox, ringOfRect(geo, s.portPx));
+  for (auto& v : g.portBbox) v = std::round(v * 1e6) / 1e6;
+  g.facilityRing = ringOfRect(geo, s.facilityPx);
+  for (auto& p : g.facilityRing) p = {round9(p.x), round9(p.y)};
+  growBbox(g.facilityBbox, g.facilityRing);
+  g.waterRing = portWaterRing(s, geo);
+  return g;
+}
+
+// Whether the pixel of scene point c (clamped into the scene) is under cloud (alpha > 0.3).
+bool underCloud(const Scenario& s, const cv::Mat& cloudAlpha, Pt c) {
+  const int cx = std::clamp(static_cast<int>(c.x + 0.5), 0, s.size - 1);
+  const int cy = std::clamp(static_cast<int>(c.y + 0.5), 0, s.size - 1);
+  return cloudAlpha.at<float>(cy, cx) > 0.3f;
+}
+
+// truth.json's header: generator, grid, conventions, dates and the scenes' nuisances.
+Json truthHeader(const Scenario& s, const SimulatorOptions& o, const std::array<double, 6>& gt,
+                 const std::vector<RenderedDate>& rendered) {
   Json truth;
   truth["generator"] = "changewatch simulate";
   truth["seed"] = o.seed;
@@ -1437,20 +1485,23 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
   truth["geotransform"] = Json::array({gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]});
   truth["sensor"] = o.sensor == SimSensor::Optical ? "optical" : "sar";
   truth["conventions"] = {
-      {"x_px_y_px", "GDAL pixel/line coordinates of the object centre as drawn in that date's scene (pixel centres at .5)"},
+      {"x_px_y_px",
+       "GDAL pixel/line coordinates of the object centre as drawn in that date's scene (pixel "
+       "centres at .5)"},
       {"lon_lat", "WGS84, lon first"},
       {"shift_px", "a feature at pixel p of date 0 appears at p + shift_px in this date"},
       {"heading_deg", "hull axis, 0 = north, clockwise, [0, 180)"},
-      {"change_masks", "Byte on the scene grid in the drawn frame of the pair's BEFORE date: 1 = change "
-                       "(construction/demolition), 0 = no change, 255 = no decision (nodata or cloud in "
-                       "either date, ship pixels of either date dilated by 2 px, 1-px band on each side of a "
-                       "footprint edge). Ships are counted objects, never change."},
+      {"change_masks",
+       "Byte on the scene grid in the drawn frame of the pair's BEFORE date: 1 = change "
+       "(construction/demolition), 0 = no change, 255 = no decision (nodata or cloud in "
+       "either date, ship pixels of either date dilated by 2 px, 1-px band on each side of a "
+       "footprint edge). Ships are counted objects, never change."},
       {"changes_polygon", "footprint in the drawn frame of the BEFORE date, WGS84 ring, closed"}};
   Json dates = Json::array();
   for (const auto& d : s.dates) dates.push_back(d.iso);
   truth["dates"] = dates;
   Json scenes = Json::array();
-  for (int k = 0; k < K; ++k) {
+  for (int k = 0; k < static_cast<int>(s.dates.size()); ++k) {
     const auto& d = s.dates[k];
     Json g = Json::array(), off = Json::array();
     const int nb = o.sensor == SimSensor::Optical ? 4 : 1;
@@ -1469,63 +1520,77 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
                       {"clouds", d.clouds}});
   }
   truth["scenes"] = scenes;
+  return truth;
+}
 
+// Whether ship sh as drawn on date k crosses a tile border, from the drawn hull's extent.
+bool crossesTileBorder(const Scenario& s, const Ship& sh, int k) {
+  double minX = 1e9, maxX = -1e9, minY = 1e9, maxY = -1e9;
+  for (const auto& p : sh.hull()) {
+    const Pt q = gdalPx(s.toScene(p, k));
+    minX = std::min(minX, q.x);
+    maxX = std::max(maxX, q.x);
+    minY = std::min(minY, q.y);
+    maxY = std::max(maxY, q.y);
+  }
+  return std::floor(minX / kTilePx) != std::floor(maxX / kTilePx) ||
+         std::floor(minY / kTilePx) != std::floor(maxY / kTilePx);
+}
+
+// truth.json's entry for ship sh on date k, drawn at lon/lat ll.
+Json shipTruth(const Scenario& s, const Ship& sh, int k, double pixelSizeM, Pt ll, bool inCloud,
+               bool port) {
+  const Pt g = gdalPx(s.toScene(sh.center, k));
+  Json j;
+  j["date_index"] = k;
+  j["id"] = sh.id;
+  j["lon"] = round9(ll.x);
+  j["lat"] = round9(ll.y);
+  j["x_px"] = round6(g.x);
+  j["y_px"] = round6(g.y);
+  j["length_m"] = round6(sh.lengthPx * pixelSizeM);
+  j["width_m"] = round6(sh.widthPx * pixelSizeM);
+  j["heading_deg"] = round6(std::fmod(sh.bowDeg, 180.0));
+  j["bright"] = sh.bright;
+  j["in_cloud"] = inCloud;
+  j["crosses_tile_border"] = crossesTileBorder(s, sh, k);
+  j["near_nodata_edge"] = sh.nodataEdge && s.dates[k].nodataCorner;
+  j["berthed"] = sh.berthed;
+  j["beside_cloud"] = sh.besideCloud;
+  j["sts_partner"] = sh.stsPartner;
+  j["underway"] = sh.wakePx > 0;
+  if (sh.wakePx > 0) {
+    // The wake runs from the stern to its end, in this date's pixel coordinates.
+    const Pt st = gdalPx(s.toScene(sh.sternEnd(), k)), end = gdalPx(s.toScene(sh.tailEnd(), k));
+    j["wake"] = {{"stern_px", Json::array({round6(st.x), round6(st.y)})},
+                 {"end_px", Json::array({round6(end.x), round6(end.y)})},
+                 {"length_m", round6(sh.wakePx * pixelSizeM)}};
+  }
+  j["aoi"] = port ? Json("port_alpha") : Json(nullptr);
+  return j;
+}
+
+// truth.json's ships (every ship of every date) and port_counts; returns the most ships visible
+// (not under cloud) in the port on one date.
+int addShipsTruth(Json& truth, const Scenario& s, double pixelSizeM, const GeoFrame& geo,
+                  const AoiGeometry& aois, const std::vector<RenderedDate>& rendered,
+                  SimulationResult& result) {
   Json ships = Json::array();
   Json portCounts = Json::array();
   int maxVisiblePort = 0;
-  for (int k = 0; k < K; ++k) {
+  for (int k = 0; k < static_cast<int>(s.dates.size()); ++k) {
     int inAoi = 0, visible = 0;
     for (int idx : s.dates[k].ships) {
       const Ship& sh = s.ships[idx];
       const Pt c = s.toScene(sh.center, k);
-      const Pt g = gdalPx(c);
-      const Pt ll = geo.lonLat(g);
-      const int cx = std::clamp(static_cast<int>(c.x + 0.5), 0, s.size - 1);
-      const int cy = std::clamp(static_cast<int>(c.y + 0.5), 0, s.size - 1);
-      const bool inCloud = rendered[k].cloudAlpha.at<float>(cy, cx) > 0.3f;
-      // Tile-border crossing from the drawn hull's extent.
-      double minX = 1e9, maxX = -1e9, minY = 1e9, maxY = -1e9;
-      for (const auto& p : sh.hull()) {
-        const Pt q = gdalPx(s.toScene(p, k));
-        minX = std::min(minX, q.x);
-        maxX = std::max(maxX, q.x);
-        minY = std::min(minY, q.y);
-        maxY = std::max(maxY, q.y);
-      }
-      const bool crosses = std::floor(minX / kTilePx) != std::floor(maxX / kTilePx) ||
-                           std::floor(minY / kTilePx) != std::floor(maxY / kTilePx);
-      const bool port = inPort(ll);
+      const Pt ll = geo.lonLat(gdalPx(c));
+      const bool inCloud = underCloud(s, rendered[k].cloudAlpha, c);
+      const bool port = aois.inPort(ll);
       if (port) {
         ++inAoi;
         if (!inCloud) ++visible;
       }
-      Json j;
-      j["date_index"] = k;
-      j["id"] = sh.id;
-      j["lon"] = round9(ll.x);
-      j["lat"] = round9(ll.y);
-      j["x_px"] = round6(g.x);
-      j["y_px"] = round6(g.y);
-      j["length_m"] = round6(sh.lengthPx * o.pixelSizeM);
-      j["width_m"] = round6(sh.widthPx * o.pixelSizeM);
-      j["heading_deg"] = round6(std::fmod(sh.bowDeg, 180.0));
-      j["bright"] = sh.bright;
-      j["in_cloud"] = inCloud;
-      j["crosses_tile_border"] = crosses;
-      j["near_nodata_edge"] = sh.nodataEdge && s.dates[k].nodataCorner;
-      j["berthed"] = sh.berthed;
-      j["beside_cloud"] = sh.besideCloud;
-      j["sts_partner"] = sh.stsPartner;
-      j["underway"] = sh.wakePx > 0;
-      if (sh.wakePx > 0) {
-        // The wake runs from the stern to its end, in this date's pixel coordinates.
-        const Pt st = gdalPx(s.toScene(sh.sternEnd(), k)), end = gdalPx(s.toScene(sh.tailEnd(), k));
-        j["wake"] = {{"stern_px", Json::array({round6(st.x), round6(st.y)})},
-                     {"end_px", Json::array({round6(end.x), round6(end.y)})},
-                     {"length_m", round6(sh.wakePx * o.pixelSizeM)}};
-      }
-      j["aoi"] = port ? Json("port_alpha") : Json(nullptr);
-      ships.push_back(j);
+      ships.push_back(shipTruth(s, sh, k, pixelSizeM, ll, inCloud, port));
       ++result.shipsDrawn;
     }
     maxVisiblePort = std::max(maxVisiblePort, visible);
@@ -1533,119 +1598,159 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
   }
   truth["ships"] = ships;
   truth["port_counts"] = portCounts;
+  return maxVisiblePort;
+}
 
+// truth.json's tanks: every tank on every date.
+Json tanksTruth(const Scenario& s, double pixelSizeM, const GeoFrame& geo, const AoiGeometry& aois,
+                const std::vector<RenderedDate>& rendered) {
   Json tanks = Json::array();
-  for (int k = 0; k < K; ++k) {
+  for (int k = 0; k < static_cast<int>(s.dates.size()); ++k) {
     for (const auto& t : s.tanks) {
       const Pt c = s.toScene(t.center, k);
       const Pt g = gdalPx(c);
       const Pt ll = geo.lonLat(g);
-      const int cx = std::clamp(static_cast<int>(c.x + 0.5), 0, s.size - 1);
-      const int cy = std::clamp(static_cast<int>(c.y + 0.5), 0, s.size - 1);
-      tanks.push_back({{"date_index", k},
-                       {"id", t.id},
-                       {"lon", round9(ll.x)},
-                       {"lat", round9(ll.y)},
-                       {"x_px", round6(g.x)},
-                       {"y_px", round6(g.y)},
-                       {"diameter_m", round6(t.diameterPx * o.pixelSizeM)},
-                       {"in_cloud", rendered[k].cloudAlpha.at<float>(cy, cx) > 0.3f},
-                       {"aoi", pointInRing(facilityRing, ll) ? Json("facility_beta") : Json(nullptr)}});
+      tanks.push_back(
+          {{"date_index", k},
+           {"id", t.id},
+           {"lon", round9(ll.x)},
+           {"lat", round9(ll.y)},
+           {"x_px", round6(g.x)},
+           {"y_px", round6(g.y)},
+           {"diameter_m", round6(t.diameterPx * pixelSizeM)},
+           {"in_cloud", underCloud(s, rendered[k].cloudAlpha, c)},
+           {"aoi", pointInRing(aois.facilityRing, ll) ? Json("facility_beta") : Json(nullptr)}});
     }
   }
-  truth["tanks"] = tanks;
-  result.tanks = static_cast<int>(s.tanks.size());
-  truth["tank_shadow_direction_deg"] = 315.0;
+  return tanks;
+}
 
-  // ---- change masks, per consecutive pair, in the before date's drawn frame.
+// The footprints (1) of the changes from date k to k + 1 on date k's drawn scene, with their
+// truth.json entries appended to `changes`.
+cv::Mat changeFootprints(const Scenario& s, int k, double pixelSizeM, const GeoFrame& geo,
+                         Json& changes) {
+  const int S = s.size;
+  cv::Mat footprint(S, S, CV_8U, cv::Scalar(0));
+  for (const auto& ch : s.changes) {
+    if (ch.fromIndex != k) continue;
+    const Building& b = s.buildings[ch.building];
+    std::vector<Pt> scenePoly, ring;
+    for (const auto& p : b.corners()) scenePoly.push_back(s.toScene(p, k));
+    fillPolygon(footprint, scenePoly, 1);
+    for (const auto& p : scenePoly) ring.push_back(geo.lonLat(gdalPx(p)));
+    makeCounterClockwise(ring);
+    Json poly = Json::array();
+    for (const auto& p : ring) poly.push_back(lonLatJson(p));
+    poly.push_back(lonLatJson(ring.front()));
+    changes.push_back({{"from_index", k},
+                       {"to_index", k + 1},
+                       {"kind", ch.kind},
+                       {"polygon", poly},
+                       {"area_m2", round6(b.lengthPx * b.widthPx * pixelSizeM * pixelSizeM)},
+                       {"building_roof", b.roof == kRoofGrey  ? "grey"
+                                         : b.roof == kRoofRed ? "red"
+                                                              : "blue"}});
+  }
+  return footprint;
+}
+
+// The truth mask of pair (k, k + 1) in date k's drawn frame: the footprints, 255 on their edges
+// and where either date must not decide.
+cv::Mat changeMask(const Scenario& s, int k, const cv::Mat& footprint,
+                   const std::vector<RenderedDate>& rendered) {
+  const int j = k + 1;
+  const int S = s.size;
+  cv::Mat mask = footprint.clone();
+  const cv::Mat k3 = cv::getStructuringElement(cv::MORPH_RECT, {3, 3});
+  cv::Mat grown, shrunk;
+  cv::dilate(footprint, grown, k3);
+  cv::erode(footprint, shrunk, k3);
+  mask.setTo(255, grown != shrunk);
+  // The after date's no-decision pixels, moved into the before frame.
+  const Pt rel = s.dates[k].shift - s.dates[j].shift;
+  cv::Mat afterIgnore;
+  const cv::Matx23d m(1, 0, -rel.x, 0, 1, -rel.y);
+  cv::warpAffine(rendered[j].ignore, afterIgnore, m, cv::Size(S, S),
+                 cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(255));
+  mask.setTo(255, rendered[k].ignore | (afterIgnore > 0));
+  return mask;
+}
+
+// Change masks, per consecutive pair, in the before date's drawn frame, written to truth/; sets
+// truth.json's changes and change_masks.
+void writeChangeMasks(Json& truth, const Scenario& s, double pixelSizeM, const GeoFrame& geo,
+                      const std::vector<RenderedDate>& rendered, const fs::path& out,
+                      const std::array<double, 6>& gt, const std::string& wkt,
+                      SimulationResult& result) {
   Json changes = Json::array();
   Json maskPaths = Json::array();
-  for (int k = 0; k + 1 < K; ++k) {
+  for (int k = 0; k + 1 < static_cast<int>(s.dates.size()); ++k) {
     const int j = k + 1;
-    const int S = s.size;
-    cv::Mat footprint(S, S, CV_8U, cv::Scalar(0));
-    for (const auto& ch : s.changes) {
-      if (ch.fromIndex != k) continue;
-      const Building& b = s.buildings[ch.building];
-      std::vector<Pt> scenePoly, ring;
-      for (const auto& p : b.corners()) scenePoly.push_back(s.toScene(p, k));
-      fillPolygon(footprint, scenePoly, 1);
-      for (const auto& p : scenePoly) ring.push_back(geo.lonLat(gdalPx(p)));
-      makeCounterClockwise(ring);
-      Json poly = Json::array();
-      for (const auto& p : ring) poly.push_back(lonLatJson(p));
-      poly.push_back(lonLatJson(ring.front()));
-      changes.push_back({{"from_index", k},
-                         {"to_index", j},
-                         {"kind", ch.kind},
-                         {"polygon", poly},
-                         {"area_m2", round6(b.lengthPx * b.widthPx * o.pixelSizeM * o.pixelSizeM)},
-                         {"building_roof", b.roof == kRoofGrey ? "grey" : b.roof == kRoofRed ? "red" : "blue"}});
-    }
-    cv::Mat mask = footprint.clone();
-    const cv::Mat k3 = cv::getStructuringElement(cv::MORPH_RECT, {3, 3});
-    cv::Mat grown, shrunk;
-    cv::dilate(footprint, grown, k3);
-    cv::erode(footprint, shrunk, k3);
-    mask.setTo(255, grown != shrunk);
-    // The after date's no-decision pixels, moved into the before frame.
-    const Pt rel = s.dates[k].shift - s.dates[j].shift;
-    cv::Mat afterIgnore;
-    const cv::Matx23d m(1, 0, -rel.x, 0, 1, -rel.y);
-    cv::warpAffine(rendered[j].ignore, afterIgnore, m, cv::Size(S, S), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
-                   cv::BORDER_CONSTANT, cv::Scalar(255));
-    mask.setTo(255, rendered[k].ignore | (afterIgnore > 0));
+    const cv::Mat footprint = changeFootprints(s, k, pixelSizeM, geo, changes);
+    const cv::Mat mask = changeMask(s, k, footprint, rendered);
     const std::string name = "change_" + std::to_string(k) + "_" + std::to_string(j) + ".tif";
     writeByteMask(mask, out / "truth" / name, gt, wkt);
     result.changeMasks.push_back(out / "truth" / name);
     maskPaths.push_back("truth/" + name);
   }
-  lap("change masks");
   truth["changes"] = changes;
   truth["change_masks"] = maskPaths;
+}
 
+// truth.json's aois: the port box and the facility polygon.
+Json aoisTruth(const AoiGeometry& g) {
   Json aois;
-  aois["port_alpha"] = {{"kind", "port"}, {"bbox", Json::array({portBbox[0], portBbox[1], portBbox[2], portBbox[3]})}};
+  aois["port_alpha"] = {
+      {"kind", "port"},
+      {"bbox", Json::array({g.portBbox[0], g.portBbox[1], g.portBbox[2], g.portBbox[3]})}};
   Json fpoly = Json::array();
-  for (const auto& p : facilityRing) fpoly.push_back(lonLatJson(p));
+  for (const auto& p : g.facilityRing) fpoly.push_back(lonLatJson(p));
   aois["facility_beta"] = {{"kind", "facility"},
-                           {"bbox", Json::array({facilityBbox[0], facilityBbox[1], facilityBbox[2], facilityBbox[3]})},
+                           {"bbox", Json::array({g.facilityBbox[0], g.facilityBbox[1],
+                                                 g.facilityBbox[2], g.facilityBbox[3]})},
                            {"polygon", fpoly}};
-  truth["aois"] = aois;
+  return aois;
+}
 
-  // ---- declarations.csv
+// declarations.csv without the AIS rows: true, false and unverifiable declarations, with their
+// expected verdicts in truth.json's declarations.
+std::string declarationsCsv(const Scenario& s, int maxVisiblePort, Json& truth) {
+  const int K = static_cast<int>(s.dates.size());
   const std::string first = s.dates.front().isoDate, last = s.dates.back().isoDate;
   const std::string second = s.dates[std::min(1, K - 1)].isoDate;
   std::ostringstream decl;
   decl << "aoi,start,end,metric,value,reference\n";
-  decl << "port_alpha," << first << "," << last << ",max_vessels," << maxVisiblePort << ",SIM-TRUE-MAXV\n";
-  if (K >= 2) decl << "facility_beta," << first << "," << last << ",new_construction,some,SIM-TRUE-CONSTR\n";
+  decl << "port_alpha," << first << "," << last << ",max_vessels," << maxVisiblePort
+       << ",SIM-TRUE-MAXV\n";
+  if (K >= 2)
+    decl << "facility_beta," << first << "," << last << ",new_construction,some,SIM-TRUE-CONSTR\n";
   decl << "port_alpha," << first << "," << second << ",activity,idle,SIM-FALSE-IDLE\n";
   decl << "port_alpha,2024-06-01,2024-06-30,vessel_calls,3,SIM-NOSCENES\n";
   truth["declarations"] = Json::array(
-      {{{"reference", "SIM-TRUE-MAXV"}, {"expected", "consistent"},
+      {{{"reference", "SIM-TRUE-MAXV"},
+        {"expected", "consistent"},
         {"why", "max over dates of port_alpha ships not under cloud"}},
-       {{"reference", "SIM-TRUE-CONSTR"}, {"expected", K >= 2 ? "consistent" : "absent"},
+       {{"reference", "SIM-TRUE-CONSTR"},
+        {"expected", K >= 2 ? "consistent" : "absent"},
         {"why", "one building is built in facility_beta between each consecutive pair"}},
-       {{"reference", "SIM-FALSE-IDLE"}, {"expected", "discrepancy"},
+       {{"reference", "SIM-FALSE-IDLE"},
+        {"expected", "discrepancy"},
         {"why", "port_alpha has ships on every date"}},
-       {{"reference", "SIM-NOSCENES"}, {"expected", "unverifiable"}, {"why", "no scene in 2024-06"}}});
+       {{"reference", "SIM-NOSCENES"},
+        {"expected", "unverifiable"},
+        {"why", "no scene in 2024-06"}}});
+  return decl.str();
+}
 
-  if (o.ais) {
-    writeSimulatedAis(truth, out, o.seed);
-    decl << simulatedAisDeclarations(truth, first, last);
-  }
-  cw::writeFileAtomic(out / "declarations.csv", decl.str());
-  result.declarations = out / "declarations.csv";
-  cw::writeFileAtomic(out / "truth" / "truth.json", truth.dump(1) + "\n");
-  result.truthJson = out / "truth" / "truth.json";
-
-  // ---- config.yaml (schema: pipeline/config.hpp, notes/config_schema.md)
+// config.yaml for the scenes (schema: pipeline/config.hpp, notes/config_schema.md).
+std::string configYaml(const Scenario& s, const SimulatorOptions& o, const AoiGeometry& g) {
+  const int K = o.dates;
+  const std::string first = s.dates.front().isoDate, last = s.dates.back().isoDate;
   const bool optical = o.sensor == SimSensor::Optical;
   std::ostringstream y;
-  y << "# Generated by `changewatch simulate --seed " << o.seed << " --size " << o.sizePx << " --dates " << K
-    << " --sensor " << (optical ? "optical" : "sar") << (o.hardShips ? "" : " --no-hard-ships")
-    << (o.ais ? " --ais" : "") << "`.\n"
+  y << "# Generated by `changewatch simulate --seed " << o.seed << " --size " << o.sizePx
+    << " --dates " << K << " --sensor " << (optical ? "optical" : "sar")
+    << (o.hardShips ? "" : " --no-hard-ships") << (o.ais ? " --ais" : "") << "`.\n"
     << "# Ground truth for these scenes: truth/truth.json.\n"
     << "output: out\n"
     << "threads: 0\n"
@@ -1665,8 +1770,9 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
       << "  bands: {vv: 1}\n";
   }
   y << "min_coverage: 0.2\n"
-    << "grid: {pixel_size_m: " << fmt(o.pixelSizeM, o.pixelSizeM == std::floor(o.pixelSizeM) ? 0 : 2)
-    << ", epsg: " << kSimEpsg << ", resampling: bilinear}\n"
+    << "grid: {pixel_size_m: "
+    << fmt(o.pixelSizeM, o.pixelSizeM == std::floor(o.pixelSizeM) ? 0 : 2) << ", epsg: " << kSimEpsg
+    << ", resampling: bilinear}\n"
     << "tiling: {tile_px: 512, memory_mb: 1024, max_grid_px: 400000000, max_tiles: 100000}\n"
     << "change:\n"
     << "  method: " << (optical ? "irmad" : "logratio") << "\n"
@@ -1678,16 +1784,16 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
     << "  - id: port_alpha\n"
     << "    name: Port Alpha\n"
     << "    kind: port\n"
-    << "    bbox: [" << fmt(portBbox[0], 6) << ", " << fmt(portBbox[1], 6) << ", " << fmt(portBbox[2], 6) << ", "
-    << fmt(portBbox[3], 6) << "]\n";
-  if (!waterRing.empty()) y << "    water: " << ringYaml(waterRing) << "\n";
+    << "    bbox: [" << fmt(g.portBbox[0], 6) << ", " << fmt(g.portBbox[1], 6) << ", "
+    << fmt(g.portBbox[2], 6) << ", " << fmt(g.portBbox[3], 6) << "]\n";
+  if (!g.waterRing.empty()) y << "    water: " << ringYaml(g.waterRing) << "\n";
   y << "    detectors:\n"
     << "      - name: ships\n"
     << "        options: {}\n"
     << "  - id: facility_beta\n"
     << "    name: Facility Beta\n"
     << "    kind: facility\n"
-    << "    polygon: " << ringYaml(facilityRing) << "\n"
+    << "    polygon: " << ringYaml(g.facilityRing) << "\n"
     << "    detectors:\n"
     << "      - name: tanks\n"
     << "        options: {}\n"
@@ -1698,7 +1804,87 @@ SimulationResult simulateScenes(const SimulatorOptions& o) {
       << "  files: [ais/feed.csv]\n"
       << "  match: {base_radius_m: 100, min_detectable_length_m: 20}\n";
   }
-  cw::writeFileAtomic(out / "config.yaml", y.str());
+  return y.str();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+SimulationResult simulateScenes(const SimulatorOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  checkOptions(o);
+
+  Scenario s;
+  s.size = o.sizePx;
+  s.canvas = o.sizePx + 2 * kMarginPx;
+  s.pixelM = o.pixelSizeM;
+  s.sensor = o.sensor;
+  s.seed = o.seed;
+  const int K = o.dates;
+  const int nodataDate = K >= 2 ? 1 : 0;
+  const int cloudDate = o.sensor == SimSensor::Optical ? std::min(2, K - 1) : -1;
+
+  // One random stream for the dates, the static world, the buildings and the ships, in this order.
+  Random rng(subSeed(o.seed, 0x51));
+  planDates(s, rng, K, nodataDate, cloudDate);
+
+  auto lap = [t0](const char* what) {
+    log::debug(std::string("simulate: ") + what + " done at " +
+               std::to_string(
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) +
+               " s");
+  };
+  buildStaticWorld(s, rng);
+  lap("static world");
+  planBuildings(s, rng, K);
+  planShips(s, rng, nodataDate);
+  if (o.hardShips) planHardShips(s, nodataDate, o.ais);
+  lap("planning");
+
+  const std::array<double, 6> gt{kSimOriginEastingM,  o.pixelSizeM, 0.0,
+                                 kSimOriginNorthingM, 0.0,          -o.pixelSizeM};
+  GeoFrame geo(s, gt);
+  const std::string wkt = geo.wkt();
+
+  const fs::path out = o.outDir;
+  fs::create_directories(out / "scenes");
+  fs::create_directories(out / "truth");
+  SimulationResult result;
+  result.epsg = kSimEpsg;
+  for (int k = 0; k < K; ++k)
+    result.scenes.push_back(out / "scenes" / ("scene_" + s.dates[k].compact + ".tif"));
+
+  std::vector<RenderedDate> rendered(K);
+  tbb::parallel_for(0, K,
+                    [&](int k) { rendered[k] = renderDate(s, k, result.scenes[k], gt, wkt); });
+  lap("scenes");
+
+  const AoiGeometry aois = aoiGeometry(s, geo);
+
+  // ---- truth.json
+  Json truth = truthHeader(s, o, gt, rendered);
+  const int maxVisiblePort = addShipsTruth(truth, s, o.pixelSizeM, geo, aois, rendered, result);
+  truth["tanks"] = tanksTruth(s, o.pixelSizeM, geo, aois, rendered);
+  result.tanks = static_cast<int>(s.tanks.size());
+  truth["tank_shadow_direction_deg"] = 315.0;
+  writeChangeMasks(truth, s, o.pixelSizeM, geo, rendered, out, gt, wkt, result);
+  lap("change masks");
+  truth["aois"] = aoisTruth(aois);
+
+  // ---- declarations.csv
+  std::string decl = declarationsCsv(s, maxVisiblePort, truth);
+  if (o.ais) {
+    writeSimulatedAis(truth, out, o.seed);
+    decl += simulatedAisDeclarations(truth, s.dates.front().isoDate, s.dates.back().isoDate);
+  }
+  cw::writeFileAtomic(out / "declarations.csv", decl);
+  result.declarations = out / "declarations.csv";
+  cw::writeFileAtomic(out / "truth" / "truth.json", truth.dump(1) + "\n");
+  result.truthJson = out / "truth" / "truth.json";
+
+  // ---- config.yaml
+  cw::writeFileAtomic(out / "config.yaml", configYaml(s, o, aois));
   result.config = out / "config.yaml";
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -25,10 +25,10 @@
 #include <ogr_geometry.h>
 #include <ogr_spatialref.h>
 
+#include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "imaging/registry.hpp"
-#include "cli/commands.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/change_map.hpp"
 #include "tiles/band_roles.hpp"
@@ -82,21 +82,23 @@ std::vector<int> usefulBands(GDALDataset& ds, const std::string& path) {
     for (int b : bands) byteBands &= ds.GetRasterBand(b)->GetRasterDataType() == GDT_Byte;
     if (byteBands) {
       const int w = ds.GetRasterXSize(), h = ds.GetRasterYSize();
-      const int c0 = GDALChecksumImage(GDALRasterBand::ToHandle(ds.GetRasterBand(bands[0])), 0, 0, w, h);
+      const int c0 =
+          GDALChecksumImage(GDALRasterBand::ToHandle(ds.GetRasterBand(bands[0])), 0, 0, w, h);
       bool same = true;
       std::vector<uint8_t> r0(static_cast<std::size_t>(w)), r1(r0.size());
       // Checksums first (cheap to compare), then row by row to be exact.
       for (std::size_t i = 1; i < 3 && same; ++i) {
-        same = GDALChecksumImage(GDALRasterBand::ToHandle(ds.GetRasterBand(bands[i])), 0, 0, w, h) == c0;
+        same = GDALChecksumImage(GDALRasterBand::ToHandle(ds.GetRasterBand(bands[i])), 0, 0, w,
+                                 h) == c0;
       }
       for (int y = 0; y < h && same; ++y) {
-        if (ds.GetRasterBand(bands[0])->RasterIO(GF_Read, 0, y, w, 1, r0.data(), w, 1, GDT_Byte,
-                                                 0, 0, nullptr) != CE_None) {
+        if (ds.GetRasterBand(bands[0])->RasterIO(GF_Read, 0, y, w, 1, r0.data(), w, 1, GDT_Byte, 0,
+                                                 0, nullptr) != CE_None) {
           break;
         }
         for (std::size_t i = 1; i < 3 && same; ++i) {
-          if (ds.GetRasterBand(bands[i])->RasterIO(GF_Read, 0, y, w, 1, r1.data(), w, 1,
-                                                   GDT_Byte, 0, 0, nullptr) != CE_None ||
+          if (ds.GetRasterBand(bands[i])->RasterIO(GF_Read, 0, y, w, 1, r1.data(), w, 1, GDT_Byte,
+                                                   0, 0, nullptr) != CE_None ||
               r0 != r1) {
             same = false;
           }
@@ -166,13 +168,45 @@ void warpOnto(const std::string& afterPath, GDALDataset& after, const tiles::Gri
   GDALClose(out);
 }
 
-void runChange(const ChangeArgs& a) {
-  const auto& registry = imaging::Registry::builtins();
-  if (a.method != "auto" && !registry.method(a.method)) {
+// Throws a usage error naming the known methods when --method is neither auto nor built in.
+void checkMethodName(const imaging::Registry& registry, const std::string& method) {
+  if (method != "auto" && !registry.method(method)) {
     std::string names;
     for (const auto& m : registry.methods()) names += (names.empty() ? "" : ", ") + m.name;
-    throw UsageError("--method: unknown method '" + a.method + "' (expected auto, " + names + ")");
+    throw UsageError("--method: unknown method '" + method + "' (expected auto, " + names + ")");
   }
+}
+
+// Puts AFTER on BEFORE's grid in `in`: as it is on the same grid, through a VRT warped onto
+// BEFORE's grid at `warpedVrt` when both are georeferenced, or on the pixel grid otherwise.
+void alignOntoBefore(const ChangeArgs& a, GDALDataset& after, const tiles::GridSpec& gb,
+                     const tiles::GridSpec& ga, const fs::path& outDir, fs::path& warpedVrt,
+                     tiles::ChangeInputs& in) {
+  if (!gb.georeferenced() || !ga.georeferenced()) {
+    if (gb.width != ga.width || gb.height != ga.height) {
+      throw Error("the images differ in size (" + std::to_string(gb.width) + "x" +
+                  std::to_string(gb.height) + " vs " + std::to_string(ga.width) + "x" +
+                  std::to_string(ga.height) + ") and are not both georeferenced, so they " +
+                  "cannot be aligned");
+    }
+    log::warn(
+        "the images are not georeferenced: running on the pixel grid; no geotags are "
+        "written and changes.geojson is skipped");
+    in.grid = tiles::GridSpec{};
+    in.grid.width = gb.width;
+    in.grid.height = gb.height;
+  } else if (!gb.sameGrid(ga)) {
+    warpedVrt = cw::tempPathBeside(outDir / "after_warped.vrt");
+    warpOnto(a.after, after, gb, warpedVrt);
+    log::info("AFTER warped onto BEFORE's grid (" + gb.describe() + ", bilinear)");
+    in.after.path = fs::absolute(warpedVrt).string();
+  }
+}
+
+// Opens BEFORE and AFTER, picks their bands and cloud masks, creates the output folder and
+// aligns AFTER with BEFORE's grid (a warped VRT at `warpedVrt` when the grids differ).
+tiles::ChangeInputs prepareInputs(const ChangeArgs& a, const fs::path& outDir,
+                                  fs::path& warpedVrt) {
   tiles::GdalDataset before = tiles::openRaster(a.before);
   tiles::GdalDataset after = tiles::openRaster(a.after);
   tiles::ChangeInputs in;
@@ -190,47 +224,19 @@ void runChange(const ChangeArgs& a) {
   in.grid = gb;
   const int beforeCloud = cloudBandOf(*before), afterCloud = cloudBandOf(*after);
 
-  const fs::path outDir(a.out);
   fs::create_directories(outDir);
-  fs::path warpedVrt;
-  struct RemoveOnExit {
-    fs::path* p;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      if (!p->empty()) fs::remove(*p, ec);
-    }
-  } removeVrt{&warpedVrt};
-  if (!gb.georeferenced() || !ga.georeferenced()) {
-    if (gb.width != ga.width || gb.height != ga.height) {
-      throw Error("the images differ in size (" + std::to_string(gb.width) + "x" +
-                  std::to_string(gb.height) + " vs " + std::to_string(ga.width) + "x" +
-                  std::to_string(ga.height) + ") and are not both georeferenced, so they " +
-                  "cannot be aligned");
-    }
-    log::warn("the images are not georeferenced: running on the pixel grid; no geotags are "
-              "written and changes.geojson is skipped");
-    in.grid = tiles::GridSpec{};
-    in.grid.width = gb.width;
-    in.grid.height = gb.height;
-  } else if (!gb.sameGrid(ga)) {
-    warpedVrt = cw::tempPathBeside(outDir / "after_warped.vrt");
-    warpOnto(a.after, *after, gb, warpedVrt);
-    log::info("AFTER warped onto BEFORE's grid (" + gb.describe() + ", bilinear)");
-    in.after.path = fs::absolute(warpedVrt).string();
-  }
+  alignOntoBefore(a, *after, gb, ga, outDir, warpedVrt, in);
   before.reset();
   after.reset();
   // Cloud bands are no-decision masks. AFTER's is read through the warped VRT when there is one
   // (same band number; bilinear there, so a partly clouded pixel is non-zero and still masked).
   if (beforeCloud > 0) in.masks.push_back({in.before.path, beforeCloud, false});
   if (afterCloud > 0) in.masks.push_back({in.after.path, afterCloud, false});
+  return in;
+}
 
-  const std::string method = resolveChangeMethod(a.method, in.before.bands.size());
-  const auto* entry = registry.method(method);
-  if (!entry) throw Error("change method '" + method + "' is not built in");
-  std::unique_ptr<imaging::ChangeMethod> m =
-      registry.createMethod(method, imaging::Params(entry->options));
-
+// The change map options given on the command line.
+tiles::ChangeMapOptions changeMapOptions(const ChangeArgs& a) {
   tiles::ChangeMapOptions opt;
   opt.threads = a.threads;
   opt.tileSizePx = a.tilePx;
@@ -242,31 +248,35 @@ void runChange(const ChangeArgs& a) {
   // Float32 score (bench/RESULTS.md), within threshold/4000 of the score.
   opt.scoreEncoding = a.scoreEncoding == "float32" ? tiles::ChangeMapOptions::ScoreEncoding::Float32
                                                    : tiles::ChangeMapOptions::ScoreEncoding::UInt16;
-  const tiles::ChangeMapResult r = tiles::runChangeMap(in, *m, opt, outDir);
+  return opt;
+}
 
+// Prints the summary of a change run (method, fit, shift, changed area, outputs) on stdout.
+void printChangeSummary(const tiles::ChangeMapResult& r, std::size_t bandCount) {
   const bool geo = r.grid.georeferenced();
   const double validFrac = double(r.validPixels) / (double(r.grid.width) * r.grid.height);
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(4);
-  s << "method      " << r.method << " (" << in.before.bands.size() << " band"
-    << (in.before.bands.size() == 1 ? "" : "s") << ", " << r.grid.describe() << ")\n";
+  s << "method      " << r.method << " (" << bandCount << " band" << (bandCount == 1 ? "" : "s")
+    << ", " << r.grid.describe() << ")\n";
   s << "threshold   " << r.threshold << "\n";
   s.precision(2);
   s << "fit         " << r.samplePixels << " sample px (lattice stride " << r.sampleStride
-    << " px, " << (r.fitBlockEvery == 1 ? std::string("all blocks")
-                                        : "1 block in " + std::to_string(r.fitBlockEvery))
+    << " px, "
+    << (r.fitBlockEvery == 1 ? std::string("all blocks")
+                             : "1 block in " + std::to_string(r.fitBlockEvery))
     << ")";
   if (const auto it = r.solved.find("iterations"); it != r.solved.end() && !it->second.empty()) {
     const auto conv = r.solved.find("converged");
     s << ", IR-MAD " << static_cast<int>(it->second[0]) << " iterations, "
       << (conv != r.solved.end() && !conv->second.empty() && conv->second[0] > 0 ? "converged"
-                                                                               : "not converged");
+                                                                                 : "not converged");
   }
   s << "\n";
   s << "shift       (" << r.shiftPx.x << ", " << r.shiftPx.y << ") px, "
-    << (r.shiftApplied ? "applied" : "not applied") << " (confidence " << r.shiftConfidence
-    << ", " << r.shiftWindows << " windows)\n";
+    << (r.shiftApplied ? "applied" : "not applied") << " (confidence " << r.shiftConfidence << ", "
+    << r.shiftWindows << " windows)\n";
   s << "valid       " << r.validPixels << " px (" << 100.0 * validFrac << " %)\n";
   s << "changed     " << r.changedPixels << " px";
   if (geo) s << ", " << r.changedAreaM2 << " m2";
@@ -274,9 +284,36 @@ void runChange(const ChangeArgs& a) {
   s << "tiles       " << r.tileCount << " of " << r.tileSizePx << " px, halo " << r.haloPx
     << " px, " << r.timingsS.at("total") << " s\n";
   s << "outputs     " << r.scorePath.string() << "\n            " << r.maskPath.string() << "\n";
-  if (!r.geojsonPath.empty()) s << "            " << r.geojsonPath.string() << "\n";
-  else s << "            (no changes.geojson: pixel grid without georeferencing)\n";
+  if (!r.geojsonPath.empty())
+    s << "            " << r.geojsonPath.string() << "\n";
+  else
+    s << "            (no changes.geojson: pixel grid without georeferencing)\n";
   std::cout << s.str();
+}
+
+// `changewatch change`: aligns the pair, runs the change method over it and prints a summary.
+void runChange(const ChangeArgs& a) {
+  const auto& registry = imaging::Registry::builtins();
+  checkMethodName(registry, a.method);
+  const fs::path outDir(a.out);
+  fs::path warpedVrt;
+  struct RemoveOnExit {
+    fs::path* p;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      if (!p->empty()) fs::remove(*p, ec);
+    }
+  } removeVrt{&warpedVrt};
+  const tiles::ChangeInputs in = prepareInputs(a, outDir, warpedVrt);
+
+  const std::string method = resolveChangeMethod(a.method, in.before.bands.size());
+  const auto* entry = registry.method(method);
+  if (!entry) throw Error("change method '" + method + "' is not built in");
+  std::unique_ptr<imaging::ChangeMethod> m =
+      registry.createMethod(method, imaging::Params(entry->options));
+
+  const tiles::ChangeMapResult r = tiles::runChangeMap(in, *m, changeMapOptions(a), outDir);
+  printChangeSummary(r, in.before.bands.size());
 }
 
 }  // namespace

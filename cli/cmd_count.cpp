@@ -24,11 +24,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "imaging/registry.hpp"
-#include "cli/commands.hpp"
 #include "tiles/band_roles.hpp"
 #include "tiles/detection_runner.hpp"
 #include "tiles/gdal_dataset.hpp"
@@ -175,7 +175,8 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
       f.SetField("berthed", d.berthed ? 1 : 0);
       f.SetField("underway", d.underway ? 1 : 0);
       const std::vector<double> outline = outlineList(d);
-      if (!outline.empty()) f.SetField("outline_px", static_cast<int>(outline.size()), outline.data());
+      if (!outline.empty())
+        f.SetField("outline_px", static_cast<int>(outline.size()), outline.data());
       OGRPoint pt(g.lon, g.lat);
       f.SetGeometry(&pt);
       if (layer->CreateFeature(&f) != OGRERR_NONE) {
@@ -238,23 +239,21 @@ std::string shoreWaterMask(const CountArgs& a, const tiles::GridSpec& grid) {
   return path;
 }
 
-void runCount(const CountArgs& a) {
-  const auto& reg = imaging::Registry::builtins();
-  const imaging::DetectorEntry* entry = reg.detector(a.detector);
+// The registered detector called `name`; a usage error naming the known ones if there is none.
+const imaging::DetectorEntry& detectorEntry(const imaging::Registry& reg, const std::string& name) {
+  const imaging::DetectorEntry* entry = reg.detector(name);
   if (!entry) {
     std::string all;
     for (const auto& e : reg.detectors()) all += (all.empty() ? "" : ", ") + e.name;
-    throw UsageError("unknown detector '" + a.detector + "' (known: " + all + ")");
+    throw UsageError("unknown detector '" + name + "' (known: " + all + ")");
   }
-  const imaging::Params params = parseOptions(*entry, a.options);
-  const auto detector = entry->create(params);
+  return *entry;
+}
 
-  tiles::GdalDataset ds = tiles::openRaster(a.image);
-  const BandPlan bands = planBands(*ds);
-  const tiles::GridSpec grid = tiles::GridSpec::fromDataset(*ds);
-  ds.reset();
+// The ground pixel size in metres: --pixel-size, else the grid's. Sets `crsNote` when the image
+// is not georeferenced (which requires --pixel-size).
+double resolvePixelSize(const CountArgs& a, const tiles::GridSpec& grid, std::string& crsNote) {
   double pixelSizeM = a.pixelSizeM;
-  std::string crsNote;
   if (!grid.georeferenced()) {
     // Every size in a detector is in metres: a guessed pixel size would silently turn the
     // vehicle preset on 0.27 m imagery into a detector of 4 m cars (1,062 false alarms on P1888).
@@ -276,30 +275,13 @@ void runCount(const CountArgs& a) {
     }
     pixelSizeM = std::sqrt(grid.pixelArea());
   }
+  return pixelSizeM;
+}
 
-  tiles::DetectionRunRequest req;
-  req.scene = tiles::RasterSource{a.image, bands.bands, std::nullopt};
-  req.roles = bands.roles;
-  if (bands.cloudBand > 0) req.cloud = tiles::MaskSource{a.image, bands.cloudBand, false};
-  req.pixelSizeM = pixelSizeM;
-  req.tileSizePx = a.tileSizePx;
-  req.threads = a.threads;
-  const VsimemFile waterMask{shoreWaterMask(a, grid)};
-  if (!waterMask.path.empty()) {
-    req.water = tiles::MaskSource{waterMask.path, 1, true};
-    req.waterName = tiles::describeShore(shoreSource(a));
-  }
-  const tiles::DetectionRunResult r = tiles::runDetection(*detector, req);
-
-  const fs::path out(a.out);
-  fs::create_directories(out);
-  const std::string sceneId = fs::path(a.image).stem().string();
-  if (grid.georeferenced()) {
-    writeGeoJsonOgr(out / "detections.geojson", r, sceneId);
-  } else {
-    writeGeoJsonPixel(out / "detections.geojson", r, sceneId);
-  }
-
+// Writes DIR/counts.json: counts per kind, the imaged footprint, grid, tiling and options.
+void writeCountsJson(const fs::path& out, const CountArgs& a, const std::string& sceneId,
+                     const imaging::Params& params, const tiles::DetectionRunResult& r,
+                     const tiles::GridSpec& grid, double pixelSizeM, const std::string& crsNote) {
   std::map<std::string, int> perKind;
   int berthed = 0, underway = 0;
   for (const auto& g : r.detections) {
@@ -335,6 +317,46 @@ void runCount(const CountArgs& a) {
            {"seconds", r.seconds}};
   if (!crsNote.empty()) doc["crs_note"] = crsNote;
   cw::writeFileAtomic(out / "counts.json", doc.dump(2) + "\n");
+}
+
+// `changewatch count`: runs the detector over the image and writes detections.geojson and
+// counts.json, then prints a one-line summary.
+void runCount(const CountArgs& a) {
+  const auto& reg = imaging::Registry::builtins();
+  const imaging::DetectorEntry& entry = detectorEntry(reg, a.detector);
+  const imaging::Params params = parseOptions(entry, a.options);
+  const auto detector = entry.create(params);
+
+  tiles::GdalDataset ds = tiles::openRaster(a.image);
+  const BandPlan bands = planBands(*ds);
+  const tiles::GridSpec grid = tiles::GridSpec::fromDataset(*ds);
+  ds.reset();
+  std::string crsNote;
+  const double pixelSizeM = resolvePixelSize(a, grid, crsNote);
+
+  tiles::DetectionRunRequest req;
+  req.scene = tiles::RasterSource{a.image, bands.bands, std::nullopt};
+  req.roles = bands.roles;
+  if (bands.cloudBand > 0) req.cloud = tiles::MaskSource{a.image, bands.cloudBand, false};
+  req.pixelSizeM = pixelSizeM;
+  req.tileSizePx = a.tileSizePx;
+  req.threads = a.threads;
+  const VsimemFile waterMask{shoreWaterMask(a, grid)};
+  if (!waterMask.path.empty()) {
+    req.water = tiles::MaskSource{waterMask.path, 1, true};
+    req.waterName = tiles::describeShore(shoreSource(a));
+  }
+  const tiles::DetectionRunResult r = tiles::runDetection(*detector, req);
+
+  const fs::path out(a.out);
+  fs::create_directories(out);
+  const std::string sceneId = fs::path(a.image).stem().string();
+  if (grid.georeferenced()) {
+    writeGeoJsonOgr(out / "detections.geojson", r, sceneId);
+  } else {
+    writeGeoJsonPixel(out / "detections.geojson", r, sceneId);
+  }
+  writeCountsJson(out, a, sceneId, params, r, grid, pixelSizeM, crsNote);
   std::cout << a.image << ": " << r.detections.size() << " detection"
             << (r.detections.size() == 1 ? "" : "s") << " (" << a.detector << ") over "
             << r.validAreaM2 / 1e6 << " km2 imaged"

@@ -2,10 +2,10 @@
 
 #include <H5Cpp.h>
 #include <H5DSpublic.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <zlib.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,10 +15,10 @@
 #include <set>
 #include <vector>
 
-#include "cw_version.hpp"
 #include "core/atomic_file.hpp"
-#include "core/iso_time.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
+#include "cw_version.hpp"
 #include "tiles/gdal_dataset.hpp"
 
 namespace cw::evidence {
@@ -43,8 +43,8 @@ template <class T>
 void numAttr(H5::H5Object& obj, const std::string& name, const H5::PredType& type,
              const std::vector<T>& values) {
   const hsize_t n = values.size();
-  H5::Attribute a = obj.createAttribute(name, type, n == 1 ? H5::DataSpace(H5S_SCALAR)
-                                                            : H5::DataSpace(1, &n));
+  H5::Attribute a =
+      obj.createAttribute(name, type, n == 1 ? H5::DataSpace(H5S_SCALAR) : H5::DataSpace(1, &n));
   a.write(type, values.data());
 }
 
@@ -57,8 +57,8 @@ H5::DSetCreatPropList untimedDcpl() {
 H5::DataSet coordinate(H5::Group& root, const std::string& name, const std::vector<double>& v,
                        int dimId) {
   const hsize_t n = v.size();
-  H5::DataSet ds = root.createDataSet(name, H5::PredType::IEEE_F64LE, H5::DataSpace(1, &n),
-                                      untimedDcpl());
+  H5::DataSet ds =
+      root.createDataSet(name, H5::PredType::IEEE_F64LE, H5::DataSpace(1, &n), untimedDcpl());
   ds.write(v.data(), H5::PredType::NATIVE_DOUBLE);
   check(H5DSset_scale(ds.getId(), name.c_str()), "H5DSset_scale");
   numAttr<int>(ds, "_Netcdf4Dimid", H5::PredType::STD_I32LE, {dimId});
@@ -187,9 +187,8 @@ void copyRaster(const std::string& path, H5::DataSet& ds, const GridInfo& g, boo
         const double v = dbuf[i];
         fbuf[i] = (hasNd && (v == nd || (std::isnan(nd) && std::isnan(v))))
                       ? std::numeric_limits<float>::quiet_NaN()
-                      : static_cast<float>(scaled ? v * (hasScale ? scale : 1.0) +
-                                                        (hasOffset ? offset : 0.0)
-                                                  : v);
+                      : static_cast<float>(
+                            scaled ? v * (hasScale ? scale : 1.0) + (hasOffset ? offset : 0.0) : v);
       }
       static_assert(sizeof(float) == 4 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                     "chunks are written as they are in memory: the score is IEEE_F32LE");
@@ -197,8 +196,8 @@ void copyRaster(const std::string& path, H5::DataSet& ds, const GridInfo& g, boo
                        g.width, y0, chunk, deflateLevel);
     } else {
       bbuf.resize(n);
-      if (b->RasterIO(GF_Read, 0, y0, g.width, rows, bbuf.data(), g.width, rows, GDT_Byte, 0,
-                      0) != CE_None)
+      if (b->RasterIO(GF_Read, 0, y0, g.width, rows, bbuf.data(), g.width, rows, GDT_Byte, 0, 0) !=
+          CE_None)
         throw Error(path + ": " + tiles::lastGdalError("read failed"));
       writeStripChunks(ds, bbuf.data(), 1, rows, g.width, y0, chunk, deflateLevel);
     }
@@ -252,12 +251,15 @@ void writeTables(H5::H5File& file, const JobEvidence& ev) {
   det.insertMember("id", HOFFSET(DetRow, id), fixedStr(64));
   det.insertMember("kind", HOFFSET(DetRow, kind), fixedStr(16));
   det.insertMember("scene_id", HOFFSET(DetRow, sceneId), fixedStr(64));
-  const std::pair<const char*, size_t> dcols[] = {
-      {"lon", HOFFSET(DetRow, lon)},           {"lat", HOFFSET(DetRow, lat)},
-      {"x_px", HOFFSET(DetRow, xPx)},          {"y_px", HOFFSET(DetRow, yPx)},
-      {"length_m", HOFFSET(DetRow, lengthM)},  {"width_m", HOFFSET(DetRow, widthM)},
-      {"heading_deg", HOFFSET(DetRow, headingDeg)}, {"area_m2", HOFFSET(DetRow, areaM2)},
-      {"score", HOFFSET(DetRow, score)}};
+  const std::pair<const char*, size_t> dcols[] = {{"lon", HOFFSET(DetRow, lon)},
+                                                  {"lat", HOFFSET(DetRow, lat)},
+                                                  {"x_px", HOFFSET(DetRow, xPx)},
+                                                  {"y_px", HOFFSET(DetRow, yPx)},
+                                                  {"length_m", HOFFSET(DetRow, lengthM)},
+                                                  {"width_m", HOFFSET(DetRow, widthM)},
+                                                  {"heading_deg", HOFFSET(DetRow, headingDeg)},
+                                                  {"area_m2", HOFFSET(DetRow, areaM2)},
+                                                  {"score", HOFFSET(DetRow, score)}};
   for (const auto& [n, off] : dcols) det.insertMember(n, off, H5::PredType::NATIVE_DOUBLE);
   std::vector<DetRow> drows(ev.detections.size());
   for (size_t i = 0; i < drows.size(); ++i) {
@@ -277,8 +279,7 @@ void writeTables(H5::H5File& file, const JobEvidence& ev) {
   cnt.insertMember("time", HOFFSET(CountRow, time), fixedStr(32));
   cnt.insertMember("kind", HOFFSET(CountRow, kind), fixedStr(16));
   cnt.insertMember("count", HOFFSET(CountRow, count), H5::PredType::NATIVE_INT32);
-  cnt.insertMember("valid_fraction", HOFFSET(CountRow, validFraction),
-                   H5::PredType::NATIVE_DOUBLE);
+  cnt.insertMember("valid_fraction", HOFFSET(CountRow, validFraction), H5::PredType::NATIVE_DOUBLE);
   cnt.insertMember("footprint_area_m2", HOFFSET(CountRow, areaM2), H5::PredType::NATIVE_DOUBLE);
   std::vector<CountRow> crows(ev.counts.size());
   for (size_t i = 0; i < crows.size(); ++i) {
@@ -295,23 +296,13 @@ void writeTables(H5::H5File& file, const JobEvidence& ev) {
   table(tables, "counts", cnt, crows);
 }
 
-void attachYX(H5::DataSet& var, H5::DataSet& y, H5::DataSet& x) {
+void attachYX(H5::DataSet& var, const H5::DataSet& y, const H5::DataSet& x) {
   check(H5DSattach_scale(var.getId(), y.getId(), 0), "H5DSattach_scale(y)");
   check(H5DSattach_scale(var.getId(), x.getId(), 1), "H5DSattach_scale(x)");
 }
 
-void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSources& src) {
-  const GridInfo& g = ev.info.grid;
-  if (g.width <= 0 || g.height <= 0) throw Error("product.h5: the job grid has no size");
-  H5::FileCreatPropList fcpl;
-  check(H5Pset_obj_track_times(fcpl.getId(), false), "H5Pset_obj_track_times");
-  // Strong close: closing the file closes any id still open in it (H5DS helpers included), so
-  // the file is complete on disk before it is renamed into place and no handle outlives it.
-  H5::FileAccPropList fapl;
-  fapl.setFcloseDegree(H5F_CLOSE_STRONG);
-  H5::H5File file(tmp.string(), H5F_ACC_TRUNC, fcpl, fapl);
-  H5::Group root = file.openGroup("/");
-
+// Writes the global attributes: CF conventions, provenance, AOI, scenes and method parameters.
+void writeRootAttributes(H5::Group& root, const JobEvidence& ev) {
   strAttr(root, "Conventions", "CF-1.8");
   strAttr(root, "title", "changewatch change product " + ev.info.aoiId + " " + ev.info.pairId());
   strAttr(root, "source", std::string("changewatch ") + kVersion + " (" + kGitDescribe + ")");
@@ -329,8 +320,10 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
   strAttr(root, "after_sha256", ev.info.after.sha256);
   for (const auto& [name, values] : ev.params)
     if (!values.empty()) numAttr<double>(root, "param_" + name, H5::PredType::IEEE_F64LE, values);
+}
 
-  // Dimension ids follow creation order, as netCDF-4 numbers them.
+// Creates the time coordinate (dimension 0): the before and after acquisition times.
+H5::DataSet timeCoordinate(H5::Group& root, const JobEvidence& ev) {
   std::vector<double> times;
   for (const SceneRef* s : {&ev.info.before, &ev.info.after}) {
     const auto t = parseIsoTime(s->timeIso);
@@ -342,7 +335,16 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
   strAttr(time, "units", "seconds since 1970-01-01 00:00:00");
   strAttr(time, "calendar", "standard");
   strAttr(time, "axis", "T");
+  return time;
+}
 
+// The y and x pixel-centre coordinates of the grid.
+struct YXCoordinates {
+  H5::DataSet y, x;
+};
+
+// Creates the y (dimension 1) and x (dimension 2) coordinates, in that order.
+YXCoordinates yxCoordinates(H5::Group& root, const GridInfo& g) {
   const auto& t = g.geotransform;
   std::vector<double> ys(static_cast<size_t>(g.height)), xs(static_cast<size_t>(g.width));
   for (int r = 0; r < g.height; ++r) ys[static_cast<size_t>(r)] = t[3] + (r + 0.5) * t[5];
@@ -357,56 +359,78 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
   strAttr(x, "long_name", "x coordinate of pixel centre");
   strAttr(x, "units", "m");
   strAttr(x, "axis", "X");
+  return {y, x};
+}
 
-  H5::DataSet crs = root.createDataSet("crs", H5::PredType::STD_I32LE, H5::DataSpace(H5S_SCALAR),
-                                       untimedDcpl());
+// Creates the scalar grid-mapping variable `crs` with its CF attributes.
+H5::DataSet crsVariable(H5::Group& root, const GridInfo& g) {
+  H5::DataSet crs =
+      root.createDataSet("crs", H5::PredType::STD_I32LE, H5::DataSpace(H5S_SCALAR), untimedDcpl());
   const std::int32_t zero = 0;
   crs.write(&zero, H5::PredType::NATIVE_INT32);
   fillCrs(crs, g);
+  return crs;
+}
 
+// Creates the Float32 `score` variable on (y, x) and copies the score raster into it.
+H5::DataSet scoreVariable(H5::Group& root, const JobEvidence& ev, const ProductSources& src,
+                          const YXCoordinates& yx) {
+  const GridInfo& g = ev.info.grid;
   const float nanF = std::numeric_limits<float>::quiet_NaN();
-  H5::DataSet score = grid2d(root, "score", H5::PredType::IEEE_F32LE, H5::PredType::NATIVE_FLOAT,
-                             &nanF, g, src);
+  H5::DataSet score =
+      grid2d(root, "score", H5::PredType::IEEE_F32LE, H5::PredType::NATIVE_FLOAT, &nanF, g, src);
   numAttr<float>(score, "_FillValue", H5::PredType::IEEE_F32LE, {nanF});
   strAttr(score, "long_name", "change score (" + ev.info.method + ")");
   strAttr(score, "units", "1");
   strAttr(score, "grid_mapping", "crs");
   copyRaster(src.scorePath, score, g, true, src.deflateLevel);
-  attachYX(score, y, x);
+  attachYX(score, yx.y, yx.x);
+  return score;
+}
 
+// Creates the UInt8 `mask` flag variable on (y, x) and copies the mask raster into it.
+H5::DataSet maskVariable(H5::Group& root, const GridInfo& g, const ProductSources& src,
+                         const YXCoordinates& yx) {
   const std::uint8_t fill255 = 255;
-  H5::DataSet mask = grid2d(root, "mask", H5::PredType::STD_U8LE, H5::PredType::NATIVE_UINT8,
-                            &fill255, g, src);
+  H5::DataSet mask =
+      grid2d(root, "mask", H5::PredType::STD_U8LE, H5::PredType::NATIVE_UINT8, &fill255, g, src);
   numAttr<std::uint8_t>(mask, "_FillValue", H5::PredType::STD_U8LE, {fill255});
   numAttr<std::uint8_t>(mask, "flag_values", H5::PredType::STD_U8LE, {0, 1});
   strAttr(mask, "flag_meanings", "no_change change");
   strAttr(mask, "long_name", "change mask (255: no decision)");
   strAttr(mask, "grid_mapping", "crs");
   copyRaster(src.maskPath, mask, g, false, src.deflateLevel);
-  attachYX(mask, y, x);
+  attachYX(mask, yx.y, yx.x);
+  return mask;
+}
 
+// Writes one Float64 variable on (time) with NaN fill, its units and long name.
+void perTimeVariable(H5::Group& root, const H5::DataSet& time, const std::string& name,
+                     const std::vector<double>& v, const char* units, const char* longName) {
+  const hsize_t n = 2;
+  H5::DSetCreatPropList p = untimedDcpl();
+  const double nanD = std::numeric_limits<double>::quiet_NaN();
+  p.setFillValue(H5::PredType::NATIVE_DOUBLE, &nanD);
+  H5::DataSet ds = root.createDataSet(name, H5::PredType::IEEE_F64LE, H5::DataSpace(1, &n), p);
+  ds.write(v.data(), H5::PredType::NATIVE_DOUBLE);
+  numAttr<double>(ds, "_FillValue", H5::PredType::IEEE_F64LE, {nanD});
+  strAttr(ds, "units", units);
+  strAttr(ds, "long_name", longName);
+  check(H5DSattach_scale(ds.getId(), time.getId(), 0), "H5DSattach_scale(time)");
+}
+
+// Writes the per-date summaries on (time): valid fraction, footprint area and count per kind.
+void writePerTimeSummaries(H5::Group& root, const H5::DataSet& time, const JobEvidence& ev) {
   // Per-date summaries on (time), in the order before, after.
   const std::string ids[2] = {ev.info.before.id, ev.info.after.id};
-  auto perTime = [&](const std::string& name, const std::vector<double>& v, const char* units,
-                     const char* longName) {
-    const hsize_t n = 2;
-    H5::DSetCreatPropList p = untimedDcpl();
-    const double nanD = std::numeric_limits<double>::quiet_NaN();
-    p.setFillValue(H5::PredType::NATIVE_DOUBLE, &nanD);
-    H5::DataSet ds = root.createDataSet(name, H5::PredType::IEEE_F64LE, H5::DataSpace(1, &n), p);
-    ds.write(v.data(), H5::PredType::NATIVE_DOUBLE);
-    numAttr<double>(ds, "_FillValue", H5::PredType::IEEE_F64LE, {nanD});
-    strAttr(ds, "units", units);
-    strAttr(ds, "long_name", longName);
-    check(H5DSattach_scale(ds.getId(), time.getId(), 0), "H5DSattach_scale(time)");
-  };
   std::vector<double> vf(2, std::numeric_limits<double>::quiet_NaN()), fa = vf;
   for (const auto& f : ev.footprints)
     for (int i = 0; i < 2; ++i)
-      if (f.sceneId == ids[i]) vf[static_cast<size_t>(i)] = f.validFraction,
-                               fa[static_cast<size_t>(i)] = f.areaM2;
-  perTime("valid_fraction", vf, "1", "valid (imaged, cloud-free) fraction of the AOI grid");
-  perTime("footprint_area_m2", fa, "m2", "valid imaged area");
+      if (f.sceneId == ids[i])
+        vf[static_cast<size_t>(i)] = f.validFraction, fa[static_cast<size_t>(i)] = f.areaM2;
+  perTimeVariable(root, time, "valid_fraction", vf, "1",
+                  "valid (imaged, cloud-free) fraction of the AOI grid");
+  perTimeVariable(root, time, "footprint_area_m2", fa, "m2", "valid imaged area");
   std::set<std::string> kinds;
   for (const auto& c : ev.counts) kinds.insert(c.kind);
   for (const auto& k : kinds) {
@@ -414,9 +438,31 @@ void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSourc
     for (const auto& c : ev.counts)
       for (int i = 0; i < 2; ++i)
         if (c.kind == k && c.sceneId == ids[i]) v[static_cast<size_t>(i)] = c.count;
-    perTime("count_" + k, v, "1", ("number of " + k + " detected").c_str());
+    perTimeVariable(root, time, "count_" + k, v, "1", ("number of " + k + " detected").c_str());
   }
+}
 
+// Writes the whole CF/netCDF-4 product into the file `tmp`.
+void writeProduct(const fs::path& tmp, const JobEvidence& ev, const ProductSources& src) {
+  const GridInfo& g = ev.info.grid;
+  if (g.width <= 0 || g.height <= 0) throw Error("product.h5: the job grid has no size");
+  H5::FileCreatPropList fcpl;
+  check(H5Pset_obj_track_times(fcpl.getId(), false), "H5Pset_obj_track_times");
+  // Strong close: closing the file closes any id still open in it (H5DS helpers included), so
+  // the file is complete on disk before it is renamed into place and no handle outlives it.
+  H5::FileAccPropList fapl;
+  fapl.setFcloseDegree(H5F_CLOSE_STRONG);
+  H5::H5File file(tmp.string(), H5F_ACC_TRUNC, fcpl, fapl);
+  H5::Group root = file.openGroup("/");
+
+  writeRootAttributes(root, ev);
+  // Dimension ids follow creation order, as netCDF-4 numbers them.
+  H5::DataSet time = timeCoordinate(root, ev);
+  const YXCoordinates yx = yxCoordinates(root, g);
+  H5::DataSet crs = crsVariable(root, g);
+  H5::DataSet score = scoreVariable(root, ev, src, yx);
+  H5::DataSet mask = maskVariable(root, g, src, yx);
+  writePerTimeSummaries(root, time, ev);
   writeTables(file, ev);
 }
 
@@ -431,8 +477,7 @@ void writeHdf5Product(const fs::path& path, const JobEvidence& ev, const Product
     try {
       writeProduct(tmp, ev, src);
     } catch (const H5::Exception& e) {
-      throw Error(path.string() + ": HDF5 error in " + e.getFuncName() + ": " +
-                  e.getDetailMsg());
+      throw Error(path.string() + ": HDF5 error in " + e.getFuncName() + ": " + e.getDetailMsg());
     }
   });
 }

@@ -7,11 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "cw_version.hpp"
 #include "core/atomic_file.hpp"
-#include "evidence/hash_chain.hpp"
-#include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "cw_version.hpp"
+#include "evidence/hash_chain.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -95,6 +95,132 @@ void checkChains(const fs::path& outDir, const ordered_json& signedHeads, Verify
   }
 }
 
+// rel path -> expected hashes (one per record that lists it) and where it was listed.
+using ExpectedHashes = std::map<std::string, std::set<std::string>>;
+
+// Parses the JSON record `p` into `j`; false (a problem noted in `rep`) if it is not valid JSON.
+bool readRecord(const fs::path& outDir, const fs::path& p, ordered_json& j, VerifyReport& rep) {
+  std::ifstream in(p);
+  try {
+    j = ordered_json::parse(in);
+    return true;
+  } catch (const std::exception& e) {
+    rep.problems.push_back(p.lexically_relative(outDir).generic_string() + ": not valid JSON (" +
+                           e.what() + ")");
+    return false;
+  }
+}
+
+// Reads OUT/manifest.json into `manifest` and adds the outputs it lists to `expected`; false
+// (a problem noted) when it is missing or not valid JSON.
+bool readManifest(const fs::path& outDir, ordered_json& manifest, ExpectedHashes& expected,
+                  VerifyReport& rep) {
+  const fs::path manifestPath = outDir / "manifest.json";
+  if (!fs::is_regular_file(manifestPath)) {
+    rep.problems.push_back("manifest.json: missing (was the merge step run?)");
+    return false;
+  }
+  if (!readRecord(outDir, manifestPath, manifest, rep)) return false;
+  rep.manifestSha256 = sha256File(manifestPath);
+  const ordered_json outputs = manifest.value("outputs", ordered_json::object());
+  for (const auto& [rel, e] : outputs.items()) expected[rel].insert(e.value("sha256", ""));
+  return true;
+}
+
+// Adds the files listed by every job.json under OUT to `expected`; returns the job folders
+// (relative to OUT) that hold one.
+std::set<std::string> readJobRecords(const fs::path& outDir, ExpectedHashes& expected,
+                                     VerifyReport& rep) {
+  std::vector<fs::path> jobRecords;
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const fs::path rel = it->path().lexically_relative(outDir);
+    if (it->is_directory() && isUnlistedPath(rel)) it.disable_recursion_pending();
+    if (it->is_regular_file() && it->path().filename() == "job.json")
+      jobRecords.push_back(it->path());
+  }
+  std::sort(jobRecords.begin(), jobRecords.end());
+  std::set<std::string> jobDirs;
+  for (const auto& p : jobRecords) {
+    const fs::path jobRel = p.parent_path().lexically_relative(outDir);
+    jobDirs.insert(jobRel.generic_string());
+    ordered_json j;
+    if (!readRecord(outDir, p, j, rep)) continue;
+    const ordered_json files = j.value("files", ordered_json::object());
+    for (const auto& [rel, e] : files.items())
+      expected[(jobRel / rel).generic_string()].insert(e.value("sha256", ""));
+  }
+  return jobDirs;
+}
+
+// Re-hashes every expected file: notes it as missing, purged (per OUT/purged.jsonl) or changed.
+void checkExpectedFiles(const fs::path& outDir, const ExpectedHashes& expected, VerifyReport& rep) {
+  const auto purged = purgedFiles(outDir);
+  for (const auto& [rel, hashes] : expected) {
+    const fs::path p = outDir / rel;
+    if (!fs::is_regular_file(p)) {
+      const auto it = purged.find(rel);
+      if (it != purged.end() && hashes.count(it->second.first)) {
+        rep.purged.push_back(rel + " (" + it->second.second + ")");
+      } else {
+        rep.missing.push_back(rel);
+      }
+      continue;
+    }
+    ++rep.filesChecked;
+    const std::string actual = sha256File(p);
+    for (const auto& h : hashes)
+      if (h != actual) {
+        rep.changed.push_back(rel + ": sha256 " + h + " listed, file has " + actual);
+        break;
+      }
+  }
+}
+
+// Notes the files under OUT that no record lists, sorted.
+void findExtraFiles(const fs::path& outDir, const ExpectedHashes& expected,
+                    const std::set<std::string>& jobDirs, bool haveManifest, VerifyReport& rep) {
+  // Extra files: with a manifest every file under OUT must be listed; without one, every file
+  // in a job folder must be listed in its job.json.
+  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const fs::path rel = it->path().lexically_relative(outDir);
+    if (it->is_directory()) {
+      if (isUnlistedPath(rel)) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || isUnlistedPath(rel)) continue;
+    const std::string r = rel.generic_string();
+    if (r == "manifest.json" || expected.count(r)) continue;
+    bool inJob = false;
+    for (fs::path d = rel.parent_path(); !d.empty(); d = d.parent_path())
+      if (jobDirs.count(d.generic_string())) inJob = true;
+    if (haveManifest || inJob) {
+      // job.json files are listed by the manifest, not by themselves.
+      if (!haveManifest && rel.filename() == "job.json") continue;
+      rep.extra.push_back(r);
+    }
+  }
+  std::sort(rep.extra.begin(), rep.extra.end());
+}
+
+// Re-hashes the run's inputs listed in the manifest that are on this machine.
+void checkInputFiles(const ordered_json& manifest, VerifyReport& rep) {
+  for (const auto& s : manifest.value("inputs", ordered_json::array())) {
+    const std::string path = s.value("path", ""), sha = s.value("sha256", "");
+    if (path.empty() || sha.empty()) continue;
+    if (!fs::is_regular_file(path)) {
+      rep.notes.push_back("input " + s.value("id", path) + " (" + path +
+                          ") is not on this machine; not re-hashed");
+      continue;
+    }
+    ++rep.filesChecked;
+    const std::string actual = sha256File(path);
+    if (actual != sha)
+      rep.changed.push_back("input " + path + ": sha256 " + sha + " listed, file has " + actual);
+  }
+}
+
 }  // namespace
 
 bool isUnlistedPath(const fs::path& relative) {
@@ -166,9 +292,8 @@ void writeRunManifest(const fs::path& outDir, const RunManifest& m) {
   j["host"] = hostName();
   j["started"] = m.startedIso;
   j["finished"] = m.finishedIso;
-  j["config"] = {{"path", m.configPath},
-                 {"sha256", sha256Hex(m.configText)},
-                 {"text", m.configText}};
+  j["config"] = {
+      {"path", m.configPath}, {"sha256", sha256Hex(m.configText)}, {"text", m.configText}};
   std::vector<SceneRef> inputs = m.inputs;
   std::sort(inputs.begin(), inputs.end(), [](auto& a, auto& b) { return a.id < b.id; });
   inputs.erase(std::unique(inputs.begin(), inputs.end(),
@@ -186,115 +311,18 @@ void writeRunManifest(const fs::path& outDir, const RunManifest& m) {
 VerifyReport verifyOutput(const fs::path& outDir, const VerifyOptions& opt) {
   if (!fs::is_directory(outDir)) throw Error(outDir.string() + ": not a folder");
   VerifyReport rep;
-  // rel path -> expected hashes (one per record that lists it) and where it was listed.
-  std::map<std::string, std::set<std::string>> expected;
-  auto readRecord = [&](const fs::path& p, ordered_json& j) {
-    std::ifstream in(p);
-    try {
-      j = ordered_json::parse(in);
-      return true;
-    } catch (const std::exception& e) {
-      rep.problems.push_back(p.lexically_relative(outDir).generic_string() +
-                             ": not valid JSON (" + e.what() + ")");
-      return false;
-    }
-  };
-
-  const fs::path manifestPath = outDir / "manifest.json";
-  bool haveManifest = false;
+  ExpectedHashes expected;
   ordered_json manifest;
-  if (!fs::is_regular_file(manifestPath)) {
-    rep.problems.push_back("manifest.json: missing (was the merge step run?)");
-  } else if (readRecord(manifestPath, manifest)) {
-    haveManifest = true;
-    rep.manifestSha256 = sha256File(manifestPath);
-    const ordered_json outputs = manifest.value("outputs", ordered_json::object());
-    for (const auto& [rel, e] : outputs.items())
-      expected[rel].insert(e.value("sha256", ""));
-  }
-
-  std::vector<fs::path> jobRecords;
-  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
-       ++it) {
-    const fs::path rel = it->path().lexically_relative(outDir);
-    if (it->is_directory() && isUnlistedPath(rel)) it.disable_recursion_pending();
-    if (it->is_regular_file() && it->path().filename() == "job.json")
-      jobRecords.push_back(it->path());
-  }
-  std::sort(jobRecords.begin(), jobRecords.end());
-  std::set<std::string> jobDirs;
-  for (const auto& p : jobRecords) {
-    const fs::path jobRel = p.parent_path().lexically_relative(outDir);
-    jobDirs.insert(jobRel.generic_string());
-    ordered_json j;
-    if (!readRecord(p, j)) continue;
-    const ordered_json files = j.value("files", ordered_json::object());
-    for (const auto& [rel, e] : files.items())
-      expected[(jobRel / rel).generic_string()].insert(e.value("sha256", ""));
-  }
+  const bool haveManifest = readManifest(outDir, manifest, expected, rep);
+  const std::set<std::string> jobDirs = readJobRecords(outDir, expected, rep);
   // A job.json listed in the manifest but deleted is caught as missing below.
-
-  const auto purged = purgedFiles(outDir);
-  for (const auto& [rel, hashes] : expected) {
-    const fs::path p = outDir / rel;
-    if (!fs::is_regular_file(p)) {
-      const auto it = purged.find(rel);
-      if (it != purged.end() && hashes.count(it->second.first)) {
-        rep.purged.push_back(rel + " (" + it->second.second + ")");
-      } else {
-        rep.missing.push_back(rel);
-      }
-      continue;
-    }
-    ++rep.filesChecked;
-    const std::string actual = sha256File(p);
-    for (const auto& h : hashes)
-      if (h != actual) {
-        rep.changed.push_back(rel + ": sha256 " + h + " listed, file has " + actual);
-        break;
-      }
-  }
-
-  // Extra files: with a manifest every file under OUT must be listed; without one, every file
-  // in a job folder must be listed in its job.json.
-  for (auto it = fs::recursive_directory_iterator(outDir); it != fs::recursive_directory_iterator();
-       ++it) {
-    const fs::path rel = it->path().lexically_relative(outDir);
-    if (it->is_directory()) {
-      if (isUnlistedPath(rel)) it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file() || isUnlistedPath(rel)) continue;
-    const std::string r = rel.generic_string();
-    if (r == "manifest.json" || expected.count(r)) continue;
-    bool inJob = false;
-    for (fs::path d = rel.parent_path(); !d.empty(); d = d.parent_path())
-      if (jobDirs.count(d.generic_string())) inJob = true;
-    if (haveManifest || inJob) {
-      // job.json files are listed by the manifest, not by themselves.
-      if (!haveManifest && rel.filename() == "job.json") continue;
-      rep.extra.push_back(r);
-    }
-  }
-  std::sort(rep.extra.begin(), rep.extra.end());
-
-  checkChains(outDir, haveManifest ? manifest.value("chains", ordered_json::object()) : ordered_json::object(), rep);
-
-  if (haveManifest && opt.checkInputs) {
-    for (const auto& s : manifest.value("inputs", ordered_json::array())) {
-      const std::string path = s.value("path", ""), sha = s.value("sha256", "");
-      if (path.empty() || sha.empty()) continue;
-      if (!fs::is_regular_file(path)) {
-        rep.notes.push_back("input " + s.value("id", path) + " (" + path +
-                            ") is not on this machine; not re-hashed");
-        continue;
-      }
-      ++rep.filesChecked;
-      const std::string actual = sha256File(path);
-      if (actual != sha)
-        rep.changed.push_back("input " + path + ": sha256 " + sha + " listed, file has " + actual);
-    }
-  }
+  checkExpectedFiles(outDir, expected, rep);
+  findExtraFiles(outDir, expected, jobDirs, haveManifest, rep);
+  checkChains(
+      outDir,
+      haveManifest ? manifest.value("chains", ordered_json::object()) : ordered_json::object(),
+      rep);
+  if (haveManifest && opt.checkInputs) checkInputFiles(manifest, rep);
   return rep;
 }
 

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <set>
 #include <map>
+#include <set>
 #include <sstream>
 
-#include "cw_version.hpp"
 #include "core/atomic_file.hpp"
+#include "cw_version.hpp"
 
 namespace cw::evidence {
 namespace {
@@ -16,11 +16,20 @@ namespace {
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   return o;
 }
@@ -31,7 +40,8 @@ std::string fmt(double v, int decimals = 1) {
   return b;
 }
 
-const char* kCss = R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+const char* kCss =
+    R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}
 h3{font-size:15px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;
 text-align:left;vertical-align:top}th{background:#f4f4f4}.v{font-weight:600;padding:2px 6px;border-radius:3px}
@@ -178,7 +188,8 @@ std::string vesselsHtml(const AoiObservations& aoi) {
     }
     o << "<tr><td>" << esc(s.sceneId) << " (" << esc(s.timeIso.substr(0, 10)) << ")</td><td>"
       << n["matched"] << "</td><td>" << n["dark"] << "</td><td>" << n["no_time"] << "</td><td>"
-      << n["no_ais_coverage"] << "</td><td>" << (unseen.empty() ? "none" : unseen) << "</td></tr>\n";
+      << n["no_ais_coverage"] << "</td><td>" << (unseen.empty() ? "none" : unseen)
+      << "</td></tr>\n";
   }
   o << "</table>\n";
   std::string sts;
@@ -188,7 +199,8 @@ std::string vesselsHtml(const AoiObservations& aoi) {
     sts += "<li>" + esc(e.detail) + (e.sceneId.empty() ? "" : ", scene " + esc(e.sceneId)) + ": " +
            who(e.mmsi) + " and " + who(e.mmsi2) + "</li>";
   }
-  o << "<p>Ship-to-ship transfer candidates: " << (sts.empty() ? "none.</p>\n" : "</p><ul>" + sts + "</ul>\n");
+  o << "<p>Ship-to-ship transfer candidates: "
+    << (sts.empty() ? "none.</p>\n" : "</p><ul>" + sts + "</ul>\n");
   return o.str();
 }
 
@@ -210,15 +222,128 @@ std::string chipsHtml(const AoiObservations* aoi, const VerdictRow& row, const R
     const std::string cap = esc(it->id) + " &middot; " + esc(it->kind) + " &middot; " +
                             esc(it->timeIso.substr(0, 10)) +
                             (it->areaM2 > 0 ? " &middot; " + fmt(it->areaM2, 0) + " m2" : "");
-    for (const auto& [path, label] : {std::pair{it->chipBefore, "before"},
-                                      std::pair{it->chipAfter, "after"},
-                                      std::pair{it->chipMask, "change mask"}})
-      o << "<figure><img src=\"" << esc(path) << "\" alt=\"" << label << " chip of "
-        << esc(it->id) << "\"><figcaption>" << label << "</figcaption></figure>";
+    for (const auto& [path, label] :
+         {std::pair{it->chipBefore, "before"}, std::pair{it->chipAfter, "after"},
+          std::pair{it->chipMask, "change mask"}})
+      o << "<figure><img src=\"" << esc(path) << "\" alt=\"" << label << " chip of " << esc(it->id)
+        << "\"><figcaption>" << label << "</figcaption></figure>";
     o << "<figcaption>" << cap << "</figcaption></div>";
   }
   if (items.empty()) o << "<p>No chips for the cited evidence.</p>";
   return o.str();
+}
+
+// Writes the page head, the title and the paragraph on usability and verdicts.
+void writeIntro(std::ostream& o, const CorroborationRules& rules) {
+  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    << "<title>changewatch report</title><style>" << kCss << "</style></head><body>\n";
+  o << "<h1>changewatch: declared activity against imagery</h1>\n";
+  o << "<p>Produced by changewatch " << esc(kGitDescribe) << ". A scene is usable when at least "
+    << fmt(100 * rules.minValidFraction, 0) << "% of the AOI is imaged and cloud-free. "
+    << "Verdicts: <span class=\"v consistent\">consistent</span> "
+    << "<span class=\"v discrepancy\">discrepancy</span> "
+    << "<span class=\"v unverifiable\">unverifiable</span>. See corroboration.csv for the full "
+    << "table and manifest.json to verify the files (<code>changewatch verify</code>).</p>\n";
+}
+
+// Writes the summary table: one row per declaration, linking to its AOI's section.
+void writeSummary(std::ostream& o, const std::vector<VerdictRow>& verdicts) {
+  o << "<h2>Summary</h2><table><tr><th>AOI</th><th>period</th><th>metric</th><th>declared</th>"
+    << "<th>observed</th><th>verdict</th></tr>\n";
+  for (const auto& v : verdicts) {
+    const auto& d = v.declaration;
+    o << "<tr><td><a href=\"#aoi-" << esc(d.aoiId) << "\">" << esc(d.aoiId) << "</a></td><td>"
+      << esc(d.start) << " &ndash; " << esc(d.end) << "</td><td>" << metricName(d.metric)
+      << "</td><td>" << esc(d.value) << "</td><td>" << esc(v.observed)
+      << "</td><td><span class=\"v " << verdictName(v.verdict) << "\">" << verdictName(v.verdict)
+      << "</span></td></tr>\n";
+  }
+  o << "</table>\n";
+}
+
+// Writes the verdicts table of one AOI, with the evidence ids each verdict cites.
+void writeAoiVerdicts(std::ostream& o, const std::string& aoiId,
+                      const std::vector<VerdictRow>& verdicts) {
+  o << "<h3>Verdicts</h3><table><tr><th>period</th><th>metric</th><th>declared</th>"
+    << "<th>observed</th><th>verdict</th><th>reason</th><th>evidence</th></tr>\n";
+  bool any = false;
+  for (const auto& v : verdicts) {
+    if (v.declaration.aoiId != aoiId) continue;
+    any = true;
+    const auto& d = v.declaration;
+    std::string ids;
+    for (const auto& id : v.evidenceIds) {
+      ids += esc(id);
+      const auto rv = v.reviews.find(id);
+      if (rv != v.reviews.end()) ids += " (" + esc(rv->second) + ")";
+      ids += "<br>";
+    }
+    o << "<tr><td>" << esc(d.start) << " &ndash; " << esc(d.end) << "</td><td>"
+      << metricName(d.metric) << "</td><td>" << esc(d.value) << "</td><td>" << esc(v.observed)
+      << "</td><td><span class=\"v " << verdictName(v.verdict) << "\">" << verdictName(v.verdict)
+      << "</span></td><td>" << esc(v.reason) << "</td><td class=\"ids\">" << ids << "</td></tr>\n";
+  }
+  if (!any) o << "<tr><td colspan=\"7\">No declarations for this AOI.</td></tr>\n";
+  o << "</table>\n";
+}
+
+// Writes "What was not imaged" for one AOI: unusable scenes, unverifiable periods, no job.
+void writeNotImaged(std::ostream& o, const std::string& aoiId, const AoiObservations* aoi,
+                    const std::vector<VerdictRow>& verdicts, const CorroborationRules& rules) {
+  // What was not imaged: stated plainly, because "0 ships" under a cloud is not "0 ships".
+  o << "<h3>What was not imaged</h3>";
+  std::vector<std::string> gaps;
+  if (aoi)
+    for (const auto& s : aoi->scenes)
+      if (s.validFraction < rules.minValidFraction)
+        gaps.push_back(
+            "Scene " + esc(s.sceneId) + " (" + esc(s.timeIso.substr(0, 10)) + "): only " +
+            fmt(100 * s.validFraction, 0) + "% of the AOI imaged and cloud-free" +
+            (s.imagedFraction >= 0 ? " (" + fmt(100 * s.imagedFraction, 0) + "% imaged at all)"
+                                   : std::string()) +
+            "; not used for verdicts.");
+  for (const auto& v : verdicts)
+    if (v.declaration.aoiId == aoiId && v.verdict == Verdict::Unverifiable)
+      gaps.push_back("Period " + esc(v.declaration.start) + " &ndash; " + esc(v.declaration.end) +
+                     " (" + metricName(v.declaration.metric) + "): " + esc(v.reason) + ".");
+  if (!aoi) gaps.push_back("No job of this run covers this AOI: nothing was imaged.");
+  if (gaps.empty())
+    o << "<p>Every scene of this AOI was usable (at least " << fmt(100 * rules.minValidFraction, 0)
+      << "% of the AOI valid).</p>\n";
+  else {
+    o << "<div class=\"note\"><ul>";
+    for (const auto& g : gaps) o << "<li>" << g << "</li>";
+    o << "</ul></div>\n";
+  }
+}
+
+// Writes the section of one AOI: verdicts, gaps, vessels, figures and discrepancy chips.
+void writeAoiSection(std::ostream& o, const std::string& aoiId, const AoiObservations* aoi,
+                     const std::vector<VerdictRow>& verdicts, const CorroborationRules& rules,
+                     const ReportOptions& opt) {
+  o << "<h2 id=\"aoi-" << esc(aoiId) << "\">"
+    << esc(aoi && !aoi->aoiName.empty() ? aoi->aoiName : aoiId) << " <small>(" << esc(aoiId)
+    << (aoi && !aoi->aoiKind.empty() ? ", " + esc(aoi->aoiKind) : "") << ")</small></h2>\n";
+
+  writeAoiVerdicts(o, aoiId, verdicts);
+  writeNotImaged(o, aoiId, aoi, verdicts, rules);
+
+  if (aoi) o << vesselsHtml(*aoi);
+  if (aoi) {
+    o << "<div class=\"figs\"><figure>" << mapSvg(*aoi)
+      << "<figcaption>Imaged footprints per scene (outlines), change polygons (red), "
+      << "detections (orange).</figcaption></figure><figure>" << countsSvg(*aoi, rules)
+      << "<figcaption>Counts per date; a hollow marker is a scene that was not usable."
+      << "</figcaption></figure></div>\n";
+  }
+
+  for (const auto& v : verdicts) {
+    if (v.declaration.aoiId != aoiId || v.verdict != Verdict::Discrepancy) continue;
+    o << "<h3>Discrepancy: " << metricName(v.declaration.metric) << " declared "
+      << esc(v.declaration.value) << " (" << esc(v.declaration.start) << " &ndash; "
+      << esc(v.declaration.end) << ")</h3><p>" << esc(v.reason) << "</p>" << chipsHtml(aoi, v, opt)
+      << "\n";
+  }
 }
 
 }  // namespace
@@ -244,103 +369,17 @@ void writeReport(const std::filesystem::path& outDir, const std::vector<VerdictR
                  const Observations& obs, const CorroborationRules& rules,
                  const ReportOptions& opt) {
   std::ostringstream o;
-  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    << "<title>changewatch report</title><style>" << kCss << "</style></head><body>\n";
-  o << "<h1>changewatch: declared activity against imagery</h1>\n";
-  o << "<p>Produced by changewatch " << esc(kGitDescribe) << ". A scene is usable when at least "
-    << fmt(100 * rules.minValidFraction, 0) << "% of the AOI is imaged and cloud-free. "
-    << "Verdicts: <span class=\"v consistent\">consistent</span> "
-    << "<span class=\"v discrepancy\">discrepancy</span> "
-    << "<span class=\"v unverifiable\">unverifiable</span>. See corroboration.csv for the full "
-    << "table and manifest.json to verify the files (<code>changewatch verify</code>).</p>\n";
+  writeIntro(o, rules);
 
   std::set<std::string> aoiIds;
   for (const auto& [id, a] : obs) aoiIds.insert(id);
   for (const auto& v : verdicts) aoiIds.insert(v.declaration.aoiId);
 
-  o << "<h2>Summary</h2><table><tr><th>AOI</th><th>period</th><th>metric</th><th>declared</th>"
-    << "<th>observed</th><th>verdict</th></tr>\n";
-  for (const auto& v : verdicts) {
-    const auto& d = v.declaration;
-    o << "<tr><td><a href=\"#aoi-" << esc(d.aoiId) << "\">" << esc(d.aoiId) << "</a></td><td>"
-      << esc(d.start) << " &ndash; " << esc(d.end) << "</td><td>" << metricName(d.metric)
-      << "</td><td>" << esc(d.value) << "</td><td>" << esc(v.observed) << "</td><td><span class=\"v "
-      << verdictName(v.verdict) << "\">" << verdictName(v.verdict) << "</span></td></tr>\n";
-  }
-  o << "</table>\n";
-
+  writeSummary(o, verdicts);
   for (const auto& aoiId : aoiIds) {
     const auto it = obs.find(aoiId);
     const AoiObservations* aoi = it == obs.end() ? nullptr : &it->second;
-    o << "<h2 id=\"aoi-" << esc(aoiId) << "\">" << esc(aoi && !aoi->aoiName.empty() ? aoi->aoiName : aoiId)
-      << " <small>(" << esc(aoiId) << (aoi && !aoi->aoiKind.empty() ? ", " + esc(aoi->aoiKind) : "")
-      << ")</small></h2>\n";
-
-    o << "<h3>Verdicts</h3><table><tr><th>period</th><th>metric</th><th>declared</th>"
-      << "<th>observed</th><th>verdict</th><th>reason</th><th>evidence</th></tr>\n";
-    bool any = false;
-    for (const auto& v : verdicts) {
-      if (v.declaration.aoiId != aoiId) continue;
-      any = true;
-      const auto& d = v.declaration;
-      std::string ids;
-      for (const auto& id : v.evidenceIds) {
-        ids += esc(id);
-        const auto rv = v.reviews.find(id);
-        if (rv != v.reviews.end()) ids += " (" + esc(rv->second) + ")";
-        ids += "<br>";
-      }
-      o << "<tr><td>" << esc(d.start) << " &ndash; " << esc(d.end) << "</td><td>"
-        << metricName(d.metric) << "</td><td>" << esc(d.value) << "</td><td>" << esc(v.observed)
-        << "</td><td><span class=\"v " << verdictName(v.verdict) << "\">"
-        << verdictName(v.verdict) << "</span></td><td>" << esc(v.reason)
-        << "</td><td class=\"ids\">" << ids << "</td></tr>\n";
-    }
-    if (!any) o << "<tr><td colspan=\"7\">No declarations for this AOI.</td></tr>\n";
-    o << "</table>\n";
-
-    // What was not imaged: stated plainly, because "0 ships" under a cloud is not "0 ships".
-    o << "<h3>What was not imaged</h3>";
-    std::vector<std::string> gaps;
-    if (aoi)
-      for (const auto& s : aoi->scenes)
-        if (s.validFraction < rules.minValidFraction)
-          gaps.push_back("Scene " + esc(s.sceneId) + " (" + esc(s.timeIso.substr(0, 10)) + "): only " +
-                         fmt(100 * s.validFraction, 0) + "% of the AOI imaged and cloud-free" +
-                         (s.imagedFraction >= 0 ? " (" + fmt(100 * s.imagedFraction, 0) +
-                                                      "% imaged at all)"
-                                                : std::string()) +
-                         "; not used for verdicts.");
-    for (const auto& v : verdicts)
-      if (v.declaration.aoiId == aoiId && v.verdict == Verdict::Unverifiable)
-        gaps.push_back("Period " + esc(v.declaration.start) + " &ndash; " + esc(v.declaration.end) +
-                       " (" + metricName(v.declaration.metric) + "): " + esc(v.reason) + ".");
-    if (!aoi) gaps.push_back("No job of this run covers this AOI: nothing was imaged.");
-    if (gaps.empty())
-      o << "<p>Every scene of this AOI was usable (at least "
-        << fmt(100 * rules.minValidFraction, 0) << "% of the AOI valid).</p>\n";
-    else {
-      o << "<div class=\"note\"><ul>";
-      for (const auto& g : gaps) o << "<li>" << g << "</li>";
-      o << "</ul></div>\n";
-    }
-
-    if (aoi) o << vesselsHtml(*aoi);
-    if (aoi) {
-      o << "<div class=\"figs\"><figure>" << mapSvg(*aoi)
-        << "<figcaption>Imaged footprints per scene (outlines), change polygons (red), "
-        << "detections (orange).</figcaption></figure><figure>" << countsSvg(*aoi, rules)
-        << "<figcaption>Counts per date; a hollow marker is a scene that was not usable."
-        << "</figcaption></figure></div>\n";
-    }
-
-    for (const auto& v : verdicts) {
-      if (v.declaration.aoiId != aoiId || v.verdict != Verdict::Discrepancy) continue;
-      o << "<h3>Discrepancy: " << metricName(v.declaration.metric) << " declared "
-        << esc(v.declaration.value) << " (" << esc(v.declaration.start) << " &ndash; "
-        << esc(v.declaration.end) << ")</h3><p>" << esc(v.reason) << "</p>"
-        << chipsHtml(aoi, v, opt) << "\n";
-    }
+    writeAoiSection(o, aoiId, aoi, verdicts, rules, opt);
   }
   if (opt.decisions) o << decisionsHtml(*opt.decisions);
   o << "</body></html>\n";

@@ -27,6 +27,142 @@ bool nearAnyScene(std::int64_t t, const std::vector<SceneVessels>& scenes, std::
   return false;
 }
 
+// Creates the "vessels" layer (WGS84, RFC 7946, 7 decimals) with every field any feature uses.
+OGRLayer* createVesselsLayer(GDALDataset& ds, const std::filesystem::path& path) {
+  OGRSpatialReference wgs84;
+  wgs84.SetWellKnownGeogCS("WGS84");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  char** opts = CSLSetNameValue(nullptr, "RFC7946", "YES");
+  opts = CSLSetNameValue(opts, "COORDINATE_PRECISION", "7");
+  OGRLayer* layer = ds.CreateLayer("vessels", &wgs84, wkbUnknown, opts);
+  CSLDestroy(opts);
+  if (!layer) throw Error(path.string() + ": cannot create layer: " + CPLGetLastErrorMsg());
+  for (const auto& [name, type] :
+       std::initializer_list<std::pair<const char*, OGRFieldType>>{{"feature_type", OFTString},
+                                                                   {"mmsi", OFTInteger64},
+                                                                   {"imo", OFTString},
+                                                                   {"vessel_name", OFTString},
+                                                                   {"length_m", OFTReal},
+                                                                   {"scene_id", OFTString},
+                                                                   {"scene_time", OFTString},
+                                                                   {"status", OFTString},
+                                                                   {"placed_by", OFTString},
+                                                                   {"dt_s", OFTInteger64},
+                                                                   {"likely", OFTString},
+                                                                   {"start", OFTString},
+                                                                   {"end", OFTString},
+                                                                   {"sts_source", OFTString},
+                                                                   {"mmsi2", OFTInteger64},
+                                                                   {"first_dark", OFTInteger},
+                                                                   {"second_dark", OFTInteger},
+                                                                   {"distance_m", OFTReal},
+                                                                   {"shore_checked", OFTInteger}}) {
+    OGRFieldDefn def(name, type);
+    if (layer->CreateField(&def) != OGRERR_NONE)
+      throw Error(path.string() + ": cannot create field");
+  }
+  return layer;
+}
+
+// Sets the MMSI of `f` and, when the AIS store knows the vessel, its IMO, name and length.
+void describeVessel(OGRFeature& f, const AoiFixes& ais, std::uint32_t mmsi) {
+  f.SetField("mmsi", static_cast<GIntBig>(mmsi));
+  if (const auto it = ais.vessels.find(mmsi); it != ais.vessels.end()) {
+    f.SetField("imo", it->second.imo.c_str());
+    f.SetField("vessel_name", it->second.name.c_str());
+    if (known(it->second.lengthM)) f.SetField("length_m", static_cast<double>(it->second.lengthM));
+  }
+}
+
+// Writes `f` to the layer; throws naming `path` if OGR cannot.
+void addFeature(OGRLayer& layer, OGRFeature& f, const std::filesystem::path& path) {
+  if (layer.CreateFeature(&f) != OGRERR_NONE)
+    throw Error(path.string() + ": cannot write a feature");
+}
+
+// Writes one "track" LineString per MMSI from its fixes within windowS of a scene (jumps left out).
+void writeTracks(OGRLayer& layer, const AoiFixes& ais, const std::vector<SceneVessels>& scenes,
+                 std::int64_t windowS, const std::filesystem::path& path) {
+  const auto& fx = ais.fixes;
+  for (size_t i = 0; i < fx.size();) {
+    size_t j = i;
+    OGRLineString line;
+    std::int64_t first = 0, last = 0;
+    for (; j < fx.size() && fx[j].mmsi == fx[i].mmsi; ++j) {
+      if (fx[j].positionJump || !nearAnyScene(fx[j].timeS, scenes, windowS)) continue;
+      if (line.getNumPoints() == 0) first = fx[j].timeS;
+      last = fx[j].timeS;
+      line.addPoint(fx[j].lon, fx[j].lat);
+    }
+    if (line.getNumPoints() >= 2) {
+      OGRFeature f(layer.GetLayerDefn());
+      f.SetField("feature_type", "track");
+      describeVessel(f, ais, fx[i].mmsi);
+      f.SetField("start", isoTime(first).c_str());
+      f.SetField("end", isoTime(last).c_str());
+      f.SetGeometry(&line);
+      addFeature(layer, f, path);
+    }
+    i = j;
+  }
+}
+
+// Writes one "vessel_position" Point per vessel placed at each scene, with its match status.
+void writeVesselPositions(OGRLayer& layer, const AoiFixes& ais,
+                          const std::vector<SceneVessels>& scenes,
+                          const std::filesystem::path& path) {
+  for (const auto& s : scenes) {
+    std::vector<std::string> status(s.match.vessels.size(), "placed");
+    std::vector<std::string> likely(s.match.vessels.size());
+    for (const auto& d : s.match.detections) {
+      if (d.vessel >= 0) status[static_cast<size_t>(d.vessel)] = "matched";
+    }
+    for (const auto& u : s.match.unseen) {
+      status[static_cast<size_t>(u.vessel)] = "unseen";
+      likely[static_cast<size_t>(u.vessel)] = u.likely;
+    }
+    for (size_t v = 0; v < s.match.vessels.size(); ++v) {
+      const auto& p = s.match.vessels[v];
+      OGRFeature f(layer.GetLayerDefn());
+      f.SetField("feature_type", "vessel_position");
+      describeVessel(f, ais, p.mmsi);
+      f.SetField("scene_id", s.sceneId.c_str());
+      f.SetField("scene_time", isoTime(s.timeS).c_str());
+      f.SetField("status", status[v].c_str());
+      f.SetField("placed_by", methodName(p.method));
+      f.SetField("dt_s", static_cast<GIntBig>(p.dtS));
+      if (!likely[v].empty()) f.SetField("likely", likely[v].c_str());
+      OGRPoint pt(p.lon, p.lat);
+      f.SetGeometry(&pt);
+      addFeature(layer, f, path);
+    }
+  }
+}
+
+// Writes one "sts" Point per ship-to-ship transfer candidate.
+void writeStsEvents(OGRLayer& layer, const std::vector<StsEvent>& sts,
+                    const std::filesystem::path& path) {
+  for (const auto& e : sts) {
+    OGRFeature f(layer.GetLayerDefn());
+    f.SetField("feature_type", "sts");
+    f.SetField("sts_source", e.source.c_str());
+    if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
+    if (e.mmsi1) f.SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
+    if (e.mmsi2) f.SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
+    f.SetField("first_dark", e.firstDark ? 1 : 0);
+    f.SetField("second_dark", e.secondDark ? 1 : 0);
+    if (e.endS > 0) {
+      f.SetField("start", isoTime(e.startS).c_str());
+      f.SetField("end", isoTime(e.endS).c_str());
+    }
+    f.SetField("distance_m", e.distanceM);
+    f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
+    OGRPoint pt(e.lon, e.lat);
+    f.SetGeometry(&pt);
+    addFeature(layer, f, path);
+  }
+}
+
 }  // namespace
 
 void writeVesselsGeoJson(const std::filesystem::path& path, const AoiFixes& ais,
@@ -37,103 +173,10 @@ void writeVesselsGeoJson(const std::filesystem::path& path, const AoiFixes& ais,
     if (!drv) throw Error("GeoJSON driver not available in this GDAL");
     std::unique_ptr<GDALDataset> ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) throw Error(path.string() + ": cannot create GeoJSON: " + CPLGetLastErrorMsg());
-    OGRSpatialReference wgs84;
-    wgs84.SetWellKnownGeogCS("WGS84");
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    char** opts = CSLSetNameValue(nullptr, "RFC7946", "YES");
-    opts = CSLSetNameValue(opts, "COORDINATE_PRECISION", "7");
-    OGRLayer* layer = ds->CreateLayer("vessels", &wgs84, wkbUnknown, opts);
-    CSLDestroy(opts);
-    if (!layer) throw Error(path.string() + ": cannot create layer: " + CPLGetLastErrorMsg());
-    for (const auto& [name, type] :
-         std::initializer_list<std::pair<const char*, OGRFieldType>>{
-             {"feature_type", OFTString}, {"mmsi", OFTInteger64}, {"imo", OFTString},
-             {"vessel_name", OFTString}, {"length_m", OFTReal}, {"scene_id", OFTString},
-             {"scene_time", OFTString}, {"status", OFTString}, {"placed_by", OFTString},
-             {"dt_s", OFTInteger64}, {"likely", OFTString}, {"start", OFTString}, {"end", OFTString},
-             {"sts_source", OFTString}, {"mmsi2", OFTInteger64}, {"first_dark", OFTInteger},
-             {"second_dark", OFTInteger}, {"distance_m", OFTReal}, {"shore_checked", OFTInteger}}) {
-      OGRFieldDefn def(name, type);
-      if (layer->CreateField(&def) != OGRERR_NONE) throw Error(path.string() + ": cannot create field");
-    }
-    const auto describe = [&](OGRFeature& f, std::uint32_t mmsi) {
-      f.SetField("mmsi", static_cast<GIntBig>(mmsi));
-      if (const auto it = ais.vessels.find(mmsi); it != ais.vessels.end()) {
-        f.SetField("imo", it->second.imo.c_str());
-        f.SetField("vessel_name", it->second.name.c_str());
-        if (known(it->second.lengthM)) f.SetField("length_m", static_cast<double>(it->second.lengthM));
-      }
-    };
-    const auto add = [&](OGRFeature& f) {
-      if (layer->CreateFeature(&f) != OGRERR_NONE) throw Error(path.string() + ": cannot write a feature");
-    };
-    const auto& fx = ais.fixes;
-    for (size_t i = 0; i < fx.size();) {
-      size_t j = i;
-      OGRLineString line;
-      std::int64_t first = 0, last = 0;
-      for (; j < fx.size() && fx[j].mmsi == fx[i].mmsi; ++j) {
-        if (fx[j].positionJump || !nearAnyScene(fx[j].timeS, scenes, windowS)) continue;
-        if (line.getNumPoints() == 0) first = fx[j].timeS;
-        last = fx[j].timeS;
-        line.addPoint(fx[j].lon, fx[j].lat);
-      }
-      if (line.getNumPoints() >= 2) {
-        OGRFeature f(layer->GetLayerDefn());
-        f.SetField("feature_type", "track");
-        describe(f, fx[i].mmsi);
-        f.SetField("start", isoTime(first).c_str());
-        f.SetField("end", isoTime(last).c_str());
-        f.SetGeometry(&line);
-        add(f);
-      }
-      i = j;
-    }
-    for (const auto& s : scenes) {
-      std::vector<std::string> status(s.match.vessels.size(), "placed");
-      std::vector<std::string> likely(s.match.vessels.size());
-      for (const auto& d : s.match.detections) {
-        if (d.vessel >= 0) status[static_cast<size_t>(d.vessel)] = "matched";
-      }
-      for (const auto& u : s.match.unseen) {
-        status[static_cast<size_t>(u.vessel)] = "unseen";
-        likely[static_cast<size_t>(u.vessel)] = u.likely;
-      }
-      for (size_t v = 0; v < s.match.vessels.size(); ++v) {
-        const auto& p = s.match.vessels[v];
-        OGRFeature f(layer->GetLayerDefn());
-        f.SetField("feature_type", "vessel_position");
-        describe(f, p.mmsi);
-        f.SetField("scene_id", s.sceneId.c_str());
-        f.SetField("scene_time", isoTime(s.timeS).c_str());
-        f.SetField("status", status[v].c_str());
-        f.SetField("placed_by", methodName(p.method));
-        f.SetField("dt_s", static_cast<GIntBig>(p.dtS));
-        if (!likely[v].empty()) f.SetField("likely", likely[v].c_str());
-        OGRPoint pt(p.lon, p.lat);
-        f.SetGeometry(&pt);
-        add(f);
-      }
-    }
-    for (const auto& e : sts) {
-      OGRFeature f(layer->GetLayerDefn());
-      f.SetField("feature_type", "sts");
-      f.SetField("sts_source", e.source.c_str());
-      if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
-      if (e.mmsi1) f.SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
-      if (e.mmsi2) f.SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
-      f.SetField("first_dark", e.firstDark ? 1 : 0);
-      f.SetField("second_dark", e.secondDark ? 1 : 0);
-      if (e.endS > 0) {
-        f.SetField("start", isoTime(e.startS).c_str());
-        f.SetField("end", isoTime(e.endS).c_str());
-      }
-      f.SetField("distance_m", e.distanceM);
-      f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
-      OGRPoint pt(e.lon, e.lat);
-      f.SetGeometry(&pt);
-      add(f);
-    }
+    OGRLayer* layer = createVesselsLayer(*ds, path);
+    writeTracks(*layer, ais, scenes, windowS, path);
+    writeVesselPositions(*layer, ais, scenes, path);
+    writeStsEvents(*layer, sts, path);
     ds.reset();
     if (CPLGetLastErrorType() == CE_Failure) throw Error(path.string() + ": GeoJSON write failed");
   });

@@ -32,6 +32,7 @@
 #include "tiles/band_roles.hpp"
 #include "tiles/detection_runner.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 #include "tiles/shore_mask.hpp"
 
 namespace cw::cli {
@@ -67,7 +68,8 @@ BandPlan planBands(GDALDataset& ds) {
   BandPlan p;
   p.cloudBand = layout.cloudBand;
   for (int b = 1; b <= ds.GetRasterCount(); ++b) {
-    const bool alpha = std::find(layout.alphaBands.begin(), layout.alphaBands.end(), b) != layout.alphaBands.end();
+    const bool alpha =
+        std::find(layout.alphaBands.begin(), layout.alphaBands.end(), b) != layout.alphaBands.end();
     if (b == layout.cloudBand || alpha) continue;
     p.bands.push_back(b);
     p.roles.push_back(imaging::bandRoleFromName(layout.roleOf(b)));
@@ -137,9 +139,7 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
     if (!drv) throw Error("GDAL has no GeoJSON driver");
     tiles::GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) throw Error(path.string() + ": " + tiles::lastGdalError());
-    OGRSpatialReference wgs84;
-    wgs84.SetWellKnownGeogCS("WGS84");
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference wgs84 = tiles::wgs84Srs();
     const char* lco[] = {"RFC7946=YES", "WRITE_NAME=NO", "COORDINATE_PRECISION=7", nullptr};
     OGRLayer* layer = ds->CreateLayer("detections", &wgs84, wkbPoint, const_cast<char**>(lco));
     if (!layer) throw Error(path.string() + ": " + tiles::lastGdalError());

@@ -18,6 +18,7 @@
 #include "imaging/registry.hpp"
 #include "pipeline/ais_step.hpp"
 #include "pipeline/detection_step.hpp"
+#include "pipeline/job_layers.hpp"
 #include "pipeline/shore_suspect.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/change_map.hpp"
@@ -367,15 +368,8 @@ void evidenceStep(const tiles::ChangeMapResult& cm, const JobFiles& f, evidence:
   src.chips.afterPath = f.after.values;
   src.chips.maskPath = cm.maskPath.string();
   const std::vector<int> rgb = rgbBands(f.roles);
-  // For the review tiles of `serve`: which warped bands render as red, green, blue. The tiles
-  // render from the lazy warped VRTs (written beside the GeoTIFFs), which keep the sources'
-  // overviews for low zooms; the GeoTIFFs have none.
-  cw::writeFileAtomic(f.work / "layers.json", nlohmann::json{{"before", "before.vrt"},
-                                                             {"after", "after.vrt"},
-                                                             {"rgb_bands", rgb},
-                                                             {"alpha_band", f.before.alphaBand}}
-                                                      .dump() +
-                                                  "\n");
+  // For the review tiles of `serve`: which warped bands render as red, green, blue.
+  writeJobLayers(f.dir, rgb, f.before.alphaBand);
   src.chips.beforeBands = rgb;
   src.chips.afterBands = rgb;
   // The after chip on the before date's radiometry: CVA's gain/offset (fitted on IR-MAD's

@@ -24,6 +24,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "tiles/gdal_dataset.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::sim {
 namespace {
@@ -1243,11 +1244,10 @@ RenderedDate renderDate(const Scenario& s, int k, const fs::path& path,
 
 class GeoFrame {
  public:
-  GeoFrame(const Scenario& s, const std::array<double, 6>& gt) : m_gt(gt) {
+  GeoFrame(const Scenario& s, const std::array<double, 6>& gt)
+      : m_gt(gt), m_wgs(tiles::wgs84Srs()) {
     m_utm.importFromEPSG(kSimEpsg);
-    m_wgs.importFromEPSG(4326);
     m_utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    m_wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     m_toWgs.reset(OGRCreateCoordinateTransformation(&m_utm, &m_wgs));
     if (!m_toWgs) throw Error("simulate: cannot create the UTM -> WGS84 transformation");
     (void)s;

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "tiles/ogr_vector.hpp"
 
 namespace cw::vessels {
 namespace {
@@ -29,9 +30,7 @@ bool nearAnyScene(std::int64_t t, const std::vector<SceneVessels>& scenes, std::
 
 // Creates the "vessels" layer (WGS84, RFC 7946, 7 decimals) with every field any feature uses.
 OGRLayer* createVesselsLayer(GDALDataset& ds, const std::filesystem::path& path) {
-  OGRSpatialReference wgs84;
-  wgs84.SetWellKnownGeogCS("WGS84");
-  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference wgs84 = tiles::wgs84Srs();
   char** opts = CSLSetNameValue(nullptr, "RFC7946", "YES");
   opts = CSLSetNameValue(opts, "COORDINATE_PRECISION", "7");
   OGRLayer* layer = ds.CreateLayer("vessels", &wgs84, wkbUnknown, opts);

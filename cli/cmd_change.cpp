@@ -30,8 +30,8 @@
 #include "core/log.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/config.hpp"
-#include "tiles/change_map.hpp"
 #include "tiles/band_roles.hpp"
+#include "tiles/change_map.hpp"
 #include "tiles/gdal_dataset.hpp"
 #include "tiles/grid_spec.hpp"
 #include "tiles/tiled_geotiff.hpp"
@@ -55,7 +55,9 @@ struct ChangeArgs {
 // The cloud band (tiles::readBandLayout: described "cloud", SCL or QA_PIXEL) is a mask (non-zero =
 // cloud), not a spectral band: the simulator's optical scenes and many analysis-ready products
 // carry one. Returns 0 if none.
-int cloudBandOf(GDALDataset& ds) { return tiles::readBandLayout(ds).cloudBand; }
+int cloudBandOf(GDALDataset& ds) {
+  return tiles::readBandLayout(ds).cloudBand;
+}
 
 // Bands worth reading: drops a cloud band (used as a mask instead) and a constant alpha band,
 // and reduces three identical Byte bands (grey stored as RGB) to the first.

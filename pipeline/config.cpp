@@ -443,7 +443,8 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
       problems.add(v, join(path, key), "expected a single value");
       continue;
     }
-    if (auto err = imaging::setOptionFromText(out, *it, v.Scalar())) problems.add(v, join(path, key), *err);
+    if (auto err = imaging::setOptionFromText(out, *it, v.Scalar()))
+      problems.add(v, join(path, key), *err);
   }
 }
 

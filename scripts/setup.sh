@@ -14,7 +14,7 @@ pkgs=(
   python3 python3-xarray python3-h5netcdf python3-numpy python3-gdal python3-opencv python3-jsonschema
   slurm-wlm munge
   chromium
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   libdlib-dev
   file time
 )

@@ -10,6 +10,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/temp_path.hpp"
 #include "cw_version.hpp"
 #include "evidence/hash_chain.hpp"
 
@@ -233,7 +234,7 @@ bool isUnlistedPath(const fs::path& relative) {
   }
   if (name == "reviews.jsonl") return true;
   if (name.size() >= 5 && name.ends_with(".lock")) return true;
-  if (!name.empty() && name[0] == '.' && name.find(".tmp-") != std::string::npos) return true;
+  if (parseTempName(name)) return true;  // a write in progress (core/temp_path.hpp)
   // Hidden run state (.work scratch VRTs, .cache, .lock) is not evidence.
   for (const auto& part : relative) {
     const std::string s = part.string();

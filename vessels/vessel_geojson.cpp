@@ -1,25 +1,16 @@
 #include "vessels/vessel_geojson.hpp"
 
-#include <ctime>
 #include <memory>
 
 #include <ogrsf_frmts.h>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/iso_time.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::vessels {
 namespace {
-
-std::string isoTime(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool nearAnyScene(std::int64_t t, const std::vector<SceneVessels>& scenes, std::int64_t windowS) {
   for (const auto& s : scenes) {
@@ -97,8 +88,8 @@ void writeTracks(OGRLayer& layer, const AoiFixes& ais, const std::vector<SceneVe
       OGRFeature f(layer.GetLayerDefn());
       f.SetField("feature_type", "track");
       describeVessel(f, ais, fx[i].mmsi);
-      f.SetField("start", isoTime(first).c_str());
-      f.SetField("end", isoTime(last).c_str());
+      f.SetField("start", formatIsoTime(first).c_str());
+      f.SetField("end", formatIsoTime(last).c_str());
       f.SetGeometry(&line);
       addFeature(layer, f, path);
     }
@@ -126,7 +117,7 @@ void writeVesselPositions(OGRLayer& layer, const AoiFixes& ais,
       f.SetField("feature_type", "vessel_position");
       describeVessel(f, ais, p.mmsi);
       f.SetField("scene_id", s.sceneId.c_str());
-      f.SetField("scene_time", isoTime(s.timeS).c_str());
+      f.SetField("scene_time", formatIsoTime(s.timeS).c_str());
       f.SetField("status", status[v].c_str());
       f.SetField("placed_by", methodName(p.method));
       f.SetField("dt_s", static_cast<GIntBig>(p.dtS));
@@ -151,8 +142,8 @@ void writeStsEvents(OGRLayer& layer, const std::vector<StsEvent>& sts,
     f.SetField("first_dark", e.firstDark ? 1 : 0);
     f.SetField("second_dark", e.secondDark ? 1 : 0);
     if (e.endS > 0) {
-      f.SetField("start", isoTime(e.startS).c_str());
-      f.SetField("end", isoTime(e.endS).c_str());
+      f.SetField("start", formatIsoTime(e.startS).c_str());
+      f.SetField("end", formatIsoTime(e.endS).c_str());
     }
     f.SetField("distance_m", e.distanceM);
     f.SetField("shore_checked", e.shoreChecked ? 1 : 0);

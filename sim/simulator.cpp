@@ -1084,6 +1084,16 @@ void closeChecked(tiles::GdalDataset& ds, const fs::path& path) {
   }
 }
 
+// GTiff creation options of every simulated raster: kTilePx tiles, DEFLATE.
+CPLStringList tiledDeflateOptions() {
+  CPLStringList opts;
+  opts.SetNameValue("TILED", "YES");
+  opts.SetNameValue("BLOCKXSIZE", std::to_string(kTilePx).c_str());
+  opts.SetNameValue("BLOCKYSIZE", std::to_string(kTilePx).c_str());
+  opts.SetNameValue("COMPRESS", "DEFLATE");
+  return opts;
+}
+
 void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands,
                 const cv::Mat& cloudBand, const fs::path& path, const std::array<double, 6>& gt,
                 const std::string& wkt) {
@@ -1091,11 +1101,7 @@ void writeScene(const Scenario& s, int k, const std::vector<cv::Mat>& bands,
   const bool optical = s.sensor == SimSensor::Optical;
   const int nb = optical ? 5 : 1;
   auto* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
-  CPLStringList opts;
-  opts.SetNameValue("TILED", "YES");
-  opts.SetNameValue("BLOCKXSIZE", std::to_string(kTilePx).c_str());
-  opts.SetNameValue("BLOCKYSIZE", std::to_string(kTilePx).c_str());
-  opts.SetNameValue("COMPRESS", "DEFLATE");
+  CPLStringList opts = tiledDeflateOptions();
   opts.SetNameValue("ZLEVEL", "1");
   opts.SetNameValue("PREDICTOR", optical ? "2" : "3");
   opts.SetNameValue("INTERLEAVE", "PIXEL");
@@ -1292,11 +1298,7 @@ Json lonLatJson(Pt ll) {
 void writeByteMask(const cv::Mat& mask, const fs::path& path, const std::array<double, 6>& gt,
                    const std::string& wkt) {
   auto* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
-  CPLStringList opts;
-  opts.SetNameValue("TILED", "YES");
-  opts.SetNameValue("BLOCKXSIZE", std::to_string(kTilePx).c_str());
-  opts.SetNameValue("BLOCKYSIZE", std::to_string(kTilePx).c_str());
-  opts.SetNameValue("COMPRESS", "DEFLATE");
+  CPLStringList opts = tiledDeflateOptions();
   cw::produceFileAtomic(path, [&](const fs::path& tmp) {
     tiles::GdalDataset ds(
         driver->Create(tmp.c_str(), mask.cols, mask.rows, 1, GDT_Byte, opts.List()));

@@ -329,6 +329,9 @@ void runCount(const CountArgs& a) {
 
   tiles::GdalDataset ds = tiles::openRaster(a.image);
   const BandPlan bands = planBands(*ds);
+  if (auto problem = entry.bands.check(bands.roles)) {
+    throw UsageError(a.image + ": detector '" + entry.name + "' " + *problem);
+  }
   const tiles::GridSpec grid = tiles::GridSpec::fromDataset(*ds);
   ds.reset();
   std::string crsNote;

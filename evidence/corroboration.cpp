@@ -6,9 +6,19 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "evidence/vessel_rules.hpp"
+#include "imaging/registry.hpp"
 
 namespace cw::evidence {
+
+std::string vesselDetectorName() {
+  for (const auto& d : imaging::Registry::builtins().detectors()) {
+    if (d.detectsVessels) return d.name;
+  }
+  throw Error("no registered detector detects vessels");
+}
+
 namespace {
 
 using nlohmann::ordered_json;

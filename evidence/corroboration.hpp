@@ -38,6 +38,10 @@
 
 namespace cw::evidence {
 
+// The detector whose entry declares that it detects vessels
+// (imaging::DetectorEntry::detectsVessels): the detections vessel declarations are judged on.
+std::string vesselDetectorName();
+
 struct CorroborationRules {
   double minValidFraction = 0.5;
   double minImagedFraction = 0.5;
@@ -47,7 +51,7 @@ struct CorroborationRules {
   double vesselCallsFactor = 1.5;
   double vesselCallsSlack = 1.0;
   double minChangeAreaM2 = 1000.0;
-  std::string shipKind = "ships";
+  std::string shipKind = vesselDetectorName();
 };
 
 enum class Verdict { Consistent, Discrepancy, Unverifiable };

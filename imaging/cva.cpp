@@ -313,7 +313,8 @@ void registerCvaMethod(Registry& registry) {
       CvaMethod::kName,
       "change vector analysis: magnitude of the radiometrically normalized difference vector "
       "(IR-MAD invariant pixels + orthogonal regression), Otsu threshold",
-      CvaMethod::options(), [](const Params& p) { return std::make_unique<CvaMethod>(p); }});
+      CvaMethod::options(), [](const Params& p) { return std::make_unique<CvaMethod>(p); },
+      AutoInput::Never, BandNeeds{}});
 }
 
 }  // namespace cw::imaging

@@ -563,7 +563,8 @@ void registerIrmadMethod(Registry& registry) {
                                  "IR-MAD (Nielsen 2007): iteratively reweighted MAD variates, "
                                  "chi-square change significance, Otsu threshold on sqrt(Z)",
                                  IrmadMethod::options(),
-                                 [](const Params& p) { return std::make_unique<IrmadMethod>(p); }});
+                                 [](const Params& p) { return std::make_unique<IrmadMethod>(p); },
+                                 AutoInput::MultiBand, BandNeeds{}});
 }
 
 }  // namespace cw::imaging

@@ -11,15 +11,10 @@
 
 #include <opencv2/core.hpp>
 
+#include "imaging/band_role.hpp"
 #include "imaging/params.hpp"
 
 namespace cw::imaging {
-
-enum class BandRole { Blue, Green, Red, Nir, Vv, Vh, Grey };
-
-// The role of a band role name ("red", "nir", "vv", ... as tiles::readBandLayout and the config
-// name them); Grey for a name detectors have no use for (swir1, "", ...).
-BandRole bandRoleFromName(const std::string& name);
 
 struct DetectionTile {
   cv::Mat image;  // CV_32FC(p), band order as in `roles`

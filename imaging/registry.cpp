@@ -6,14 +6,6 @@
 
 namespace cw::imaging {
 
-BandRole bandRoleFromName(const std::string& name) {
-  static const std::map<std::string, BandRole> kRoles{
-      {"blue", BandRole::Blue}, {"green", BandRole::Green}, {"red", BandRole::Red},
-      {"nir", BandRole::Nir},   {"vv", BandRole::Vv},       {"vh", BandRole::Vh}};
-  const auto it = kRoles.find(name);
-  return it == kRoles.end() ? BandRole::Grey : it->second;
-}
-
 const Registry& Registry::builtins() {
   static const Registry registry = [] {
     Registry r;
@@ -35,6 +27,15 @@ const DetectorEntry* Registry::detector(const std::string& name) const {
     if (e.name == name) return &e;
   }
   return nullptr;
+}
+
+const ChangeMethodEntry& Registry::autoMethod(std::size_t bandCount) const {
+  const AutoInput input = bandCount == 1 ? AutoInput::SingleBand : AutoInput::MultiBand;
+  for (const auto& e : m_methods) {
+    if (e.autoFor == input) return e;
+  }
+  throw Error("change.method auto: no registered method declares itself for " +
+              std::string(bandCount == 1 ? "single-band" : "multi-band") + " inputs");
 }
 
 std::unique_ptr<ChangeMethod> Registry::createMethod(const std::string& name,

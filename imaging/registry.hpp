@@ -12,11 +12,16 @@
 
 namespace cw::imaging {
 
+// Which inputs `change.method: auto` gives a method (at most one method per kind of input).
+enum class AutoInput { Never, SingleBand, MultiBand };
+
 struct ChangeMethodEntry {
   std::string name;
   std::string help;
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<ChangeMethod>(const Params&)> create;
+  AutoInput autoFor = AutoInput::Never;
+  BandNeeds bands;  // default: any band
 };
 
 struct DetectorEntry {
@@ -27,6 +32,7 @@ struct DetectorEntry {
   // Its detections are vessels: the pipeline matches them with AIS and looks for side-by-side
   // hulls among them. The pipeline asks this, never the detector's name.
   bool detectsVessels = false;
+  BandNeeds bands = brightnessBands();
 };
 
 class Registry {
@@ -38,6 +44,9 @@ class Registry {
   void add(DetectorEntry entry) { m_detectors.push_back(std::move(entry)); }
 
   const ChangeMethodEntry* method(const std::string& name) const;
+  // The method `change.method: auto` picks for `bandCount` bands; throws cw::Error when no
+  // registered method declares itself for that input.
+  const ChangeMethodEntry& autoMethod(std::size_t bandCount) const;
   const DetectorEntry* detector(const std::string& name) const;
   const std::vector<ChangeMethodEntry>& methods() const { return m_methods; }
   const std::vector<DetectorEntry>& detectors() const { return m_detectors; }

@@ -115,7 +115,15 @@ cv::Mat brightnessBand(const cv::Mat& image, const std::vector<BandRole>& roles)
     // Hulls are bright in the NIR against water that absorbs it: the best single contrast band.
     use.push_back(nir);
   } else {
-    for (size_t i = 0; i < roles.size(); ++i) use.push_back(static_cast<int>(i));
+    // The visible and grey bands; a band no unit reads (Other, SWIR) is never taken for grey.
+    for (size_t i = 0; i < roles.size(); ++i) {
+      const BandRole r = roles[i];
+      if (r == BandRole::Blue || r == BandRole::Green || r == BandRole::Red ||
+          r == BandRole::Grey) {
+        use.push_back(static_cast<int>(i));
+      }
+    }
+    if (use.empty()) throw Error("brightness band: " + *brightnessBands().check(roles));
   }
   cv::Mat out = cv::Mat::zeros(image.size(), CV_32F);
   for (int i : use) {

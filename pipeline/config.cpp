@@ -483,8 +483,8 @@ std::string unknownUnit(const std::string& what, const std::string& name,
 // scenes[i].bands: one file per band role, stacked into one scene. Alone, the paths resolve
 // against the config and name one scene; with 'folder', they are names inside each subfolder.
 void readBandFiles(const MapReader& r, const fs::path& base, Problems& problems, SceneSource& s) {
-  std::vector<std::string> roles = {"blue",  "green", "red", "nir",  "swir1",
-                                    "swir2", "vv",    "vh",  "cloud"};
+  std::vector<std::string> roles = imaging::spectralRoleNames();
+  roles.push_back("cloud");
   MapReader br(r.node("bands"), r.path("bands"), problems, roles);
   if (!br.ok()) return;
   for (const auto& role : roles) {
@@ -1070,8 +1070,7 @@ void readSensor(const MapReader& r, Problems& problems, Config& c) {
     c.sensor.nodata = nd;
   }
   if (sr.has("bands")) {
-    const std::vector<std::string> roles = {"blue",  "green", "red", "nir",
-                                            "swir1", "swir2", "vv",  "vh"};
+    const std::vector<std::string>& roles = imaging::spectralRoleNames();
     MapReader br(sr.node("bands"), "sensor.bands", problems, roles);
     if (br.ok()) {
       for (const auto& role : roles) {
@@ -1222,7 +1221,7 @@ Config loadConfig(const fs::path& fileIn) {
 
 std::string resolveChangeMethod(const std::string& method, std::size_t bandCount) {
   if (method != "auto") return method;
-  return bandCount == 1 ? "logratio" : "irmad";
+  return imaging::Registry::builtins().autoMethod(bandCount).name;
 }
 
 std::string toYaml(const Config& c) {

@@ -147,7 +147,8 @@ std::string toYaml(const Config& config);
 
 bool isSafeId(const std::string& id);
 
-// The change method a job runs: `method` itself, or for "auto" logratio on one band (SAR
+// The change method a job runs: `method` itself, or for "auto" the method whose registry entry
+// declares itself for that many bands (imaging::AutoInput): logratio on one band (SAR
 // amplitude: ratio statistics fit multiplicative speckle; CVA reached kappa 0.53 / 0.06 on
 // Ottawa / Bern) and irmad on several (Taizhou, Landsat TM, 6 bands, labelled pixels,
 // 2026-11-25: irmad kappa 0.935 against cva 0.929; IR-MAD is also invariant to per-band

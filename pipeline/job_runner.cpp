@@ -30,9 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kRoleOrder = {"blue",  "green", "red", "nir",
-                                             "swir1", "swir2", "vv",  "vh"};
-
 // A rejected co-registration shift at least this long (pixels) makes change evidence suspect;
 // below it, edge artefacts stay within the morphology and minimum area (pixel-aligned Vancouver
 // TCI dates measure noise shifts of 0.1-0.47 px at confidence 0.1-0.35).
@@ -47,15 +44,6 @@ const Aoi& aoiOf(const Config& config, const std::string& id) {
     if (a.id == id) return a;
   }
   throw Error("no AOI '" + id + "' in the config");
-}
-
-// Spectral roles both scenes have, in a fixed order; the change is computed on these.
-std::vector<std::string> commonRoles(const Scene& a, const Scene& b) {
-  std::vector<std::string> roles;
-  for (const auto& r : kRoleOrder) {
-    if (a.bands.count(r) && b.bands.count(r)) roles.push_back(r);
-  }
-  return roles;
 }
 
 using cw::nowIso;
@@ -188,6 +176,12 @@ void warpStep(const JobInputs& in, JobFiles& f) {
     throw Error("scenes " + in.before.id + " (" + std::to_string(in.before.bandCount) +
                 " bands) and " + in.after.id + " (" + std::to_string(in.after.bandCount) +
                 " bands) share no band role; set sensor.bands");
+  }
+  const auto problems = bandNeedProblems(config, aoi, f.roles);
+  if (!problems.empty()) {
+    std::string text;
+    for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+    throw Error(text);
   }
   const tiles::GridSpec& grid = in.ap.grid;
   tiles::AoiGridRequest req{ringOf(aoi), in.ap.pixelSizeM, config.grid.epsg};

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "imaging/registry.hpp"
 #include "tiles/aoi_grid.hpp"
 #include "tiles/scene_warp.hpp"
 
@@ -356,6 +357,33 @@ std::string planToText(const Config& config, const Plan& plan) {
   if (plan.jobs.empty()) os << "  none\n";
   for (const auto& j : plan.jobs) os << "  " << j.index << "  " << j.id << "\n";
   return os.str();
+}
+
+std::vector<std::string> commonRoles(const Scene& a, const Scene& b) {
+  std::vector<std::string> roles;
+  for (const auto& r : imaging::spectralRoleNames()) {
+    if (a.bands.count(r) && b.bands.count(r)) roles.push_back(r);
+  }
+  return roles;
+}
+
+std::vector<std::string> bandNeedProblems(const Config& config, const Aoi& aoi,
+                                          const std::vector<std::string>& roles) {
+  if (roles.empty()) return {"the two scenes share no band role; set sensor.bands"};
+  std::vector<imaging::BandRole> have;
+  for (const auto& r : roles) have.push_back(imaging::bandRoleFromName(r));
+  const auto& reg = imaging::Registry::builtins();
+  std::vector<std::string> out;
+  const std::string method = resolveChangeMethod(config.change.method, roles.size());
+  if (const auto* m = reg.method(method)) {
+    if (auto p = m->bands.check(have)) out.push_back("change method '" + method + "' " + *p);
+  }
+  for (const auto& d : aoi.detectors) {
+    const auto* e = reg.detector(d.name);
+    if (!e) continue;  // the config loader already named it
+    if (auto p = e->bands.check(have)) out.push_back("detector '" + d.name + "' " + *p);
+  }
+  return out;
 }
 
 }  // namespace cw::pipeline

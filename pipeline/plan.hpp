@@ -56,6 +56,15 @@ Plan makePlan(const Config& config);
 nlohmann::json planToJson(const Config& config, const Plan& plan);
 std::string planToText(const Config& config, const Plan& plan);
 
+// The spectral roles both scenes have, in imaging::spectralRoleNames() order: a job's bands.
+std::vector<std::string> commonRoles(const Scene& a, const Scene& b);
+
+// What the config's change method and the AOI's detectors cannot do with bands of `roles`, as
+// their registry entries declare (imaging::BandNeeds): one line per unit ("detector 'ships' needs a
+// band with role ...; the bands are swir1, swir2"), none when every unit can run.
+std::vector<std::string> bandNeedProblems(const Config& config, const Aoi& aoi,
+                                          const std::vector<std::string>& roles);
+
 // Whether two WGS84 rings overlap (an AOI across the antimeridian is compared on both sides):
 // the cheap test that rules scenes out before any warping.
 bool footprintsOverlap(const std::vector<LonLat>& a, const std::vector<LonLat>& b);

@@ -117,6 +117,20 @@ std::string timeSpan(const std::vector<const Scene*>& scenes) {
 }
 
 // One AOI: a scene overlaps it, inside the window, and it makes at least one job.
+// The AOI's change method and detectors against the bands of each of its jobs, as their registry
+// entries declare them: one error per distinct problem, naming the first job that has it.
+void checkBandNeeds(const Config& c, const Plan& plan, const Aoi& aoi, const std::string& name,
+                    ValidationReport& r) {
+  std::set<std::string> seen;
+  for (const auto& j : plan.jobs) {
+    if (j.aoiId != aoi.id) continue;
+    const auto roles = commonRoles(plan.scene(j.beforeId), plan.scene(j.afterId));
+    for (const auto& p : bandNeedProblems(c, aoi, roles)) {
+      if (seen.insert(p).second) r.errors.push_back(name + ": job " + j.id + ": " + p);
+    }
+  }
+}
+
 void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport& r) {
   const Aoi& aoi = c.aois[index];
   const std::string name =
@@ -172,7 +186,10 @@ void checkAoi(const Config& c, const Plan& plan, size_t index, ValidationReport&
   }
   const bool hasJob = std::any_of(plan.jobs.begin(), plan.jobs.end(),
                                   [&](const Job& j) { return j.aoiId == aoi.id; });
-  if (hasJob) return;
+  if (hasJob) {
+    checkBandNeeds(c, plan, aoi, name, r);
+    return;
+  }
   int used = 0;
   std::string why;
   for (const auto& cov : ap.coverage) {

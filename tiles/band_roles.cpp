@@ -6,15 +6,17 @@
 #include <filesystem>
 #include <regex>
 
+#include "imaging/band_role.hpp"
+
 namespace cw::tiles {
 
 std::string roleFromText(std::string t) {
   std::transform(t.begin(), t.end(), t.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* r :
-       {"blue", "green", "red", "nir", "swir1", "swir2", "vv", "vh", "cloud", "alpha"}) {
+  for (const auto& r : imaging::spectralRoleNames()) {
     if (t == r) return r;
   }
+  if (t == "cloud" || t == "alpha") return t;
   if (t == "scl" || t == "qa_pixel") return "cloud";
   // Sentinel-2 band names, alone or inside a product file name (..._B04_10m, B8A).
   static const std::regex s2("(^|[^a-z0-9])b(0?2|0?3|0?4|0?8|8a)($|[^a-z0-9])");

@@ -83,6 +83,19 @@ case "$mode" in
         fail "$lib comes from $pkg, which Depends does not name"
     done
     echo "ok - Depends names the package of each of the $(objdump -p "$prefix/bin/changewatch" | grep -c NEEDED) libraries the binary needs"
+    # `apt install ./changewatch_*.deb` on a fresh Debian 12: apt resolves the package against an
+    # empty dpkg status (a machine with nothing installed), so every Depends, and every package
+    # those pull in, must come from Debian's archive. --simulate installs nothing.
+    : > "$tmp/empty-status"
+    apt-get install --simulate -o Dir::State::status="$tmp/empty-status" "$(realpath "$deb")" \
+      > "$tmp/apt.txt" 2>&1 || { cat "$tmp/apt.txt"; fail "apt cannot install the .deb on an empty system"; }
+    grep -q "^Inst changewatch (${version} local-deb" "$tmp/apt.txt" || { cat "$tmp/apt.txt"; fail "apt did not plan to install changewatch"; }
+    foreign=$(grep '^Inst ' "$tmp/apt.txt" | grep -v '^Inst changewatch ' | grep -v ' Debian' || true)
+    [ -z "$foreign" ] || fail "packages from outside Debian's archive: $foreign"
+    for dep in $(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//'); do
+      grep -Eq "^Inst $dep |^Conf $dep " "$tmp/apt.txt" || fail "apt's plan lacks the Depends $dep"
+    done
+    echo "ok - apt install of the .deb on an empty system resolves $(grep -c '^Inst ' "$tmp/apt.txt") packages, all from Debian's archive"
     ;;
   build)
     # What scripts/demo.sh prints: the build folder's changewatch, serve without --viewer.

@@ -1,6 +1,7 @@
 // `validate` checks what it can without running (issue 17): each mistake exits 2 naming
 // file:line:col, or the scene and band, and the same config passes once it is fixed. `run`
 // refuses the same configs before any job.
+#include <gdal_priv.h>
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -126,4 +127,55 @@ TEST_CASE(
     INFO(r.output);
     CHECK(r.exitCode == 0);
   }
+}
+
+namespace {
+
+// Copies of the simulator's scenes with only their SWIR-described bands (bands 1 and 2 renamed
+// swir1, swir2): bands no detector can read.
+fs::path swirOnlyScenes(const fs::path& sim, const fs::path& dir) {
+  const fs::path out = dir / "swir";
+  fs::create_directories(out);
+  for (const auto& e : fs::directory_iterator(sim / "scenes")) {
+    if (e.path().extension() != ".tif") continue;
+    const fs::path dst = out / e.path().filename();
+    REQUIRE(cw::test::run("gdal_translate -q -b 1 -b 2 " + e.path().string() + " " + dst.string())
+                .exitCode == 0);
+    GDALDataset* ds = GDALDataset::Open(dst.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE);
+    REQUIRE(ds != nullptr);
+    ds->GetRasterBand(1)->SetDescription("swir1");
+    ds->GetRasterBand(2)->SetDescription("swir2");
+    GDALClose(GDALDataset::ToHandle(ds));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "validate: a detector whose declared band needs the scenes cannot meet exits 2 naming the "
+    "detector and the bands; run refuses it",
+    "[integration]") {
+  const fs::path& sim = cw::test::smallSimulation();
+  REQUIRE(!sim.empty());
+  TempDir dir("cwbandneeds");
+  const fs::path swir = swirOnlyScenes(sim, dir.path());
+  std::string text = baseConfig(sim);
+  text = std::regex_replace(text, std::regex("folder: \\S+"), "folder: " + swir.string());
+  text = std::regex_replace(text, std::regex("bands: \\{[^}]*\\}"), "bands: {}");
+  text = std::regex_replace(text, std::regex("cloud_band: 5"), "cloud_band: 0");
+  text = withDeclarations(text, sim / "declarations.csv");
+  const fs::path config = dir / "config.yaml";
+  writeText(config, text);
+  const auto r = runCli("validate " + config.string());
+  INFO(r.output);
+  CHECK(r.exitCode == 2);
+  CHECK_THAT(r.output, Catch::Contains("(port_alpha): job port_alpha/"));
+  CHECK_THAT(r.output, Catch::Contains("detector 'ships' needs a band with role blue, green, red, "
+                                       "nir, vv, vh or grey; the bands are swir1, swir2"));
+  CHECK_THAT(r.output, Catch::Contains("detector 'tanks' needs a band with role"));
+  const auto run = runCli("run " + config.string() + " --out " + (dir / "out").string());
+  INFO(run.output);
+  CHECK(run.exitCode == 2);
+  CHECK_FALSE(fs::exists(dir / "out" / "port_alpha"));
 }

@@ -93,7 +93,7 @@ case "$mode" in
     foreign=$(grep '^Inst ' "$tmp/apt.txt" | grep -v '^Inst changewatch ' | grep -v ' Debian' || true)
     [ -z "$foreign" ] || fail "packages from outside Debian's archive: $foreign"
     for dep in $(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//'); do
-      grep -Eq "^Inst $dep |^Conf $dep " "$tmp/apt.txt" || fail "apt's plan lacks the Depends $dep"
+      awk '$1 == "Inst" {print $2}' "$tmp/apt.txt" | grep -Fxq "$dep" || fail "apt's plan lacks the Depends $dep"
     done
     echo "ok - apt install of the .deb on an empty system resolves $(grep -c '^Inst ' "$tmp/apt.txt") packages, all from Debian's archive"
     ;;

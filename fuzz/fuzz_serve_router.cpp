@@ -1,6 +1,6 @@
 // libFuzzer target: the `serve` request router (serve/review_server.hpp) through
 // ReviewServer::handleRawRequest, over a small run folder made at start-up (one job with a mask,
-// a score and one change, like tests/cli/test_serve.cpp).
+// a score and one change, like tests/serve/test_serve.cpp).
 //
 // Input: the first line is "<METHOD> <target>" (request line without the version), the rest is the
 // body; the harness adds Host, Content-Type and a correct Content-Length so mutations reach the

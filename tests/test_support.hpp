@@ -4,13 +4,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace cw::test {
 
@@ -82,6 +86,64 @@ inline CommandResult runCli(const std::string& args) {
 
 inline bool haveSharedData() {
   return fs::exists(CW_SHARED_DATA);
+}
+
+// The changewatch binary under test as "size mtime": a fixture made by another binary is stale.
+inline std::string binaryStamp() {
+  const fs::path bin(CW_BINARY);
+  return std::to_string(fs::file_size(bin)) + " " +
+         std::to_string(fs::last_write_time(bin).time_since_epoch().count());
+}
+
+// A fixture folder shared, read-only, by every test process of this build. ctest runs each
+// TEST_CASE as its own process, so a function-static fixture was remade by each of them (a
+// simulated run per test); this one is made once into <build>/test-fixtures/<name> by `make`
+// and reused while the changewatch binary is unchanged (binaryStamp). An exclusive flock makes
+// parallel test processes wait for the first maker instead of racing it. A `make` that throws
+// (a failed REQUIRE) leaves no stamp, so the next process tries again. Tests never write into
+// it: a test that changes outputs copies them first.
+inline fs::path sharedFixture(const std::string& name,
+                              const std::function<void(const fs::path&)>& make) {
+  const fs::path root = fs::path(CW_BINARY).parent_path() / "test-fixtures";
+  fs::create_directories(root);
+  const fs::path dir = root / name, stampFile = root / (name + ".stamp");
+  struct Lock {
+    int fd;
+    explicit Lock(const fs::path& p) : fd(::open(p.c_str(), O_CREAT | O_RDWR, 0644)) {
+      if (fd >= 0) ::flock(fd, LOCK_EX);
+    }
+    ~Lock() {
+      if (fd >= 0) ::close(fd);  // closing releases the lock
+    }
+  } lock(root / (name + ".lock"));
+  REQUIRE(lock.fd >= 0);
+  const std::string stamp = binaryStamp();
+  if (!fs::exists(stampFile) || readText(stampFile) != stamp) {
+    fs::remove(stampFile);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    make(dir);
+    writeText(stampFile, stamp);
+  }
+  return dir;
+}
+
+// `simulate <simulateArgs>` then `run config.yaml --threads 2`, made once per build as the shared
+// fixture `name`, with the run's exit code and output kept beside it (run.exit, run.log).
+struct SimulatedRun {
+  fs::path dir;  // the simulator's folder; the run's evidence is dir/out
+  int exitCode = -1;
+  std::string log;
+};
+
+inline SimulatedRun simulatedRun(const std::string& name, const std::string& simulateArgs) {
+  const fs::path dir = sharedFixture(name, [&](const fs::path& d) {
+    REQUIRE(runCli("simulate --out " + d.string() + " " + simulateArgs).exitCode == 0);
+    const auto r = runCli("run " + (d / "config.yaml").string() + " --threads 2");
+    writeText(d / "run.log", r.output);
+    writeText(d / "run.exit", std::to_string(r.exitCode));
+  });
+  return {dir, std::stoi(readText(dir / "run.exit")), readText(dir / "run.log")};
 }
 
 // A simulator run made on first use and shared, read-only, by the tests of one process:

@@ -236,7 +236,7 @@ TEST_CASE("ships on Planet port scenes: hand labels per class", "[real]") {
 // (a detection inside an oriented box's bounding box, one-to-one). P1888 tuned the preset, so
 // these are training figures (docs/accuracy.md). Without --pixel-size the image is refused: the
 // 1,062 false detections of the issue came from a silent 1 m assumption.
-TEST_CASE("vehicles preset on DOTA P1888: precision and recall; pixel size required", "[real]") {
+TEST_CASE("vehicles preset on DOTA P1888: precision and recall, pixel size required", "[real]") {
   if (!cw::test::haveSharedData()) return;
   cw::test::TempDir tmp("cwvehicles");
   const fs::path dir = fs::path(CW_SHARED_DATA) / "vehicles";

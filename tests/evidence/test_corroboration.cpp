@@ -145,7 +145,7 @@ TEST_CASE("corroboration: max_vessels, vessel_calls and new_construction discrep
 // maximum it stays consistent but says "at least"; above it, it is a discrepancy all the same.
 // A fully imaged scene gives a plain count. A scene whose count the detector flagged degraded
 // (haze or glint over the water) is not used for ship rules, and the reason says so.
-TEST_CASE("corroboration: counts from partly imaged scenes are lower bounds; degraded are unused",
+TEST_CASE("corroboration: counts from partly imaged scenes are lower bounds, degraded are unused",
           "[unit]") {
   Observations obs = handMade();  // S2: 2 ships, 95 % of the AOI valid
   const auto partial =

@@ -49,7 +49,7 @@ VerdictRow row(Verdict v, std::vector<std::string> ids, const std::string& reaso
 }  // namespace
 
 TEST_CASE(
-    "chain: appended lines carry seq and the SHA-256 of the previous line; tampering names the "
+    "chain: appended lines carry seq and the SHA-256 of the previous line, tampering names the "
     "line",
     "[unit][chain]") {
   cw::test::TempDir tmp("cwchain");

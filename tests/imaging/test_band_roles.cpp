@@ -6,7 +6,7 @@
 #include "imaging/water_mask.hpp"
 
 TEST_CASE(
-    "band roles: unknown names are Other, never grey; declared band needs name what is missing",
+    "band roles: unknown names are Other, never grey, declared band needs name what is missing",
     "[unit]") {
   using cw::imaging::BandRole;
   CHECK(cw::imaging::bandRoleFromName("") == BandRole::Grey);

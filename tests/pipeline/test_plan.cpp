@@ -70,7 +70,7 @@ TEST_CASE("plan: baseline pairing pairs the first date with each later one", "[i
 }
 
 TEST_CASE(
-    "plan: corrupt, empty and non-raster scenes are skipped with the reason; the rest is planned",
+    "plan: corrupt, empty and non-raster scenes are skipped with the reason, the rest is planned",
     "[integration]") {
   TempDir d("cwbad");
   fs::copy(simDir() / "scenes", d / "scenes");

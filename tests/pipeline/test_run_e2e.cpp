@@ -27,19 +27,19 @@ std::map<std::string, nlohmann::json> jobFileHashes(const fs::path& out) {
   return m;
 }
 
-// One simulated run shared by the tests of this file (simulating and running takes a while).
+// One simulated run shared by the tests of this file and of test_signed_run.cpp (simulating and
+// running takes a while): a shared fixture, read-only; tests that change outputs copy them.
 struct SimRun {
-  TempDir dir{"cwe2e"};
+  fs::path dir;
   fs::path out;
   int exitCode = -1;
   std::string log;
   SimRun() {
-    auto sim = runCli("simulate --out " + dir.path().string() + " --seed 3 --size 1024 --dates 2");
-    REQUIRE(sim.exitCode == 0);
+    const auto run = cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
+    dir = run.dir;
     out = dir / "out";
-    auto run = runCli("run " + (dir / "config.yaml").string() + " --threads 2");
     exitCode = run.exitCode;
-    log = run.output;
+    log = run.log;
   }
 };
 
@@ -134,15 +134,19 @@ TEST_CASE("e2e: a rerun skips complete jobs and a second run gives identical evi
   auto& r = simRun();
   REQUIRE(r.exitCode == 0);
   const auto before = jobFileHashes(r.out);
-  auto again = runCli("run " + (r.dir / "config.yaml").string());
+  // The rerun goes into a copy: the shared run stays untouched for the other test processes.
+  TempDir copy("cwrerun");
+  fs::copy(r.out, copy / "out", fs::copy_options::recursive);
+  auto again =
+      runCli("run " + (r.dir / "config.yaml").string() + " --out " + (copy / "out").string());
   CHECK(again.exitCode == 0);
   CHECK_THAT(again.output, Catch::Contains("0 done, 2 already complete"));
 
   // A fresh run into another folder with one thread: byte-identical evidence.
   auto other = runCli("run " + (r.dir / "config.yaml").string() + " --threads 1 --out " +
-                      (r.dir / "out1").string());
+                      (copy / "out1").string());
   REQUIRE(other.exitCode == 0);
-  CHECK(jobFileHashes(r.dir / "out1") == before);
+  CHECK(jobFileHashes(copy / "out1") == before);
 }
 
 // Regression: `run` once read the warped scenes through VRTs whose alpha band GDAL does not

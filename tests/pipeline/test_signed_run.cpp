@@ -25,18 +25,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The run of tests/pipeline/test_run_e2e.cpp (the same shared fixture), copied before any change.
 struct SimRun {
-  TempDir dir{"cwsigned"};
+  fs::path dir;
   fs::path out;
   int exitCode = -1;
   std::string log;
   SimRun() {
-    REQUIRE(runCli("simulate --out " + dir.path().string() + " --seed 3 --size 1024 --dates 2")
-                .exitCode == 0);
+    const auto run = cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
+    dir = run.dir;
     out = dir / "out";
-    auto run = runCli("run " + (dir / "config.yaml").string() + " --threads 2");
     exitCode = run.exitCode;
-    log = run.output;
+    log = run.log;
   }
 };
 
@@ -104,7 +104,7 @@ std::pair<std::string, std::string> signIn(httplib::Client& c, const std::string
 }  // namespace
 
 TEST_CASE(
-    "signed run: the 19-request attack leaves the verdict; four eyes flip it with the reason that "
+    "signed run: the 19-request attack leaves the verdict, four eyes flip it with the reason that "
     "says so",
     "[integration][slow][access]") {
   Copy c;
@@ -182,7 +182,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "signed run: sign, copy, verify --pubkey; one byte of manifest.json edited makes verify exit 1",
+    "signed run: sign, copy, verify --pubkey, one byte of manifest.json edited makes verify exit 1",
     "[integration][slow][access]") {
   Copy c;
   TempDir keys("cwkeys");
@@ -311,7 +311,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "signed run: purge removes expired chips and rasters; verify reports them purged, not missing",
+    "signed run: purge removes expired chips and rasters, verify reports them purged, not missing",
     "[integration][slow][access]") {
   Copy c;
   // Retention: chips after 30 days, rasters after 365 (the operator's config; purge --config).

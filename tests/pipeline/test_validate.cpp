@@ -154,7 +154,7 @@ fs::path swirOnlyScenes(const fs::path& sim, const fs::path& dir) {
 
 TEST_CASE(
     "validate: a detector whose declared band needs the scenes cannot meet exits 2 naming the "
-    "detector and the bands; run refuses it",
+    "detector and the bands, run refuses it",
     "[integration]") {
   const fs::path& sim = cw::test::smallSimulation();
   REQUIRE(!sim.empty());

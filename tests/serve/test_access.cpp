@@ -163,7 +163,7 @@ std::string reviewBody(const std::string& id, const std::string& decision,
 }  // namespace
 
 TEST_CASE(
-    "access: users add, list, passwd and remove through the CLI; 0600, Argon2id, no plaintext",
+    "access: users add, list, passwd and remove through the CLI, 0600, Argon2id, no plaintext",
     "[integration][access]") {
   cw::test::TempDir tmp("cwusers");
   const std::string file = (tmp / "users.json").string();
@@ -224,7 +224,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "access: no session, a forged cookie or an expired session get 401; a wrong or missing CSRF "
+    "access: no session, a forged cookie or an expired session get 401, a wrong or missing CSRF "
     "token 403",
     "[integration][access]") {
   AccessFixture f;
@@ -330,7 +330,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "access: a viewer's decision is 403; the reviewer recorded is the signed-in user, with a hash "
+    "access: a viewer's decision is 403, the reviewer recorded is the signed-in user, with a hash "
     "chain",
     "[integration][access]") {
   AccessFixture f;
@@ -488,7 +488,7 @@ TEST_CASE("access: beyond loopback serve needs --users and TLS, and says which f
   CHECK_THROWS_WITH(ReviewServer(o), Catch::Contains("--tls-cert and --tls-key go together"));
 }
 
-TEST_CASE("access: serve over TLS with a self-signed certificate; the session cookie is Secure",
+TEST_CASE("access: serve over TLS with a self-signed certificate, the session cookie is Secure",
           "[integration][access]") {
   AccessFixture f;
   const fs::path cert = f.tmp / "cert.pem", key = f.tmp / "key.pem";

@@ -18,7 +18,7 @@
 using namespace cw;
 namespace fs = std::filesystem;
 
-TEST_CASE("core windows cover the grid exactly once; halos are cropped at the grid edge",
+TEST_CASE("core windows cover the grid exactly once, halos are cropped at the grid edge",
           "[unit]") {
   for (auto [w, h, tile, halo] : {std::tuple{1000, 700, 256, 5}, std::tuple{513, 511, 512, 0},
                                   std::tuple{64, 64, 64, 3}, std::tuple{97, 1, 10, 2}}) {

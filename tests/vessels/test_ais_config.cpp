@@ -81,7 +81,7 @@ TEST_CASE("ais config: folder + glob, column mapping and options load into typed
   CHECK_THAT(yaml, Contains("mmsi: ship_id"));
 }
 
-TEST_CASE("ais config: no ais section means AIS is off; files are resolved against the config",
+TEST_CASE("ais config: no ais section means AIS is off, files are resolved against the config",
           "[vessels][unit]") {
   Fixture f;
   CHECK_FALSE(loadConfig(f.write("")).ais.enabled());

@@ -28,7 +28,7 @@ constexpr std::uint32_t kSpoofed = cw::sim::kSimSpoofedMmsi;
 // four, dark for the fourth, one vessel broadcasting where no ship is and one 2 km east of the
 // port; its config has the ais: section and its declarations the vessel-level rows.
 struct AisRun {
-  test::TempDir dir{"cwaise2e"};
+  fs::path dir;
   int exitCode = -1;
   std::string log;
   json truth;
@@ -36,15 +36,13 @@ struct AisRun {
   int rows = 0;
 
   AisRun() {
-    REQUIRE(test::runCli("simulate --out " + dir.path().string() +
-                         " --seed 3 --size 2048 --dates 2 --ais")
-                .exitCode == 0);
+    const auto run = test::simulatedRun("ais-seed3-2048", "--seed 3 --size 2048 --dates 2 --ais");
+    dir = run.dir;
+    exitCode = run.exitCode;
+    log = run.log;
     truth = readJson(dir / "truth" / "truth.json");
     rows = truth["ais"]["rows"];
     for (const auto& s : truth["ships"]) dark[s["id"]] = s["ais_case"] == "dark";
-    auto r = test::runCli("run " + (dir / "config.yaml").string() + " --threads 2");
-    exitCode = r.exitCode;
-    log = r.output;
   }
 };
 

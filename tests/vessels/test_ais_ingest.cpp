@@ -208,7 +208,7 @@ TEST_CASE("An unknown AIS header is an error naming the file and the headers exp
 }
 
 TEST_CASE(
-    "More than 10 % malformed rows fails naming file:line of the first bad rows; fewer are skipped",
+    "More than 10 % malformed rows fails naming file:line of the first bad rows, fewer are skipped",
     "[vessels][unit]") {
   test::TempDir dir;
   std::string text = kMcHeader;
@@ -243,7 +243,7 @@ TEST_CASE(
   CHECK(ingestAis({dir / "too_bad.csv"}, lenient, {}).total.malformed == 3);
 }
 
-TEST_CASE("gzip feeds read like plain ones; a truncated gzip is an error naming the file",
+TEST_CASE("gzip feeds read like plain ones, a truncated gzip is an error naming the file",
           "[vessels][unit]") {
   test::TempDir dir;
   std::string text = kMcHeader;

@@ -26,7 +26,7 @@ HullObservation hull(double eastM, double northM, double lengthM, double widthM,
 }  // namespace
 
 TEST_CASE(
-    "STS from imagery: side-by-side hulls pair; short, misaligned, distant or near-shore ones do "
+    "STS from imagery: side-by-side hulls pair, short, misaligned, distant or near-shore ones do "
     "not",
     "[vessels][unit]") {
   const std::vector<HullObservation> hulls = {

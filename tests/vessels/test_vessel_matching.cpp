@@ -99,7 +99,7 @@ TEST_CASE(
   CHECK(errors[errors.size() * 95 / 100] < 50.0);
 }
 
-TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow vessels are held",
+TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s, slow vessels are held",
           "[vessels][unit]") {
   const std::int64_t t0 = utcSeconds(2024, 5, 1, 10, 0, 0);
   const std::vector<AisFix> east = {fix(366000001, t0, 0.0, 0.0 + 1e-9, 10, 90)};
@@ -127,7 +127,7 @@ TEST_CASE("Dead reckoning from one side is bounded by max_dead_reckon_s; slow ve
 }
 
 TEST_CASE(
-    "The AIS GeoPackage: ogrinfo lists the layers and the R-tree index; fixes read back equal",
+    "The AIS GeoPackage: ogrinfo lists the layers and the R-tree index, fixes read back equal",
     "[vessels][integration]") {
   REQUIRE(test::haveSharedData());
   test::TempDir dir;

@@ -1,4 +1,5 @@
-// changewatch change BEFORE AFTER --out DIR: one pair, directly.
+// changewatch change BEFORE AFTER --out DIR [--method M [--set name=value ...]]: one pair,
+// directly.
 //
 // Input handling:
 //   - same grid: used as is; both georeferenced but different grids: AFTER is warped onto
@@ -28,6 +29,8 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/name_suggestion.hpp"
+#include "imaging/option_docs.hpp"
 #include "imaging/registry.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/band_roles.hpp"
@@ -50,6 +53,7 @@ struct ChangeArgs {
   double openM = 0.0, closeM = 0.0, minAreaM2 = 0.0;
   bool noCoregister = false;
   std::string scoreEncoding = "uint16";
+  std::vector<std::string> settings;  // --set name=value, options of the named --method
 };
 
 // The cloud band (tiles::readBandLayout: described "cloud", SCL or QA_PIXEL) is a mask (non-zero =
@@ -170,12 +174,23 @@ void warpOnto(const std::string& afterPath, GDALDataset& after, const tiles::Gri
   GDALClose(out);
 }
 
-// Throws a usage error naming the known methods when --method is neither auto nor built in.
-void checkMethodName(const imaging::Registry& registry, const std::string& method) {
-  if (method != "auto" && !registry.method(method)) {
-    std::string names;
-    for (const auto& m : registry.methods()) names += (names.empty() ? "" : ", ") + m.name;
-    throw UsageError("--method: unknown method '" + method + "' (expected auto, " + names + ")");
+std::string methodNames(const imaging::Registry& registry) {
+  std::vector<std::string> names;
+  for (const auto& m : registry.methods()) names.push_back(m.name);
+  return joinNames(names);
+}
+
+// Throws a usage error naming the known methods when --method is neither auto nor built in, and
+// when --set is given with auto: which method's options they are depends on the bands, as a
+// config's change.options need a named method.
+void checkMethodName(const imaging::Registry& registry, const ChangeArgs& a) {
+  if (a.method != "auto" && !registry.method(a.method)) {
+    throw UsageError("--method: unknown method '" + a.method + "' (expected auto, " +
+                     methodNames(registry) + ")");
+  }
+  if (a.method == "auto" && !a.settings.empty()) {
+    throw UsageError("--set needs a named --method (" + methodNames(registry) +
+                     "), not auto: each method has its own options");
   }
 }
 
@@ -296,7 +311,12 @@ void printChangeSummary(const tiles::ChangeMapResult& r, std::size_t bandCount) 
 // `changewatch change`: aligns the pair, runs the change method over it and prints a summary.
 void runChange(const ChangeArgs& a) {
   const auto& registry = imaging::Registry::builtins();
-  checkMethodName(registry, a.method);
+  checkMethodName(registry, a);
+  // Checked before any input is opened, so a typo fails at once.
+  if (a.method != "auto") {
+    const auto* named = registry.method(a.method);
+    imaging::paramsFromSettings(named->name, named->options, a.settings);
+  }
   const fs::path outDir(a.out);
   fs::path warpedVrt;
   struct RemoveOnExit {
@@ -311,8 +331,8 @@ void runChange(const ChangeArgs& a) {
   const std::string method = resolveChangeMethod(a.method, in.before.bands.size());
   const auto* entry = registry.method(method);
   if (!entry) throw Error("change method '" + method + "' is not built in");
-  std::unique_ptr<imaging::ChangeMethod> m =
-      registry.createMethod(method, imaging::Params(entry->options));
+  std::unique_ptr<imaging::ChangeMethod> m = registry.createMethod(
+      method, imaging::paramsFromSettings(entry->name, entry->options, a.settings));
 
   const tiles::ChangeMapResult r = tiles::runChangeMap(in, *m, changeMapOptions(a), outDir);
   printChangeSummary(r, in.before.bands.size());
@@ -328,9 +348,15 @@ void addChangeCommand(CLI::App& app) {
   cmd->add_option("AFTER", a->after, "Later image; warped onto BEFORE's grid if it differs")
       ->required();
   cmd->add_option("--out", a->out, "Output folder")->required();
+  const auto& registry = imaging::Registry::builtins();
   cmd->add_option("--method", a->method,
-                  "cva | irmad | logratio | auto (logratio for 1 band, irmad otherwise)")
+                  "auto (" + registry.autoMethod(1).name + " for 1 band, " +
+                      registry.autoMethod(2).name + " otherwise) or one of: " +
+                      methodNames(registry) + " (their options are listed below)")
       ->capture_default_str();
+  cmd->add_option("--set", a->settings,
+                  "Option name=value of the named --method (repeatable), one of those listed "
+                  "below");
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -350,6 +376,7 @@ void addChangeCommand(CLI::App& app) {
                   "decision)")
       ->check(CLI::IsMember({"uint16", "float32"}))
       ->capture_default_str();
+  addUnitOptionsFooter(*cmd, imaging::UnitKind::ChangeMethod);
   cmd->callback([a] { runChange(*a); });
 }
 

@@ -1,4 +1,4 @@
-// changewatch count IMAGE --out DIR [--detector ships|tanks|blobs|vehicles] [--threads N]
+// changewatch count IMAGE --out DIR [--detector NAME] [--set name=value ...] [--threads N]
 //
 // Counts objects in one image with a registered detector, tiled (tiles/detection_runner), and
 // writes
@@ -28,6 +28,8 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/name_suggestion.hpp"
+#include "imaging/option_docs.hpp"
 #include "imaging/registry.hpp"
 #include "tiles/band_roles.hpp"
 #include "tiles/detection_runner.hpp"
@@ -76,29 +78,6 @@ BandPlan planBands(GDALDataset& ds) {
   }
   if (p.bands.empty()) throw UsageError(std::string("no image bands in ") + ds.GetDescription());
   return p;
-}
-
-imaging::Params parseOptions(const imaging::DetectorEntry& entry,
-                             const std::vector<std::string>& options) {
-  imaging::Params params(entry.options);
-  for (const auto& kv : options) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos) throw UsageError("--set expects name=value, got '" + kv + "'");
-    const std::string name = kv.substr(0, eq), value = kv.substr(eq + 1);
-    const imaging::OptionSpec* spec = nullptr;
-    for (const auto& s : entry.options) {
-      if (s.name == name) spec = &s;
-    }
-    if (!spec) {
-      std::string all;
-      for (const auto& s : entry.options) all += (all.empty() ? "" : ", ") + s.name;
-      throw UsageError(entry.name + ": unknown option '" + name + "' (options: " + all + ")");
-    }
-    if (auto err = imaging::setOptionFromText(params, *spec, value)) {
-      throw UsageError(entry.name + ": " + name + ": " + *err);
-    }
-  }
-  return params;
 }
 
 Json optionsJson(const imaging::Params& p) {
@@ -239,13 +218,17 @@ std::string shoreWaterMask(const CountArgs& a, const tiles::GridSpec& grid) {
   return path;
 }
 
+std::string detectorNames(const imaging::Registry& reg) {
+  std::vector<std::string> names;
+  for (const auto& e : reg.detectors()) names.push_back(e.name);
+  return joinNames(names);
+}
+
 // The registered detector called `name`; a usage error naming the known ones if there is none.
 const imaging::DetectorEntry& detectorEntry(const imaging::Registry& reg, const std::string& name) {
   const imaging::DetectorEntry* entry = reg.detector(name);
   if (!entry) {
-    std::string all;
-    for (const auto& e : reg.detectors()) all += (all.empty() ? "" : ", ") + e.name;
-    throw UsageError("unknown detector '" + name + "' (known: " + all + ")");
+    throw UsageError("unknown detector '" + name + "' (known: " + detectorNames(reg) + ")");
   }
   return *entry;
 }
@@ -324,7 +307,7 @@ void writeCountsJson(const fs::path& out, const CountArgs& a, const std::string&
 void runCount(const CountArgs& a) {
   const auto& reg = imaging::Registry::builtins();
   const imaging::DetectorEntry& entry = detectorEntry(reg, a.detector);
-  const imaging::Params params = parseOptions(entry, a.options);
+  const imaging::Params params = imaging::paramsFromSettings(entry.name, entry.options, a.options);
   const auto detector = entry.create(params);
 
   tiles::GdalDataset ds = tiles::openRaster(a.image);
@@ -378,7 +361,9 @@ void addCountCommand(CLI::App& app) {
   auto a = std::make_shared<CountArgs>();
   cmd->add_option("IMAGE", a->image, "Raster to count objects in (any GDAL format)")->required();
   cmd->add_option("--out", a->out, "Output folder")->required();
-  cmd->add_option("--detector", a->detector, "Detector: ships, tanks, blobs or vehicles")
+  const auto& reg = imaging::Registry::builtins();
+  cmd->add_option("--detector", a->detector,
+                  "Detector: " + detectorNames(reg) + " (their options are listed below)")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--tile-size", a->tileSizePx, "Tile size in pixels")
@@ -386,7 +371,8 @@ void addCountCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pixel-size", a->pixelSizeM,
                   "Pixel size in m (required sense for images without a metric CRS)");
-  cmd->add_option("--set", a->options, "Detector option name=value (repeatable)");
+  cmd->add_option("--set", a->options,
+                  "Detector option name=value (repeatable), one of those listed below");
   auto* land = cmd->add_option("--land", a->land,
                                "Land polygons (any OGR format, e.g. OpenStreetMap land polygons): "
                                "water is everything outside them");
@@ -398,6 +384,7 @@ void addCountCommand(CLI::App& app) {
   cmd->add_option("--shore-buffer", a->shoreBufferM,
                   "Move the shore seaward by M metres (negative: landward)")
       ->capture_default_str();
+  addUnitOptionsFooter(*cmd, imaging::UnitKind::Detector);
   cmd->callback([a] { runCount(*a); });
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// Subcommands of the changewatch CLI. Each lives in pipeline/cmd_<name>.cpp and registers itself
+// Subcommands of the changewatch CLI. Each lives in cli/cmd_<name>.cpp and registers itself
 // on the app; main() lists them in the order --help shows them. A subcommand that does not exist
 // yet is simply not listed.
 #include <CLI/CLI.hpp>
+
+#include "imaging/option_docs.hpp"
 
 namespace cw::cli {
 
@@ -24,6 +26,11 @@ void addSubmitCommand(CLI::App& app);
 void addUnscheduleCommand(CLI::App& app);
 void addChangeCommand(CLI::App& app);
 void addCountCommand(CLI::App& app);
+void addOptionsCommand(CLI::App& app);
+
+// Ends the help of `cmd` (change, count) with the declared options of every registered unit of
+// `kind`, rendered from the registry only when help is asked for.
+void addUnitOptionsFooter(CLI::App& cmd, imaging::UnitKind kind);
 void addServeCommand(CLI::App& app);
 void addUsersCommand(CLI::App& app);
 void addKeygenCommand(CLI::App& app);

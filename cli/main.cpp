@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cw::cli::addUnscheduleCommand(app);
   cw::cli::addChangeCommand(app);
   cw::cli::addCountCommand(app);
+  cw::cli::addOptionsCommand(app);
   cw::cli::addServeCommand(app);
   cw::cli::addUsersCommand(app);
   cw::cli::addKeygenCommand(app);

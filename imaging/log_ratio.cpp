@@ -213,8 +213,8 @@ std::map<std::string, std::vector<double>> LogRatioMethod::solved() const {
 void registerLogRatioMethod(Registry& registry) {
   registry.add(
       ChangeMethodEntry{LogRatioMethod::kName,
-                        "SAR log-ratio |log(I2/I1)| after a speckle filter (3x3 median by "
-                        "default), Otsu threshold; single-band inputs",
+                        "SAR log-ratio |log(I2/I1)| after a speckle filter (Lee 5x5, ENL 4 "
+                        "by default), Otsu threshold; single-band inputs",
                         LogRatioMethod::options(),
                         [](const Params& p) { return std::make_unique<LogRatioMethod>(p); },
                         AutoInput::SingleBand, BandNeeds{}});

@@ -3,9 +3,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
 
 #include "core/error.hpp"
+#include "core/name_suggestion.hpp"
+#include "imaging/option_docs.hpp"
 
 namespace cw::imaging {
 
@@ -33,10 +34,9 @@ const std::string& Params::choice(const std::string& name) const {
 
 std::optional<std::string> checkNumber(const OptionSpec& spec, double value) {
   if (value < spec.minValue || value > spec.maxValue) {
-    std::ostringstream os;
-    os << "value " << value << " is out of range [" << spec.minValue << ", " << spec.maxValue
-       << "]";
-    return os.str();
+    const std::string range = optionRangeText(spec);
+    return "value " + formatOptionNumber(value) + " is out of range " +
+           (range.front() == '[' ? range : "(" + range + ")");
   }
   return std::nullopt;
 }
@@ -65,9 +65,40 @@ std::optional<std::string> checkChoice(const OptionSpec& spec, const std::string
   for (const auto& c : spec.choices) {
     if (c == value) return std::nullopt;
   }
-  std::string all;
-  for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
-  return "'" + value + "' is not one of: " + all;
+  return "'" + value + "' is not one of: " + joinNames(spec.choices);
+}
+
+const OptionSpec* findOption(const std::vector<OptionSpec>& specs, const std::string& name) {
+  for (const auto& s : specs) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string unknownOptionMessage(const std::vector<OptionSpec>& specs, const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  const std::string msg = "unknown option '" + name + "'";
+  if (names.empty()) return msg + " (it declares no options)";
+  const std::string best = closestName(name, names);
+  if (!best.empty()) return msg + " (did you mean '" + best + "'?)";
+  return msg + " (options: " + joinNames(names) + ")";
+}
+
+Params paramsFromSettings(const std::string& unit, const std::vector<OptionSpec>& specs,
+                          const std::vector<std::string>& settings) {
+  Params params(specs);
+  for (const auto& kv : settings) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) throw UsageError("--set expects name=value, got '" + kv + "'");
+    const std::string name = kv.substr(0, eq), value = kv.substr(eq + 1);
+    const OptionSpec* spec = findOption(specs, name);
+    if (!spec) throw UsageError(unit + ": " + unknownOptionMessage(specs, name));
+    if (auto err = setOptionFromText(params, *spec, value)) {
+      throw UsageError(unit + ": " + name + ": " + *err);
+    }
+  }
+  return params;
 }
 
 }  // namespace cw::imaging

@@ -10,13 +10,18 @@
 
 namespace cw::imaging {
 
+// A number option's bounds at or beyond these mean "no bound" (the defaults below): docs print
+// such a range open ("≥ 0", "any number").
+constexpr double kNoMinimum = -1e300;
+constexpr double kNoMaximum = 1e300;
+
 struct OptionSpec {
   std::string name;
   std::string help;
   // A number option when `choices` is empty, otherwise a choice option.
   double defaultNumber = 0.0;
-  double minValue = -1e300;
-  double maxValue = 1e300;
+  double minValue = kNoMinimum;
+  double maxValue = kNoMaximum;
   std::vector<std::string> choices;
   std::string defaultChoice;
 
@@ -53,5 +58,20 @@ std::optional<std::string> checkChoice(const OptionSpec& spec, const std::string
 // [0, 1]", ...).
 std::optional<std::string> setOptionFromText(Params& params, const OptionSpec& spec,
                                              const std::string& text);
+
+// The declared option called `name`, or nullptr.
+const OptionSpec* findOption(const std::vector<OptionSpec>& specs, const std::string& name);
+
+// The one error text for an option a unit does not declare, for the config and `--set` alike:
+// "unknown option 'min_lenght_m' (did you mean 'min_length_m'?)" when a declared name is one or
+// two edits away, else "unknown option 'x' (options: a, b, ...)" listing every declared name.
+std::string unknownOptionMessage(const std::vector<OptionSpec>& specs, const std::string& name);
+
+// `--set name=value` settings of the command line (count, change): the unit's defaults with each
+// setting parsed by setOptionFromText, in order. Throws cw::UsageError prefixed with `unit`
+// ("ships: z_threshold: expected a number, got 'nan'") on a setting without '=', an undeclared
+// name or a bad value.
+Params paramsFromSettings(const std::string& unit, const std::vector<OptionSpec>& specs,
+                          const std::vector<std::string>& settings);
 
 }  // namespace cw::imaging

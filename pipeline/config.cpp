@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/name_suggestion.hpp"
 #include "imaging/registry.hpp"
 #include "tiles/gdal_dataset.hpp"
 
@@ -23,34 +24,10 @@ constexpr int kMaxNestingDepth = 64;
 // ---------------------------------------------------------------------------------------------
 // Problems and key checks
 
-size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] =
-          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
-  std::string best;
-  size_t bestD = 3;  // suggest only close matches
-  for (const auto& k : known) {
-    const size_t d = editDistance(key, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
+  const std::string best = closestName(key, known);
   if (!best.empty()) return " (did you mean '" + best + "'?)";
-  std::string all;
-  for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
-  return " (known keys: " + all + ")";
+  return " (known keys: " + joinNames(known) + ")";
 }
 
 class Problems {
@@ -428,14 +405,11 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
     problems.add(n, path, "expected a mapping of option: value");
     return;
   }
-  std::vector<std::string> names;
-  for (const auto& s : specs) names.push_back(s.name);
   for (const auto& kv : n) {
     const auto key = kv.first.as<std::string>();
-    const auto it = std::find_if(specs.begin(), specs.end(),
-                                 [&](const imaging::OptionSpec& s) { return s.name == key; });
-    if (it == specs.end()) {
-      problems.add(kv.first, path, "unknown option '" + key + "'" + suggestion(key, names));
+    const imaging::OptionSpec* spec = imaging::findOption(specs, key);
+    if (!spec) {
+      problems.add(kv.first, path, imaging::unknownOptionMessage(specs, key));
       continue;
     }
     const auto& v = kv.second;
@@ -443,7 +417,7 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
       problems.add(v, join(path, key), "expected a single value");
       continue;
     }
-    if (auto err = imaging::setOptionFromText(out, *it, v.Scalar()))
+    if (auto err = imaging::setOptionFromText(out, *spec, v.Scalar()))
       problems.add(v, join(path, key), *err);
   }
 }
@@ -463,18 +437,9 @@ std::string unknownUnit(const std::string& what, const std::string& name,
                         const std::vector<std::string>& names) {
   std::string msg = "unknown " + what + " '" + name + "'";
   if (names.empty()) return msg + " (none is registered)";
-  size_t bestD = 3;
-  std::string best;
-  for (const auto& k : names) {
-    if (editDistance(name, k) < bestD) {
-      bestD = editDistance(name, k);
-      best = k;
-    }
-  }
+  const std::string best = closestName(name, names);
   if (!best.empty()) return msg + " (did you mean '" + best + "'?)";
-  std::string all;
-  for (const auto& k : names) all += (all.empty() ? "" : ", ") + k;
-  return msg + " (registered: " + all + ")";
+  return msg + " (registered: " + joinNames(names) + ")";
 }
 
 // ---------------------------------------------------------------------------------------------

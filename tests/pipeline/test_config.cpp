@@ -129,6 +129,24 @@ TEST_CASE("config: unknown keys are errors with a suggestion", "[unit]") {
                  "unknown key 'size' (known keys: tile_px, memory_mb, max_grid_px, max_tiles)"));
 }
 
+TEST_CASE("config: unknown method and detector options get the same text as --set", "[unit]") {
+  // imaging::unknownOptionMessage builds it for both; `count --set` prefixes the unit's name
+  // (tests/cli/test_options_cli.cpp).
+  Fixture f;
+  const auto typo = f.errorOf(
+      replaceOnce(kGood, "  method: cva\n", "  method: irmad\n  options: {tolerence: 0.001}\n"));
+  CHECK_THAT(typo, Catch::Contains(
+                       "x.yaml:17:13: change.options: unknown option 'tolerence' (did you mean "
+                       "'tolerance'?)"));
+  const auto far = f.errorOf(
+      replaceOnce(kGood, "    kind: facility\n",
+                  "    kind: facility\n    detectors: [{name: tanks, options: {diameter: 30}}]\n"));
+  CHECK_THAT(far,
+             Catch::Contains("aois[1].detectors[0].options: unknown option 'diameter' (options: "
+                             "min_diameter_m, max_diameter_m, circle_quality, edge_threshold, "
+                             "shadow_contrast)"));
+}
+
 TEST_CASE("config: wrong types and out-of-range values name the key path", "[unit]") {
   Fixture f;
   CHECK_THAT(f.errorOf(replaceOnce(kGood, "threads: 2", "threads: many")),

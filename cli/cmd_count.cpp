@@ -113,35 +113,26 @@ std::vector<double> outlineList(const imaging::Detection& d) {
 
 void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
                      const std::string& sceneId) {
-  cw::produceFileAtomic(path, [&](const fs::path& tmp) {
-    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
-    if (!drv) throw Error("GDAL has no GeoJSON driver");
-    tiles::GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-    if (!ds) throw Error(path.string() + ": " + tiles::lastGdalError());
-    OGRSpatialReference wgs84 = tiles::wgs84Srs();
-    const char* lco[] = {"RFC7946=YES", "WRITE_NAME=NO", "COORDINATE_PRECISION=7", nullptr};
-    OGRLayer* layer = ds->CreateLayer("detections", &wgs84, wkbPoint, const_cast<char**>(lco));
-    if (!layer) throw Error(path.string() + ": " + tiles::lastGdalError());
-    for (const auto& [name, type] :
-         std::vector<std::pair<const char*, OGRFieldType>>{{"kind", OFTString},
-                                                           {"score", OFTReal},
-                                                           {"length_m", OFTReal},
-                                                           {"width_m", OFTReal},
-                                                           {"heading_deg", OFTReal},
-                                                           {"area_m2", OFTReal},
-                                                           {"scene", OFTString},
-                                                           {"x_px", OFTReal},
-                                                           {"y_px", OFTReal},
-                                                           {"berthed", OFTInteger},
-                                                           {"underway", OFTInteger},
-                                                           {"outline_px", OFTRealList}}) {
-      OGRFieldDefn f(name, type);
-      if (type == OFTInteger) f.SetSubType(OFSTBoolean);
-      layer->CreateField(&f);
-    }
+  const tiles::GeoJsonLayout layout{.layerName = "detections",
+                                    .geometryType = wkbPoint,
+                                    .fields = {{"kind", OFTString},
+                                               {"score", OFTReal},
+                                               {"length_m", OFTReal},
+                                               {"width_m", OFTReal},
+                                               {"heading_deg", OFTReal},
+                                               {"area_m2", OFTReal},
+                                               {"scene", OFTString},
+                                               {"x_px", OFTReal},
+                                               {"y_px", OFTReal},
+                                               {"berthed", OFTInteger, OFSTBoolean},
+                                               {"underway", OFTInteger, OFSTBoolean},
+                                               {"outline_px", OFTRealList}},
+                                    .writeName = false,
+                                    .coordinatePrecision = 7};
+  tiles::writeGeoJson(path, layout, [&](tiles::GeoJsonLayer& out) {
     for (const auto& g : r.detections) {
       const auto& d = g.detection;
-      OGRFeature f(layer->GetLayerDefn());
+      OGRFeature f(out.definition());
       f.SetField("kind", d.kind.c_str());
       f.SetField("score", d.score);
       f.SetField("length_m", d.lengthM);
@@ -158,9 +149,7 @@ void writeGeoJsonOgr(const fs::path& path, const tiles::DetectionRunResult& r,
         f.SetField("outline_px", static_cast<int>(outline.size()), outline.data());
       OGRPoint pt(g.lon, g.lat);
       f.SetGeometry(&pt);
-      if (layer->CreateFeature(&f) != OGRERR_NONE) {
-        throw Error(path.string() + ": " + tiles::lastGdalError());
-      }
+      out.add(f);
     }
   });
 }

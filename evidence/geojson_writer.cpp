@@ -4,21 +4,16 @@
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "tiles/gdal_dataset.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::evidence {
 namespace {
 
-struct FieldSpec {
-  const char* name;
-  OGRFieldType type;
-};
-constexpr FieldSpec kFields[] = {
+using tiles::OgrField;
+const OgrField kFields[] = {
     {"id", OFTString},
     {"feature_type", OFTString},
     {"aoi", OFTString},
@@ -46,7 +41,7 @@ constexpr FieldSpec kFields[] = {
     {"imaged_fraction", OFTReal},
     {"berthed", OFTInteger},
     {"underway", OFTInteger},
-    {"registration_suspect", OFTInteger},
+    {"registration_suspect", OFTInteger, OFSTBoolean},  // a JSON true/false rather than 1/0
 };
 
 OGRLinearRing toRing(const Ring& r) {
@@ -67,7 +62,7 @@ OGRPolygon toPolygon(const Polygon& poly) {
 }
 
 // Only when AIS is configured, so that outputs without AIS keep their schema.
-constexpr FieldSpec kAisFields[] = {
+const OgrField kAisFields[] = {
     {"ais_status", OFTString},  {"mmsi", OFTInteger64},      {"imo", OFTString},
     {"vessel_name", OFTString}, {"ais_distance_m", OFTReal}, {"ais_dt_s", OFTReal},
     {"match_score", OFTReal},
@@ -78,78 +73,44 @@ bool hasAis(const JobEvidence& ev) {
                      [](const DetectionRecord& d) { return !d.ais.status.empty(); });
 }
 
-class Writer {
- public:
-  Writer(const std::filesystem::path& tmp, const std::string& layerName, bool aisFields = false) {
-    CPLErrorReset();
-    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
-    if (!drv) throw Error("GeoJSON driver not available in this GDAL");
-    m_ds.reset(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-    if (!m_ds) throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create GeoJSON"));
-    OGRSpatialReference wgs84 = tiles::wgs84Srs();
-    char** opts = nullptr;
-    opts = CSLSetNameValue(opts, "RFC7946", "YES");
-    opts = CSLSetNameValue(opts, "WRITE_NAME", "NO");
-    opts = CSLSetNameValue(opts, "COORDINATE_PRECISION", "7");
-    opts = CSLSetNameValue(opts, "ID_FIELD", "id");
-    opts = CSLSetNameValue(opts, "ID_TYPE", "String");
-    m_layer = m_ds->CreateLayer(layerName.c_str(), &wgs84, wkbUnknown, opts);
-    CSLDestroy(opts);
-    if (!m_layer) throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create layer"));
-    for (const auto& f : kFields) {
-      OGRFieldDefn def(f.name, f.type);
-      // A JSON true/false rather than 1/0.
-      if (std::string(f.name) == "registration_suspect") def.SetSubType(OFSTBoolean);
-      if (m_layer->CreateField(&def) != OGRERR_NONE)
-        throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create field"));
-    }
-    for (const auto& f : kAisFields) {
-      OGRFieldDefn def(f.name, f.type);
-      if (aisFields && m_layer->CreateField(&def) != OGRERR_NONE)
-        throw Error(tmp.string() + ": " + tiles::lastGdalError("cannot create field"));
-    }
-  }
+// The layout of evidence.geojson and detections.geojson: the layer `layerName` with kFields,
+// then kAisFields when `aisFields`.
+tiles::GeoJsonLayout evidenceLayout(const std::string& layerName, bool aisFields) {
+  tiles::GeoJsonLayout layout{.layerName = layerName,
+                              .geometryType = wkbUnknown,
+                              .fields = {std::begin(kFields), std::end(kFields)},
+                              .writeName = false,
+                              .coordinatePrecision = 7,
+                              .idField = "id"};
+  if (aisFields)
+    layout.fields.insert(layout.fields.end(), std::begin(kAisFields), std::end(kAisFields));
+  return layout;
+}
 
-  std::unique_ptr<OGRFeature> feature(const JobInfo& job, const std::string& id,
-                                      const std::string& type, const ChipIndex& chips) {
-    auto f = std::make_unique<OGRFeature>(m_layer->GetLayerDefn());
-    f->SetField("id", id.c_str());
-    f->SetField("feature_type", type.c_str());
-    f->SetField("aoi", job.aoiId.c_str());
-    f->SetField("before_scene", job.before.id.c_str());
-    f->SetField("after_scene", job.after.id.c_str());
-    f->SetField("before_time", job.before.timeIso.c_str());
-    f->SetField("after_time", job.after.timeIso.c_str());
-    const auto it = chips.find(id);
-    const ChipPaths none;
-    const ChipPaths& c = it == chips.end() ? none : it->second;
-    f->SetField("chip_before", c.before.c_str());
-    f->SetField("chip_after", c.after.c_str());
-    f->SetField("chip_mask", c.mask.c_str());
-    return f;
-  }
+// A feature of `out` with the properties every evidence item has.
+std::unique_ptr<OGRFeature> newFeature(tiles::GeoJsonLayer& out, const JobInfo& job,
+                                       const std::string& id, const std::string& type,
+                                       const ChipIndex& chips) {
+  auto f = std::make_unique<OGRFeature>(out.definition());
+  f->SetField("id", id.c_str());
+  f->SetField("feature_type", type.c_str());
+  f->SetField("aoi", job.aoiId.c_str());
+  f->SetField("before_scene", job.before.id.c_str());
+  f->SetField("after_scene", job.after.id.c_str());
+  f->SetField("before_time", job.before.timeIso.c_str());
+  f->SetField("after_time", job.after.timeIso.c_str());
+  const auto it = chips.find(id);
+  const ChipPaths none;
+  const ChipPaths& c = it == chips.end() ? none : it->second;
+  f->SetField("chip_before", c.before.c_str());
+  f->SetField("chip_after", c.after.c_str());
+  f->SetField("chip_mask", c.mask.c_str());
+  return f;
+}
 
-  void add(OGRFeature& f) {
-    if (m_layer->CreateFeature(&f) != OGRERR_NONE)
-      throw Error(tiles::lastGdalError("cannot write GeoJSON feature"));
-  }
-
-  void close(const std::filesystem::path& tmp, const std::filesystem::path& path) {
-    m_ds.reset();  // flushes; GDAL reports some write errors at close through CPLGetLastErrorNo
-    if (CPLGetLastErrorType() == CE_Failure)
-      throw Error(path.string() + ": " + tiles::lastGdalError("GeoJSON write failed"));
-    // ...but not a full disk: the driver ignores short writes.
-    tiles::requireCompleteJson(tmp, path);
-  }
-
- private:
-  tiles::GdalDataset m_ds;
-  OGRLayer* m_layer = nullptr;
-};
-
-void addFootprints(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
+void addFootprints(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipIndex& chips) {
   for (const auto& fp : ev.footprints) {
-    auto f = w.feature(ev.info, fp.id, "footprint", chips);
+    auto f = newFeature(w, ev.info, fp.id, "footprint", chips);
     f->SetField("scene_id", fp.sceneId.c_str());
     f->SetField("scene_time", fp.timeIso.c_str());
     f->SetField("area_m2", fp.areaM2);
@@ -165,9 +126,9 @@ void addFootprints(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
   }
 }
 
-void addChanges(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
+void addChanges(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipIndex& chips) {
   for (const auto& c : ev.changes) {
-    auto f = w.feature(ev.info, c.id, "change", chips);
+    auto f = newFeature(w, ev.info, c.id, "change", chips);
     f->SetField("method", ev.info.method.c_str());
     f->SetField("area_m2", c.areaM2);
     f->SetField("mean_score", c.meanScore);
@@ -179,9 +140,9 @@ void addChanges(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
   }
 }
 
-void addDetections(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
+void addDetections(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipIndex& chips) {
   for (const auto& d : ev.detections) {
-    auto f = w.feature(ev.info, d.id, "detection", chips);
+    auto f = newFeature(w, ev.info, d.id, "detection", chips);
     f->SetField("kind", d.kind.c_str());
     f->SetField("scene_id", d.sceneId.c_str());
     const std::string t = d.sceneId == ev.info.before.id  ? ev.info.before.timeIso
@@ -218,22 +179,17 @@ void addDetections(Writer& w, const JobEvidence& ev, const ChipIndex& chips) {
 
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                           const ChipIndex& chips) {
-  produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    Writer w(tmp, "evidence", hasAis(ev));
+  tiles::writeGeoJson(path, evidenceLayout("evidence", hasAis(ev)), [&](tiles::GeoJsonLayer& w) {
     addFootprints(w, ev, chips);
     addChanges(w, ev, chips);
     addDetections(w, ev, chips);
-    w.close(tmp, path);
   });
 }
 
 void writeDetectionsGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                             const ChipIndex& chips) {
-  produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    Writer w(tmp, "detections", hasAis(ev));
-    addDetections(w, ev, chips);
-    w.close(tmp, path);
-  });
+  tiles::writeGeoJson(path, evidenceLayout("detections", hasAis(ev)),
+                      [&](tiles::GeoJsonLayer& w) { addDetections(w, ev, chips); });
 }
 
 }  // namespace cw::evidence

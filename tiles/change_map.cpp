@@ -555,7 +555,6 @@ class ChangeMapRun {
   void polygons();
   void startScoreCog();
   void openForPolygons();
-  OGRLayer* polygonizeMask(GDALDataset& vds, OGRSpatialReference& gridSrs);
   SmallChanges collectPolygons(OGRLayer& layer, OGRSpatialReference& gridSrs, double pixelArea);
   double meanScore(OGRGeometry& g, const cv::Rect& bounds, GDALDriver& memRaster) const;
   void burnOut(SmallChanges& removed);
@@ -789,16 +788,16 @@ void ChangeMapRun::polygons() {
   openForPolygons();
   const double pixelArea = m_grid.pixelArea();
   {
-    GDALDriver* memDrv = GetGDALDriverManager()->GetDriverByName("Memory");
-    if (!memDrv) throw Error("GDAL has no Memory vector driver");
-    GdalDataset vds(memDrv->Create("", 0, 0, 0, GDT_Unknown, nullptr));
     OGRSpatialReference gridSrs;
     if (m_grid.georeferenced()) {
       gridSrs.importFromWkt(m_grid.wkt.c_str());
       gridSrs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     }
-    OGRLayer* layer = polygonizeMask(*vds, gridSrs);
-    SmallChanges removed = collectPolygons(*layer, gridSrs, pixelArea);
+    // The change polygons: 4-connected, of band 1 where band 2 (the mask's validity) is set.
+    const PolygonLayer traced =
+        polygonizeMask(*m_maskRw->GetRasterBand(1), *m_maskRw->GetRasterBand(2),
+                       m_grid.georeferenced() ? &gridSrs : nullptr, "polygonize failed");
+    SmallChanges removed = collectPolygons(traced.layer(), gridSrs, pixelArea);
     burnOut(removed);
   }
   m_res.changedAreaM2 =
@@ -833,23 +832,6 @@ void ChangeMapRun::openForPolygons() {
                                    singleThreaded));
   if (!m_maskRw) throw Error(m_maskTmp.string() + ": cannot reopen: " + lastGdalError());
   m_scoreRd = openRaster(m_scoreTmp.string());
-}
-
-// The change polygons (GDALPolygonize, 4-connected, of band 1 where band 2 is set) of the temp
-// mask, in a new layer of `vds` in the grid CRS.
-OGRLayer* ChangeMapRun::polygonizeMask(GDALDataset& vds, OGRSpatialReference& gridSrs) {
-  OGRLayer* layer =
-      vds.CreateLayer("changes", m_grid.georeferenced() ? &gridSrs : nullptr, wkbPolygon, nullptr);
-  OGRFieldDefn valueField("value", OFTInteger);
-  layer->CreateField(&valueField);
-  GDALRasterBand* band1 = m_maskRw->GetRasterBand(1);
-  GDALRasterBand* band2 = m_maskRw->GetRasterBand(2);
-  CPLErrorReset();
-  if (GDALPolygonize(band1, band2, OGRLayer::ToHandle(layer), 0, nullptr, nullptr, nullptr) !=
-      CE_None) {
-    throw Error("polygonize failed: " + lastGdalError());
-  }
-  return layer;
 }
 
 // Adds the polygons of `layer` of at least the minimum area to the result (area, pixels, bounds,
@@ -940,44 +922,28 @@ void ChangeMapRun::writeOutputs() {
   logTimings();
 }
 
-// changes.geojson: the polygons in WGS84 (RFC 7946), through a temp file.
+// changes.geojson: the polygons in WGS84 (RFC 7946), atomically.
 void ChangeMapRun::writeGeojson() {
   m_res.geojsonPath = m_outDir / "changes.geojson";
-  const fs::path tmp = tempPathBeside(m_res.geojsonPath);
-  m_cleanup.paths.push_back(tmp);
-  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
-  if (!drv) throw Error("GDAL has no GeoJSON driver");
-  {
-    GdalDataset ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-    if (!ds) throw Error(m_res.geojsonPath.string() + ": cannot create: " + lastGdalError());
-    OGRSpatialReference ll = wgs84Srs();
-    CPLStringList lco;
-    lco.SetNameValue("RFC7946", "YES");
-    lco.SetNameValue("WRITE_BBOX", "YES");
-    OGRLayer* layer = ds->CreateLayer("changes", &ll, wkbPolygon, lco.List());
-    if (!layer) throw Error(m_res.geojsonPath.string() + ": " + lastGdalError());
-    for (auto [name, type] : {std::pair<const char*, OGRFieldType>{"id", OFTInteger},
-                              {"area_m2", OFTReal},
-                              {"pixel_count", OFTInteger64},
-                              {"mean_score", OFTReal}}) {
-      OGRFieldDefn fd(name, type);
-      layer->CreateField(&fd);
-    }
+  const GeoJsonLayout layout{.layerName = "changes",
+                             .geometryType = wkbPolygon,
+                             .fields = {{"id", OFTInteger},
+                                        {"area_m2", OFTReal},
+                                        {"pixel_count", OFTInteger64},
+                                        {"mean_score", OFTReal}},
+                             .writeBbox = true};
+  writeGeoJson(m_res.geojsonPath, layout, [&](GeoJsonLayer& out) {
     for (const auto& p : m_res.polygons) {
-      OGRFeature f(layer->GetLayerDefn());
+      OGRFeature f(out.definition());
       f.SetField("id", p.id);
       f.SetField("area_m2", p.areaM2);
       f.SetField("pixel_count", static_cast<GIntBig>(p.pixelCount));
       f.SetField("mean_score", p.meanScore);
       OGRGeometry* g = OGRGeometryFactory::createFromGeoJson(p.geometryJson.c_str());
       if (g) f.SetGeometryDirectly(g);
-      if (layer->CreateFeature(&f) != OGRERR_NONE) {
-        throw Error(m_res.geojsonPath.string() + ": cannot write a feature: " + lastGdalError());
-      }
+      out.add(f);
     }
-  }
-  requireCompleteJson(tmp, m_res.geojsonPath);  // the driver ignores a full disk
-  renameInto(tmp, m_res.geojsonPath);
+  });
 }
 
 // The steps' wall and CPU times, to the debug log.

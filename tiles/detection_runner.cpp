@@ -1,6 +1,5 @@
 #include "tiles/detection_runner.hpp"
 
-#include <gdal_alg.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
@@ -113,30 +112,16 @@ std::vector<std::vector<std::vector<cv::Point2d>>> traceFootprint(const cv::Mat&
                                                                   double fy, const GridSpec& grid) {
   std::vector<std::vector<std::vector<cv::Point2d>>> out;
   if (cv::countNonZero(valid) == 0) return out;
-  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-  GdalDataset ds(mem->Create("", valid.cols, valid.rows, 1, GDT_Byte, nullptr));
   const auto& g = grid.geoTransform;
-  double gt[6] = {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy};
-  ds->SetGeoTransform(gt);
-  cv::Mat v = valid.clone();
-  if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, v.cols, v.rows, v.data, v.cols, v.rows,
-                                     GDT_Byte, 0, 0) != CE_None) {
-    throw Error("footprint: cannot fill the mask: " + lastGdalError());
-  }
-  GDALDriver* vmem = GetGDALDriverManager()->GetDriverByName("Memory");
-  GdalDataset vds(vmem->Create("", 0, 0, 0, GDT_Unknown, nullptr));
-  OGRLayer* layer = vds->CreateLayer("footprint", nullptr, wkbPolygon, nullptr);
-  OGRFieldDefn field("v", OFTInteger);
-  layer->CreateField(&field);
-  GDALRasterBandH band = GDALRasterBand::ToHandle(ds->GetRasterBand(1));
-  if (GDALPolygonize(band, band, OGRLayer::ToHandle(layer), 0, nullptr, nullptr, nullptr) !=
-      CE_None) {
-    throw Error("footprint: GDALPolygonize failed: " + lastGdalError());
-  }
+  const cv::Mat v = valid.isContinuous() ? valid : valid.clone();
+  const PolygonLayer traced = polygonizeMask(
+      v.data, v.cols, v.rows, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy}, nullptr,
+      "footprint: cannot trace the valid area");
   OgrTransform t = toWgs84(grid);
-  layer->ResetReading();
+  OGRLayer& layer = traced.layer();
+  layer.ResetReading();
   std::vector<std::pair<double, std::vector<std::vector<cv::Point2d>>>> polys;
-  for (auto& feature : *layer) {
+  for (auto& feature : layer) {
     const OGRGeometry* geom = feature->GetGeometryRef();
     if (!geom || wkbFlatten(geom->getGeometryType()) != wkbPolygon) continue;
     const auto* poly = geom->toPolygon();

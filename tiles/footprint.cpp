@@ -1,6 +1,5 @@
 #include "tiles/footprint.hpp"
 
-#include <gdal_alg.h>
 #include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
 
@@ -77,34 +76,18 @@ FootprintResult computeFootprint(const GridSpec& grid, const std::string& sceneP
   for (size_t i = 0; i < m.size(); ++i) {
     m[i] = (a[i] && al[i] == 255 && (c.empty() || c[i] == 0)) ? 1 : 0;
   }
-  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-  GdalDataset ds(mem->Create("", cw, ch, 1, GDT_Byte, nullptr));
-  GridSpec coarse = grid;
-  coarse.width = cw;
-  coarse.height = ch;
-  coarse.geoTransform[1] = grid.geoTransform[1] * w / cw;
-  coarse.geoTransform[5] = grid.geoTransform[5] * h / ch;
-  coarse.applyTo(*ds);
-  if (ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, cw, ch, m.data(), cw, ch, GDT_Byte, 0, 0,
-                                     nullptr) != CE_None) {
-    throw Error("cannot trace the footprint: " + lastGdalError());
-  }
-
-  GDALDriver* memv = GetGDALDriverManager()->GetDriverByName("Memory");
-  GdalDataset vds(memv->Create("", 0, 0, 0, GDT_Unknown, nullptr));
+  std::array<double, 6> coarseGt = grid.geoTransform;
+  coarseGt[1] = grid.geoTransform[1] * w / cw;
+  coarseGt[5] = grid.geoTransform[5] * h / ch;
   OGRSpatialReference srs;
   srs.importFromWkt(grid.wkt.c_str());
   srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OGRLayer* layer = vds->CreateLayer("fp", &srs, wkbPolygon, nullptr);
-  OGRFieldDefn fld("v", OFTInteger);
-  layer->CreateField(&fld);
-  GDALRasterBand* band = ds->GetRasterBand(1);
-  if (GDALPolygonize(band, band, layer, 0, nullptr, nullptr, nullptr) != CE_None) {
-    throw Error("cannot trace the footprint: " + lastGdalError());
-  }
+  const PolygonLayer traced =
+      polygonizeMask(m.data(), cw, ch, coarseGt, &srs, "cannot trace the footprint");
   const auto ct = transformToWgs84(srs, "cannot transform the footprint to WGS84");
-  layer->ResetReading();
-  for (auto& feat : *layer) {
+  OGRLayer& layer = traced.layer();
+  layer.ResetReading();
+  for (auto& feat : layer) {
     OGRGeometry* g = feat->GetGeometryRef();
     if (!g || g->transform(ct.get()) != OGRERR_NONE) continue;
     const OGRPolygon* p = g->toPolygon();

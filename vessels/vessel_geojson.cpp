@@ -4,8 +4,6 @@
 
 #include <ogrsf_frmts.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
 #include "core/iso_time.hpp"
 #include "tiles/ogr_vector.hpp"
 
@@ -19,39 +17,30 @@ bool nearAnyScene(std::int64_t t, const std::vector<SceneVessels>& scenes, std::
   return false;
 }
 
-// Creates the "vessels" layer (WGS84, RFC 7946, 7 decimals) with every field any feature uses.
-OGRLayer* createVesselsLayer(GDALDataset& ds, const std::filesystem::path& path) {
-  OGRSpatialReference wgs84 = tiles::wgs84Srs();
-  char** opts = CSLSetNameValue(nullptr, "RFC7946", "YES");
-  opts = CSLSetNameValue(opts, "COORDINATE_PRECISION", "7");
-  OGRLayer* layer = ds.CreateLayer("vessels", &wgs84, wkbUnknown, opts);
-  CSLDestroy(opts);
-  if (!layer) throw Error(path.string() + ": cannot create layer: " + CPLGetLastErrorMsg());
-  for (const auto& [name, type] :
-       std::initializer_list<std::pair<const char*, OGRFieldType>>{{"feature_type", OFTString},
-                                                                   {"mmsi", OFTInteger64},
-                                                                   {"imo", OFTString},
-                                                                   {"vessel_name", OFTString},
-                                                                   {"length_m", OFTReal},
-                                                                   {"scene_id", OFTString},
-                                                                   {"scene_time", OFTString},
-                                                                   {"status", OFTString},
-                                                                   {"placed_by", OFTString},
-                                                                   {"dt_s", OFTInteger64},
-                                                                   {"likely", OFTString},
-                                                                   {"start", OFTString},
-                                                                   {"end", OFTString},
-                                                                   {"sts_source", OFTString},
-                                                                   {"mmsi2", OFTInteger64},
-                                                                   {"first_dark", OFTInteger},
-                                                                   {"second_dark", OFTInteger},
-                                                                   {"distance_m", OFTReal},
-                                                                   {"shore_checked", OFTInteger}}) {
-    OGRFieldDefn def(name, type);
-    if (layer->CreateField(&def) != OGRERR_NONE)
-      throw Error(path.string() + ": cannot create field");
-  }
-  return layer;
+// The "vessels" layer (7 decimals) with every field any feature uses.
+tiles::GeoJsonLayout vesselsLayout() {
+  return {.layerName = "vessels",
+          .geometryType = wkbUnknown,
+          .fields = {{"feature_type", OFTString},
+                     {"mmsi", OFTInteger64},
+                     {"imo", OFTString},
+                     {"vessel_name", OFTString},
+                     {"length_m", OFTReal},
+                     {"scene_id", OFTString},
+                     {"scene_time", OFTString},
+                     {"status", OFTString},
+                     {"placed_by", OFTString},
+                     {"dt_s", OFTInteger64},
+                     {"likely", OFTString},
+                     {"start", OFTString},
+                     {"end", OFTString},
+                     {"sts_source", OFTString},
+                     {"mmsi2", OFTInteger64},
+                     {"first_dark", OFTInteger},
+                     {"second_dark", OFTInteger},
+                     {"distance_m", OFTReal},
+                     {"shore_checked", OFTInteger}},
+          .coordinatePrecision = 7};
 }
 
 // Sets the MMSI of `f` and, when the AIS store knows the vessel, its IMO, name and length.
@@ -64,15 +53,9 @@ void describeVessel(OGRFeature& f, const AoiFixes& ais, std::uint32_t mmsi) {
   }
 }
 
-// Writes `f` to the layer; throws naming `path` if OGR cannot.
-void addFeature(OGRLayer& layer, OGRFeature& f, const std::filesystem::path& path) {
-  if (layer.CreateFeature(&f) != OGRERR_NONE)
-    throw Error(path.string() + ": cannot write a feature");
-}
-
 // Writes one "track" LineString per MMSI from its fixes within windowS of a scene (jumps left out).
-void writeTracks(OGRLayer& layer, const AoiFixes& ais, const std::vector<SceneVessels>& scenes,
-                 std::int64_t windowS, const std::filesystem::path& path) {
+void writeTracks(tiles::GeoJsonLayer& layer, const AoiFixes& ais,
+                 const std::vector<SceneVessels>& scenes, std::int64_t windowS) {
   const auto& fx = ais.fixes;
   for (size_t i = 0; i < fx.size();) {
     size_t j = i;
@@ -85,22 +68,21 @@ void writeTracks(OGRLayer& layer, const AoiFixes& ais, const std::vector<SceneVe
       line.addPoint(fx[j].lon, fx[j].lat);
     }
     if (line.getNumPoints() >= 2) {
-      OGRFeature f(layer.GetLayerDefn());
+      OGRFeature f(layer.definition());
       f.SetField("feature_type", "track");
       describeVessel(f, ais, fx[i].mmsi);
       f.SetField("start", formatIsoTime(first).c_str());
       f.SetField("end", formatIsoTime(last).c_str());
       f.SetGeometry(&line);
-      addFeature(layer, f, path);
+      layer.add(f);
     }
     i = j;
   }
 }
 
 // Writes one "vessel_position" Point per vessel placed at each scene, with its match status.
-void writeVesselPositions(OGRLayer& layer, const AoiFixes& ais,
-                          const std::vector<SceneVessels>& scenes,
-                          const std::filesystem::path& path) {
+void writeVesselPositions(tiles::GeoJsonLayer& layer, const AoiFixes& ais,
+                          const std::vector<SceneVessels>& scenes) {
   for (const auto& s : scenes) {
     std::vector<std::string> status(s.match.vessels.size(), "placed");
     std::vector<std::string> likely(s.match.vessels.size());
@@ -113,7 +95,7 @@ void writeVesselPositions(OGRLayer& layer, const AoiFixes& ais,
     }
     for (size_t v = 0; v < s.match.vessels.size(); ++v) {
       const auto& p = s.match.vessels[v];
-      OGRFeature f(layer.GetLayerDefn());
+      OGRFeature f(layer.definition());
       f.SetField("feature_type", "vessel_position");
       describeVessel(f, ais, p.mmsi);
       f.SetField("scene_id", s.sceneId.c_str());
@@ -124,16 +106,15 @@ void writeVesselPositions(OGRLayer& layer, const AoiFixes& ais,
       if (!likely[v].empty()) f.SetField("likely", likely[v].c_str());
       OGRPoint pt(p.lon, p.lat);
       f.SetGeometry(&pt);
-      addFeature(layer, f, path);
+      layer.add(f);
     }
   }
 }
 
 // Writes one "sts" Point per ship-to-ship transfer candidate.
-void writeStsEvents(OGRLayer& layer, const std::vector<StsEvent>& sts,
-                    const std::filesystem::path& path) {
+void writeStsEvents(tiles::GeoJsonLayer& layer, const std::vector<StsEvent>& sts) {
   for (const auto& e : sts) {
-    OGRFeature f(layer.GetLayerDefn());
+    OGRFeature f(layer.definition());
     f.SetField("feature_type", "sts");
     f.SetField("sts_source", e.source.c_str());
     if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
@@ -149,7 +130,7 @@ void writeStsEvents(OGRLayer& layer, const std::vector<StsEvent>& sts,
     f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
     OGRPoint pt(e.lon, e.lat);
     f.SetGeometry(&pt);
-    addFeature(layer, f, path);
+    layer.add(f);
   }
 }
 
@@ -158,17 +139,10 @@ void writeStsEvents(OGRLayer& layer, const std::vector<StsEvent>& sts,
 void writeVesselsGeoJson(const std::filesystem::path& path, const AoiFixes& ais,
                          const std::vector<SceneVessels>& scenes, std::int64_t windowS,
                          const std::vector<StsEvent>& sts) {
-  cw::produceFileAtomic(path, [&](const std::filesystem::path& tmp) {
-    auto* drv = GetGDALDriverManager()->GetDriverByName("GeoJSON");
-    if (!drv) throw Error("GeoJSON driver not available in this GDAL");
-    std::unique_ptr<GDALDataset> ds(drv->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-    if (!ds) throw Error(path.string() + ": cannot create GeoJSON: " + CPLGetLastErrorMsg());
-    OGRLayer* layer = createVesselsLayer(*ds, path);
-    writeTracks(*layer, ais, scenes, windowS, path);
-    writeVesselPositions(*layer, ais, scenes, path);
-    writeStsEvents(*layer, sts, path);
-    ds.reset();
-    if (CPLGetLastErrorType() == CE_Failure) throw Error(path.string() + ": GeoJSON write failed");
+  tiles::writeGeoJson(path, vesselsLayout(), [&](tiles::GeoJsonLayer& layer) {
+    writeTracks(layer, ais, scenes, windowS);
+    writeVesselPositions(layer, ais, scenes);
+    writeStsEvents(layer, sts);
   });
 }
 

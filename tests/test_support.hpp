@@ -81,7 +81,10 @@ inline CommandResult run(const std::string& command) {
 
 // Runs the changewatch executable under test with the given arguments.
 inline CommandResult runCli(const std::string& args) {
-  return run(std::string(CW_BINARY) + " " + args);
+  std::string command = CW_BINARY;  // appended, not `+`-chained: GCC 12 warns falsely on that
+  command += ' ';
+  command += args;
+  return run(command);
 }
 
 inline bool haveSharedData() {

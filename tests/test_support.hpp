@@ -134,7 +134,8 @@ inline fs::path sharedFixture(const std::string& name,
 // `simulate <simulateArgs>` then `run config.yaml --threads 2`, made once per build as the shared
 // fixture `name`, with the run's exit code and output kept beside it (run.exit, run.log).
 struct SimulatedRun {
-  fs::path dir;  // the simulator's folder; the run's evidence is dir/out
+  fs::path dir;  // the simulator's folder
+  fs::path out;  // the run's evidence: dir/out
   int exitCode = -1;
   std::string log;
 };
@@ -146,7 +147,7 @@ inline SimulatedRun simulatedRun(const std::string& name, const std::string& sim
     writeText(d / "run.log", r.output);
     writeText(d / "run.exit", std::to_string(r.exitCode));
   });
-  return {dir, std::stoi(readText(dir / "run.exit")), readText(dir / "run.log")};
+  return {dir, dir / "out", std::stoi(readText(dir / "run.exit")), readText(dir / "run.log")};
 }
 
 // A simulator run made on first use and shared, read-only, by the tests of one process:

@@ -29,22 +29,9 @@ std::map<std::string, nlohmann::json> jobFileHashes(const fs::path& out) {
 
 // One simulated run shared by the tests of this file and of test_signed_run.cpp (simulating and
 // running takes a while): a shared fixture, read-only; tests that change outputs copy them.
-struct SimRun {
-  fs::path dir;
-  fs::path out;
-  int exitCode = -1;
-  std::string log;
-  SimRun() {
-    const auto run = cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
-    dir = run.dir;
-    out = dir / "out";
-    exitCode = run.exitCode;
-    log = run.log;
-  }
-};
-
-SimRun& simRun() {
-  static SimRun run;
+const cw::test::SimulatedRun& simRun() {
+  static const auto run =
+      cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
   return run;
 }
 

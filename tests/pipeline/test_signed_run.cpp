@@ -26,22 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // The run of tests/pipeline/test_run_e2e.cpp (the same shared fixture), copied before any change.
-struct SimRun {
-  fs::path dir;
-  fs::path out;
-  int exitCode = -1;
-  std::string log;
-  SimRun() {
-    const auto run = cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
-    dir = run.dir;
-    out = dir / "out";
-    exitCode = run.exitCode;
-    log = run.log;
-  }
-};
-
-SimRun& simRun() {
-  static SimRun run;
+const cw::test::SimulatedRun& simRun() {
+  static const auto run =
+      cw::test::simulatedRun("e2e-seed3-1024", "--seed 3 --size 1024 --dates 2");
   return run;
 }
 

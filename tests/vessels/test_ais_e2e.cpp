@@ -27,19 +27,14 @@ constexpr std::uint32_t kSpoofed = cw::sim::kSimSpoofedMmsi;
 // The simulator's own AIS feed (simulate --ais, sim/sim_ais.hpp): AIS on for three ships in
 // four, dark for the fourth, one vessel broadcasting where no ship is and one 2 km east of the
 // port; its config has the ais: section and its declarations the vessel-level rows.
-struct AisRun {
-  fs::path dir;
-  int exitCode = -1;
-  std::string log;
+struct AisRun : test::SimulatedRun {
   json truth;
   std::map<std::uint32_t, bool> dark;  // truth ship id -> dark
   int rows = 0;
 
-  AisRun() {
-    const auto run = test::simulatedRun("ais-seed3-2048", "--seed 3 --size 2048 --dates 2 --ais");
-    dir = run.dir;
-    exitCode = run.exitCode;
-    log = run.log;
+  AisRun()
+      : test::SimulatedRun(
+            test::simulatedRun("ais-seed3-2048", "--seed 3 --size 2048 --dates 2 --ais")) {
     truth = readJson(dir / "truth" / "truth.json");
     rows = truth["ais"]["rows"];
     for (const auto& s : truth["ships"]) dark[s["id"]] = s["ais_case"] == "dark";

@@ -87,24 +87,14 @@ cv::Mat upsampleWindow(const cv::Mat& overviewMask, double fx, double fy, const 
   return out;
 }
 
-struct OgrTransformDeleter {
-  void operator()(OGRCoordinateTransformation* t) const {
-    OGRCoordinateTransformation::DestroyCT(t);
-  }
-};
-using OgrTransform = std::unique_ptr<OGRCoordinateTransformation, OgrTransformDeleter>;
-
-OgrTransform toWgs84(const GridSpec& grid) {
+std::unique_ptr<OGRCoordinateTransformation> toWgs84(const GridSpec& grid) {
   if (!grid.georeferenced()) return nullptr;
   OGRSpatialReference src;
-  const OGRSpatialReference dst = wgs84Srs();
   if (src.importFromWkt(grid.wkt.c_str()) != OGRERR_NONE) {
     throw Error("grid CRS cannot be read: " + grid.wkt.substr(0, 80));
   }
   src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  OgrTransform t(OGRCreateCoordinateTransformation(&src, &dst));
-  if (!t) throw Error("no transformation from the grid CRS to WGS84: " + lastGdalError());
-  return t;
+  return transformToWgs84(src, "no transformation from the grid CRS to WGS84");
 }
 
 // Valid-area outline: GDALPolygonize of the overview's valid mask, in the grid CRS, then WGS84.
@@ -117,7 +107,7 @@ std::vector<std::vector<std::vector<cv::Point2d>>> traceFootprint(const cv::Mat&
   const PolygonLayer traced = polygonizeMask(
       v.data, v.cols, v.rows, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy}, nullptr,
       "footprint: cannot trace the valid area");
-  OgrTransform t = toWgs84(grid);
+  const auto t = toWgs84(grid);
   OGRLayer& layer = traced.layer();
   layer.ResetReading();
   std::vector<std::pair<double, std::vector<std::vector<cv::Point2d>>>> polys;
@@ -266,7 +256,7 @@ void mergeTiles(const std::vector<TileResult>& perTile, const DetectionRunReques
 // Step 4 of runDetection: grid CRS coordinates of every detection, and WGS84 ones on a
 // georeferenced grid.
 void geotag(DetectionRunResult& res) {
-  OgrTransform t = toWgs84(res.grid);
+  const auto t = toWgs84(res.grid);
   for (auto& g : res.detections) {
     g.map = res.grid.pixelToMap(g.detection.centroidPx.x, g.detection.centroidPx.y);
     if (t) {

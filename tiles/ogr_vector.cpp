@@ -72,8 +72,12 @@ OGRSpatialReference wgs84Srs() {
 std::unique_ptr<OGRCoordinateTransformation> transformToWgs84(const OGRSpatialReference& src,
                                                               const std::string& failure) {
   const OGRSpatialReference dst = wgs84Srs();
+  CPLErrorReset();  // so that the message below is PROJ's about this transformation
   std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&src, &dst));
-  if (!t) throw Error(failure);
+  if (!t) {
+    const std::string why = lastGdalError("");
+    throw Error(why.empty() ? failure : failure + ": " + why);
+  }
   return t;
 }
 

@@ -22,7 +22,7 @@ namespace cw::tiles {
 OGRSpatialReference wgs84Srs();
 
 // A transformation from `src` (its axis order as set by the caller) to wgs84Srs(). Throws
-// cw::Error(failure) when PROJ has none.
+// cw::Error("<failure>: <GDAL's message>") when PROJ has none.
 std::unique_ptr<OGRCoordinateTransformation> transformToWgs84(const OGRSpatialReference& src,
                                                               const std::string& failure);
 

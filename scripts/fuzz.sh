@@ -35,9 +35,9 @@ case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --time needs whole seconds" >&2; 
 command -v clang++-14 >/dev/null || { echo "fuzz.sh: needs clang-14 (scripts/setup.sh)" >&2; exit 2; }
 dir=build-fuzz
 # -O1 and line tables only: fast enough to fuzz, quick to build, readable stack traces. The same
-# configuration as scripts/test.sh --sanitize (so the sanitized suite can run from here too).
+# configuration as scripts/test.sh --sanitize, plus the coverage hooks libFuzzer steers by.
 [ "$build" = 1 ] && CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCW_FUZZ=ON -DCW_SANITIZE=ON \
+  -DCW_FUZZ=ON -DCW_FUZZ_COVERAGE=ON -DCW_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 [ "$build" = 1 ] && cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

@@ -174,22 +174,16 @@ void warpOnto(const std::string& afterPath, GDALDataset& after, const tiles::Gri
   GDALClose(out);
 }
 
-std::string methodNames(const imaging::Registry& registry) {
-  std::vector<std::string> names;
-  for (const auto& m : registry.methods()) names.push_back(m.name);
-  return joinNames(names);
-}
-
 // Throws a usage error naming the known methods when --method is neither auto nor built in, and
 // when --set is given with auto: which method's options they are depends on the bands, as a
 // config's change.options need a named method.
 void checkMethodName(const imaging::Registry& registry, const ChangeArgs& a) {
   if (a.method != "auto" && !registry.method(a.method)) {
     throw UsageError("--method: unknown method '" + a.method + "' (expected auto, " +
-                     methodNames(registry) + ")");
+                     joinNames(registry.methodNames()) + ")");
   }
   if (a.method == "auto" && !a.settings.empty()) {
-    throw UsageError("--set needs a named --method (" + methodNames(registry) +
+    throw UsageError("--set needs a named --method (" + joinNames(registry.methodNames()) +
                      "), not auto: each method has its own options");
   }
 }
@@ -352,7 +346,7 @@ void addChangeCommand(CLI::App& app) {
   cmd->add_option("--method", a->method,
                   "auto (" + registry.autoMethod(1).name + " for 1 band, " +
                       registry.autoMethod(2).name + " otherwise) or one of: " +
-                      methodNames(registry) + " (their options are listed below)")
+                      joinNames(registry.methodNames()) + " (their options are listed below)")
       ->capture_default_str();
   cmd->add_option("--set", a->settings,
                   "Option name=value of the named --method (repeatable), one of those listed "

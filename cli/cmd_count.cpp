@@ -207,17 +207,12 @@ std::string shoreWaterMask(const CountArgs& a, const tiles::GridSpec& grid) {
   return path;
 }
 
-std::string detectorNames(const imaging::Registry& reg) {
-  std::vector<std::string> names;
-  for (const auto& e : reg.detectors()) names.push_back(e.name);
-  return joinNames(names);
-}
-
 // The registered detector called `name`; a usage error naming the known ones if there is none.
 const imaging::DetectorEntry& detectorEntry(const imaging::Registry& reg, const std::string& name) {
   const imaging::DetectorEntry* entry = reg.detector(name);
   if (!entry) {
-    throw UsageError("unknown detector '" + name + "' (known: " + detectorNames(reg) + ")");
+    throw UsageError("unknown detector '" + name + "' (known: " + joinNames(reg.detectorNames()) +
+                     ")");
   }
   return *entry;
 }
@@ -351,8 +346,9 @@ void addCountCommand(CLI::App& app) {
   cmd->add_option("IMAGE", a->image, "Raster to count objects in (any GDAL format)")->required();
   cmd->add_option("--out", a->out, "Output folder")->required();
   const auto& reg = imaging::Registry::builtins();
-  cmd->add_option("--detector", a->detector,
-                  "Detector: " + detectorNames(reg) + " (their options are listed below)")
+  cmd->add_option(
+         "--detector", a->detector,
+         "Detector: " + joinNames(reg.detectorNames()) + " (their options are listed below)")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--tile-size", a->tileSizePx, "Tile size in pixels")

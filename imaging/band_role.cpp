@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/name_suggestion.hpp"
+
 namespace cw::imaging {
 
 namespace {
@@ -48,12 +50,13 @@ std::optional<std::string> BandNeeds::check(const std::vector<BandRole>& roles) 
     return std::find(anyOf.begin(), anyOf.end(), r) != anyOf.end();
   });
   if (ok) return std::nullopt;
-  std::string wanted, have;
+  std::string wanted;
   for (size_t i = 0; i < anyOf.size(); ++i) {
     wanted += (i == 0 ? "" : i + 1 == anyOf.size() ? " or " : ", ") + bandRoleName(anyOf[i]);
   }
-  for (size_t i = 0; i < roles.size(); ++i) have += (i ? ", " : "") + bandRoleName(roles[i]);
-  return "needs a band with role " + wanted + "; the bands are " + have;
+  std::vector<std::string> have;
+  for (const BandRole r : roles) have.push_back(bandRoleName(r));
+  return "needs a band with role " + wanted + "; the bands are " + joinNames(have);
 }
 
 BandNeeds brightnessBands() {

@@ -29,6 +29,18 @@ const DetectorEntry* Registry::detector(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> Registry::methodNames() const {
+  std::vector<std::string> names;
+  for (const auto& e : m_methods) names.push_back(e.name);
+  return names;
+}
+
+std::vector<std::string> Registry::detectorNames() const {
+  std::vector<std::string> names;
+  for (const auto& e : m_detectors) names.push_back(e.name);
+  return names;
+}
+
 const ChangeMethodEntry& Registry::autoMethod(std::size_t bandCount) const {
   const AutoInput input = bandCount == 1 ? AutoInput::SingleBand : AutoInput::MultiBand;
   for (const auto& e : m_methods) {

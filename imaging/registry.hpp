@@ -50,6 +50,9 @@ class Registry {
   const DetectorEntry* detector(const std::string& name) const;
   const std::vector<ChangeMethodEntry>& methods() const { return m_methods; }
   const std::vector<DetectorEntry>& detectors() const { return m_detectors; }
+  // The registered names, in registration order (for help texts and "did you mean").
+  std::vector<std::string> methodNames() const;
+  std::vector<std::string> detectorNames() const;
 
   std::unique_ptr<ChangeMethod> createMethod(const std::string& name, const Params& p) const;
   std::unique_ptr<ObjectDetector> createDetector(const std::string& name, const Params& p) const;

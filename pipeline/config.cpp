@@ -422,17 +422,6 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
   }
 }
 
-std::vector<std::string> registeredNames(bool methods) {
-  std::vector<std::string> names;
-  const auto& reg = imaging::Registry::builtins();
-  if (methods) {
-    for (const auto& e : reg.methods()) names.push_back(e.name);
-  } else {
-    for (const auto& e : reg.detectors()) names.push_back(e.name);
-  }
-  return names;
-}
-
 std::string unknownUnit(const std::string& what, const std::string& name,
                         const std::vector<std::string>& names) {
   std::string msg = "unknown " + what + " '" + name + "'";
@@ -677,7 +666,7 @@ void readDetectors(const MapReader& r, Problems& problems, Aoi& a) {
     problems.add(d, r.path("detectors"), "expected a list of detectors");
     return;
   }
-  const auto names = registeredNames(false);
+  const auto names = imaging::Registry::builtins().detectorNames();
   for (size_t k = 0; k < d.size(); ++k) {
     const std::string dp = indexed(r.path("detectors"), k);
     MapReader dr(d[k], dp, problems, {"name", "options"});
@@ -1086,7 +1075,7 @@ void readChange(const MapReader& r, Problems& problems, Config& c) {
     } else {
       problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
                    unknownUnit("change method", c.change.method, [] {
-                     auto names = registeredNames(true);
+                     auto names = imaging::Registry::builtins().methodNames();
                      names.push_back("auto");
                      return names;
                    }()));

@@ -42,6 +42,10 @@ std::vector<OptionSpec> ShipDetector::optionSpecs() {
       numberOption("min_water_contact",
                    "berthed candidates: water share of the pixels around them (a hull sticks out)",
                    d.minWaterContact, 0.0, 1.0),
+      numberOption("raft_width_ratio",
+                   "candidates at least this wide for their length are checked for hulls moored "
+                   "side by side (1 = never)",
+                   d.raftWidthRatio, 0.0, 1.0),
       numberOption("wake_ratio", "candidate / head length above which the rest is a wake",
                    d.wakeRatio, 1.0, 100.0),
       numberOption("ndwi_threshold", "NIR water cue: NDWI must also exceed this",
@@ -87,6 +91,7 @@ ShipDetectorOptions fromParams(const Params& p) {
   o.maxProtrusionM = p.number("max_protrusion_m");
   o.wakeRatio = p.number("wake_ratio");
   o.minWaterContact = p.number("min_water_contact");
+  o.raftWidthRatio = p.number("raft_width_ratio");
   o.water.ndwiThreshold = p.number("ndwi_threshold");
   o.water.colourDistance = p.number("colour_distance");
   o.water.minRegionM2 = p.number("min_water_region_m2");
@@ -314,6 +319,122 @@ double peakAbsZ(const std::vector<cv::Point>& pixels, const cv::Mat& z) {
   return peak;
 }
 
+// Hulls moored side by side (a ship-to-ship transfer, a raft at a berth) bridge into one
+// candidate at the grow level: the water between them is only a few pixels wide and the edges of
+// both hulls pass z_grow. A candidate at least `raftWidthRatio` as wide as it is long is split
+// when its cores (pixels of the peak's polarity with |z| >= max(seed, 0.5 x peak), as in
+// headOf) form two or more hull-like parts (each >= minLengthM and >= kRaftMinElongation times
+// as long as wide, axes within kRaftMaxAxisDeg) lying beside each other, not end to end, with
+// water between them (z below half the core level on the line between their centres). Every
+// candidate pixel then goes to its nearest core part, so each hull keeps its own edges. One hull
+// whose deck and superstructure break into pieces gives pieces end to end: not split.
+constexpr double kRaftMinElongation = 2.0;
+constexpr double kRaftMaxAxisDeg = 20.0;
+
+double axisDifferenceDeg(double a, double b) {
+  const double d = std::fmod(std::abs(a - b), 180.0);
+  return std::min(d, 180.0 - d);
+}
+
+// Whether the line between two part centres crosses water: a pixel of (signed) z below half the
+// core level. Two bright stripes along one hull's gunwales are side by side too, but the deck
+// between them is far brighter than water.
+bool waterBetween(const cv::Mat& z, cv::Point2d a, cv::Point2d b, float sign, double level) {
+  const int steps = static_cast<int>(std::ceil(2.0 * cv::norm(b - a)));
+  for (int i = 0; i <= steps; ++i) {
+    const cv::Point2d p = a + (b - a) * (static_cast<double>(i) / std::max(steps, 1));
+    const int x = static_cast<int>(std::floor(p.x)), y = static_cast<int>(std::floor(p.y));
+    if (x < 0 || y < 0 || x >= z.cols || y >= z.rows) continue;
+    if (sign * z.at<float>(y, x) < 0.5 * level) return true;
+  }
+  return false;
+}
+
+// Hull-like core parts of a candidate (in `box` coordinates: labels, and the qualifying ids).
+std::vector<int> raftCores(const std::vector<cv::Point>& pixels, const cv::Mat& z, double level,
+                           double px, const ShipDetectorOptions& o, const cv::Rect& box,
+                           cv::Mat& labels) {
+  cv::Point peak = pixels.front();
+  for (const auto& p : pixels) {
+    if (std::abs(z.at<float>(p)) > std::abs(z.at<float>(peak))) peak = p;
+  }
+  const float sign = z.at<float>(peak) >= 0.0f ? 1.0f : -1.0f;
+  cv::Mat in(box.size(), CV_8U, cv::Scalar(0));
+  for (const auto& p : pixels) {
+    if (sign * z.at<float>(p) >= level) in.at<uchar>(p - box.tl()) = 255;
+  }
+  const int n = cv::connectedComponents(in, labels, 8, CV_32S);
+  std::vector<std::vector<cv::Point>> parts(n);
+  for (const auto& p : pixels) {
+    const int id = labels.at<int>(p - box.tl());
+    if (id) parts[id].push_back(p);
+  }
+  std::vector<int> cores;
+  std::vector<ComponentShape> shapes;
+  for (int i = 1; i < n; ++i) {
+    if (static_cast<double>(parts[i].size()) < o.minAreaPx) continue;
+    const ComponentShape s = componentShape(parts[i], px);
+    if (s.lengthM < o.minLengthM || s.lengthM < kRaftMinElongation * s.widthM) continue;
+    cores.push_back(i);
+    shapes.push_back(s);
+  }
+  // Side by side: every pair of parts roughly parallel, their centres offset across the axis
+  // by more than along it.
+  for (size_t a = 0; a < shapes.size(); ++a) {
+    for (size_t b = a + 1; b < shapes.size(); ++b) {
+      if (axisDifferenceDeg(shapes[a].headingDeg, shapes[b].headingDeg) > kRaftMaxAxisDeg) {
+        return {};
+      }
+      const double h = shapes[a].headingDeg * CV_PI / 180.0;
+      const cv::Point2d axis(std::sin(h), -std::cos(h)),
+          d = shapes[b].centrePx - shapes[a].centrePx;
+      const double along = std::abs(d.dot(axis)), across = std::abs(d.x * axis.y - d.y * axis.x);
+      if (along >= across) return {};
+      if (!waterBetween(z, shapes[a].centrePx, shapes[b].centrePx, sign, level)) return {};
+    }
+  }
+  return cores.size() >= 2 ? cores : std::vector<int>{};
+}
+
+std::vector<std::vector<cv::Point>> raftHulls(std::vector<cv::Point> pixels, const cv::Mat& z,
+                                              double seed, double px,
+                                              const ShipDetectorOptions& o) {
+  std::vector<std::vector<cv::Point>> out;
+  const ComponentShape whole = componentShape(pixels, px);
+  if (whole.widthM < o.raftWidthRatio * whole.lengthM) {
+    out.push_back(std::move(pixels));
+    return out;
+  }
+  const cv::Rect box = cv::boundingRect(pixels);
+  cv::Mat labels;
+  const std::vector<int> cores =
+      raftCores(pixels, z, std::max(seed, 0.5 * peakAbsZ(pixels, z)), px, o, box, labels);
+  if (cores.empty()) {
+    out.push_back(std::move(pixels));
+    return out;
+  }
+  // Nearest core part for every pixel of the box (distance transform to the cores, with the
+  // label of the nearest core pixel).
+  cv::Mat notCore(box.size(), CV_8U, cv::Scalar(255)), dist, nearest;
+  std::vector<int> partOfCore(static_cast<size_t>(box.area()) + 1, -1);
+  for (size_t k = 0; k < cores.size(); ++k) notCore.setTo(0, labels == cores[k]);
+  cv::distanceTransform(notCore, dist, nearest, cv::DIST_L2, cv::DIST_MASK_5, cv::DIST_LABEL_PIXEL);
+  for (size_t k = 0; k < cores.size(); ++k) {
+    for (int y = 0; y < box.height; ++y) {
+      for (int x = 0; x < box.width; ++x) {
+        if (labels.at<int>(y, x) == cores[k])
+          partOfCore[nearest.at<int>(y, x)] = static_cast<int>(k);
+      }
+    }
+  }
+  out.resize(cores.size());
+  for (const auto& p : pixels) {
+    const int k = partOfCore[nearest.at<int>(p - box.tl())];
+    out[static_cast<size_t>(k)].push_back(p);
+  }
+  return out;
+}
+
 }  // namespace
 
 ShipDetector::ShipDetector(const Params& params) : ShipDetector(fromParams(params)) {}
@@ -398,7 +519,17 @@ DetectionReport ShipDetector::run(const DetectionTile& tile, const cv::Rect& cor
   const bool sar = isSar(tile.roles);
   const double seed = sar ? o.zThresholdSar : o.zThreshold;
   const double grow = sar ? std::max(o.zGrow, 0.6 * seed) : o.zGrow;
-  for (auto& pixels : hysteresis(z, areas, polarity, seed, grow)) {
+  std::vector<std::vector<cv::Point>> candidates;
+  for (auto& c : hysteresis(z, areas, polarity, seed, grow)) {
+    if (static_cast<double>(c.size()) < o.minAreaPx) continue;
+    // SAR hulls are strings of point scatterers: their cores are not hull shapes.
+    if (sar) {
+      candidates.push_back(std::move(c));
+      continue;
+    }
+    for (auto& h : raftHulls(std::move(c), z, seed, px, o)) candidates.push_back(std::move(h));
+  }
+  for (auto& pixels : candidates) {
     if (static_cast<double>(pixels.size()) < o.minAreaPx) continue;
     bool berthed = false;
     for (const auto& p : pixels) berthed = berthed || areas.quay.at<uchar>(p) != 0;

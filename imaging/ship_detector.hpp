@@ -20,6 +20,10 @@
 //   3. Hysteresis: a component of |z| >= `z_grow` pixels is a candidate when it holds a seed with
 //      |z| >= `z_threshold`; it needs `min_area_px` pixels and a length in
 //      [min_length_m, max_length_m] (so the smallest target is sized in pixels and in metres).
+//   3b. Rafts: a candidate at least `raft_width_ratio` as wide as long whose strongest pixels
+//      (|z| >= max(z_threshold, 0.5 x peak), the peak's polarity) form two or more hull-shaped
+//      parts lying side by side is split into those hulls (ship-to-ship transfers, ships moored
+//      abreast at a berth); each candidate pixel goes to its nearest part.
 //   4. Wakes: a candidate longer than its bright head (the connected part with
 //      |z| >= max(z_threshold, 0.5 x peak) around the peak) by `wake_ratio` is a ship underway;
 //      the head is reported as the hull, the trail is not a second ship. A candidate thinner
@@ -64,6 +68,7 @@ struct ShipDetectorOptions {
   double maxProtrusionM = 150.0;  // narrow land longer than this is a jetty (land core)
   double wakeRatio = 1.8;         // candidate length / head length above which it is a wake + hull
   double minWaterContact = 0.35;  // berthed: water share of the pixels around the candidate
+  double raftWidthRatio = 0.3;    // candidates this wide for their length: side-by-side hulls?
   std::string polarity = "auto";  // auto | bright | dark | both
   WaterMaskOptions water;
 };

@@ -206,6 +206,51 @@ TEST_CASE("ship length and width in metres are right on a 3 m and a 10 m grid", 
   }
 }
 
+// Two hulls moored side by side (a ship-to-ship transfer, like the simulator's pair): 126 x 21 m
+// and 99 x 16 m, 12 m of water between them, 3 m pixels blurred by the sensor PSF. At the grow
+// level the blurred edges bridge the gap: without the raft rule it is one 40 m wide candidate.
+TEST_CASE("ships: two hulls moored side by side are two detections", "[unit]") {
+  DetectionTile tile = clutterTile(400, 3.0, "gauss", 21);
+  const double kGapM = 12.0;
+  const double h = 100.0 * CV_PI / 180.0;
+  const cv::Point2d across(std::cos(h), std::sin(h));  // perpendicular to the hull axis
+  const cv::Point2d first(200.0, 200.0);
+  const cv::Point2d second = first + across * ((21.0 + 16.0) / 2.0 + kGapM) / 3.0;
+  drawShip(tile, first, 126.0, 21.0, 100.0, 300.0f);
+  drawShip(tile, second, 99.0, 16.0, 103.0, 280.0f);
+  cv::GaussianBlur(tile.image, tile.image, cv::Size(0, 0), 1.2);
+  const auto found = ShipDetector().detect(tile);
+  REQUIRE(found.size() == 2);
+  const bool firstIsLonger = found[0].lengthM > found[1].lengthM;
+  const auto& longer = found[firstIsLonger ? 0 : 1];
+  const auto& shorter = found[firstIsLonger ? 1 : 0];
+  // Centres within 2 px (6 m) of the drawn ones, lengths within 3 px.
+  CHECK(cv::norm(longer.centroidPx - first) < 2.0);
+  CHECK(cv::norm(shorter.centroidPx - second) < 2.0);
+  CHECK(longer.lengthM == Approx(126.0).margin(9.0));
+  CHECK(shorter.lengthM == Approx(99.0).margin(9.0));
+
+  ShipDetectorOptions o;
+  o.raftWidthRatio = 1.0;  // the rule off: the bridged pair is one wide candidate
+  const auto merged = ShipDetector(o).detect(tile);
+  REQUIRE(merged.size() == 1);
+  CHECK(merged[0].widthM > 40.0);
+}
+
+// One wide hull with bright gunwales (two bright stripes side by side along its length, a dimmer
+// deck between them) is not a raft: the deck between the stripes is far brighter than water.
+TEST_CASE("ships: a hull with two bright stripes along its deck stays one detection", "[unit]") {
+  DetectionTile tile = clutterTile(400, 3.0, "gauss", 22);
+  drawShip(tile, {200.0, 200.0}, 150.0, 54.0, 0.0, 220.0f);  // deck: z about 8
+  drawShip(tile, {194.0, 200.0}, 150.0, 9.0, 0.0, 400.0f);   // gunwales: z about 20
+  drawShip(tile, {206.0, 200.0}, 150.0, 9.0, 0.0, 400.0f);
+  cv::GaussianBlur(tile.image, tile.image, cv::Size(0, 0), 1.2);
+  const auto found = ShipDetector().detect(tile);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].lengthM == Approx(150.0).margin(9.0));
+  CHECK(found[0].widthM == Approx(54.0).margin(9.0));
+}
+
 TEST_CASE("ship heading and length from a drawn rotated rectangle", "[unit]") {
   for (const double heading : {0.0, 30.0, 75.0, 90.0, 135.0, 160.0}) {
     DetectionTile tile = clutterTile(500, 3.0, "gauss", 9);

@@ -403,8 +403,14 @@ cv::Mat irmadChiSquareImage(const IrmadModel& model, const cv::Mat& before, cons
 
 std::vector<OptionSpec> IrmadMethod::options() {
   std::vector<OptionSpec> o;
-  o.push_back(
-      {"max_iterations", "maximum number of IR-MAD iterations (CCA solves)", 30, 1, 1000, {}, ""});
+  o.push_back({"max_iterations",
+               "maximum number of IR-MAD iterations (CCA solves)",
+               30,
+               1,
+               1000,
+               {},
+               "",
+               /*integer=*/true});
   o.push_back({"tolerance",
                "stop when every canonical correlation moves by less than this",
                1e-4,

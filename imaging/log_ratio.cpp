@@ -53,14 +53,16 @@ std::vector<OptionSpec> LogRatioMethod::options() {
                1,
                15,
                {},
-               ""});
+               "",
+               /*integer=*/true});
   o.push_back({"post_filter_radius",
                "median filter radius applied to the |log ratio| image (0 = none, 1 = 3x3)",
                0,
                0,
                1,
                {},
-               ""});
+               "",
+               /*integer=*/true});
   o.push_back({"enl",
                "equivalent number of looks of the speckle, for the Lee filters",
                4.0,

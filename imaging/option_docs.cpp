@@ -114,8 +114,8 @@ std::string unitOptionsText(const std::string& name, const std::string& help,
     const std::string range = optionRangeText(s);
     out += "  " + s.name + " = " + optionDefaultText(s) + " (" +
            (s.isChoice()           ? "one of " + range
-            : range.front() == '[' ? "number in " + range
-                                   : "number " + range) +
+            : range.front() == '[' ? optionTypeName(s) + " in " + range
+                                   : optionTypeName(s) + " " + range) +
            ")\n";
     out += wrapped(std::string(kOptionHelpIndent, ' '), s.help, kOptionHelpIndent);
   }
@@ -146,7 +146,7 @@ std::string formatOptionNumber(double value) {
 }
 
 std::string optionTypeName(const OptionSpec& spec) {
-  return spec.isChoice() ? "choice" : "number";
+  return spec.isChoice() ? "choice" : spec.integer ? "integer" : "number";
 }
 
 std::string optionDefaultText(const OptionSpec& spec) {

@@ -33,6 +33,9 @@ const std::string& Params::choice(const std::string& name) const {
 }
 
 std::optional<std::string> checkNumber(const OptionSpec& spec, double value) {
+  if (spec.integer && value != std::floor(value)) {
+    return "value " + formatOptionNumber(value) + " is not a whole number";
+  }
   if (value < spec.minValue || value > spec.maxValue) {
     const std::string range = optionRangeText(spec);
     return "value " + formatOptionNumber(value) + " is out of range " +

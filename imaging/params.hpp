@@ -24,6 +24,7 @@ struct OptionSpec {
   double maxValue = kNoMaximum;
   std::vector<std::string> choices;
   std::string defaultChoice;
+  bool integer = false;  // a number option that takes whole numbers only (counts, pixel radii)
 
   bool isChoice() const { return !choices.empty(); }
 };

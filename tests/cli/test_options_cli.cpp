@@ -17,8 +17,8 @@ std::string helpLine(const OptionSpec& s) {
   const std::string range = optionRangeText(s);
   return "\n  " + s.name + " = " + optionDefaultText(s) + " (" +
          (s.isChoice()           ? "one of "
-          : range.front() == '[' ? "number in "
-                                 : "number ") +
+          : range.front() == '[' ? optionTypeName(s) + " in "
+                                 : optionTypeName(s) + " ") +
          range + ")\n";
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("changewatch options: every unit, one unit, Markdown, and an unknown u
   const auto md = runCli("options --markdown logratio");
   REQUIRE(md.exitCode == 0);
   CHECK_THAT(md.output, Catch::StartsWith("#### `logratio`\n"));
-  CHECK_THAT(md.output, Catch::Contains("| `filter_radius` | number | 2 | [1, 15] | "));
+  CHECK_THAT(md.output, Catch::Contains("| `filter_radius` | integer | 2 | [1, 15] | "));
 
   const auto bad = runCli("options irmadd");
   CHECK(bad.exitCode == 2);

@@ -31,6 +31,26 @@ TEST_CASE("option text: finite decimal numbers within range, choices from their 
   CHECK(setOptionFromText(p, kPolarity, "sideways").has_value());
 }
 
+// Pixel radii and iteration counts are whole numbers: 2.5 is an error, not a silent 2.
+TEST_CASE("option text: integer options take whole numbers only", "[unit]") {
+  const OptionSpec radius{"filter_radius", "", 2.0, 1.0, 15.0, {}, "", /*integer=*/true};
+  Params p({radius});
+  CHECK_FALSE(setOptionFromText(p, radius, "3"));
+  CHECK(p.number("filter_radius") == 3.0);
+  CHECK_FALSE(setOptionFromText(p, radius, "4.0"));
+  CHECK(p.number("filter_radius") == 4.0);
+  CHECK(setOptionFromText(p, radius, "2.5").value_or("") == "value 2.5 is not a whole number");
+  CHECK(p.number("filter_radius") == 4.0);
+}
+
+TEST_CASE("change --set rejects a fractional pixel radius", "[integration]") {
+  const cw::test::TempDir tmp;
+  const auto out = cw::test::runCli("change /dev/null /dev/null --method logratio --out " +
+                                    (tmp / "out").string() + " --set filter_radius=2.5");
+  CHECK(out.exitCode == 2);
+  CHECK_THAT(out.output, Catch::Contains("filter_radius: value 2.5 is not a whole number"));
+}
+
 TEST_CASE("count --set rejects NaN as the config does", "[integration]") {
   // Options are checked before the image is opened, so /dev/null is enough.
   const cw::test::TempDir tmp;

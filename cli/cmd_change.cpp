@@ -179,8 +179,9 @@ void warpOnto(const std::string& afterPath, GDALDataset& after, const tiles::Gri
 // config's change.options need a named method.
 void checkMethodName(const imaging::Registry& registry, const ChangeArgs& a) {
   if (a.method != "auto" && !registry.method(a.method)) {
-    throw UsageError("--method: unknown method '" + a.method + "' (expected auto, " +
-                     joinNames(registry.methodNames()) + ")");
+    auto names = registry.methodNames();
+    names.insert(names.begin(), "auto");
+    throw UsageError("--method: " + unknownNameMessage("change method", a.method, names));
   }
   if (a.method == "auto" && !a.settings.empty()) {
     throw UsageError("--set needs a named --method (" + joinNames(registry.methodNames()) +

@@ -207,16 +207,6 @@ std::string shoreWaterMask(const CountArgs& a, const tiles::GridSpec& grid) {
   return path;
 }
 
-// The registered detector called `name`; a usage error naming the known ones if there is none.
-const imaging::DetectorEntry& detectorEntry(const imaging::Registry& reg, const std::string& name) {
-  const imaging::DetectorEntry* entry = reg.detector(name);
-  if (!entry) {
-    throw UsageError("unknown detector '" + name + "' (known: " + joinNames(reg.detectorNames()) +
-                     ")");
-  }
-  return *entry;
-}
-
 // The ground pixel size in metres: --pixel-size, else the grid's. Sets `crsNote` when the image
 // is not georeferenced (which requires --pixel-size).
 double resolvePixelSize(const CountArgs& a, const tiles::GridSpec& grid, std::string& crsNote) {
@@ -290,7 +280,7 @@ void writeCountsJson(const fs::path& out, const CountArgs& a, const std::string&
 // counts.json, then prints a one-line summary.
 void runCount(const CountArgs& a) {
   const auto& reg = imaging::Registry::builtins();
-  const imaging::DetectorEntry& entry = detectorEntry(reg, a.detector);
+  const imaging::DetectorEntry& entry = reg.requireDetector(a.detector);
   const imaging::Params params = imaging::paramsFromSettings(entry.name, entry.options, a.options);
   const auto detector = entry.create(params);
 

@@ -38,4 +38,13 @@ std::string joinNames(const std::vector<std::string>& names) {
   return all;
 }
 
+std::string unknownNameMessage(const std::string& what, const std::string& name,
+                               const std::vector<std::string>& known) {
+  const std::string msg = "unknown " + what + " '" + name + "'";
+  if (known.empty()) return msg + " (none is registered)";
+  const std::string best = closestName(name, known);
+  if (!best.empty()) return msg + " (did you mean '" + best + "'?)";
+  return msg + " (registered: " + joinNames(known) + ")";
+}
+
 }  // namespace cw

@@ -19,4 +19,10 @@ std::string closestName(const std::string& name, const std::vector<std::string>&
 // "a, b, c".
 std::string joinNames(const std::vector<std::string>& names);
 
+// "unknown WHAT 'name'" and then "(did you mean 'x'?)" when one of `known` is close, else
+// "(registered: a, b, c)", or "(none is registered)": the one text for every unknown unit name
+// (config, --method, --detector, `changewatch options`).
+std::string unknownNameMessage(const std::string& what, const std::string& name,
+                               const std::vector<std::string>& known);
+
 }  // namespace cw

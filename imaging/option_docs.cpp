@@ -203,10 +203,7 @@ std::string optionsReference(const Registry& registry, DocFormat format, const s
     }
   }
   if (out.empty()) {
-    const std::string best = closestName(unit, names);
-    throw UsageError("unknown change method or detector '" + unit + "'" +
-                     (best.empty() ? " (registered: " + joinNames(names) + ")"
-                                   : " (did you mean '" + best + "'?)"));
+    throw UsageError(unknownNameMessage("change method or detector", unit, names));
   }
   return out;
 }

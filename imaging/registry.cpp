@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/name_suggestion.hpp"
 
 namespace cw::imaging {
 
@@ -50,18 +51,26 @@ const ChangeMethodEntry& Registry::autoMethod(std::size_t bandCount) const {
               std::string(bandCount == 1 ? "single-band" : "multi-band") + " inputs");
 }
 
+const ChangeMethodEntry& Registry::requireMethod(const std::string& name) const {
+  const auto* e = method(name);
+  if (!e) throw UsageError(unknownNameMessage("change method", name, methodNames()));
+  return *e;
+}
+
+const DetectorEntry& Registry::requireDetector(const std::string& name) const {
+  const auto* e = detector(name);
+  if (!e) throw UsageError(unknownNameMessage("detector", name, detectorNames()));
+  return *e;
+}
+
 std::unique_ptr<ChangeMethod> Registry::createMethod(const std::string& name,
                                                      const Params& p) const {
-  const auto* e = method(name);
-  if (!e) throw UsageError("unknown change method '" + name + "'");
-  return e->create(p);
+  return requireMethod(name).create(p);
 }
 
 std::unique_ptr<ObjectDetector> Registry::createDetector(const std::string& name,
                                                          const Params& p) const {
-  const auto* e = detector(name);
-  if (!e) throw UsageError("unknown detector '" + name + "'");
-  return e->create(p);
+  return requireDetector(name).create(p);
 }
 
 }  // namespace cw::imaging

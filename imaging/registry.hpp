@@ -54,6 +54,10 @@ class Registry {
   std::vector<std::string> methodNames() const;
   std::vector<std::string> detectorNames() const;
 
+  // The entry called `name`; cw::UsageError "unknown detector 'x' (did you mean ...)" otherwise.
+  const ChangeMethodEntry& requireMethod(const std::string& name) const;
+  const DetectorEntry& requireDetector(const std::string& name) const;
+
   std::unique_ptr<ChangeMethod> createMethod(const std::string& name, const Params& p) const;
   std::unique_ptr<ObjectDetector> createDetector(const std::string& name, const Params& p) const;
 

@@ -422,15 +422,6 @@ void readOptions(const YAML::Node& n, const std::string& path, Problems& problem
   }
 }
 
-std::string unknownUnit(const std::string& what, const std::string& name,
-                        const std::vector<std::string>& names) {
-  std::string msg = "unknown " + what + " '" + name + "'";
-  if (names.empty()) return msg + " (none is registered)";
-  const std::string best = closestName(name, names);
-  if (!best.empty()) return msg + " (did you mean '" + best + "'?)";
-  return msg + " (registered: " + joinNames(names) + ")";
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sections
 
@@ -679,7 +670,8 @@ void readDetectors(const MapReader& r, Problems& problems, Aoi& a) {
     dr.getString("name", dc.name);
     const auto* entry = imaging::Registry::builtins().detector(dc.name);
     if (!entry) {
-      problems.add(dr.node("name"), dr.path("name"), unknownUnit("detector", dc.name, names));
+      problems.add(dr.node("name"), dr.path("name"),
+                   cw::unknownNameMessage("detector", dc.name, names));
       continue;
     }
     readOptions(dr.node("options"), dr.path("options"), problems, entry->options, dc.params);
@@ -1074,7 +1066,7 @@ void readChange(const MapReader& r, Problems& problems, Config& c) {
       readOptions(cr.node("options"), "change.options", problems, m->options, c.change.params);
     } else {
       problems.add(cr.has("method") ? cr.node("method") : r.node("change"), "change.method",
-                   unknownUnit("change method", c.change.method, [] {
+                   cw::unknownNameMessage("change method", c.change.method, [] {
                      auto names = imaging::Registry::builtins().methodNames();
                      names.push_back("auto");
                      return names;

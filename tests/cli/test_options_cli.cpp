@@ -143,6 +143,21 @@ TEST_CASE("count --set: an unknown option gets the config's text", "[integration
                            "ships: unknown option 'min_lenght_m' (did you mean 'min_length_m'?)"));
 }
 
+// A mistyped unit name gets the config's text on the command line too (core/name_suggestion).
+TEST_CASE("count --detector and change --method: a mistyped name gets the config's text",
+          "[integration]") {
+  const cw::test::TempDir tmp;
+  const std::string out = " --out " + (tmp / "out").string();
+  auto r = runCli("count /dev/null --detector shps" + out);
+  CHECK(r.exitCode == 2);
+  CHECK_THAT(r.output, Catch::Contains("error: unknown detector 'shps' (did you mean 'ships'?)"));
+  r = runCli("change /dev/null /dev/null --method irmd" + out);
+  CHECK(r.exitCode == 2);
+  CHECK_THAT(
+      r.output,
+      Catch::Contains("error: --method: unknown change method 'irmd' (did you mean 'irmad'?)"));
+}
+
 TEST_CASE("change --set on Ottawa (SAR): logratio uses the fixed threshold_value given", "[real]") {
   const cw::test::fs::path d = std::string(CW_SHARED_DATA) + "/sar/ottawa";
   if (!cw::test::fs::exists(d)) {

@@ -322,5 +322,6 @@ TEST_CASE("ships: registry creates the same detector as the direct type", "[unit
   REQUIRE(b.size() == 1);
   CHECK(a[0].centroidPx == b[0].centroidPx);
   CHECK(a[0].lengthM == b[0].lengthM);
-  CHECK_THROWS_WITH(Registry::builtins().createDetector("boats", p), "unknown detector 'boats'");
+  CHECK_THROWS_WITH(Registry::builtins().createDetector("boats", p),
+                    "unknown detector 'boats' (registered: ships, tanks, blobs, vehicles)");
 }

@@ -201,7 +201,8 @@ TEST_CASE("change: bad inputs exit 1 with the reason", "[integration]") {
 
   p = runCw("change " + one + " " + one + out + " --method nosuch");
   CHECK(p.code == 2);
-  CHECK(p.out.find("--method: unknown change method 'nosuch' (registered: auto, ") != std::string::npos);
+  CHECK(p.out.find("--method: unknown change method 'nosuch' (registered: auto, ") !=
+        std::string::npos);
   CHECK_FALSE(fs::exists(dir / "out" / "mask.tif"));
   fs::remove_all(dir);
 }

@@ -29,6 +29,10 @@ struct MatchOptions {
   double minLengthRatio = 0.25;
   double minDetectableLengthM =
       0.0;  // the detector's minimum length (for unseen records); 0 = unknown
+  // An unseen vessel this close to land is alongside a quay, where the ship detector misses most
+  // hulls: "missed", not "spoofing" (a berthed hull's AIS antenna is within its beam of the quay,
+  // about 50 m, plus the interpolation error).
+  double alongsideM = 100.0;
 };
 
 struct AisConfig {

@@ -145,6 +145,33 @@ const char* statusName(AisStatus s) {
   return "?";
 }
 
+namespace {
+
+// Which is likelier for a vessel the AIS places in the imaged footprint that no detection saw:
+// a miss of the detector (too short to be detected, or alongside the shore) or a false position.
+UnseenVessel unseenReason(float lengthM, std::optional<double> landM, const MatchOptions& m) {
+  auto metres = [](double v) { return std::to_string(static_cast<long>(std::lround(v))) + " m"; };
+  const bool lengthKnown = known(lengthM) && m.minDetectableLengthM > 0;
+  if (lengthKnown && lengthM < m.minDetectableLengthM) {
+    return {-1, "missed",
+            "AIS length " + metres(lengthM) + " is below the detector's minimum of " +
+                metres(m.minDetectableLengthM)};
+  }
+  if (landM && *landM <= m.alongsideM) {
+    return {-1, "missed",
+            "alongside the shore (" + metres(*landM) +
+                " from land), where the ship detector misses most hulls"};
+  }
+  if (lengthKnown) {
+    return {-1, "spoofing",
+            "AIS length " + metres(lengthM) + ", long enough to be seen, " +
+                (landM ? metres(*landM) + " from land" : "distance to land unknown")};
+  }
+  return {-1, "unknown", known(lengthM) ? "no minimum ship length configured" : "no AIS length"};
+}
+
+}  // namespace
+
 SceneMatch matchScene(const std::vector<ShipObservation>& detections, const SceneMatchInput& in) {
   SceneMatch out;
   out.detections.resize(detections.size());
@@ -236,11 +263,10 @@ SceneMatch matchScene(const std::vector<ShipObservation>& detections, const Scen
     if (!in.inFootprint || !in.inFootprint(p.lon, p.lat)) continue;
     const auto it = in.ais->vessels.find(p.mmsi);
     const float len = it != in.ais->vessels.end() ? it->second.lengthM : kUnknown;
-    std::string likely = "unknown";
-    if (known(len) && m.minDetectableLengthM > 0) {
-      likely = len < m.minDetectableLengthM ? "missed" : "spoofing";
-    }
-    out.unseen.push_back({static_cast<int>(v), likely});
+    UnseenVessel u =
+        unseenReason(len, in.landDistanceM ? in.landDistanceM(p.lon, p.lat) : std::nullopt, m);
+    u.vessel = static_cast<int>(v);
+    out.unseen.push_back(std::move(u));
   }
   return out;
 }

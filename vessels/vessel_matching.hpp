@@ -50,10 +50,13 @@ struct DetectionMatch {
 
 struct UnseenVessel {
   int vessel = -1;  // index into SceneMatch::vessels
-  // "missed": the AIS length is below the detector's minimum length, so the detector could not
-  // see it; "spoofing": long enough to be seen, so the broadcast position is suspect; "unknown":
-  // no AIS length or no minimum length configured.
+  // "missed": the detector could not be expected to see it: its AIS length is below the
+  // detector's minimum, or it lies alongside the shore (within MatchOptions::alongsideM of land),
+  // where hulls merge with quays (docs/accuracy.md: berthed recall is low); "spoofing": long
+  // enough to be seen, in open water, so the broadcast position is suspect; "unknown": no AIS
+  // length or no minimum length configured.
   std::string likely;
+  std::string why;  // the facts behind `likely`, one sentence
 };
 
 struct SceneMatch {
@@ -69,6 +72,9 @@ struct SceneMatchInput {
   AisConfig config;
   // True where the scene imaged the AOI cloud-free (for unseen vessels); empty = nowhere.
   std::function<bool(double lon, double lat)> inFootprint;
+  // Distance from a position to land in metres, nullopt where unknown (for unseen vessels);
+  // empty = unknown everywhere.
+  std::function<std::optional<double>(double lon, double lat)> landDistanceM;
 };
 
 SceneMatch matchScene(const std::vector<ShipObservation>& detections, const SceneMatchInput& input);

@@ -199,6 +199,24 @@ TEST_CASE("Matching: matched, dark and unseen (spoofing vs missed) on a made-up 
   CHECK(r.vessels[static_cast<size_t>(r.unseen[1].vessel)].mmsi == 211000004);
   CHECK(r.unseen[1].likely == "missed");
   CHECK(std::string(statusName(r.detections[1].status)) == "dark");
+  CHECK(r.unseen[0].why == "AIS length 250 m, long enough to be seen, distance to land unknown");
+  CHECK(r.unseen[1].why == "AIS length 8 m is below the detector's minimum of 30 m");
+
+  // With the distance to land known: C within 100 m of land is alongside a quay, where the
+  // detector misses most hulls, so a miss is likelier than a false position; 101 m is open water.
+  for (const double landM : {60.0, 101.0}) {
+    in.landDistanceM = [landM](double, double) { return std::optional<double>(landM); };
+    const auto q = matchScene(dets, in);
+    REQUIRE(q.unseen.size() == 2);
+    INFO("land at " << landM << " m");
+    CHECK(q.unseen[0].likely == (landM <= 100.0 ? "missed" : "spoofing"));
+    CHECK(q.unseen[1].likely == "missed");  // too short, whatever the shore
+  }
+  CHECK(matchScene(dets, in).unseen[0].why ==
+        "AIS length 250 m, long enough to be seen, 101 m from land");
+  in.landDistanceM = [](double, double) { return std::optional<double>(60.0); };
+  CHECK(matchScene(dets, in).unseen[0].why ==
+        "alongside the shore (60 m from land), where the ship detector misses most hulls");
 }
 
 TEST_CASE("Matching is optimal one-to-one, not greedy", "[vessels][unit]") {

@@ -6,6 +6,10 @@
 //   bench_ais ingest FILE THREADS     ingest with the bench AOI windows; prints wall seconds,
 //                                     rows, kept fixes and peak RSS (CW_AIS_BLOCK_KIB sets the
 //                                     read block, default 4096)
+//   bench_ais dump FILE THREADS MODE  every count, kept fix and vessel of an ingest as text (MODE
+//                                     "aois": the bench AOI windows, "all": no windows, every
+//                                     well-formed fix kept; ais.max_bad_share 1), to check that a
+//                                     faster ingest gives byte-identical results (pipe to md5sum)
 //   bench_ais match                   10,000 detections against 1,000,000 fixes (10,000 vessels x
 //                                     100 fixes at 60 s); prints the matching wall seconds
 #include <sys/resource.h>
@@ -13,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <random>
 #include <string>
 #include <vector>
@@ -101,7 +106,7 @@ int generate(const char* path, long rows) {
   return std::fclose(f) == 0 ? 0 : 1;
 }
 
-int ingest(const char* path, int threads) {
+std::vector<AoiWindow> benchWindows() {
   std::vector<AoiWindow> windows;
   for (const auto& b : kAois) {
     windows.push_back(makeAoiWindow(
@@ -109,11 +114,21 @@ int ingest(const char* path, int threads) {
         {{b.minLon, b.minLat}, {b.maxLon, b.minLat}, {b.maxLon, b.maxLat}, {b.minLon, b.maxLat}},
         false, 0.0, {kAcquisition}, 3 * 3600));
   }
-  AisConfig config;
+  return windows;
+}
+
+IngestOptions benchOptions(int threads) {
   IngestOptions o;
   o.threads = threads;
   if (const char* b = std::getenv("CW_AIS_BLOCK_KIB"))
     o.blockBytes = std::strtoul(b, nullptr, 10) << 10;
+  return o;
+}
+
+int ingest(const char* path, int threads) {
+  const auto windows = benchWindows();
+  AisConfig config;
+  const IngestOptions o = benchOptions(threads);
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = cpuSeconds();
   const auto r = ingestAis({path}, config, windows, o);
@@ -131,6 +146,40 @@ int ingest(const char* path, int threads) {
       ingestS, ingestCpuS, storeS, static_cast<long long>(r.total.rows),
       static_cast<long long>(r.total.kept),
       static_cast<double>(r.total.kept) / static_cast<double>(r.total.rows), peakRssMiB());
+  return 0;
+}
+
+void dumpFixes(const AoiFixes& a) {
+  std::printf("aoi %s fixes %zu vessels %zu counts %s\n", a.aoiId.c_str(), a.fixes.size(),
+              a.vessels.size(), a.counts.toJson().dump().c_str());
+  for (const auto& f : a.fixes) {
+    std::printf("%u %lld %.17g %.17g %.9g %.9g %.9g %d\n", f.mmsi, static_cast<long long>(f.timeS),
+                f.lon, f.lat, static_cast<double>(f.sogKn), static_cast<double>(f.cogDeg),
+                static_cast<double>(f.headingDeg), f.positionJump ? 1 : 0);
+  }
+  for (const auto& [mmsi, v] : a.vessels) {
+    std::printf("%u|%s|%s|%s|%s|%s|%.9g|%.9g\n", mmsi, v.name.c_str(), v.imo.c_str(),
+                v.callSign.c_str(), v.shipType.c_str(), v.transceiverClass.c_str(),
+                static_cast<double>(v.lengthM), static_cast<double>(v.widthM));
+  }
+}
+
+int dump(const char* path, int threads, const std::string& mode) {
+  AisConfig config;
+  config.maxBadShare = 1.0;
+  try {
+    const auto r =
+        ingestAis({path}, config, mode == "all" ? std::vector<AoiWindow>{} : benchWindows(),
+                  benchOptions(threads));
+    std::printf("total %s\n", r.total.toJson().dump().c_str());
+    for (const auto& f : r.files) {
+      std::printf("file %s %s %s\n", f.file.c_str(), f.format.c_str(),
+                  f.counts.toJson().dump().c_str());
+    }
+    for (const auto& a : r.aois) dumpFixes(a);
+  } catch (const std::exception& e) {
+    std::printf("error %s\n", e.what());
+  }
   return 0;
 }
 
@@ -197,7 +246,10 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "generate" && argc == 4) return generate(argv[2], std::atol(argv[3]));
   if (mode == "ingest" && argc == 4) return ingest(argv[2], std::atoi(argv[3]));
+  if (mode == "dump" && argc == 5) return dump(argv[2], std::atoi(argv[3]), argv[4]);
   if (mode == "match") return match();
-  std::fprintf(stderr, "usage: bench_ais generate FILE ROWS | ingest FILE THREADS | match\n");
+  std::fprintf(stderr,
+               "usage: bench_ais generate FILE ROWS | ingest FILE THREADS | dump FILE THREADS "
+               "aois|all | match\n");
   return 2;
 }

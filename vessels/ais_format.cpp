@@ -1,6 +1,11 @@
 #include "vessels/ais_format.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -23,12 +28,21 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trimSlow(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
     s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
+}
+
+// The per-row helpers (trim, the number and time parsers, field) are forced inline: GCC keeps
+// them out of line otherwise, and for fields of a few bytes the calls cost as much as the work.
+[[gnu::always_inline]] inline std::string_view trim(std::string_view s) {
+  // Nearly every field has nothing to trim: one test for both ends (space, tab and CR are all
+  // <= ' '; bytes >= 0x80 are negative here and take the loops, which keep them).
+  if (!s.empty() && s.front() > ' ' && s.back() > ' ') return s;
+  return trimSlow(s);
 }
 
 int findColumn(const std::vector<std::string>& headers, std::string_view name) {
@@ -68,23 +82,68 @@ const std::vector<std::pair<std::string, Field>>& genericFields() {
   return kFields;
 }
 
-bool parseDouble(std::string_view s, double& out) {
+// Powers of ten that doubles hold exactly.
+constexpr double kExactPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// Clinger's fast path for the plain decimals AIS feeds hold ("-118.25167"): with at most 15
+// digits the digits are an exact double and so is the power of ten, and IEEE division rounds
+// correctly, so the value is the one std::from_chars gives, at a fraction of its cost. Returns
+// false, leaving the text to from_chars, for anything else (exponents, ".5", "12.", long digits).
+[[gnu::always_inline]] inline bool parsePlainDecimal(std::string_view s, double& out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  std::uint64_t digits = 0;
+  int count = 0;
+  int fraction = 0;
+  const char* intStart = p;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p, ++count) digits = digits * 10 + (*p - '0');
+  if (p == intStart) return false;
+  if (p < end && *p == '.') {
+    const char* fracStart = ++p;
+    for (; p < end && *p >= '0' && *p <= '9'; ++p, ++count) digits = digits * 10 + (*p - '0');
+    fraction = static_cast<int>(p - fracStart);
+    if (fraction == 0) return false;
+  }
+  if (p != end || count > 15) return false;
+  const double v = static_cast<double>(digits) / kExactPow10[fraction];
+  out = negative ? -v : v;
+  return true;
+}
+
+[[gnu::always_inline]] inline bool parseDouble(std::string_view s, double& out) {
   s = trim(s);
   if (s.empty()) return false;
   if (s.front() == '+') s.remove_prefix(1);
+  if (parsePlainDecimal(s, out)) return true;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size();
 }
 
 template <typename T>
-bool parseInt(std::string_view s, T& out) {
+[[gnu::always_inline]] inline bool parseInt(std::string_view s, T& out) {
   s = trim(s);
   if (s.empty()) return false;
+  // Up to 18 digits cannot overflow: summed without from_chars' per-digit overflow checks.
+  if (s.size() <= 18) {
+    std::uint64_t v = 0;
+    bool allDigits = true;
+    for (const char c : s) {
+      allDigits &= c >= '0' && c <= '9';
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (allDigits) {
+      out = static_cast<T>(v);
+      return true;
+    }
+  }
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-int digits(std::string_view s, size_t pos, size_t n) {
+[[gnu::always_inline]] inline int digits(std::string_view s, size_t pos, size_t n) {
   int v = 0;
   for (size_t i = pos; i < pos + n; ++i) {
     const char c = s[i];
@@ -94,7 +153,7 @@ int digits(std::string_view s, size_t pos, size_t n) {
   return v;
 }
 
-bool validClock(int y, int mo, int d, int h, int mi, int s) {
+[[gnu::always_inline]] inline bool validClock(int y, int mo, int d, int h, int mi, int s) {
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
       s > 60)
@@ -103,15 +162,28 @@ bool validClock(int y, int mo, int d, int h, int mi, int s) {
   return d <= kDays[mo - 1] && !(mo == 2 && d == 29 && !leap);
 }
 
-// "YYYY-MM-DDTHH:MM:SS" or with a space, then optional fraction and "Z" / "+00:00".
-std::optional<std::int64_t> parseIso(std::string_view s) {
+// "YYYY-MM-DDTHH:MM:SS" or with a space, then optional fraction and "Z" / "+00:00". A date equal
+// to the cache's is not checked and counted again.
+[[gnu::always_inline]] inline std::optional<std::int64_t> parseIso(std::string_view s,
+                                                                   DayCache* cache) {
   if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
       s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
   const int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (!validClock(y, mo, d, h, mi, sec)) return std::nullopt;
+  std::int64_t dayStartS = 0;
+  if (cache && std::equal(cache->date.begin(), cache->date.end(), s.data())) {
+    if (!validClock(1970, 1, 1, h, mi, sec)) return std::nullopt;
+    dayStartS = cache->dayStartS;
+  } else {
+    const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
+    if (!validClock(y, mo, d, h, mi, sec)) return std::nullopt;
+    dayStartS = utcSeconds(y, mo, d, 0, 0, 0);
+    if (cache) {
+      std::memcpy(cache->date.data(), s.data(), cache->date.size());
+      cache->dayStartS = dayStartS;
+    }
+  }
   size_t i = 19;
   if (i < s.size() && s[i] == '.') {
     ++i;
@@ -127,7 +199,7 @@ std::optional<std::int64_t> parseIso(std::string_view s) {
     i += 6;
   }
   if (i != s.size()) return std::nullopt;
-  return utcSeconds(y, mo, d, h, mi, sec) - offset;
+  return dayStartS + h * 3600 + mi * 60 + sec - offset;
 }
 
 // "dd/mm/YYYY HH:MM:SS" (Danish Maritime Authority).
@@ -153,8 +225,9 @@ float optionalNumber(std::string_view s, bool& bad) {
   return static_cast<float>(v);
 }
 
-std::string_view field(const AisLayout& layout, const std::vector<std::string_view>& fields,
-                       Field f) {
+[[gnu::always_inline]] inline std::string_view field(const AisLayout& layout,
+                                                     const std::vector<std::string_view>& fields,
+                                                     Field f) {
   const int c = layout.col(f);
   return c >= 0 && c < static_cast<int>(fields.size()) ? trim(fields[c]) : std::string_view();
 }
@@ -182,11 +255,11 @@ std::int64_t utcSeconds(int y, int m, int d, int hh, int mm, int ss) {
   return days * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
-std::optional<std::int64_t> parseAisTime(std::string_view s, TimeFormat format) {
+std::optional<std::int64_t> parseAisTime(std::string_view s, TimeFormat format, DayCache* cache) {
   s = trim(s);
   switch (format) {
     case TimeFormat::Iso:
-      return parseIso(s);
+      return parseIso(s, cache);
     case TimeFormat::DayMonthYear:
       return parseDmy(s);
     case TimeFormat::Epoch: {
@@ -234,24 +307,99 @@ void splitCsv(std::string_view line, std::vector<std::string_view>& out) {
   }
 }
 
+namespace {
+
+#if defined(__SSE2__)
+// The bytes [16 - len, 16) of a 16-byte load are those at kLast[len .. len + 15] == 0xFF.
+alignas(16) constexpr unsigned char kLast[32] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+// The commas and double quotes of one 16-byte chunk, as byte masks (0xFF where found).
+struct Chunk {
+  __m128i commas;
+  __m128i quotes;
+};
+inline Chunk scanChunk(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return {_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))};
+}
+
+// The last `len` (1 to 15) bytes of a line of `n` bytes: loaded as the line's last 16 bytes (never
+// outside the line, which may end the buffer), or copied when the line is shorter than that.
+inline Chunk scanTail(const char* line, size_t n, size_t len) {
+  alignas(16) char shortLine[16] = {};
+  const char* at = line + n - 16;
+  if (n < 16) {
+    std::memcpy(shortLine + 16 - n, line, n);
+    at = shortLine;
+  }
+  Chunk c = scanChunk(at);
+  const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLast + len));
+  c.commas = _mm_and_si128(c.commas, keep);
+  c.quotes = _mm_and_si128(c.quotes, keep);
+  return c;
+}
+
+// Appends the fields that end at the commas of `mask` (bit i: byte `offset` + i) while fewer
+// than `wanted` are split.
+inline void splitAt(unsigned mask, size_t offset, const char* base, size_t wanted,
+                    size_t& fieldStart, std::vector<std::string_view>& out) {
+  for (; mask != 0 && out.size() < wanted; mask &= mask - 1) {
+    const size_t at = offset + static_cast<size_t>(std::countr_zero(mask));
+    out.emplace_back(base + fieldStart, at - fieldStart);
+    fieldStart = at + 1;
+  }
+}
+#endif
+
+// Lines longer than this take splitCsv (the per-byte comma counters of the fast path hold 255).
+constexpr size_t kMaxFastLine = 255 * 16;
+
+}  // namespace
+
 bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>& out,
                  int& columns) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (std::memchr(line.data(), '"', line.size())) return false;
-  columns = static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
+#if defined(__SSE2__)
+  // One pass over the line, 16 bytes at a time: the commas give the boundaries of the first
+  // `need` fields and, summed per byte lane, the column count; any quote sends the line to
+  // splitCsv (x86-64's baseline has no popcount instruction, hence the lane sums).
+  const char* base = line.data();
+  const size_t n = line.size();
+  if (n > kMaxFastLine) return false;
   out.clear();
-  const char* p = line.data();
-  const char* end = p + line.size();
-  while (static_cast<int>(out.size()) < need) {
-    const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
-    if (!comma) {
-      out.emplace_back(p, static_cast<size_t>(end - p));
-      break;
+  const auto wanted = static_cast<size_t>(std::max(need, 0));
+  size_t fieldStart = 0;
+  __m128i commaCounts = _mm_setzero_si128();
+  __m128i quotes = _mm_setzero_si128();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const Chunk c = scanChunk(base + i);
+    commaCounts = _mm_sub_epi8(commaCounts, c.commas);
+    quotes = _mm_or_si128(quotes, c.quotes);
+    if (out.size() < wanted) {
+      splitAt(static_cast<unsigned>(_mm_movemask_epi8(c.commas)), i, base, wanted, fieldStart, out);
     }
-    out.emplace_back(p, static_cast<size_t>(comma - p));
-    p = comma + 1;
   }
+  if (i < n) {
+    const Chunk c = scanTail(base, n, n - i);
+    commaCounts = _mm_sub_epi8(commaCounts, c.commas);
+    quotes = _mm_or_si128(quotes, c.quotes);
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(c.commas)) >> (16 - (n - i));
+    splitAt(mask, i, base, wanted, fieldStart, out);
+  }
+  if (_mm_movemask_epi8(quotes) != 0) return false;
+  if (out.size() < wanted) out.emplace_back(base + fieldStart, n - fieldStart);
+  const __m128i sums = _mm_sad_epu8(commaCounts, _mm_setzero_si128());
+  columns = _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4) + 1;
   return true;
+#else
+  if (std::memchr(line.data(), '"', line.size())) return false;
+  splitCsv(line, out);
+  columns = static_cast<int>(out.size());
+  return true;
+#endif
 }
 
 namespace {
@@ -373,7 +521,9 @@ void parseCore(const AisLayout& layout, const std::vector<std::string_view>& fie
   const auto mmsiText = field(layout, fields, Field::Mmsi);
   if (!parseInt(mmsiText, row.mmsi)) return bad("MMSI", mmsiText);
   const auto timeText = field(layout, fields, Field::Time);
-  const auto t = parseAisTime(timeText, layout.timeFormat);
+  const auto t = layout.timeFormat == TimeFormat::Iso
+                     ? parseIso(timeText, &row.day)  // timeText is trimmed
+                     : parseAisTime(timeText, layout.timeFormat, &row.day);
   if (!t) return bad("time", timeText);
   row.timeS = *t;
   const auto latText = field(layout, fields, Field::Lat);

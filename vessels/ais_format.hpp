@@ -73,6 +73,12 @@ enum class RowClass {
   OutOfRange,
   ZeroPosition
 };
+// The last calendar day an ISO time held: feeds hold long runs of rows of one day, whose date is
+// then checked and counted once.
+struct DayCache {
+  std::array<char, 10> date{};  // "YYYY-MM-DD"; empty until a date was parsed
+  std::int64_t dayStartS = 0;
+};
 struct ParsedRow {
   RowClass rowClass = RowClass::Kept;
   std::string problem;
@@ -80,6 +86,7 @@ struct ParsedRow {
   std::int64_t timeS = 0;
   double lat = 0.0;
   double lon = 0.0;
+  DayCache day;  // kept from row to row when the ParsedRow is reused
 };
 
 // Splits one CSV line into fields (double-quoted fields may hold commas; quotes are stripped).
@@ -110,6 +117,7 @@ std::optional<std::string> parseDetails(const AisLayout& layout,
 
 // UTC seconds of a civil date and time (proleptic Gregorian).
 std::int64_t utcSeconds(int year, int month, int day, int hour, int minute, int second);
-std::optional<std::int64_t> parseAisTime(std::string_view text, TimeFormat format);
+std::optional<std::int64_t> parseAisTime(std::string_view text, TimeFormat format,
+                                         DayCache* cache = nullptr);
 
 }  // namespace cw::vessels

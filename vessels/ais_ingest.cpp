@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include <tbb/concurrent_queue.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
@@ -49,29 +50,32 @@ class FeedFile {
   FeedFile(const FeedFile&) = delete;
   FeedFile& operator=(const FeedFile&) = delete;
 
-  // Appends up to `n` bytes to `out`; returns false at the end of the file.
-  bool read(std::string& out, std::size_t n) {
-    const auto old = out.size();
-    out.resize(old + n);
+  // Reads up to `n` bytes into `out`; returns how many, 0 at the end of the file.
+  std::size_t read(char* out, std::size_t n) {
     if (m_fd >= 0) {
       ssize_t got = 0;
       do {
-        got = ::read(m_fd, out.data() + old, n);
+        got = ::read(m_fd, out, n);
       } while (got < 0 && errno == EINTR);
       if (got < 0) throw Error(m_path + ": cannot read AIS file: " + std::strerror(errno));
-      out.resize(old + static_cast<std::size_t>(got));
-      return got > 0;
+      return static_cast<std::size_t>(got);
     }
-    const int got = gzread(m_gz, out.data() + old, static_cast<unsigned>(n));
+    const int got = gzread(m_gz, out, static_cast<unsigned>(n));
     if (got < 0) fail();
-    out.resize(old + static_cast<std::size_t>(got));
     if (got == 0) {
       int err = Z_OK;
       gzerror(m_gz, &err);
       if (err != Z_OK) fail();
-      return false;
     }
-    return true;
+    return static_cast<std::size_t>(got);
+  }
+
+  // Appends up to `n` bytes to `out`; returns false at the end of the file.
+  bool append(std::string& out, std::size_t n) {
+    const auto old = out.size();
+    out.resize(old + n);
+    out.resize(old + read(out.data() + old, n));
+    return out.size() > old;
   }
 
  private:
@@ -89,8 +93,63 @@ class FeedFile {
   gzFile m_gz = nullptr;
 };
 
+// A read block. Its buffer is reused from block to block: no zero-filling and no fresh pages
+// for each of the file's blocks.
 struct Block {
-  std::string text;
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
+  std::size_t size = 0;
+  std::string_view text() const { return {data.get(), size}; }
+};
+
+// Cuts a file into blocks of whole lines: each block is the previous one's partial last line
+// (the carry) plus at least `blockBytes` read, cut after its last newline. A line longer than a
+// block is passed on in pieces.
+class BlockReader {
+ public:
+  BlockReader(FeedFile& file, std::string carry, bool more, std::size_t blockBytes)
+      : m_file(file), m_carry(std::move(carry)), m_more(more), m_blockBytes(blockBytes) {}
+
+  // The next block, or nullptr at the end of the file.
+  std::shared_ptr<Block> next() {
+    if (!m_more && m_carry.empty()) return nullptr;
+    std::shared_ptr<Block> block;
+    if (!m_free.try_pop(block)) block = std::make_shared<Block>();
+    // Reads happen below blockBytes and add at most blockBytes; the carry may be longer (the
+    // header's read, or a line longer than a block).
+    const std::size_t capacity = std::max(2 * m_blockBytes, m_carry.size());
+    if (block->capacity < capacity) {
+      block->data.reset(new char[capacity]);
+      block->capacity = capacity;
+    }
+    std::memcpy(block->data.get(), m_carry.data(), m_carry.size());
+    block->size = m_carry.size();
+    m_carry.clear();
+    while (m_more && block->size < m_blockBytes) {
+      const auto got = m_file.read(block->data.get() + block->size, m_blockBytes);
+      block->size += got;
+      m_more = got > 0;
+    }
+    if (m_more) {
+      const auto text = block->text();
+      const auto last = text.rfind('\n');
+      if (last != std::string_view::npos) {
+        m_carry.assign(text.substr(last + 1));
+        block->size = last + 1;
+      }
+    }
+    return block;
+  }
+
+  // Hands a parsed block's buffer back for reuse (from any thread).
+  void recycle(std::shared_ptr<Block> block) { m_free.push(std::move(block)); }
+
+ private:
+  FeedFile& m_file;
+  std::string m_carry;
+  bool m_more;
+  std::size_t m_blockBytes;
+  tbb::concurrent_queue<std::shared_ptr<Block>> m_free;
 };
 
 struct BadRow {
@@ -111,7 +170,7 @@ class BlockParser {
   BlockParser(const AisLayout& layout, const std::vector<AoiWindow>& windows)
       : m_layout(layout), m_windows(windows) {}
 
-  BlockResult parse(const std::string& text) const {
+  BlockResult parse(std::string_view text) const {
     BlockResult r;
     std::vector<std::string_view> fields;
     fields.reserve(static_cast<size_t>(m_layout.columnCount) + 4);
@@ -229,7 +288,7 @@ FileCounts ingestFile(const std::filesystem::path& path, const AisConfig& config
   const std::string name = path.string();
   std::string carry;
   bool more = true;
-  while (carry.find('\n') == std::string::npos && more) more = file.read(carry, 64 * 1024);
+  while (carry.find('\n') == std::string::npos && more) more = file.append(carry, 64 * 1024);
   const auto nl = carry.find('\n');
   std::string header = carry.substr(0, nl);
   if (header.empty() && !more) throw Error(name + ": the AIS file is empty (no header line)");
@@ -241,33 +300,22 @@ FileCounts ingestFile(const std::filesystem::path& path, const AisConfig& config
   fc.file = name;
   fc.format = layout.formatName;
   std::int64_t lineBase = 2;  // the header is line 1
+  BlockReader reader(file, std::move(carry), more, options.blockBytes);
   tbb::parallel_pipeline(
       static_cast<size_t>(2 * threads),
       tbb::make_filter<void, std::shared_ptr<Block>>(
           tbb::filter_mode::serial_in_order,
           [&](tbb::flow_control& fcontrol) -> std::shared_ptr<Block> {
-            if (!more && carry.empty()) {
-              fcontrol.stop();
-              return nullptr;
-            }
-            auto block = std::make_shared<Block>();
-            block->text.swap(carry);
-            while (more && block->text.size() < options.blockBytes) {
-              more = file.read(block->text, options.blockBytes);
-            }
-            if (more) {
-              const auto last = block->text.rfind('\n');
-              if (last != std::string::npos) {
-                carry.assign(block->text, last + 1, std::string::npos);
-                block->text.resize(last + 1);
-              }
-            }
+            auto block = reader.next();
+            if (!block) fcontrol.stop();
             return block;
           }) &
           tbb::make_filter<std::shared_ptr<Block>, std::shared_ptr<BlockResult>>(
               tbb::filter_mode::parallel,
               [&](std::shared_ptr<Block> block) {
-                return std::make_shared<BlockResult>(parser.parse(block->text));
+                auto result = std::make_shared<BlockResult>(parser.parse(block->text()));
+                reader.recycle(std::move(block));
+                return result;
               }) &
           tbb::make_filter<std::shared_ptr<BlockResult>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<BlockResult> r) {

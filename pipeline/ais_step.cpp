@@ -209,33 +209,50 @@ void matchJobVessels(const Config& config, const std::vector<const Scene*>& scen
   vessels::writeVesselsGeoJson(jobDir / "vessels.geojson", ais, out, windowSeconds(config), sts);
 }
 
-void addAisObservations(const Config& config, evidence::Observations& observations) {
+namespace {
+
+// The fixes of an AOI's store (OUT/<aoi>/ais.gpkg) as the observations hold them, each flagged
+// inside or outside the AOI polygon; none when the AOI has no store.
+std::vector<evidence::VesselFix> readAisFixes(const Config& config, const Aoi& aoi) {
+  std::vector<evidence::VesselFix> out;
+  const auto store = config.output / aoi.id / "ais.gpkg";
+  if (!std::filesystem::exists(store)) return out;
+  const vessels::AoiFixes fixes = vessels::readAisGeoPackage(store);
+  OGRLinearRing ring;
+  for (const auto& p : aoi.polygon) ring.addPoint(p.lon, p.lat);
+  ring.closeRings();
+  OGRPolygon polygon;
+  polygon.addRing(&ring);
+  out.reserve(fixes.fixes.size());
+  for (const auto& f : fixes.fixes) {
+    evidence::VesselFix v;
+    v.mmsi = f.mmsi;
+    v.timeS = f.timeS;
+    const auto st = fixes.vessels.find(f.mmsi);
+    if (st != fixes.vessels.end()) {
+      v.imo = st->second.imo;
+      v.name = st->second.name;
+    }
+    const OGRPoint p(f.lon, f.lat);
+    v.inAoi = polygon.Contains(&p) != 0;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+void addAisObservations(const Config& config, evidence::Observations& observations,
+                        AisFixCache& cache) {
   if (!config.ais.enabled()) return;
   for (const auto& aoi : config.aois) {
     const auto it = observations.find(aoi.id);
     if (it == observations.end()) continue;
     it->second.aisFeed = true;
-    const auto store = config.output / aoi.id / "ais.gpkg";
-    if (!std::filesystem::exists(store)) continue;
-    const vessels::AoiFixes fixes = vessels::readAisGeoPackage(store);
-    OGRLinearRing ring;
-    for (const auto& p : aoi.polygon) ring.addPoint(p.lon, p.lat);
-    ring.closeRings();
-    OGRPolygon polygon;
-    polygon.addRing(&ring);
-    for (const auto& f : fixes.fixes) {
-      evidence::VesselFix v;
-      v.mmsi = f.mmsi;
-      v.timeS = f.timeS;
-      const auto st = fixes.vessels.find(f.mmsi);
-      if (st != fixes.vessels.end()) {
-        v.imo = st->second.imo;
-        v.name = st->second.name;
-      }
-      const OGRPoint p(f.lon, f.lat);
-      v.inAoi = polygon.Contains(&p) != 0;
-      it->second.aisFixes.push_back(std::move(v));
-    }
+    auto cached = cache.find(aoi.id);
+    if (cached == cache.end()) cached = cache.emplace(aoi.id, readAisFixes(config, aoi)).first;
+    it->second.aisFixes.insert(it->second.aisFixes.end(), cached->second.begin(),
+                               cached->second.end());
   }
 }
 

@@ -6,6 +6,7 @@
 //   match   per job: the ship detections of each scene matched with the AOI's AIS vessels; the
 //           detections get their AIS identity, vessels.geojson holds tracks and positions
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,15 @@ bool sceneHasTimeOfDay(const Scene& scene);
 void matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,
                      evidence::JobEvidence& ev, const std::filesystem::path& jobDir);
 
+// The fixes of each AOI's store as the observations hold them, by AOI id, filled by
+// addAisObservations as it needs them: the merge's two observation passes (without and with the
+// review decisions) share one, so each store is read once.
+using AisFixCache = std::map<std::string, std::vector<evidence::VesselFix>>;
+
 // For vessel-level declarations (merge): marks the observed AOIs as having an AIS feed and adds
 // the fixes of their stores (OUT/<aoi>/ais.gpkg), each flagged inside or outside the AOI polygon.
 // Does nothing when the config has no `ais:` section.
-void addAisObservations(const Config& config, evidence::Observations& observations);
+void addAisObservations(const Config& config, evidence::Observations& observations,
+                        AisFixCache& cache);
 
 }  // namespace cw::pipeline

@@ -94,7 +94,8 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
               " decision(s) before it are applied");
   }
   auto unreviewedObservations = evidence::collectObservations(config.output, {});
-  addAisObservations(config, unreviewedObservations);
+  AisFixCache aisFixes;  // each AOI's AIS store read once for both passes
+  addAisObservations(config, unreviewedObservations, aisFixes);
   const auto unreviewed = evidence::corroborate(declarations, unreviewedObservations, rules, {});
   const auto reviews =
       evidence::effectiveReviews(reviewLog, evidence::discrepancyEvidence(unreviewed),
@@ -107,7 +108,7 @@ MergeSummary mergeRun(const Config& config, const Plan& plan) {
               "--users) and are not applied; set reviews.trust_local: true to apply them");
   }
   auto observations = evidence::collectObservations(config.output, reviews.decisions);
-  addAisObservations(config, observations);
+  addAisObservations(config, observations, aisFixes);
   auto verdicts = evidence::corroborate(declarations, observations, rules, reviews.decisions);
   evidence::explainReviewedVerdicts(verdicts, unreviewed, reviews);
   evidence::explainWithRunContext(verdicts, runContext(config, plan), rules);

@@ -707,11 +707,38 @@ void readAoi(const YAML::Node& n, const std::string& p, const fs::path& base, Pr
   c.aois.push_back(std::move(a));
 }
 
+// `ais.sts` (docs/ais.md): the ship-to-ship transfer rules, from imagery and from AIS.
+void readSts(const YAML::Node& n, Problems& problems, vessels::StsRules& sts) {
+  MapReader r(n, "ais.sts", problems, {"hull_pair", "encounter"});
+  if (!r.ok()) return;
+  if (r.has("hull_pair")) {
+    auto& h = sts.hullPair;
+    MapReader hr(r.node("hull_pair"), "ais.sts.hull_pair", problems,
+                 {"margin_m", "max_heading_diff_deg", "min_length_m", "min_shore_distance_m"});
+    hr.getNumber("margin_m", h.marginM, 0.0, 1000.0);
+    hr.getNumber("max_heading_diff_deg", h.maxHeadingDiffDeg, 0.0, 90.0);
+    hr.getNumber("min_length_m", h.minLengthM, 0.0, 1000.0);
+    hr.getNumber("min_shore_distance_m", h.minShoreDistanceM, 0.0, 1e6);
+  }
+  if (r.has("encounter")) {
+    auto& e = sts.encounter;
+    MapReader er(r.node("encounter"), "ais.sts.encounter", problems,
+                 {"max_distance_m", "min_duration_h", "max_speed_kn", "min_shore_distance_m"});
+    er.getNumber("max_distance_m", e.maxDistanceM, 1.0, 1e5);
+    // At least one sampling step (10 min): a shorter "encounter" is two fixes that crossed.
+    double hours = static_cast<double>(e.minDurationS) / 3600.0;
+    er.getNumber("min_duration_h", hours, static_cast<double>(e.stepS) / 3600.0, 240.0);
+    e.minDurationS = static_cast<std::int64_t>(std::lround(hours * 3600.0));
+    er.getNumber("max_speed_kn", e.maxSpeedKn, 0.1, 50.0);
+    er.getNumber("min_shore_distance_m", e.minShoreDistanceM, 0.0, 1e6);
+  }
+}
+
 // The `ais:` section (docs/ais.md): the feed files and the ingest and matching options.
 void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Config& c) {
   MapReader r(n, "ais", problems,
               {"files", "folder", "glob", "columns", "time_format", "window_hours", "buffer_m",
-               "max_bad_share", "max_speed_kn", "match"});
+               "max_bad_share", "max_speed_kn", "match", "sts"});
   if (!r.ok()) return;
   auto& a = c.ais;
   if (r.has("files") == r.has("folder")) {
@@ -775,6 +802,7 @@ void readAis(const YAML::Node& n, const fs::path& base, Problems& problems, Conf
     mr.getNumber("min_length_ratio", a.match.minLengthRatio, 0.0, 1.0);
     mr.getNumber("min_detectable_length_m", a.match.minDetectableLengthM, 0.0, 1000.0);
   }
+  if (r.has("sts")) readSts(r.node("sts"), problems, a.sts);
 }
 
 void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
@@ -803,7 +831,19 @@ void emitAis(YAML::Emitter& e, const vessels::AisConfig& a) {
     << YAML::Key << "length_weight" << YAML::Value << m.lengthWeight << YAML::Key
     << "min_length_ratio" << YAML::Value << m.minLengthRatio << YAML::Key
     << "min_detectable_length_m" << YAML::Value << m.minDetectableLengthM << YAML::EndMap;
-  e << YAML::EndMap;
+  const auto& h = a.sts.hullPair;
+  const auto& en = a.sts.encounter;
+  e << YAML::Key << "sts" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "hull_pair" << YAML::Value << YAML::BeginMap << YAML::Key << "margin_m"
+    << YAML::Value << h.marginM << YAML::Key << "max_heading_diff_deg" << YAML::Value
+    << h.maxHeadingDiffDeg << YAML::Key << "min_length_m" << YAML::Value << h.minLengthM
+    << YAML::Key << "min_shore_distance_m" << YAML::Value << h.minShoreDistanceM << YAML::EndMap;
+  e << YAML::Key << "encounter" << YAML::Value << YAML::BeginMap << YAML::Key << "max_distance_m"
+    << YAML::Value << en.maxDistanceM << YAML::Key << "min_duration_h" << YAML::Value
+    << static_cast<double>(en.minDurationS) / 3600.0 << YAML::Key << "max_speed_kn" << YAML::Value
+    << en.maxSpeedKn << YAML::Key << "min_shore_distance_m" << YAML::Value << en.minShoreDistanceM
+    << YAML::EndMap;
+  e << YAML::EndMap << YAML::EndMap;
 }
 
 // scenes: one mapping per source, its kind's keys first.

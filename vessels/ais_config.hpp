@@ -35,6 +35,28 @@ struct MatchOptions {
   double alongsideM = 100.0;
 };
 
+// Ship-to-ship transfer rules (sts_rules.hpp, docs/ais.md); config `ais.sts.hull_pair`.
+struct HullPairRule {
+  double marginM = 20.0;              // centre distance <= (width1 + width2) / 2 + this
+  double maxHeadingDiffDeg = 20.0;    // hull axes at most this far apart
+  double minLengthM = 60.0;           // both hulls at least this long
+  double minShoreDistanceM = 1000.0;  // both at least this far from land (when known)
+};
+
+// The Global Fishing Watch encounter rule; config `ais.sts.encounter`.
+struct EncounterRule {
+  double maxDistanceM = 500.0;
+  std::int64_t minDurationS = 2 * 3600;
+  double maxSpeedKn = 2.0;  // both slower than this
+  double minShoreDistanceM = 10000.0;
+  std::int64_t stepS = 600;  // tracks are sampled at this step
+};
+
+struct StsRules {
+  HullPairRule hullPair;
+  EncounterRule encounter;
+};
+
 struct AisConfig {
   std::vector<fs::path> files;  // explicit files (plain or .gz)
   fs::path folder;              // or a folder and a glob
@@ -45,6 +67,7 @@ struct AisConfig {
   double maxBadShare = 0.10;  // a file with more malformed rows than this fails the run
   double maxSpeedKn = 50.0;   // implied speed above which a fix is marked as a position jump
   MatchOptions match;
+  StsRules sts;
 
   bool enabled() const { return !files.empty() || !folder.empty(); }
   // The feed files: `files`, or the folder's entries matching `glob`, sorted by name.

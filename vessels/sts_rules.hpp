@@ -6,13 +6,16 @@
 //   - from AIS, the Global Fishing Watch encounter rule (Kroodsma et al. 2018, Science 359;
 //     Miller et al. 2018, Front. Mar. Sci. 5): two vessels within maxDistanceM of each other for at
 //     least minDurationS, both slower than maxSpeedKn, at least minShoreDistanceM from shore.
-// The shore distance comes from the caller (a water mask or a coastline); without it that
-// condition is not applied and the event says so.
+// The shore distance comes from the caller (tiles::LandDistance on the job's water mask); where
+// it is unknown (no water model, off the grid, nearest land possibly beyond the grid edge or under
+// nodata) that condition is not checked and the event says so (shoreChecked false). The rules'
+// thresholds are AisConfig::sts (config `ais.sts`).
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
 
+#include "vessels/ais_config.hpp"
 #include "vessels/ais_ingest.hpp"
 
 namespace cw::vessels {
@@ -23,13 +26,6 @@ struct HullObservation {
   double lengthM = 0.0;
   double widthM = 0.0;
   double headingDeg = 0.0;  // hull axis, [0, 180)
-};
-
-struct HullPairRule {
-  double marginM = 20.0;
-  double maxHeadingDiffDeg = 20.0;
-  double minLengthM = 60.0;
-  double minShoreDistanceM = 1000.0;
 };
 
 struct HullPair {
@@ -46,14 +42,6 @@ using ShoreDistance = std::function<std::optional<double>(double lon, double lat
 std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls,
                                     const HullPairRule& rule,
                                     const ShoreDistance& shoreDistance = {});
-
-struct EncounterRule {
-  double maxDistanceM = 500.0;
-  std::int64_t minDurationS = 2 * 3600;
-  double maxSpeedKn = 2.0;
-  double minShoreDistanceM = 10000.0;
-  std::int64_t stepS = 600;  // tracks are sampled at this step
-};
 
 struct Encounter {
   std::uint32_t mmsi1 = 0;  // mmsi1 < mmsi2

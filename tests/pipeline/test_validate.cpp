@@ -83,6 +83,20 @@ TEST_CASE(
     CHECK(r.exitCode == 2);
     CHECK_THAT(r.output, Catch::Contains(decl.string() + ":6:12: bad start date '2025-04-31'"));
   }
+  SECTION("a bad ship-to-ship rule value (ais.sts) names file:line:col and the range") {
+    writeText(dir / "feed.csv", "");
+    const std::string ais = "ais:\n  files: [" + (dir / "feed.csv").string() +
+                            "]\n  sts:\n    hull_pair: {max_heading_diff_deg: 120}\n"
+                            "    encounter: {min_duration_h: -1}\n";
+    const auto r = validate(good + ais);
+    INFO(r.output);
+    CHECK(r.exitCode == 2);
+    CHECK_THAT(r.output, Catch::Contains("ais.sts.hull_pair.max_heading_diff_deg: value 120 is out "
+                                         "of range [0, 90]"));
+    CHECK_THAT(r.output, Catch::Contains("ais.sts.encounter.min_duration_h: value -1 is out of "
+                                         "range [0.166667, 240]"));
+    CHECK_THAT(r.output, Catch::Contains(config.string() + ":"));
+  }
   SECTION("a band number beyond the scenes' bands names the scene and the band") {
     const auto r = validate(std::regex_replace(good, std::regex("nir: 4"), "nir: 9"));
     INFO(r.output);

@@ -110,3 +110,63 @@ TEST_CASE("ais config: bad sections are errors with the key path", "[vessels][un
   CHECK_THAT(f.errorOf("ais:\n  files: [feeds/b.csv]\n  time_format: unix\n"),
              Contains("ais.time_format: 'unix' is not one of: iso, dmy, epoch"));
 }
+
+TEST_CASE("ais config: ais.sts sets the ship-to-ship rules, defaults are the issue's",
+          "[vessels][unit]") {
+  Fixture f;
+  const auto d = loadConfig(f.write("ais:\n  files: [feeds/b.csv]\n")).ais.sts;
+  CHECK(d.hullPair.marginM == 20.0);
+  CHECK(d.hullPair.maxHeadingDiffDeg == 20.0);
+  CHECK(d.hullPair.minLengthM == 60.0);
+  CHECK(d.hullPair.minShoreDistanceM == 1000.0);
+  CHECK(d.encounter.maxDistanceM == 500.0);
+  CHECK(d.encounter.minDurationS == 7200);
+  CHECK(d.encounter.maxSpeedKn == 2.0);
+  CHECK(d.encounter.minShoreDistanceM == 10000.0);
+  const auto c = loadConfig(f.write(R"YAML(ais:
+  files: [feeds/b.csv]
+  sts:
+    hull_pair: {margin_m: 30, max_heading_diff_deg: 15, min_length_m: 80, min_shore_distance_m: 250}
+    encounter: {max_distance_m: 300, min_duration_h: 1.5, max_speed_kn: 3, min_shore_distance_m: 250}
+)YAML"));
+  const auto& s = c.ais.sts;
+  CHECK(s.hullPair.marginM == 30.0);
+  CHECK(s.hullPair.maxHeadingDiffDeg == 15.0);
+  CHECK(s.hullPair.minLengthM == 80.0);
+  CHECK(s.hullPair.minShoreDistanceM == 250.0);
+  CHECK(s.encounter.maxDistanceM == 300.0);
+  CHECK(s.encounter.minDurationS == 5400);
+  CHECK(s.encounter.maxSpeedKn == 3.0);
+  CHECK(s.encounter.minShoreDistanceM == 250.0);
+  // The resolved config carries them, and reads back to the same values.
+  const auto yaml = toYaml(c);
+  CHECK_THAT(yaml, Contains("min_duration_h: 1.5"));
+  test::writeText(f.dir / "resolved.yaml", yaml);
+  const auto again = loadConfig(f.dir / "resolved.yaml").ais.sts;
+  CHECK(again.encounter.minDurationS == 5400);
+  CHECK(again.hullPair.minShoreDistanceM == 250.0);
+}
+
+TEST_CASE("ais config: bad ais.sts values are errors with the key path and range",
+          "[vessels][unit]") {
+  Fixture f;
+  const std::string head = "ais:\n  files: [feeds/b.csv]\n  sts:\n";
+  CHECK_THAT(f.errorOf(head + "    hull_pair: {margin_m: -5}\n"),
+             Contains("ais.sts.hull_pair.margin_m: value -5 is out of range [0, 1000]"));
+  CHECK_THAT(f.errorOf(head + "    hull_pair: {max_heading_diff_deg: 95}\n"),
+             Contains("ais.sts.hull_pair.max_heading_diff_deg: value 95 is out of range [0, 90]"));
+  CHECK_THAT(f.errorOf(head + "    hull_pair: {min_shore_distance_m: far}\n"),
+             Contains("ais.sts.hull_pair.min_shore_distance_m: expected a number, got 'far'"));
+  CHECK_THAT(f.errorOf(head + "    encounter: {max_distance_m: 0}\n"),
+             Contains("ais.sts.encounter.max_distance_m: value 0 is out of range [1, 100000]"));
+  CHECK_THAT(
+      f.errorOf(head + "    encounter: {min_duration_h: 0.1}\n"),
+      Contains("ais.sts.encounter.min_duration_h: value 0.1 is out of range [0.166667, 240]"));
+  CHECK_THAT(f.errorOf(head + "    encounter: {max_speed_kn: 0}\n"),
+             Contains("ais.sts.encounter.max_speed_kn: value 0 is out of range [0.1, 50]"));
+  CHECK_THAT(f.errorOf(head + "    encounter: {min_duration_s: 7200}\n"),
+             Contains("ais.sts.encounter: unknown key 'min_duration_s' (did you mean "
+                      "'min_duration_h'?)"));
+  CHECK_THAT(f.errorOf(head + "    hullpair: {}\n"),
+             Contains("ais.sts: unknown key 'hullpair' (did you mean 'hull_pair'?)"));
+}

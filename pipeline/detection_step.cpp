@@ -30,6 +30,8 @@ DetectionStepResult detectObjects(const DetectorConfig& detector, const Detectio
   out.clutterShare = run.clutterShare;
   out.waterAreaM2 = run.waterAreaM2;
   out.waterSource = run.waterSource;
+  out.sceneWater = run.sceneWater;
+  out.sceneValid = run.sceneValid;
   for (const auto& g : run.detections) {
     const int x = static_cast<int>(g.detection.centroidPx.x);
     const int y = static_cast<int>(g.detection.centroidPx.y);

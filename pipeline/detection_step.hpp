@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 #include "evidence/evidence_types.hpp"
 #include "pipeline/config.hpp"
 #include "tiles/grid_spec.hpp"
@@ -30,6 +32,9 @@ struct DetectionStepResult {
   double clutterShare = 0.0;
   double waterAreaM2 = 0.0;  // valid water seen by the detector over the whole grid
   std::string waterSource;   // waterName, "scene-overview (<cue>)" or "none"
+  // The water the detector learned on an overview of the scene, and that overview's valid pixels
+  // (tiles::DetectionRunResult); empty with a water mask or a detector that needs none.
+  cv::Mat sceneWater, sceneValid;
 };
 
 DetectionStepResult detectObjects(const DetectorConfig& detector, const DetectionStepInput& input);

@@ -151,6 +151,7 @@ const char* cueName(imaging::WaterCue cue) {
 // The scene water mask the tiles look up: none, or the detector's on an overview of the scene.
 struct SceneWater {
   cv::Mat mask;               // overview pixels; empty when the request has a water mask, or none
+  cv::Mat valid;              // the overview's valid (imaged, cloud-free) pixels, with `mask`
   double fx = 1.0, fy = 1.0;  // grid pixels per overview pixel
   std::string source;         // DetectionRunResult::waterSource
 };
@@ -171,6 +172,7 @@ SceneWater sceneWater(const imaging::ObjectDetector& detector, GDALDataset& ds,
     t.valid = ov.valid;
     t.pixelSizeM = req.pixelSizeM * std::sqrt(ov.factorX * ov.factorY);
     w.mask = detector.sceneWater(t);
+    w.valid = ov.valid;
     w.fx = ov.factorX;
     w.fy = ov.factorY;
     w.source = std::string("scene-overview (") + cueName(imaging::waterCue(t)) + ")";
@@ -289,6 +291,8 @@ DetectionRunResult runDetection(const imaging::ObjectDetector& detector,
   // Step 1: scene water mask on an overview, and the footprint outline on a smaller one.
   const SceneWater water = sceneWater(detector, *ds, scene, bands, req);
   res.waterSource = water.source;
+  res.sceneWater = water.mask;
+  res.sceneValid = water.valid;
   {
     const Overview fp = readOverview(*ds, scene, bands, req.cloud, req.footprintOverviewPx);
     res.footprint = traceFootprint(fp.valid, fp.factorX, fp.factorY, res.grid);

@@ -70,6 +70,10 @@ struct DetectionRunResult {
   // Valid area as WGS84 (lon, lat) polygons (outer ring first), or pixel coordinates on a pixel
   // grid.
   std::vector<std::vector<std::vector<cv::Point2d>>> footprint;
+  // Step 1's scene water (255 = water) and its overview's valid pixels (255 = imaged and
+  // cloud-free), covering the whole grid; empty when the request gave a water mask or the
+  // detector needs none. For the shore distance of ship-to-ship candidates (LandDistance).
+  cv::Mat sceneWater, sceneValid;
   double seconds = 0.0;
 };
 

@@ -1,6 +1,12 @@
 // Ship-to-ship transfer rules: hull pairs from imagery, AIS encounters (docs/ais.md).
 #include <catch2/catch.hpp>
 
+#include <memory>
+
+#include <ogr_spatialref.h>
+#include <opencv2/core.hpp>
+
+#include "tiles/land_distance.hpp"
 #include "vessels/ais_format.hpp"
 #include "vessels/sts_rules.hpp"
 #include "vessels/track_interpolation.hpp"
@@ -91,4 +97,95 @@ TEST_CASE("STS from AIS: the encounter rule (500 m, 2 h, < 2 kn) finds the drift
   CHECK(findEncounters(ais, t0, t0 + 4 * 3600, EncounterRule{}, [](double, double) {
           return 2000.0;
         }).empty());
+}
+
+namespace {
+
+// A 600×400 UTM 32N grid at 10 m whose pixel (300, 200) is at (10, 54), the origin of at(), with
+// land in the columns x >= landCol ((landCol - 300) × 10 m east of the origin). The grid edges are
+// 2 km north and south of the origin, 3 km west.
+cw::tiles::LandDistance eastLand(int landCol) {
+  OGRSpatialReference utm, wgs;
+  utm.importFromEPSG(32632);
+  wgs.importFromEPSG(4326);
+  utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> t(OGRCreateCoordinateTransformation(&wgs, &utm));
+  double x = 10.0, y = 54.0;
+  REQUIRE(t->Transform(1, &x, &y));
+  cw::tiles::GridSpec g;
+  char* wkt = nullptr;
+  utm.exportToWkt(&wkt);
+  g.wkt = wkt;
+  CPLFree(wkt);
+  g.geoTransform = {x - 3000.0, 10.0, 0.0, y + 2000.0, 0.0, -10.0};
+  g.width = 600;
+  g.height = 400;
+  cv::Mat land(g.height, g.width, CV_8U, cv::Scalar(0));
+  if (landCol < g.width) land.colRange(landCol, g.width).setTo(255);
+  return cw::tiles::LandDistance(land, cv::Mat(), g);
+}
+
+ShoreDistance shoreOf(const cw::tiles::LandDistance& d) {
+  return [&d](double lon, double lat) { return d.distanceM(lon, lat); };
+}
+
+}  // namespace
+
+TEST_CASE("STS with a land mask: a hull pair 500 m from land is rejected, one 1.5 km away kept",
+          "[vessels][unit]") {
+  const std::vector<HullObservation> hulls = {hull(0, 0, 200, 32, 10), hull(40, 0, 180, 28, 178)};
+  // Land 50 px (500 m) east of the first hull: nearer than the rule's 1 km.
+  const auto near = eastLand(350);
+  CHECK(findHullPairs(hulls, HullPairRule{}, shoreOf(near)).empty());
+  // Land 1.5 km east, nearer than every grid edge: known.
+  const auto far = eastLand(450);
+  const auto pairs = findHullPairs(hulls, HullPairRule{}, shoreOf(far));
+  REQUIRE(pairs.size() == 1);
+  CHECK(pairs[0].shoreChecked);
+  // No land on the grid: the nearest land may be beyond its edge, so not checked, not rejected.
+  const auto none = eastLand(600);
+  const auto unchecked = findHullPairs(hulls, HullPairRule{}, shoreOf(none));
+  REQUIRE(unchecked.size() == 1);
+  CHECK_FALSE(unchecked[0].shoreChecked);
+  // A configured smaller distance admits the near pair.
+  HullPairRule rule;
+  rule.minShoreDistanceM = 250.0;
+  const auto admitted = findHullPairs(hulls, rule, shoreOf(near));
+  REQUIRE(admitted.size() == 1);
+  CHECK(admitted[0].shoreChecked);
+}
+
+TEST_CASE("STS with a land mask: an AIS encounter 500 m from land is rejected at 1 km",
+          "[vessels][unit]") {
+  const std::int64_t t0 = utcSeconds(2024, 6, 1, 0, 0, 0);
+  AoiFixes ais;
+  for (const auto& [mmsi, eastM] : {std::pair{211000001u, 0.0}, std::pair{211000002u, 150.0}}) {
+    for (std::int64_t t = t0; t <= t0 + 3 * 3600; t += 300) {
+      const auto [lon, lat] = at(eastM, 0);
+      AisFix f;
+      f.mmsi = mmsi;
+      f.timeS = t;
+      f.lon = lon;
+      f.lat = lat;
+      f.sogKn = 0.5f;
+      ais.fixes.push_back(f);
+    }
+  }
+  EncounterRule rule;
+  rule.minShoreDistanceM = 1000.0;
+  // The pair's mean position is 75 m east of the origin: land 500 m east of it is 425 m away.
+  const auto near = eastLand(350);
+  CHECK(findEncounters(ais, t0, t0 + 3 * 3600, rule, shoreOf(near)).empty());
+  const auto far = eastLand(450);
+  const auto kept = findEncounters(ais, t0, t0 + 3 * 3600, rule, shoreOf(far));
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].shoreChecked);
+  // Known to be 1.4 km from land: the default 10 km rejects it.
+  CHECK(findEncounters(ais, t0, t0 + 3 * 3600, EncounterRule{}, shoreOf(far)).empty());
+  // No land on the grid (the nearest may be beyond its edge): kept, shore not checked.
+  const auto none = eastLand(600);
+  const auto unchecked = findEncounters(ais, t0, t0 + 3 * 3600, EncounterRule{}, shoreOf(none));
+  REQUIRE(unchecked.size() == 1);
+  CHECK_FALSE(unchecked[0].shoreChecked);
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -51,6 +52,45 @@ class LonLatToPixel {
   std::unique_ptr<OGRCoordinateTransformation> m_ct;
 };
 
+// A detection's oriented box (length along the heading) on the grid, and its extent.
+std::vector<cv::Point2d> orientedBox(const DetectionRecord& d, double px, cv::Rect2d& extent) {
+  const double halfL = std::max(d.lengthM / px / 2.0, 1.0);
+  const double halfW = std::max(d.widthM / px / 2.0, 1.0);
+  const double h = d.headingDeg * CV_PI / 180.0;
+  const cv::Point2d ax(std::sin(h), -std::cos(h));  // along the heading, y down
+  const cv::Point2d pe(std::cos(h), std::sin(h));   // across
+  const cv::Point2d c(d.xPx, d.yPx);
+  const double r = std::max(halfL, halfW);
+  extent = cv::Rect2d(d.xPx - r, d.yPx - r, 2 * r, 2 * r);
+  return {c + ax * halfL + pe * halfW, c + ax * halfL - pe * halfW, c - ax * halfL - pe * halfW,
+          c - ax * halfL + pe * halfW};
+}
+
+// The chip item of an STS record: both hulls' boxes (imagery), or a square of the encounter's
+// median distance around its mean position (an AIS encounter a scene of the job imaged).
+// std::nullopt: no chip (an encounter no scene of the job covers, or a hull not found).
+std::optional<Item> stsItem(const StsRecord& s, const JobEvidence& ev, const LonLatToPixel& toPx,
+                            double px) {
+  if (s.source == "imagery") {
+    Item it{s.id, {}, {}};
+    for (const std::string* hull : {&s.firstId, &s.secondId}) {
+      const auto d = std::find_if(ev.detections.begin(), ev.detections.end(),
+                                  [&](const DetectionRecord& r) { return r.id == *hull; });
+      if (d == ev.detections.end()) return std::nullopt;
+      cv::Rect2d extent;
+      it.outlinePx.push_back(orientedBox(*d, px, extent));
+      it.boxPx = it.outlinePx.size() == 1 ? extent : (it.boxPx | extent);
+    }
+    return it;
+  }
+  if (s.sceneId.empty()) return std::nullopt;
+  const cv::Point2d c = toPx({s.lon, s.lat});
+  const double r = std::max(s.distanceM, 50.0) / px;
+  const std::vector<cv::Point2d> square = {c + cv::Point2d(-r, -r), c + cv::Point2d(r, -r),
+                                           c + cv::Point2d(r, r), c + cv::Point2d(-r, r)};
+  return Item{s.id, cv::Rect2d(c.x - r, c.y - r, 2 * r, 2 * r), {square}};
+}
+
 std::vector<Item> selectItems(const JobEvidence& ev, const ChipSources& src) {
   std::vector<Item> items;
   LonLatToPixel toPx(ev.info.grid);
@@ -64,23 +104,21 @@ std::vector<Item> selectItems(const JobEvidence& ev, const ChipSources& src) {
     }
     items.push_back(std::move(it));
   }
+  const double px = ev.info.grid.pixelSizeM > 0 ? ev.info.grid.pixelSizeM : 1.0;
+  // Ship-to-ship candidates before the detections: few, and each one a lead of its own.
+  for (const auto& s : ev.sts) {
+    if (static_cast<int>(items.size()) >= src.maxItems) break;
+    if (auto it = stsItem(s, ev, toPx, px)) items.push_back(std::move(*it));
+  }
   // Detections by score so the strongest get chips when the cap bites.
   std::vector<const DetectionRecord*> dets;
   for (const auto& d : ev.detections) dets.push_back(&d);
   std::stable_sort(dets.begin(), dets.end(), [](auto* a, auto* b) { return a->score > b->score; });
-  const double px = ev.info.grid.pixelSizeM > 0 ? ev.info.grid.pixelSizeM : 1.0;
   for (const auto* d : dets) {
     if (static_cast<int>(items.size()) >= src.maxItems) break;
-    const double halfL = std::max(d->lengthM / px / 2.0, 1.0);
-    const double halfW = std::max(d->widthM / px / 2.0, 1.0);
-    const double h = d->headingDeg * CV_PI / 180.0;
-    const cv::Point2d ax(std::sin(h), -std::cos(h));  // along the heading, y down
-    const cv::Point2d pe(std::cos(h), std::sin(h));   // across
-    const cv::Point2d c(d->xPx, d->yPx);
-    std::vector<cv::Point2d> box = {c + ax * halfL + pe * halfW, c + ax * halfL - pe * halfW,
-                                    c - ax * halfL - pe * halfW, c - ax * halfL + pe * halfW};
-    const double r = std::max(halfL, halfW);
-    items.push_back({d->id, cv::Rect2d(d->xPx - r, d->yPx - r, 2 * r, 2 * r), {box}});
+    cv::Rect2d extent;
+    auto box = orientedBox(*d, px, extent);
+    items.push_back({d->id, extent, {std::move(box)}});
   }
   return items;
 }

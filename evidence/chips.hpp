@@ -1,5 +1,7 @@
 #pragma once
-// Evidence chips: for each change polygon and detection, a context window around it read from
+// Evidence chips: for each change polygon, ship-to-ship candidate (both hulls' boxes; an AIS
+// encounter only when a scene of the job was acquired during it, a square of its median distance)
+// and detection, a context window around it read from
 // the before and after rasters and from the change mask, written as PNG (GDAL PNG driver via a
 // MEM dataset, atomically) to <jobDir>/chips/<id>_{before,after,mask}.png.
 //
@@ -38,8 +40,8 @@ struct ChipSources {
   std::vector<int> afterBands;
   int contextPx = 96;       // minimum chip side; larger items get 1.5x their box plus a margin
   int maxChipSidePx = 512;  // chips of very large polygons are capped (centred on the item)
-  int maxItems = 200;       // chips for at most this many items: changes by area, then detections
-                            // by score; the rest get none (their chip paths stay empty)
+  int maxItems = 200;       // chips for at most this many items: changes by area, STS candidates,
+                            // then detections by score; the rest get none (chip paths stay empty)
   double lowPercentile = 2.0;
   double highPercentile = 98.0;
   // The after date on the before date's radiometry, per rendered band (same order as

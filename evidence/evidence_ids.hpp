@@ -13,10 +13,15 @@ namespace cw::evidence {
 std::string changeEvidenceId(const JobInfo& job, const ChangePolygon& change);
 std::string detectionEvidenceId(const JobInfo& job, const DetectionRecord& detection);
 std::string footprintEvidenceId(const JobInfo& job, const Footprint& footprint);
+// Kind "sts"; the scene is the hulls' scene (imagery) or "ais:<mmsi1>+<mmsi2>@<start>", the size
+// the pair's distance in m.
+std::string stsEvidenceId(const JobInfo& job, const StsRecord& sts);
 
-// Fills the `id` of every change, detection and footprint, and sorts each list into a canonical
-// content order (changes by area desc, detections by scene, kind, score desc, footprints by time),
-// so that the files written from `evidence` are byte-identical whatever order the runner used.
+// Fills the `id` of every change, detection, footprint and STS record (and an imagery STS record's
+// hull ids from its detection indices), and sorts each list into a canonical content order
+// (changes by area desc, detections by scene, kind, score desc, footprints by time, STS records by
+// source, scene, start), so that the files written from `evidence` are byte-identical whatever
+// order the runner used.
 void assignEvidenceIds(JobEvidence& evidence);
 
 // Chip file names relative to the job folder: "chips/<id>_before.png" etc.

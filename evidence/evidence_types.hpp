@@ -102,6 +102,32 @@ struct DetectionRecord {
   AisIdentity ais;
 };
 
+// A ship-to-ship (STS) transfer candidate (docs/ais.md), an evidence item of its own: two hulls
+// side by side in one scene (source "imagery"), or an AIS encounter (source "ais").
+struct StsRecord {
+  std::string id;       // filled by assignEvidenceIds()
+  std::string source;   // "imagery" | "ais"
+  std::string sceneId;  // imagery: the hulls' scene; ais: the job's scene acquired during the
+                        // encounter that images its position (its chip), or ""
+  double lon = 0.0;     // imagery: midpoint of the hulls; ais: mean position over the encounter
+  double lat = 0.0;
+  // imagery: the hulls' indices in JobEvidence::detections as the runner filled them;
+  // assignEvidenceIds turns them into firstId/secondId (and sets them to -1).
+  int first = -1;
+  int second = -1;
+  std::string firstId, secondId;  // imagery: the hulls' evidence ids
+  std::uint32_t mmsi1 = 0;        // 0 = no AIS identity (a dark or unmatched hull)
+  std::uint32_t mmsi2 = 0;
+  bool firstDark = false;  // imagery: the hull's ais_status is dark (ais: never)
+  bool secondDark = false;
+  std::string startIso, endIso;  // ais: the encounter's span ("" for imagery)
+  double distanceM = 0.0;        // centre distance, or the encounter's median distance
+  // Whether the shore condition could be checked (a land/water model of the job's grid that
+  // reaches the event); when false the event stands without it.
+  bool shoreChecked = false;
+  double shoreDistanceM = 0.0;  // when shoreChecked: metres to the nearest land
+};
+
 // The imaged footprint of one scene over the AOI: what was actually looked at.
 struct Footprint {
   std::string id;  // filled by assignEvidenceIds()
@@ -136,6 +162,7 @@ struct JobEvidence {
   std::vector<DetectionRecord> detections;
   std::vector<Footprint> footprints;  // one per scene of the pair (before, after)
   std::vector<SceneCount> counts;     // per scene and detector kind
+  std::vector<StsRecord> sts;         // ship-to-ship transfer candidates (AIS runs only)
   SolvedParams params;
 };
 

@@ -68,14 +68,26 @@ const OgrField kAisFields[] = {
     {"match_score", OFTReal},
 };
 
+// Ship-to-ship candidates (evidence.geojson only, after kAisFields).
+const OgrField kStsFields[] = {
+    {"sts_source", OFTString},     {"first_id", OFTString},
+    {"second_id", OFTString},      {"mmsi2", OFTInteger64},
+    {"first_dark", OFTInteger},    {"second_dark", OFTInteger},
+    {"start", OFTString},          {"end", OFTString},
+    {"distance_m", OFTReal},       {"shore_checked", OFTInteger, OFSTBoolean},
+    {"shore_distance_m", OFTReal},
+};
+
 bool hasAis(const JobEvidence& ev) {
-  return std::any_of(ev.detections.begin(), ev.detections.end(),
+  return !ev.sts.empty() ||
+         std::any_of(ev.detections.begin(), ev.detections.end(),
                      [](const DetectionRecord& d) { return !d.ais.status.empty(); });
 }
 
 // The layout of evidence.geojson and detections.geojson: the layer `layerName` with kFields,
 // then kAisFields when `aisFields`.
-tiles::GeoJsonLayout evidenceLayout(const std::string& layerName, bool aisFields) {
+tiles::GeoJsonLayout evidenceLayout(const std::string& layerName, bool aisFields,
+                                    bool stsFields = false) {
   tiles::GeoJsonLayout layout{.layerName = layerName,
                               .geometryType = wkbUnknown,
                               .fields = {std::begin(kFields), std::end(kFields)},
@@ -84,6 +96,8 @@ tiles::GeoJsonLayout evidenceLayout(const std::string& layerName, bool aisFields
                               .idField = "id"};
   if (aisFields)
     layout.fields.insert(layout.fields.end(), std::begin(kAisFields), std::end(kAisFields));
+  if (stsFields)
+    layout.fields.insert(layout.fields.end(), std::begin(kStsFields), std::end(kStsFields));
   return layout;
 }
 
@@ -175,14 +189,38 @@ void addDetections(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipInde
   }
 }
 
+void addSts(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipIndex& chips) {
+  for (const auto& e : ev.sts) {
+    auto f = newFeature(w, ev.info, e.id, "sts", chips);
+    f->SetField("sts_source", e.source.c_str());
+    if (!e.sceneId.empty()) f->SetField("scene_id", e.sceneId.c_str());
+    if (!e.firstId.empty()) f->SetField("first_id", e.firstId.c_str());
+    if (!e.secondId.empty()) f->SetField("second_id", e.secondId.c_str());
+    if (e.mmsi1) f->SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
+    if (e.mmsi2) f->SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
+    f->SetField("first_dark", e.firstDark ? 1 : 0);
+    f->SetField("second_dark", e.secondDark ? 1 : 0);
+    if (!e.startIso.empty()) f->SetField("start", e.startIso.c_str());
+    if (!e.endIso.empty()) f->SetField("end", e.endIso.c_str());
+    f->SetField("distance_m", e.distanceM);
+    f->SetField("shore_checked", e.shoreChecked ? 1 : 0);
+    if (e.shoreChecked) f->SetField("shore_distance_m", e.shoreDistanceM);
+    OGRPoint pt(e.lon, e.lat);
+    f->SetGeometry(&pt);
+    w.add(*f);
+  }
+}
+
 }  // namespace
 
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                           const ChipIndex& chips) {
-  tiles::writeGeoJson(path, evidenceLayout("evidence", hasAis(ev)), [&](tiles::GeoJsonLayer& w) {
+  const bool ais = hasAis(ev);
+  tiles::writeGeoJson(path, evidenceLayout("evidence", ais, ais), [&](tiles::GeoJsonLayer& w) {
     addFootprints(w, ev, chips);
     addChanges(w, ev, chips);
     addDetections(w, ev, chips);
+    addSts(w, ev, chips);
   });
 }
 

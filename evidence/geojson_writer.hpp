@@ -2,8 +2,8 @@
 // evidence.geojson and detections.geojson: RFC 7946 FeatureCollections written through OGR's
 // GeoJSON driver (RFC7946=YES, WRITE_NAME=NO, COORDINATE_PRECISION=7, lon/lat order), so the
 // files are what GDAL itself produces and validate as RFC 7946. Features come in the canonical
-// order of assignEvidenceIds() (footprints, then changes, then detections), so the same evidence
-// gives byte-identical files. Writes are atomic (temp + rename). Not thread-safe per file.
+// order of assignEvidenceIds() (footprints, changes, detections, then STS candidates), so the same
+// evidence gives byte-identical files. Writes are atomic (temp + rename). Not thread-safe per file.
 #include <filesystem>
 #include <map>
 #include <string>
@@ -25,7 +25,12 @@ using ChipIndex = std::map<std::string, ChipPaths>;  // evidence id -> chips
 // chip_after, chip_mask (empty when the item has no chips). Changes add area_m2, mean_score,
 // pixel_count, method; detections add kind, length_m, width_m, heading_deg, area_m2, score,
 // scene_id, x_px, y_px; footprints add scene_id, scene_time, area_m2, valid_fraction,
-// imaged_fraction. Requires ids (assignEvidenceIds). Throws cw::Error on GDAL failure.
+// imaged_fraction. With AIS, detections add ais_status (and the match), and ship-to-ship
+// candidates follow the detections: feature_type "sts", a Point, with sts_source (imagery | ais),
+// scene_id, first_id/second_id (the hulls' evidence ids), mmsi/mmsi2, first_dark/second_dark,
+// start/end (an encounter's span), distance_m, shore_checked (true/false) and, when checked,
+// shore_distance_m.
+// Requires ids (assignEvidenceIds). Throws cw::Error on GDAL failure.
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& evidence,
                           const ChipIndex& chips);
 

@@ -54,6 +54,21 @@ std::string withJob(const std::string& jobRel, const std::string& p) {
   return p.empty() ? p : jobRel + "/" + p;
 }
 
+// A ship-to-ship candidate as an evidence item (rejected ones are dropped like any evidence).
+template <class ChipsOf>
+void addSts(AoiObservations& aoi, const StsRecord& e, const std::string& timeIso, ChipsOf chipsOf) {
+  EvidenceItem item;
+  item.id = e.id;
+  item.type = "sts";
+  item.kind = "sts";
+  item.sceneId = e.sceneId;
+  item.timeIso = timeIso;
+  item.position = {e.lon, e.lat};
+  item.sts = e;
+  chipsOf(item);
+  aoi.items[e.id] = item;
+}
+
 }  // namespace
 
 ReviewDecisions readReviews(const fs::path& path) {
@@ -128,9 +143,13 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
       o.detectionIds[d.kind].push_back(d.id);
       EvidenceItem item{d.id,     "detection", d.kind, d.sceneId, s->timeIso, {d.lon, d.lat},
                         d.areaM2, d.score,     {},     "",        "",         "",
-                        false,    d.ais};
+                        false,    d.ais,       {}};
       chipsOf(item);
       aoi.items[d.id] = item;
+    }
+    for (const auto& e : ev.sts) {
+      if (e.source == "imagery" && e.sceneId == s->id && !rejected(e.id))
+        addSts(aoi, e, s->timeIso, chipsOf);
     }
     aoi.scenes.push_back(std::move(o));
   }
@@ -164,9 +183,20 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
                       "",
                       "",
                       c.registrationSuspect,
+                      {},
                       {}};
     chipsOf(item);
     aoi.items[c.id] = item;
+  }
+  // An AIS encounter is seen by every job whose scenes' windows hold it: the first one names it.
+  for (const auto& e : ev.sts) {
+    if (e.source == "imagery" || rejected(e.id)) continue;
+    const bool seen = std::any_of(aoi.items.begin(), aoi.items.end(), [&](const auto& kv) {
+      const StsRecord& o = kv.second.sts;
+      return kv.second.type == "sts" && o.source == e.source && o.mmsi1 == e.mmsi1 &&
+             o.mmsi2 == e.mmsi2 && o.startIso == e.startIso;
+    });
+    if (!seen) addSts(aoi, e, e.startIso, chipsOf);
   }
   aoi.pairs.push_back(std::move(pair));
   std::sort(aoi.pairs.begin(), aoi.pairs.end(), [](const auto& a, const auto& b) {
@@ -259,6 +289,28 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
         d.lat = g.at("coordinates")[1].get<double>();
       }
       ev.detections.push_back(std::move(d));
+    } else if (type == "sts") {
+      StsRecord e;
+      e.id = id;
+      e.source = str(p, "sts_source");
+      e.sceneId = str(p, "scene_id");
+      e.firstId = str(p, "first_id");
+      e.secondId = str(p, "second_id");
+      e.mmsi1 = static_cast<std::uint32_t>(num(p, "mmsi"));
+      e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
+      e.firstDark = num(p, "first_dark") != 0;
+      e.secondDark = num(p, "second_dark") != 0;
+      e.startIso = str(p, "start");
+      e.endIso = str(p, "end");
+      e.distanceM = num(p, "distance_m");
+      e.shoreChecked = p.contains("shore_checked") && p["shore_checked"].is_boolean() &&
+                       p["shore_checked"].get<bool>();
+      e.shoreDistanceM = num(p, "shore_distance_m");
+      if (!g.is_null() && g.value("type", "") == "Point") {
+        e.lon = g.at("coordinates")[0].get<double>();
+        e.lat = g.at("coordinates")[1].get<double>();
+      }
+      ev.sts.push_back(std::move(e));
     }
   }
   return ev;
@@ -266,8 +318,8 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
 
 namespace {
 
-// Unseen vessels and STS candidates of a job's vessels.geojson; a scene shared by two jobs gives
-// the same events twice, so the list is kept sorted and unique.
+// Unseen vessels of a job's vessels.geojson; a scene shared by two jobs gives the same events
+// twice, so the list is kept sorted and unique.
 void addVesselEvents(AoiObservations& aoi, const fs::path& path) {
   if (!fs::exists(path)) return;
   const json fc = readJson(path);
@@ -277,17 +329,9 @@ void addVesselEvents(AoiObservations& aoi, const fs::path& path) {
     VesselEvent e;
     e.sceneId = str(p, "scene_id");
     e.mmsi = static_cast<std::uint32_t>(num(p, "mmsi"));
-    if (type == "vessel_position" && str(p, "status") == "unseen") {
-      e.kind = "unseen";
-      e.detail = str(p, "likely");
-    } else if (type == "sts") {
-      e.kind = "sts";
-      e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
-      e.detail = str(p, "sts_source");
-      e.start = str(p, "start");
-    } else {
-      continue;
-    }
+    if (type != "vessel_position" || str(p, "status") != "unseen") continue;
+    e.kind = "unseen";
+    e.detail = str(p, "likely");
     const auto at = std::lower_bound(aoi.vesselEvents.begin(), aoi.vesselEvents.end(), e);
     if (at == aoi.vesselEvents.end() || !(*at == e)) aoi.vesselEvents.insert(at, e);
   }

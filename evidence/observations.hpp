@@ -27,9 +27,9 @@ ReviewDecisions readReviews(const std::filesystem::path& reviewsJsonl);
 // One evidence item as the report shows it; paths are relative to OUT.
 struct EvidenceItem {
   std::string id;
-  std::string type;     // "change" | "detection"
-  std::string kind;     // detector kind for detections, "change" otherwise
-  std::string sceneId;  // detections: the scene; changes: the after scene
+  std::string type;     // "change" | "detection" | "sts"
+  std::string kind;     // detector kind for detections, "change" or "sts" otherwise
+  std::string sceneId;  // detections: the scene; changes: the after scene; sts: StsRecord's
   std::string timeIso;
   LonLat position{};  // detection point or change centroid
   double areaM2 = 0.0;
@@ -38,18 +38,18 @@ struct EvidenceItem {
   std::string chipBefore, chipAfter, chipMask;  // "" when the item has no chips
   bool registrationSuspect = false;             // changes: see ChangePolygon::registrationSuspect
   AisIdentity ais;  // detections: the AIS match (status empty without AIS)
+  StsRecord sts;    // sts: the candidate (its id, hulls, MMSIs, dark flags, span)
 };
 
-// An unseen AIS vessel or a ship-to-ship transfer candidate of one scene (vessels.geojson).
+// An unseen AIS vessel of one scene (vessels.geojson). Ship-to-ship candidates are evidence
+// items (type "sts") instead.
 struct VesselEvent {
-  std::string kind;     // "unseen" | "sts"
-  std::string sceneId;  // "" for an AIS encounter
-  std::uint32_t mmsi = 0, mmsi2 = 0;
-  std::string detail;  // unseen: "spoofing" | "missed"; sts: "imagery" | "ais"
-  std::string start;   // sts from AIS: the encounter's start (ISO 8601), else ""
+  std::string kind;  // "unseen"
+  std::string sceneId;
+  std::uint32_t mmsi = 0;
+  std::string detail;  // "spoofing" | "missed" | "unknown"
   bool operator<(const VesselEvent& o) const {
-    return std::tie(kind, sceneId, mmsi, mmsi2, detail, start) <
-           std::tie(o.kind, o.sceneId, o.mmsi, o.mmsi2, o.detail, o.start);
+    return std::tie(kind, sceneId, mmsi, detail) < std::tie(o.kind, o.sceneId, o.mmsi, o.detail);
   }
   bool operator==(const VesselEvent& o) const { return !(*this < o) && !(o < *this); }
 };
@@ -89,7 +89,7 @@ struct AoiObservations {
   std::vector<PairObservation> pairs;         // by before time, then after time
   std::map<std::string, EvidenceItem> items;  // evidence id -> item
   // From the jobs' vessels.geojson, once per scene: AIS vessels expected in the imaged footprint
-  // but matched to no detection, and ship-to-ship transfer candidates.
+  // but matched to no detection.
   std::vector<VesselEvent> vesselEvents;
   bool aisFeed = false;             // the run had an AIS feed (config ais:)
   std::vector<VesselFix> aisFixes;  // by MMSI, then time; filled by the merge step

@@ -165,6 +165,29 @@ std::string countsSvg(const AoiObservations& aoi, const CorroborationRules& rule
   return o.str();
 }
 
+// One ship-to-ship candidate: its evidence id, where it comes from, both parties (hull evidence
+// ids and MMSIs, dark or not), and whether the shore condition could be checked.
+std::string stsHtml(const EvidenceItem& item) {
+  const StsRecord& e = item.sts;
+  auto party = [&](const std::string& hull, std::uint32_t mmsi, bool dark) {
+    std::string s = mmsi ? "MMSI " + std::to_string(mmsi) : std::string("no AIS");
+    if (!hull.empty()) s = "hull " + esc(hull) + " (" + s + ")";
+    return s + (dark ? " <b>dark</b>" : "");
+  };
+  std::ostringstream o;
+  o << "<li><code>" << esc(item.id) << "</code> " << esc(e.source);
+  if (e.source == "imagery") {
+    o << ", scene " << esc(e.sceneId);
+  } else {
+    o << ", " << esc(e.startIso) << " to " << esc(e.endIso);
+  }
+  o << ": " << party(e.firstId, e.mmsi1, e.firstDark) << " and "
+    << party(e.secondId, e.mmsi2, e.secondDark) << ", " << fmt(e.distanceM, 0) << " m apart, "
+    << (e.shoreChecked ? fmt(e.shoreDistanceM, 0) + " m from land" : "shore distance not checked")
+    << "</li>";
+  return o.str();
+}
+
 // Vessels (AIS), per scene: the ship detections by AIS status, the AIS vessels expected in the
 // imaged footprint but seen by no detection, and the ship-to-ship transfer candidates.
 std::string vesselsHtml(const AoiObservations& aoi) {
@@ -193,11 +216,8 @@ std::string vesselsHtml(const AoiObservations& aoi) {
   }
   o << "</table>\n";
   std::string sts;
-  for (const auto& e : aoi.vesselEvents) {
-    if (e.kind != "sts") continue;
-    auto who = [](std::uint32_t m) { return m ? std::to_string(m) : std::string("no AIS"); };
-    sts += "<li>" + esc(e.detail) + (e.sceneId.empty() ? "" : ", scene " + esc(e.sceneId)) + ": " +
-           who(e.mmsi) + " and " + who(e.mmsi2) + "</li>";
+  for (const auto& [id, item] : aoi.items) {
+    if (item.type == "sts") sts += stsHtml(item);
   }
   o << "<p>Ship-to-ship transfer candidates: "
     << (sts.empty() ? "none.</p>\n" : "</p><ul>" + sts + "</ul>\n");

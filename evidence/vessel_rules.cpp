@@ -161,22 +161,24 @@ void complete(VerdictRow& row, const AoiObservations& aoi, const std::vector<Dec
   }
 }
 
-// Ship-to-ship transfer candidates of the period: from imagery (a hull pair in a scene of the
-// period) or from AIS (an encounter that starts in the period).
+// Ship-to-ship transfer candidates of the period (evidence items of type "sts"): from imagery (a
+// hull pair in a scene of the period) or from AIS (an encounter that starts in the period).
 void stsTransfers(VerdictRow& row, const AoiObservations& aoi) {
   const Declaration& d = row.declaration;
   const auto scenes = scenesIn(aoi, d);
-  auto who = [](std::uint32_t m) { return m ? std::to_string(m) : std::string("no-ais"); };
-  for (const auto& e : aoi.vesselEvents) {
-    if (e.kind != "sts") continue;
-    const auto start = parseIsoTime(e.start);
-    const bool inPeriod = e.sceneId.empty() ? start && *start >= d.startS && *start <= d.endS
-                                            : scenes.count(e.sceneId) > 0;
+  int dark = 0;
+  for (const auto& [id, item] : aoi.items) {
+    if (item.type != "sts") continue;
+    const StsRecord& e = item.sts;
+    const auto start = parseIsoTime(e.startIso);
+    const bool inPeriod = e.source == "imagery" ? scenes.count(e.sceneId) > 0
+                                                : start && *start >= d.startS && *start <= d.endS;
     if (!inPeriod) continue;
-    row.evidenceIds.push_back("sts:" + e.detail + ":" + (e.sceneId.empty() ? e.start : e.sceneId) +
-                              ":" + who(e.mmsi) + "+" + who(e.mmsi2));
+    row.evidenceIds.push_back(id);
+    dark += e.firstDark || e.secondDark;
   }
   row.observed = std::to_string(row.evidenceIds.size()) + " ship-to-ship transfer candidate(s)";
+  if (dark > 0) row.observed += ", " + std::to_string(dark) + " with a dark party";
   if (d.value == "none" && !row.evidenceIds.empty()) {
     row.verdict = Verdict::Discrepancy;
     row.reason = "declared none, but " + row.observed +

@@ -13,8 +13,8 @@
 //     row of the AOI whose period overlaps; each undeclared one is named, and the verdict is a
 //     discrepancy citing its detections. complete false: nothing to check (consistent).
 //   sts_transfers none: a discrepancy when a ship-to-ship transfer candidate (hulls side by side
-//     in a scene of the period, or an AIS encounter starting in it; vessels.geojson) exists,
-//     citing "sts:<source>:<scene or start>:<mmsi>+<mmsi>"; some: consistent.
+//     in a scene of the period, or an AIS encounter starting in it: evidence items of type
+//     "sts") exists, citing their evidence ids; some: consistent.
 #include <vector>
 
 #include "evidence/corroboration.hpp"

@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/iso_time.hpp"
 #include "core/log.hpp"
 #include "imaging/registry.hpp"
+#include "tiles/land_distance.hpp"
 #include "vessels/ais_ingest.hpp"
 #include "vessels/ais_store.hpp"
 #include "vessels/sts_rules.hpp"
@@ -51,48 +53,113 @@ bool detectsVessels(const Aoi& aoi) {
                      [](const DetectorConfig& d) { return detectsVessels(d.name); });
 }
 
+using ShoreByScene = std::map<std::string, vessels::ShoreDistance>;
+
+vessels::ShoreDistance shoreOf(std::shared_ptr<const tiles::LandDistance> d) {
+  return [d](double lon, double lat) { return d->distanceM(lon, lat); };
+}
+
+// The shore distance of each scene of the job: the AOI's water mask when it has one (the same
+// for every scene), else the water the vessel detector learned from each scene. A scene without
+// either has none (the shore condition is not checked there).
+ShoreByScene shoreDistances(const JobWater& w, const std::vector<const Scene*>& scenes) {
+  ShoreByScene out;
+  if (!w.grid.georeferenced() || !w.grid.metric()) return out;
+  if (!w.waterMask.empty()) {
+    const auto d = std::make_shared<const tiles::LandDistance>(
+        tiles::LandDistance::fromWaterMask(w.waterMask, w.grid));
+    for (const Scene* s : scenes) out[s->id] = shoreOf(d);
+    return out;
+  }
+  for (const auto& [id, wv] : w.learned) {
+    if (wv.first.empty()) continue;
+    // Land is what the scene imaged and did not call water; nodata and cloud are unknown.
+    out[id] =
+        shoreOf(std::make_shared<const tiles::LandDistance>(wv.first == 0, wv.second, w.grid));
+  }
+  return out;
+}
+
+// For an AIS encounter, which no one scene owns: the nearest land any scene of the job knows.
+vessels::ShoreDistance nearestOfScenes(const ShoreByScene& byScene) {
+  if (byScene.empty()) return {};
+  return [byScene](double lon, double lat) {
+    std::optional<double> best;
+    for (const auto& [id, f] : byScene) {
+      const auto d = f(lon, lat);
+      if (d && (!best || *d < *best)) best = d;
+    }
+    return best;
+  };
+}
+
 // STS candidates from imagery: side-by-side hulls among one scene's ship detections (`index`).
-// The shore-distance condition needs a coastline, which the job does not have yet: not applied.
-void addHullPairs(const evidence::JobEvidence& ev, const std::vector<size_t>& index,
-                  const std::string& sceneId, std::vector<vessels::StsEvent>& sts) {
+void addHullPairs(const Config& config, const vessels::ShoreDistance& shore,
+                  const std::vector<size_t>& index, const std::string& sceneId,
+                  evidence::JobEvidence& ev) {
   std::vector<vessels::HullObservation> hulls;
   for (const auto i : index) {
     const auto& d = ev.detections[i];
     hulls.push_back({d.lon, d.lat, d.lengthM, d.widthM, d.headingDeg});
   }
-  for (const auto& p : vessels::findHullPairs(hulls, vessels::HullPairRule{})) {
-    const auto& a = ev.detections[index[static_cast<size_t>(p.first)]];
-    const auto& b = ev.detections[index[static_cast<size_t>(p.second)]];
-    vessels::StsEvent e;
+  for (const auto& p : vessels::findHullPairs(hulls, config.ais.sts.hullPair, shore)) {
+    const size_t ia = index[static_cast<size_t>(p.first)];
+    const size_t ib = index[static_cast<size_t>(p.second)];
+    const auto& a = ev.detections[ia];
+    const auto& b = ev.detections[ib];
+    evidence::StsRecord e;
     e.source = "imagery";
     e.sceneId = sceneId;
     e.lon = (a.lon + b.lon) / 2;
     e.lat = (a.lat + b.lat) / 2;
+    e.first = static_cast<int>(ia);
+    e.second = static_cast<int>(ib);
     e.mmsi1 = a.ais.mmsi;
     e.mmsi2 = b.ais.mmsi;
     e.firstDark = a.ais.status == "dark";
     e.secondDark = b.ais.status == "dark";
     e.distanceM = p.centreDistanceM;
-    sts.push_back(e);
+    e.shoreChecked = p.shoreChecked;
+    e.shoreDistanceM = p.shoreDistanceM;
+    ev.sts.push_back(e);
   }
 }
 
+// The scene of the job acquired during the encounter whose imaged footprint holds its position
+// (the candidate's chip shows it), or "".
+std::string coveringScene(const vessels::Encounter& en, const std::vector<const Scene*>& scenes,
+                          const evidence::JobEvidence& ev) {
+  for (const Scene* s : scenes) {
+    if (s->time < en.startS || s->time > en.endS) continue;
+    for (const auto& f : ev.footprints) {
+      const OGRPoint p(en.lon, en.lat);
+      if (f.sceneId == s->id && footprintGeometry(f)->Contains(&p)) return s->id;
+    }
+  }
+  return "";
+}
+
 // STS candidates from AIS: the encounter rule over the scenes' windows.
-void addEncounters(const vessels::AoiFixes& ais, const std::vector<const Scene*>& scenes,
-                   std::int64_t windowS, std::vector<vessels::StsEvent>& sts) {
+void addEncounters(const Config& config, const vessels::ShoreDistance& shore,
+                   const vessels::AoiFixes& ais, const std::vector<const Scene*>& scenes,
+                   evidence::JobEvidence& ev) {
+  const std::int64_t windowS = windowSeconds(config);
   for (const Scene* s : scenes) {
     for (const auto& en : vessels::findEncounters(ais, s->time - windowS, s->time + windowS,
-                                                  vessels::EncounterRule{})) {
-      vessels::StsEvent e;
+                                                  config.ais.sts.encounter, shore)) {
+      evidence::StsRecord e;
       e.source = "ais";
+      e.sceneId = coveringScene(en, scenes, ev);
       e.lon = en.lon;
       e.lat = en.lat;
       e.mmsi1 = en.mmsi1;
       e.mmsi2 = en.mmsi2;
-      e.startS = en.startS;
-      e.endS = en.endS;
+      e.startIso = formatIsoTime(en.startS);
+      e.endIso = formatIsoTime(en.endS);
       e.distanceM = en.medianDistanceM;
-      sts.push_back(e);
+      e.shoreChecked = en.shoreChecked;
+      e.shoreDistanceM = en.shoreDistanceM;
+      ev.sts.push_back(e);
     }
   }
 }
@@ -102,6 +169,60 @@ void addEncounters(const vessels::AoiFixes& ais, const std::vector<const Scene*>
 bool sceneHasTimeOfDay(const Scene& scene) {
   return scene.timeSource == "stac" || scene.time % 86400 != 0;
 }
+
+namespace {
+
+// Matches one scene's ship detections with the AOI's AIS vessels: fills their AIS identity,
+// logs the counts and returns the match; `index` gets the detections' indices in ev.detections.
+vessels::SceneMatch matchSceneVessels(const Config& config, const Scene& s,
+                                      const vessels::AoiFixes& ais, evidence::JobEvidence& ev,
+                                      std::vector<size_t>& index) {
+  std::vector<vessels::ShipObservation> obs;
+  for (size_t i = 0; i < ev.detections.size(); ++i) {
+    const auto& d = ev.detections[i];
+    if (!detectsVessels(d.kind) || d.sceneId != s.id) continue;
+    index.push_back(i);
+    obs.push_back({d.lon, d.lat, d.lengthM});
+  }
+  vessels::SceneMatchInput in;
+  if (sceneHasTimeOfDay(s)) in.timeS = s.time;
+  in.ais = &ais;
+  in.config = config.ais;
+  std::shared_ptr<OGRGeometry> fp;
+  for (const auto& f : ev.footprints) {
+    if (f.sceneId == s.id) fp = footprintGeometry(f);
+  }
+  if (fp) {
+    in.inFootprint = [fp](double lon, double lat) {
+      OGRPoint p(lon, lat);
+      return fp->Contains(&p) != 0;
+    };
+  }
+  auto m = vessels::matchScene(obs, in);
+  for (size_t k = 0; k < index.size(); ++k) {
+    const auto& dm = m.detections[k];
+    auto& a = ev.detections[index[k]].ais;
+    a.status = vessels::statusName(dm.status);
+    a.mmsi = dm.mmsi;
+    a.imo = dm.imo;
+    a.vesselName = dm.vesselName;
+    a.distanceM = dm.distanceM;
+    a.dtS = static_cast<double>(dm.dtS);
+    a.matchScore = dm.score;
+  }
+  int matched = 0, dark = 0;
+  for (const auto& dm : m.detections) {
+    matched += dm.status == vessels::AisStatus::Matched;
+    dark += dm.status == vessels::AisStatus::Dark;
+  }
+  log::info("AIS " + ev.info.aoiId + " " + s.id + ": " + std::to_string(matched) + " matched, " +
+            std::to_string(dark) + " dark, " + std::to_string(m.unseen.size()) + " unseen of " +
+            std::to_string(m.vessels.size()) + " AIS vessels placed" +
+            (in.timeS ? "" : " (scene has a date only: no_time)"));
+  return m;
+}
+
+}  // namespace
 
 void ingestAisForPlan(const Config& config, const Plan& plan) {
   if (!config.ais.enabled()) return;
@@ -147,66 +268,33 @@ void ingestAisForPlan(const Config& config, const Plan& plan) {
   cw::writeFileAtomic(config.output / "ais_ingest.json", j.dump(2) + "\n");
 }
 
-void matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,
-                     evidence::JobEvidence& ev, const std::filesystem::path& jobDir) {
+JobVessels matchJobVessels(const Config& config, const std::vector<const Scene*>& scenes,
+                           evidence::JobEvidence& ev, const JobWater& water) {
+  JobVessels jv;
   const auto aoi = std::find_if(config.aois.begin(), config.aois.end(),
                                 [&](const Aoi& a) { return a.id == ev.info.aoiId; });
-  if (!config.ais.enabled() || aoi == config.aois.end() || !detectsVessels(*aoi)) return;
+  if (!config.ais.enabled() || aoi == config.aois.end() || !detectsVessels(*aoi)) return jv;
+  jv.enabled = true;
+  jv.windowS = windowSeconds(config);
   const auto store = config.output / ev.info.aoiId / "ais.gpkg";
-  vessels::AoiFixes ais;
-  if (std::filesystem::exists(store)) ais = vessels::readAisGeoPackage(store);
-  std::vector<vessels::SceneVessels> out;
-  std::vector<vessels::StsEvent> sts;
-  for (size_t si = 0; si < scenes.size(); ++si) {
-    const Scene& s = *scenes[si];
+  if (std::filesystem::exists(store)) jv.ais = vessels::readAisGeoPackage(store);
+  const ShoreByScene shore = shoreDistances(water, scenes);
+  for (const Scene* s : scenes) {
     std::vector<size_t> index;
-    std::vector<vessels::ShipObservation> obs;
-    for (size_t i = 0; i < ev.detections.size(); ++i) {
-      const auto& d = ev.detections[i];
-      if (!detectsVessels(d.kind) || d.sceneId != s.id) continue;
-      index.push_back(i);
-      obs.push_back({d.lon, d.lat, d.lengthM});
-    }
-    vessels::SceneMatchInput in;
-    if (sceneHasTimeOfDay(s)) in.timeS = s.time;
-    in.ais = &ais;
-    in.config = config.ais;
-    std::shared_ptr<OGRGeometry> fp;
-    for (const auto& f : ev.footprints) {
-      if (f.sceneId == s.id) fp = footprintGeometry(f);
-    }
-    if (fp) {
-      in.inFootprint = [fp](double lon, double lat) {
-        OGRPoint p(lon, lat);
-        return fp->Contains(&p) != 0;
-      };
-    }
-    auto m = vessels::matchScene(obs, in);
-    for (size_t k = 0; k < index.size(); ++k) {
-      const auto& dm = m.detections[k];
-      auto& a = ev.detections[index[k]].ais;
-      a.status = vessels::statusName(dm.status);
-      a.mmsi = dm.mmsi;
-      a.imo = dm.imo;
-      a.vesselName = dm.vesselName;
-      a.distanceM = dm.distanceM;
-      a.dtS = static_cast<double>(dm.dtS);
-      a.matchScore = dm.score;
-    }
-    int matched = 0, dark = 0;
-    for (const auto& dm : m.detections) {
-      matched += dm.status == vessels::AisStatus::Matched;
-      dark += dm.status == vessels::AisStatus::Dark;
-    }
-    log::info("AIS " + ev.info.aoiId + " " + s.id + ": " + std::to_string(matched) + " matched, " +
-              std::to_string(dark) + " dark, " + std::to_string(m.unseen.size()) + " unseen of " +
-              std::to_string(m.vessels.size()) + " AIS vessels placed" +
-              (in.timeS ? "" : " (scene has a date only: no_time)"));
-    addHullPairs(ev, index, s.id, sts);
-    out.push_back({s.id, s.time, std::move(m)});
+    auto m = matchSceneVessels(config, *s, jv.ais, ev, index);
+    const auto it = shore.find(s->id);
+    addHullPairs(config, it == shore.end() ? vessels::ShoreDistance{} : it->second, index, s->id,
+                 ev);
+    jv.scenes.push_back({s->id, s->time, std::move(m)});
   }
-  addEncounters(ais, scenes, windowSeconds(config), sts);
-  vessels::writeVesselsGeoJson(jobDir / "vessels.geojson", ais, out, windowSeconds(config), sts);
+  addEncounters(config, nearestOfScenes(shore), jv.ais, scenes, ev);
+  return jv;
+}
+
+void writeJobVessels(const JobVessels& jv, const evidence::JobEvidence& ev,
+                     const std::filesystem::path& jobDir) {
+  if (!jv.enabled) return;
+  vessels::writeVesselsGeoJson(jobDir / "vessels.geojson", jv.ais, jv.scenes, jv.windowS, ev.sts);
 }
 
 namespace {

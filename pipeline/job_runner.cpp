@@ -165,6 +165,9 @@ struct JobFiles {
   std::string aoiMask;
   WarpedScene before, after;
   std::string waterMask;  // empty without water polygons or shore
+  // Without waterMask: the water a vessel detector learned from each scene, with the valid pixels
+  // of its overview (the shore distance of the ship-to-ship rules).
+  std::map<std::string, std::pair<cv::Mat, cv::Mat>> learnedWater;
 };
 
 // Warp: the AOI mask, both scenes on the AOI grid and the AOI's water mask, if it has one.
@@ -310,7 +313,7 @@ void recordChanges(const tiles::ChangeMapResult& cm, const Job& job, const JobFi
 }
 
 // Count: objects, per detector and date, with each date's count and footprint.
-void countStep(const JobInputs& in, const JobFiles& f, evidence::JobEvidence& ev) {
+void countStep(const JobInputs& in, JobFiles& f, evidence::JobEvidence& ev) {
   for (const auto& det : in.aoi.detectors) {
     for (const auto& [s, w, fi] :
          {std::tuple{&in.before, &f.before, 0}, std::tuple{&in.after, &f.after, 1}}) {
@@ -339,6 +342,9 @@ void countStep(const JobInputs& in, const JobFiles& f, evidence::JobEvidence& ev
       sc.waterSource = dets.waterSource;
       ev.counts.push_back(sc);
       for (auto& d : dets.records) ev.detections.push_back(std::move(d));
+      const auto* entry = imaging::Registry::builtins().detector(det.name);
+      if (entry && entry->detectsVessels && !dets.sceneWater.empty())
+        f.learnedWater.emplace(s->id, std::pair{dets.sceneWater, dets.sceneValid});
     }
   }
 }
@@ -455,12 +461,14 @@ void runJob(const Config& config, const Plan& plan, const Job& job, const JobRun
 
     // AIS identity of the ship detections (docs/ais.md).
     step = Clock::now();
-    matchJobVessels(config, {&in.before, &in.after}, ev, dir);
+    const JobVessels vessels = matchJobVessels(config, {&in.before, &in.after}, ev,
+                                               {in.ap.grid, f.waterMask, f.learnedWater});
     if (config.ais.enabled()) timings["ais"] = secondsSince(step);
 
-    // Evidence, then the record.
+    // Evidence (it gives the STS candidates their ids), vessels.geojson, then the record.
     step = Clock::now();
     evidenceStep(cm, f, ev);
+    writeJobVessels(vessels, ev, dir);
     timings["evidence"] = secondsSince(step);
     timings["total"] = secondsSince(t0);
 

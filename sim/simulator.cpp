@@ -793,8 +793,8 @@ struct ShipPlanner {
   }
 
   // A ship-to-ship transfer at anchor: two parallel hulls 18 m apart (the second within 8 degrees
-  // of the first), both at least 60 m, in the port's water at least 300 m from land (the 1 km
-  // of the imagery rule needs a coastline the jobs do not have yet).
+  // of the first), both at least 60 m, in the port's water at least 300 m from land (the config
+  // sets the rules' shore distance to 250 m for this harbour scale).
   void stsPair(int k, std::vector<int>& present) {
     auto farFromLand = [&](Pt p) {
       const int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
@@ -1804,7 +1804,14 @@ std::string configYaml(const Scenario& s, const SimulatorOptions& o, const AoiGe
     // Matching radius: the feed's 10 m noise plus the simulator's 3 m pixels, with room.
     y << "ais:\n"
       << "  files: [ais/feed.csv]\n"
-      << "  match: {base_radius_m: 100, min_detectable_length_m: 20}\n";
+      << "  match: {base_radius_m: 100, min_detectable_length_m: 20}\n"
+      // The open-sea shore distances of the rules (1 km imagery, 10 km AIS) exceed this
+      // harbour: the scene is a few km across and its STS pair anchors at least 300 m from land
+      // (stsPair), so every candidate would be rejected. 250 m keeps the pair and still rejects
+      // hulls moored off the quays and piers.
+      << "  sts:\n"
+      << "    hull_pair: {min_shore_distance_m: 250}\n"
+      << "    encounter: {min_shore_distance_m: 250}\n";
   }
   return y.str();
 }

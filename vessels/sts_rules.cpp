@@ -15,12 +15,12 @@ double axisDifference(double a, double b) {
   return std::min(d, 180.0 - d);
 }
 
-bool farFromShore(const ShoreDistance& shore, double lon, double lat, double minM, bool& checked) {
+// False only when the distance to shore is known and below minM; `distance` gets it when known.
+bool farFromShore(const ShoreDistance& shore, double lon, double lat, double minM,
+                  std::optional<double>& distance) {
   if (!shore) return true;
-  const auto d = shore(lon, lat);
-  if (!d) return true;
-  checked = true;
-  return *d >= minM;
+  distance = shore(lon, lat);
+  return !distance || *distance >= minM;
 }
 
 }  // namespace
@@ -38,13 +38,14 @@ std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls,
       if (d > (a.widthM + b.widthM) / 2.0 + rule.marginM) continue;
       const double dh = axisDifference(a.headingDeg, b.headingDeg);
       if (dh > rule.maxHeadingDiffDeg) continue;
-      HullPair p{static_cast<int>(i), static_cast<int>(j), d, dh, false};
-      bool checkedA = false, checkedB = false;
-      if (!farFromShore(shoreDistance, a.lon, a.lat, rule.minShoreDistanceM, checkedA) ||
-          !farFromShore(shoreDistance, b.lon, b.lat, rule.minShoreDistanceM, checkedB)) {
+      HullPair p{static_cast<int>(i), static_cast<int>(j), d, dh, false, 0.0};
+      std::optional<double> shoreA, shoreB;
+      if (!farFromShore(shoreDistance, a.lon, a.lat, rule.minShoreDistanceM, shoreA) ||
+          !farFromShore(shoreDistance, b.lon, b.lat, rule.minShoreDistanceM, shoreB)) {
         continue;
       }
-      p.shoreChecked = checkedA && checkedB;
+      p.shoreChecked = shoreA && shoreB;
+      if (p.shoreChecked) p.shoreDistanceM = std::min(*shoreA, *shoreB);
       candidates.push_back(p);
     }
   }
@@ -124,9 +125,10 @@ std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, s
           std::nth_element(dists.begin(), dists.begin() + static_cast<long>(dists.size() / 2),
                            dists.end());
           e.medianDistanceM = dists[dists.size() / 2];
-          bool checked = false;
-          if (farFromShore(shoreDistance, e.lon, e.lat, rule.minShoreDistanceM, checked)) {
-            e.shoreChecked = checked;
+          std::optional<double> shore;
+          if (farFromShore(shoreDistance, e.lon, e.lat, rule.minShoreDistanceM, shore)) {
+            e.shoreChecked = shore.has_value();
+            e.shoreDistanceM = shore.value_or(0.0);
             out.push_back(e);
           }
         }

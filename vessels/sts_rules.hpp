@@ -33,7 +33,8 @@ struct HullPair {
   int second = 0;
   double centreDistanceM = 0.0;
   double headingDiffDeg = 0.0;
-  bool shoreChecked = false;
+  bool shoreChecked = false;    // both hulls' distance to shore known
+  double shoreDistanceM = 0.0;  // when checked: the nearer hull's
 };
 
 using ShoreDistance = std::function<std::optional<double>(double lon, double lat)>;
@@ -51,7 +52,8 @@ struct Encounter {
   double lon = 0.0;  // mean position of the pair over the encounter
   double lat = 0.0;
   double medianDistanceM = 0.0;
-  bool shoreChecked = false;
+  bool shoreChecked = false;    // the mean position's distance to shore known
+  double shoreDistanceM = 0.0;  // when checked
 };
 
 // Encounters among the fixes (sorted by MMSI, then time) between fromS and toS.

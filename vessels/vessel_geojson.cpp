@@ -39,7 +39,11 @@ tiles::GeoJsonLayout vesselsLayout() {
                      {"first_dark", OFTInteger},
                      {"second_dark", OFTInteger},
                      {"distance_m", OFTReal},
-                     {"shore_checked", OFTInteger}},
+                     {"shore_checked", OFTInteger},
+                     {"shore_distance_m", OFTReal},
+                     {"evidence_id", OFTString},
+                     {"first_id", OFTString},
+                     {"second_id", OFTString}},
           .coordinatePrecision = 7};
 }
 
@@ -112,22 +116,24 @@ void writeVesselPositions(tiles::GeoJsonLayer& layer, const AoiFixes& ais,
 }
 
 // Writes one "sts" Point per ship-to-ship transfer candidate.
-void writeStsEvents(tiles::GeoJsonLayer& layer, const std::vector<StsEvent>& sts) {
+void writeStsEvents(tiles::GeoJsonLayer& layer, const std::vector<evidence::StsRecord>& sts) {
   for (const auto& e : sts) {
     OGRFeature f(layer.definition());
     f.SetField("feature_type", "sts");
+    if (!e.id.empty()) f.SetField("evidence_id", e.id.c_str());
+    if (!e.firstId.empty()) f.SetField("first_id", e.firstId.c_str());
+    if (!e.secondId.empty()) f.SetField("second_id", e.secondId.c_str());
     f.SetField("sts_source", e.source.c_str());
     if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
     if (e.mmsi1) f.SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
     if (e.mmsi2) f.SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
     f.SetField("first_dark", e.firstDark ? 1 : 0);
     f.SetField("second_dark", e.secondDark ? 1 : 0);
-    if (e.endS > 0) {
-      f.SetField("start", formatIsoTime(e.startS).c_str());
-      f.SetField("end", formatIsoTime(e.endS).c_str());
-    }
+    if (!e.startIso.empty()) f.SetField("start", e.startIso.c_str());
+    if (!e.endIso.empty()) f.SetField("end", e.endIso.c_str());
     f.SetField("distance_m", e.distanceM);
     f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
+    if (e.shoreChecked) f.SetField("shore_distance_m", e.shoreDistanceM);
     OGRPoint pt(e.lon, e.lat);
     f.SetGeometry(&pt);
     layer.add(f);
@@ -138,7 +144,7 @@ void writeStsEvents(tiles::GeoJsonLayer& layer, const std::vector<StsEvent>& sts
 
 void writeVesselsGeoJson(const std::filesystem::path& path, const AoiFixes& ais,
                          const std::vector<SceneVessels>& scenes, std::int64_t windowS,
-                         const std::vector<StsEvent>& sts) {
+                         const std::vector<evidence::StsRecord>& sts) {
   tiles::writeGeoJson(path, vesselsLayout(), [&](tiles::GeoJsonLayer& layer) {
     writeTracks(layer, ais, scenes, windowS);
     writeVesselPositions(layer, ais, scenes);

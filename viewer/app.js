@@ -17,7 +17,7 @@ const el = (tag, attrs = {}, ...children) => {
 const VERDICT_ORDER = { discrepancy: 0, unverifiable: 1, consistent: 2 };
 // AOI outlines on the overview, by the AOI's worst verdict (none: no declaration for it).
 const VERDICT_COLOUR = { discrepancy: '#e53935', unverifiable: '#9aa4ae', consistent: '#43a047', none: '#4f8cff' };
-const MARKER_COLOUR = { detection: '#00c8ff', change: '#ffcc00', suspect: '#ff8a65' };
+const MARKER_COLOUR = { detection: '#00c8ff', change: '#ffcc00', suspect: '#ff8a65', sts: '#ff6d00' };
 // Ship detections with an AIS status (issue 20): who they are, or that no AIS vessel explains them.
 const AIS_COLOUR = { matched: '#3ddc84', dark: '#d500f9', no_time: '#9e9e9e', no_ais_coverage: '#9e9e9e' };
 const TRACK_COLOUR = '#4fc3f7';
@@ -107,6 +107,7 @@ function initLegend() {
         '<b>Ships and AIS</b>' + row(AIS_COLOUR.matched, 'matched to an AIS vessel', 'dot') +
         row(AIS_COLOUR.dark, 'dark: no AIS vessel explains it', 'dot') +
         row(AIS_COLOUR.no_time, 'no time of day / no AIS coverage', 'dot') +
+        row(MARKER_COLOUR.sts, 'ship-to-ship transfer candidate', 'dot') +
         row('#ff1744', 'unseen: AIS vessel, no ship seen', 'box') +
         `<div><span class="swatch line" style="border-color:${TRACK_COLOUR}"></span>AIS track</div>` +
         '<div><span class="swatch line"></span>imaged footprint</div>';
@@ -235,7 +236,8 @@ function showEvidenceOnMap(fc) {
     }
     const ais = type === 'detection' ? f.properties.ais_status : undefined;
     const colour = type === 'detection' ? (AIS_COLOUR[ais] || MARKER_COLOUR.detection)
-      : f.properties.registration_suspect ? MARKER_COLOUR.suspect : MARKER_COLOUR.change;
+      : type === 'sts' ? MARKER_COLOUR.sts
+        : f.properties.registration_suspect ? MARKER_COLOUR.suspect : MARKER_COLOUR.change;
     if (f.geometry.type !== 'Point') {
       const outline = L.geoJSON(f, { style: { color: colour, weight: 1.5, fill: false } });
       outline.on('click', () => selectEvidence(f.id, true));
@@ -350,9 +352,10 @@ function renderEvidence() {
     const p = f.properties;
     const cites = citedBy(f.id);
     const li = el('li', { class: 'ev-item', 'data-id': f.id },
-      el('b', {}, p.feature_type === 'detection' ? `${p.kind || p.detector || 'object'}` : 'change'),
-      ` score ${Number(score(f)).toPrecision(4)}`,
-      el('div', { class: 'meta' }, `${f.id} · ${Math.round(p.area_m2 || 0)} m²`));
+      el('b', {}, p.feature_type === 'detection' ? `${p.kind || p.detector || 'object'}`
+        : p.feature_type === 'sts' ? `ship-to-ship (${p.sts_source})` : 'change'),
+      p.feature_type === 'sts' ? ` ${Math.round(p.distance_m)} m apart` : ` score ${Number(score(f)).toPrecision(4)}`,
+      el('div', { class: 'meta' }, p.feature_type === 'sts' ? f.id : `${f.id} · ${Math.round(p.area_m2 || 0)} m²`));
     if (p.registration_suspect) li.append(el('span', { class: 'badge suspect', title: 'co-registration was rejected for this pair: may be a misregistration artefact' }, 'registration suspect'));
     for (const c of cites) li.append(el('span', { class: `badge ${c.verdict}` }, `${c.metric}: ${c.verdict}`));
     const r = state.reviews[f.id];
@@ -365,6 +368,14 @@ function renderEvidence() {
 }
 
 // ---- Detail panel -----------------------------------------------------------------------------
+// A ship-to-ship candidate's two parties: hull evidence ids and/or MMSIs, dark ones said so.
+function stsText(p) {
+  const party = (hull, mmsi, dark) => `${hull ? `hull ${hull} ` : ''}${mmsi ? `MMSI ${mmsi}` : 'no AIS'}${dark ? ' (dark)' : ''}`;
+  const when = p.sts_source === 'ais' ? ` · ${p.start} to ${p.end}` : '';
+  const shore = p.shore_checked ? `${Math.round(p.shore_distance_m)} m from land` : 'shore distance not checked';
+  return `Ship-to-ship (${p.sts_source})${when}: ${party(p.first_id, p.mmsi, p.first_dark)} and ${party(p.second_id, p.mmsi2, p.second_dark)} · ${Math.round(p.distance_m)} m apart · ${shore}`;
+}
+
 function renderDetail() {
   const f = state.features.find((x) => x.id === state.ev);
   const panel = $('#detail');
@@ -399,6 +410,7 @@ function renderDetail() {
       : `AIS: ${p.ais_status.replace(/_/g, ' ')}`;
     dv.append(el('div', { class: `ais-identity ${p.ais_status}` }, ais));
   }
+  if (p.feature_type === 'sts') dv.append(el('div', { class: 'sts-parties' }, stsText(p)));
   const t = $('#props');
   t.replaceChildren();
   for (const [k, v] of Object.entries(p)) {

@@ -68,6 +68,7 @@ Observations handMade() {
                    "",
                    "",
                    false,
+                   {},
                    {}};
   EvidenceItem small{"plant-b-change-small",
                      "change",
@@ -82,6 +83,7 @@ Observations handMade() {
                      "",
                      "",
                      false,
+                     {},
                      {}};
   b.items[big.id] = big;
   b.items[small.id] = small;
@@ -277,19 +279,32 @@ TEST_CASE("corroboration: vessel-level rows without an AIS feed are unverifiable
   CHECK(rows[0].evidenceIds == std::vector<std::string>{"ais:366100001@2024-03-05T12:00:00Z"});
   CHECK(rows[1].verdict == Verdict::Consistent);  // no matched detection: nothing undeclared
 
-  // sts_transfers none: an AIS encounter starting in the period is a discrepancy citing it; one
-  // before the period is not.
+  // sts_transfers none: an AIS encounter (an "sts" evidence item) starting in the period is a
+  // discrepancy citing its evidence id; one before the period is not.
   const auto sts = parseDeclarationsCsv(
       "aoi,start,end,metric,value,reference\n"
       "port-a,2024-03-01,2024-03-31,sts_transfers,none,r\n",
       "d.csv", {"port-a"});
-  obs["port-a"].vesselEvents.push_back(
-      {"sts", "", 366100001, 366100002, "ais", "2024-02-20T08:00:00Z"});
+  auto encounter = [](const std::string& id, const std::string& start, bool dark) {
+    EvidenceItem item;
+    item.id = id;
+    item.type = "sts";
+    item.kind = "sts";
+    item.sts.id = id;
+    item.sts.source = "ais";
+    item.sts.mmsi1 = 366100001;
+    item.sts.mmsi2 = 366100002;
+    item.sts.startIso = start;
+    item.sts.firstDark = dark;
+    return item;
+  };
+  obs["port-a"].items["port-a-sts-000000000001"] =
+      encounter("port-a-sts-000000000001", "2024-02-20T08:00:00Z", false);
   CHECK(corroborate(sts, obs)[0].verdict == Verdict::Consistent);
-  obs["port-a"].vesselEvents.push_back(
-      {"sts", "", 366100001, 366100002, "ais", "2024-03-10T08:00:00Z"});
+  obs["port-a"].items["port-a-sts-000000000002"] =
+      encounter("port-a-sts-000000000002", "2024-03-10T08:00:00Z", true);
   const auto stsRow = corroborate(sts, obs)[0];
   CHECK(stsRow.verdict == Verdict::Discrepancy);
-  CHECK(stsRow.evidenceIds ==
-        std::vector<std::string>{"sts:ais:2024-03-10T08:00:00Z:366100001+366100002"});
+  CHECK(stsRow.evidenceIds == std::vector<std::string>{"port-a-sts-000000000002"});
+  CHECK(stsRow.observed == "1 ship-to-ship transfer candidate(s), 1 with a dark party");
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -187,7 +188,10 @@ TEST_CASE(
 
   // The ship-to-ship pair of date 0: found as an AIS encounter of its two MMSIs and, from the
   // imagery, as two hulls side by side (the ship detector splits the raft, 18 m of water between
-  // the hulls) matched to those MMSIs; no other transfer anywhere.
+  // the hulls) matched to those MMSIs; no other transfer anywhere. Each candidate is an evidence
+  // item of evidence.geojson with a chip (date 0 was acquired during the encounter), its shore
+  // distance checked against the port's water polygon (the simulator's config asks 250 m; the
+  // pair anchors >= 300 m from land), cited by the sts_transfers verdict and listed in the report.
   std::vector<std::uint32_t> pair;
   for (const auto& s : r.truth["ships"]) {
     if (s.value("sts_partner", 0) != 0) pair.push_back(s["mmsi"]);
@@ -195,25 +199,52 @@ TEST_CASE(
   REQUIRE(pair.size() == 2);
   std::sort(pair.begin(), pair.end());
   int aisEncounters = 0, imageryPairs = 0, others = 0;
+  std::set<std::string> stsIds;
   for (const auto& e : fs::recursive_directory_iterator(r.dir / "out" / "port_alpha")) {
-    if (e.path().filename() != "vessels.geojson") continue;
+    if (e.path().filename() != "evidence.geojson") continue;
     const json v = readJson(e.path());
+    std::map<std::string, json> detections;
+    for (const auto& f : v["features"]) {
+      if (f["properties"]["feature_type"] == "detection") detections[f["id"]] = f["properties"];
+    }
     for (const auto& f : v["features"]) {
       const auto& p = f["properties"];
       if (p["feature_type"] != "sts") continue;
-      const std::uint32_t a = p["mmsi"], b = p["mmsi2"];
+      const std::uint32_t a = p.value("mmsi", 0u), b = p.value("mmsi2", 0u);
       const bool ours = std::minmax(a, b) == std::minmax(pair[0], pair[1]);
       if (ours && p["sts_source"] == "ais") {
         ++aisEncounters;
       } else if (ours && p["sts_source"] == "imagery") {
         ++imageryPairs;
+        // Its hulls are the scene's detections matched to the pair's MMSIs.
+        REQUIRE(detections.count(p["first_id"]));
+        REQUIRE(detections.count(p["second_id"]));
+        CHECK(detections[p["first_id"]]["mmsi"] == a);
+        CHECK(detections[p["second_id"]]["mmsi"] == b);
       } else {
         ++others;
+        continue;
       }
+      stsIds.insert(f["id"].get<std::string>());
+      CHECK(p["shore_checked"] == true);
+      CHECK(p["shore_distance_m"].get<double>() >= 250.0);
+      CHECK(fs::file_size(e.path().parent_path() / p["chip_before"].get<std::string>()) > 0);
+      // vessels.geojson carries the same candidate under the same id.
+      int inVessels = 0;
+      const json vessels = readJson(e.path().parent_path() / "vessels.geojson");
+      for (const auto& g : vessels["features"]) {
+        inVessels += g["properties"].value("evidence_id", "") == f["id"].get<std::string>();
+      }
+      CHECK(inVessels == 1);
     }
   }
   CHECK(aisEncounters >= 1);
   CHECK(imageryPairs >= 1);
   CHECK(others == 0);
   CHECK(byRef["SIM-AIS-STS"]["verdict"] == "discrepancy");
+  for (const auto& id : byRef["SIM-AIS-STS"]["evidence_ids"]) {
+    CHECK(stsIds.count(id.get<std::string>()) == 1);
+  }
+  const std::string report = test::readText(r.dir / "out" / "report.html");
+  for (const auto& id : stsIds) CHECK_THAT(report, Contains("<code>" + id + "</code> "));
 }

@@ -143,6 +143,8 @@ TEST_CASE("STS with a land mask: a hull pair 500 m from land is rejected, one 1.
   const auto pairs = findHullPairs(hulls, HullPairRule{}, shoreOf(far));
   REQUIRE(pairs.size() == 1);
   CHECK(pairs[0].shoreChecked);
+  // The nearer hull (40 m east of the first) is 1460 m from land, +/- a 10 m pixel.
+  CHECK(pairs[0].shoreDistanceM == Approx(1460.0).margin(10.0));
   // No land on the grid: the nearest land may be beyond its edge, so not checked, not rejected.
   const auto none = eastLand(600);
   const auto unchecked = findHullPairs(hulls, HullPairRule{}, shoreOf(none));
@@ -181,6 +183,7 @@ TEST_CASE("STS with a land mask: an AIS encounter 500 m from land is rejected at
   const auto kept = findEncounters(ais, t0, t0 + 3 * 3600, rule, shoreOf(far));
   REQUIRE(kept.size() == 1);
   CHECK(kept[0].shoreChecked);
+  CHECK(kept[0].shoreDistanceM == Approx(1425.0).margin(10.0));
   // Known to be 1.4 km from land: the default 10 km rejects it.
   CHECK(findEncounters(ais, t0, t0 + 3 * 3600, EncounterRule{}, shoreOf(far)).empty());
   // No land on the grid (the nearest may be beyond its edge): kept, shore not checked.

@@ -1,7 +1,8 @@
 // Browser test of AIS in the viewer (issue 20, item 8) in a real Chromium: on a simulated run with
 // the simulator's AIS feed (simulate --ais: three ships in four broadcast, the fourth is dark, and
 // one vessel broadcasts where no ship is), the port pair shows the AIS tracks, detections coloured by AIS status, the unseen
-// vessel, and a matched detection's vessel name, MMSI, time gap and distance in its panel.
+// vessel, a matched detection's vessel name, MMSI, time gap and distance in its panel, and the
+// ship-to-ship candidates with both parties and their chips.
 //
 //   node tests/viewer/ais.test.mjs     (CW_BINARY, CW_BUILD_DIR as in the other viewer tests)
 // Leaves the screenshot at $CW_BUILD_DIR/viewer-ais.png.
@@ -48,6 +49,20 @@ async function main() {
         const text = await page.$eval('.ais-identity', (e) => e.textContent).catch(() => '');
         check(text.includes(`MMSI ${m.properties.mmsi}`) && /Δt -?\d+ s/.test(text) && /\d+ m$/.test(text),
           'the evidence panel shows the vessel, MMSI, time gap and distance', text);
+      }
+      // The simulator's ship-to-ship pair: candidates listed as such, the panel naming both parties
+      // and showing the candidate's chips (docs/ais.md).
+      const sts = ev.features.find((f) => f.properties.feature_type === 'sts');
+      if (check(Boolean(sts), 'the pair has a ship-to-ship candidate')) {
+        const label = await page.$eval(`.ev-item[data-id="${sts.id}"] b`, (e) => e.textContent).catch(() => '');
+        check(label === `ship-to-ship (${sts.properties.sts_source})`, 'the list names it a ship-to-ship candidate', label);
+        await page.click(`.ev-item[data-id="${sts.id}"]`);
+        await page.waitForSelector('.sts-parties', { timeout: 10000 }).catch(() => {});
+        const text = await page.$eval('.sts-parties', (e) => e.textContent).catch(() => '');
+        check(text.includes(`MMSI ${sts.properties.mmsi}`) && text.includes(`MMSI ${sts.properties.mmsi2}`) && /m from land/.test(text),
+          'its panel names both parties and the distance to land', text);
+        const chips = await page.$$eval('#chips img', (xs) => xs.length);
+        check(chips === 3, `its before, after and mask chips are shown (${chips})`);
       }
       const shot = path.join(buildDir, 'viewer-ais.png');
       await page.screenshot({ path: shot });

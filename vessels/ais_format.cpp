@@ -122,15 +122,43 @@ constexpr double kExactPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
   return ec == std::errc() && end == s.data() + s.size();
 }
 
+// Eight ASCII digits as a number, all checked and converted at once (SWAR, as in fast_float);
+// false if one is not a digit. Little-endian byte order.
+[[gnu::always_inline]] inline bool eightDigits(const char* p, std::uint64_t& value) {
+  std::uint64_t x = 0;
+  std::memcpy(&x, p, sizeof x);
+  if (((x & 0xF0F0F0F0F0F0F0F0) | (((x + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) !=
+      0x3333333333333333) {
+    return false;
+  }
+  x -= 0x3030303030303030;
+  x = x * 10 + (x >> 8);
+  constexpr std::uint64_t kMask = 0x000000FF000000FF;
+  constexpr std::uint64_t kMul1 = 100 + (1000000ULL << 32);
+  constexpr std::uint64_t kMul2 = 1 + (10000ULL << 32);
+  value = (((x & kMask) * kMul1) + (((x >> 16) & kMask) * kMul2)) >> 32;
+  return true;
+}
+
 template <typename T>
 [[gnu::always_inline]] inline bool parseInt(std::string_view s, T& out) {
   s = trim(s);
   if (s.empty()) return false;
-  // Up to 18 digits cannot overflow: summed without from_chars' per-digit overflow checks.
+  // Up to 18 digits cannot overflow: summed without from_chars' per-digit overflow checks, eight
+  // at a time where the byte order allows.
   if (s.size() <= 18) {
     std::uint64_t v = 0;
     bool allDigits = true;
-    for (const char c : s) {
+    size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t eight = 0;
+        allDigits &= eightDigits(s.data() + i, eight);
+        v = v * 100000000 + eight;
+      }
+    }
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
       allDigits &= c >= '0' && c <= '9';
       v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
@@ -341,13 +369,13 @@ inline Chunk scanTail(const char* line, size_t n, size_t len) {
   return c;
 }
 
-// Appends the fields that end at the commas of `mask` (bit i: byte `offset` + i) while fewer
-// than `wanted` are split.
+// Stores the fields that end at the commas of `mask` (bit i: byte `offset` + i) while fewer than
+// `wanted` are split.
 inline void splitAt(unsigned mask, size_t offset, const char* base, size_t wanted,
-                    size_t& fieldStart, std::vector<std::string_view>& out) {
-  for (; mask != 0 && out.size() < wanted; mask &= mask - 1) {
+                    size_t& fieldStart, std::string_view* fields, size_t& count) {
+  for (; mask != 0 && count < wanted; mask &= mask - 1) {
     const size_t at = offset + static_cast<size_t>(std::countr_zero(mask));
-    out.emplace_back(base + fieldStart, at - fieldStart);
+    fields[count++] = std::string_view(base + fieldStart, at - fieldStart);
     fieldStart = at + 1;
   }
 }
@@ -368,8 +396,11 @@ bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>&
   const char* base = line.data();
   const size_t n = line.size();
   if (n > kMaxFastLine) return false;
-  out.clear();
+  // The fields go to a plain array (no growth checks, nothing spilled around them in the loop).
   const auto wanted = static_cast<size_t>(std::max(need, 0));
+  out.resize(wanted);
+  std::string_view* fields = out.data();
+  size_t count = 0;
   size_t fieldStart = 0;
   __m128i commaCounts = _mm_setzero_si128();
   __m128i quotes = _mm_setzero_si128();
@@ -378,8 +409,9 @@ bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>&
     const Chunk c = scanChunk(base + i);
     commaCounts = _mm_sub_epi8(commaCounts, c.commas);
     quotes = _mm_or_si128(quotes, c.quotes);
-    if (out.size() < wanted) {
-      splitAt(static_cast<unsigned>(_mm_movemask_epi8(c.commas)), i, base, wanted, fieldStart, out);
+    if (count < wanted) {
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(c.commas));
+      splitAt(mask, i, base, wanted, fieldStart, fields, count);
     }
   }
   if (i < n) {
@@ -387,10 +419,11 @@ bool splitPrefix(std::string_view line, int need, std::vector<std::string_view>&
     commaCounts = _mm_sub_epi8(commaCounts, c.commas);
     quotes = _mm_or_si128(quotes, c.quotes);
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(c.commas)) >> (16 - (n - i));
-    splitAt(mask, i, base, wanted, fieldStart, out);
+    splitAt(mask, i, base, wanted, fieldStart, fields, count);
   }
   if (_mm_movemask_epi8(quotes) != 0) return false;
-  if (out.size() < wanted) out.emplace_back(base + fieldStart, n - fieldStart);
+  if (count < wanted) fields[count++] = std::string_view(base + fieldStart, n - fieldStart);
+  out.resize(count);
   const __m128i sums = _mm_sad_epu8(commaCounts, _mm_setzero_si128());
   columns = _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4) + 1;
   return true;

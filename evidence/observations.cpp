@@ -332,6 +332,7 @@ void addVesselEvents(AoiObservations& aoi, const fs::path& path) {
     if (type != "vessel_position" || str(p, "status") != "unseen") continue;
     e.kind = "unseen";
     e.detail = str(p, "likely");
+    e.why = str(p, "likely_why");
     const auto at = std::lower_bound(aoi.vesselEvents.begin(), aoi.vesselEvents.end(), e);
     if (at == aoi.vesselEvents.end() || !(*at == e)) aoi.vesselEvents.insert(at, e);
   }

@@ -48,6 +48,7 @@ struct VesselEvent {
   std::string sceneId;
   std::uint32_t mmsi = 0;
   std::string detail;  // "spoofing" | "missed" | "unknown"
+  std::string why;     // the facts behind `detail` (vessels.geojson likely_why)
   bool operator<(const VesselEvent& o) const {
     return std::tie(kind, sceneId, mmsi, detail) < std::tie(o.kind, o.sceneId, o.mmsi, o.detail);
   }
@@ -92,6 +93,7 @@ struct AoiObservations {
   // but matched to no detection.
   std::vector<VesselEvent> vesselEvents;
   bool aisFeed = false;             // the run had an AIS feed (config ais:)
+  bool aisMatched = false;          // ... and matched it here (the AOI has a vessel detector)
   std::vector<VesselFix> aisFixes;  // by MMSI, then time; filled by the merge step
 };
 

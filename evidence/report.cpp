@@ -191,7 +191,7 @@ std::string stsHtml(const EvidenceItem& item) {
 // Vessels (AIS), per scene: the ship detections by AIS status, the AIS vessels expected in the
 // imaged footprint but seen by no detection, and the ship-to-ship transfer candidates.
 std::string vesselsHtml(const AoiObservations& aoi) {
-  bool any = aoi.aisFeed || !aoi.vesselEvents.empty();
+  bool any = aoi.aisMatched || !aoi.vesselEvents.empty();
   for (const auto& [id, item] : aoi.items) any = any || !item.ais.status.empty();
   if (!any) return "";
   std::ostringstream o;
@@ -206,7 +206,9 @@ std::string vesselsHtml(const AoiObservations& aoi) {
     for (const auto& e : aoi.vesselEvents) {
       if (e.kind == "unseen" && e.sceneId == s.sceneId) {
         unseen += (unseen.empty() ? "" : ", ") + std::to_string(e.mmsi) +
-                  (e.detail.empty() ? "" : " (" + esc(e.detail) + ")");
+                  (e.detail.empty()
+                       ? ""
+                       : " (" + esc(e.detail) + (e.why.empty() ? "" : ": " + esc(e.why)) + ")");
       }
     }
     o << "<tr><td>" << esc(s.sceneId) << " (" << esc(s.timeIso.substr(0, 10)) << ")</td><td>"

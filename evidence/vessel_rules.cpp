@@ -205,6 +205,13 @@ void vesselRule(VerdictRow& row, const AoiObservations* aoi, const std::vector<D
     row.reason = "no AIS feed in this run (the config has no ais: section)";
     return;
   }
+  if (!aoi->aisMatched) {
+    row.verdict = Verdict::Unverifiable;
+    row.observed = "no vessel detector";
+    row.reason = "AIS is matched only in AOIs with a vessel detector, and " + aoi->aoiId +
+                 " has none (add " + vesselDetectorName() + " to its detectors)";
+    return;
+  }
   switch (row.declaration.metric) {
     case Metric::VesselCall:
       return vesselCall(row, *aoi);

@@ -174,9 +174,11 @@ namespace {
 
 // Matches one scene's ship detections with the AOI's AIS vessels: fills their AIS identity,
 // logs the counts and returns the match; `index` gets the detections' indices in ev.detections.
+// `shore` (may be empty) tells an unseen vessel alongside a quay from one in open water.
 vessels::SceneMatch matchSceneVessels(const Config& config, const Scene& s,
-                                      const vessels::AoiFixes& ais, evidence::JobEvidence& ev,
-                                      std::vector<size_t>& index) {
+                                      const vessels::AoiFixes& ais,
+                                      const vessels::ShoreDistance& shore,
+                                      evidence::JobEvidence& ev, std::vector<size_t>& index) {
   std::vector<vessels::ShipObservation> obs;
   for (size_t i = 0; i < ev.detections.size(); ++i) {
     const auto& d = ev.detections[i];
@@ -188,6 +190,7 @@ vessels::SceneMatch matchSceneVessels(const Config& config, const Scene& s,
   if (sceneHasTimeOfDay(s)) in.timeS = s.time;
   in.ais = &ais;
   in.config = config.ais;
+  in.landDistanceM = shore;
   std::shared_ptr<OGRGeometry> fp;
   for (const auto& f : ev.footprints) {
     if (f.sceneId == s.id) fp = footprintGeometry(f);
@@ -281,10 +284,11 @@ JobVessels matchJobVessels(const Config& config, const std::vector<const Scene*>
   const ShoreByScene shore = shoreDistances(water, scenes);
   for (const Scene* s : scenes) {
     std::vector<size_t> index;
-    auto m = matchSceneVessels(config, *s, jv.ais, ev, index);
     const auto it = shore.find(s->id);
-    addHullPairs(config, it == shore.end() ? vessels::ShoreDistance{} : it->second, index, s->id,
-                 ev);
+    const vessels::ShoreDistance sceneShore =
+        it == shore.end() ? vessels::ShoreDistance{} : it->second;
+    auto m = matchSceneVessels(config, *s, jv.ais, sceneShore, ev, index);
+    addHullPairs(config, sceneShore, index, s->id, ev);
     jv.scenes.push_back({s->id, s->time, std::move(m)});
   }
   addEncounters(config, nearestOfScenes(shore), jv.ais, scenes, ev);
@@ -337,6 +341,9 @@ void addAisObservations(const Config& config, evidence::Observations& observatio
     const auto it = observations.find(aoi.id);
     if (it == observations.end()) continue;
     it->second.aisFeed = true;
+    // AIS is ingested and matched in AOIs with a vessel detector only (ingestAisForPlan).
+    it->second.aisMatched = detectsVessels(aoi);
+    if (!it->second.aisMatched) continue;
     auto cached = cache.find(aoi.id);
     if (cached == cache.end()) cached = cache.emplace(aoi.id, readAisFixes(config, aoi)).first;
     it->second.aisFixes.insert(it->second.aisFixes.end(), cached->second.begin(),

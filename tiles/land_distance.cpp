@@ -37,6 +37,9 @@ LandDistance::LandDistance(const cv::Mat& land, const cv::Mat& known, const Grid
   cv::Mat isLand = land != 0;
   if (!known.empty()) isLand &= known != 0;
   m_toLand = distanceTo(isLand);
+  cv::Mat isWater = land == 0;
+  if (!known.empty()) isWater &= known != 0;
+  m_toWater = distanceTo(isWater);
   m_toUnknown =
       known.empty() ? cv::Mat(land.size(), CV_32F, cv::Scalar(1e9f)) : distanceTo(known == 0);
   OGRSpatialReference srs;
@@ -77,9 +80,14 @@ std::optional<double> LandDistance::distanceM(double lon, double lat) const {
   if (col < 0 || row < 0 || col >= m_toLand.cols || row >= m_toLand.rows) return std::nullopt;
   // Distances to the edges of the nearest land and unknown pixels (half a pixel nearer than
   // their centres), and to the raster's border.
-  const double land = std::max(0.0, m_toLand.at<float>(row, col) - 0.5);
   const double unknown = std::max(0.0, m_toUnknown.at<float>(row, col) - 0.5);
   const double edge = std::min({cx, cy, m_toLand.cols - cx, m_toLand.rows - cy});
+  if (m_toLand.at<float>(row, col) == 0.0f) {  // on a land pixel: how far inside
+    const double water = std::max(0.0, m_toWater.at<float>(row, col) - 0.5);
+    if (water > std::min(unknown, edge)) return std::nullopt;
+    return -water * m_pixelM;
+  }
+  const double land = std::max(0.0, m_toLand.at<float>(row, col) - 0.5);
   if (land > std::min(unknown, edge)) return std::nullopt;
   return land * m_pixelM;
 }

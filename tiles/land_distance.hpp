@@ -36,7 +36,10 @@ class LandDistance {
   static LandDistance fromWaterMask(const std::filesystem::path& waterMask, const GridSpec& grid,
                                     int maxSidePx = 2048);
 
-  // Metres from (lon, lat) (WGS84) to the nearest land pixel, or nullopt when unknown.
+  // Metres from (lon, lat) (WGS84) to the nearest land pixel, or nullopt when unknown. On land
+  // the distance is negative: minus the metres to the nearest water pixel (so a hull whose pixels
+  // the water model called land is a few tens of metres inside it, a position far inland is
+  // hundreds), with the same honesty rule towards unknown pixels and the edge.
   std::optional<double> distanceM(double lon, double lat) const;
 
   double pixelSizeM() const { return m_pixelM; }
@@ -46,6 +49,7 @@ class LandDistance {
   double m_fx = 1.0, m_fy = 1.0;  // grid pixels per raster pixel
   double m_pixelM = 0.0;          // metres per raster pixel
   cv::Mat m_toLand;               // CV_32F, raster pixels to the nearest land pixel
+  cv::Mat m_toWater;              // CV_32F, raster pixels to the nearest known water pixel
   cv::Mat m_toUnknown;            // CV_32F, raster pixels to the nearest unknown pixel or edge
   std::shared_ptr<OGRCoordinateTransformation> m_fromWgs84;
 };

@@ -32,6 +32,7 @@ tiles::GeoJsonLayout vesselsLayout() {
                      {"placed_by", OFTString},
                      {"dt_s", OFTInteger64},
                      {"likely", OFTString},
+                     {"likely_why", OFTString},
                      {"start", OFTString},
                      {"end", OFTString},
                      {"sts_source", OFTString},
@@ -89,13 +90,14 @@ void writeVesselPositions(tiles::GeoJsonLayer& layer, const AoiFixes& ais,
                           const std::vector<SceneVessels>& scenes) {
   for (const auto& s : scenes) {
     std::vector<std::string> status(s.match.vessels.size(), "placed");
-    std::vector<std::string> likely(s.match.vessels.size());
+    std::vector<std::string> likely(s.match.vessels.size()), why(s.match.vessels.size());
     for (const auto& d : s.match.detections) {
       if (d.vessel >= 0) status[static_cast<size_t>(d.vessel)] = "matched";
     }
     for (const auto& u : s.match.unseen) {
       status[static_cast<size_t>(u.vessel)] = "unseen";
       likely[static_cast<size_t>(u.vessel)] = u.likely;
+      why[static_cast<size_t>(u.vessel)] = u.why;
     }
     for (size_t v = 0; v < s.match.vessels.size(); ++v) {
       const auto& p = s.match.vessels[v];
@@ -108,6 +110,7 @@ void writeVesselPositions(tiles::GeoJsonLayer& layer, const AoiFixes& ais,
       f.SetField("placed_by", methodName(p.method));
       f.SetField("dt_s", static_cast<GIntBig>(p.dtS));
       if (!likely[v].empty()) f.SetField("likely", likely[v].c_str());
+      if (!why[v].empty()) f.SetField("likely_why", why[v].c_str());
       OGRPoint pt(p.lon, p.lat);
       f.SetGeometry(&pt);
       layer.add(f);

@@ -152,6 +152,9 @@ namespace {
 UnseenVessel unseenReason(float lengthM, std::optional<double> landM, const MatchOptions& m) {
   auto metres = [](double v) { return std::to_string(static_cast<long>(std::lround(v))) + " m"; };
   const bool lengthKnown = known(lengthM) && m.minDetectableLengthM > 0;
+  if (landM && *landM < -m.alongsideM) {
+    return {-1, "spoofing", "broadcast position " + metres(-*landM) + " inside land"};
+  }
   if (lengthKnown && lengthM < m.minDetectableLengthM) {
     return {-1, "missed",
             "AIS length " + metres(lengthM) + " is below the detector's minimum of " +
@@ -159,8 +162,9 @@ UnseenVessel unseenReason(float lengthM, std::optional<double> landM, const Matc
   }
   if (landM && *landM <= m.alongsideM) {
     return {-1, "missed",
-            "alongside the shore (" + metres(*landM) +
-                " from land), where the ship detector misses most hulls"};
+            "alongside the shore (" +
+                (*landM >= 0 ? metres(*landM) + " from land" : metres(-*landM) + " inside land") +
+                "), where the ship detector misses most hulls"};
   }
   if (lengthKnown) {
     return {-1, "spoofing",

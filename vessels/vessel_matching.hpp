@@ -50,11 +50,12 @@ struct DetectionMatch {
 
 struct UnseenVessel {
   int vessel = -1;  // index into SceneMatch::vessels
-  // "missed": the detector could not be expected to see it: its AIS length is below the
-  // detector's minimum, or it lies alongside the shore (within MatchOptions::alongsideM of land),
-  // where hulls merge with quays (docs/accuracy.md: berthed recall is low); "spoofing": long
-  // enough to be seen, in open water, so the broadcast position is suspect; "unknown": no AIS
-  // length or no minimum length configured.
+  // "spoofing": the broadcast position lies more than MatchOptions::alongsideM inside land, or
+  // the vessel is long enough to be seen and lies in open water; "missed": the detector could
+  // not be expected to see it: its AIS length is below the detector's minimum, or it lies
+  // alongside the shore (within alongsideM of the land/water edge, either side: a hull alongside
+  // is often inside the land of the water model), where hulls merge with quays
+  // (docs/accuracy.md: berthed recall is low); "unknown": no AIS length or no minimum length.
   std::string likely;
   std::string why;  // the facts behind `likely`, one sentence
 };
@@ -72,8 +73,8 @@ struct SceneMatchInput {
   AisConfig config;
   // True where the scene imaged the AOI cloud-free (for unseen vessels); empty = nowhere.
   std::function<bool(double lon, double lat)> inFootprint;
-  // Distance from a position to land in metres, nullopt where unknown (for unseen vessels);
-  // empty = unknown everywhere.
+  // Distance from a position to land in metres, negative inside land (tiles::LandDistance),
+  // nullopt where unknown (for unseen vessels); empty = unknown everywhere.
   std::function<std::optional<double>(double lon, double lat)> landDistanceM;
 };
 

@@ -271,8 +271,17 @@ TEST_CASE("corroboration: vessel-level rows without an AIS feed are unverifiable
     CHECK(row.verdict == Verdict::Unverifiable);
     CHECK(row.reason == "no AIS feed in this run (the config has no ais: section)");
   }
-  // With a feed: a fix inside the AOI in the period makes the call consistent, citing the fix.
+  // A feed, but an AOI without a vessel detector: AIS is not matched there, and the reason says
+  // so instead of blaming the config.
   obs["port-a"].aisFeed = true;
+  for (const auto& row : corroborate(decls, obs)) {
+    CHECK(row.verdict == Verdict::Unverifiable);
+    CHECK(row.reason ==
+          "AIS is matched only in AOIs with a vessel detector, and port-a has none (add ships to "
+          "its detectors)");
+  }
+  // With a feed: a fix inside the AOI in the period makes the call consistent, citing the fix.
+  obs["port-a"].aisFeed = obs["port-a"].aisMatched = true;
   obs["port-a"].aisFixes.push_back({366100001, "9321483", "SIM", 1709640000, true});  // 2024-03-05
   const auto rows = corroborate(decls, obs);
   CHECK(rows[0].verdict == Verdict::Consistent);

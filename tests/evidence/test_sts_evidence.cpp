@@ -198,7 +198,7 @@ TEST_CASE("STS evidence: sts_transfers cites the candidates' ids, the report lis
   const JobEvidence ev = readJobEvidence(f.jobDir, &chips);
   Observations obs;
   addJobObservations(obs, ev, chips, "port-a/S1_S2");
-  obs["port-a"].aisFeed = true;
+  obs["port-a"].aisFeed = obs["port-a"].aisMatched = true;
   const auto decls = parseDeclarationsCsv(
       "aoi,start,end,metric,value,reference\n"
       "port-a,2024-03-08,2024-03-31,sts_transfers,none,r\n",

@@ -18,7 +18,13 @@ TEST_CASE("The merge reads each AOI's AIS store once: both observation passes sh
   pipeline::Aoi aoi;
   aoi.id = "port";
   aoi.polygon = {{10.0, 50.0}, {10.1, 50.0}, {10.1, 50.1}, {10.0, 50.1}, {10.0, 50.0}};
-  config.aois = {aoi};
+  pipeline::DetectorConfig ships;
+  ships.name = "ships";
+  aoi.detectors = {ships};
+  pipeline::Aoi facility = aoi;  // the same place without a vessel detector: AIS is not matched
+  facility.id = "facility";
+  facility.detectors.clear();
+  config.aois = {aoi, facility};
   vessels::AoiFixes store;
   store.aoiId = "port";
   vessels::AisFix inside, outside;
@@ -38,9 +44,14 @@ TEST_CASE("The merge reads each AOI's AIS store once: both observation passes sh
   evidence::Observations first;
   first["port"].aoiId = "port";
   first["other"].aoiId = "other";  // an AOI the config does not have: left alone
+  first["facility"].aoiId = "facility";
   pipeline::addAisObservations(config, first, cache);
   REQUIRE(first["port"].aisFixes.size() == 2);
   CHECK(first["port"].aisFeed);
+  CHECK(first["port"].aisMatched);
+  CHECK(first["facility"].aisFeed);
+  CHECK_FALSE(first["facility"].aisMatched);
+  CHECK(first["facility"].aisFixes.empty());
   CHECK(first["port"].aisFixes[0].inAoi);
   CHECK_FALSE(first["port"].aisFixes[1].inAoi);  // 10.2 E is east of the polygon
   CHECK(first["port"].aisFixes[0].name == "ALPHA");

@@ -36,7 +36,7 @@ cv::Mat westLand(int landCols) {
 
 }  // namespace
 
-TEST_CASE("land distance: a point 50 px from the land edge at 10 m/px is 500 m away, +/- a pixel",
+TEST_CASE("land distance: 50 px from the land edge at 10 m/px is 500 m, 5 px inside land -50 m",
           "[tiles][unit]") {
   const tiles::LandDistance d(westLand(20), cv::Mat(), kGrid);
   CHECK(d.pixelSizeM() == Approx(10.0));
@@ -44,10 +44,12 @@ TEST_CASE("land distance: a point 50 px from the land edge at 10 m/px is 500 m a
   const auto m = distanceAt(d, 70.0, 100.0);
   REQUIRE(m.has_value());
   CHECK(*m == Approx(500.0).margin(10.0));
-  // On land: 0 m.
-  const auto onLand = distanceAt(d, 5.0, 100.0);
+  // On land, negative: minus the distance to the water, x = 15 is 50 m inside (+/- a pixel);
+  // at x = 5 the grid edge is nearer than the water (water could lie beyond it): unknown.
+  const auto onLand = distanceAt(d, 15.0, 100.0);
   REQUIRE(onLand.has_value());
-  CHECK(*onLand == Approx(0.0).margin(1e-9));
+  CHECK(*onLand == Approx(-50.0).margin(10.0));
+  CHECK_FALSE(distanceAt(d, 5.0, 100.0).has_value());
 }
 
 TEST_CASE("land distance: nearest land beyond the grid edge, or a point off the grid, is unknown",

@@ -217,6 +217,18 @@ TEST_CASE("Matching: matched, dark and unseen (spoofing vs missed) on a made-up 
   in.landDistanceM = [](double, double) { return std::optional<double>(60.0); };
   CHECK(matchScene(dets, in).unseen[0].why ==
         "alongside the shore (60 m from land), where the ship detector misses most hulls");
+  // Inside land: 40 m is a hull the water model called land (a miss); 400 m is a position no
+  // ship can have, whatever its length (spoofing, also for the 8 m boat).
+  in.landDistanceM = [](double, double) { return std::optional<double>(-40.0); };
+  auto q = matchScene(dets, in);
+  CHECK(q.unseen[0].likely == "missed");
+  CHECK(q.unseen[0].why ==
+        "alongside the shore (40 m inside land), where the ship detector misses most hulls");
+  in.landDistanceM = [](double, double) { return std::optional<double>(-400.0); };
+  q = matchScene(dets, in);
+  CHECK(q.unseen[0].likely == "spoofing");
+  CHECK(q.unseen[1].likely == "spoofing");
+  CHECK(q.unseen[1].why == "broadcast position 400 m inside land");
 }
 
 TEST_CASE("Matching is optimal one-to-one, not greedy", "[vessels][unit]") {

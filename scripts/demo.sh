@@ -21,8 +21,8 @@ scripts/viewer-setup.sh    # Leaflet for the review page (npm ci, from viewer/pa
 scripts/build.sh build
 cw="$root/build/changewatch"
 
-echo "== generating demo scenes (seed 7, ${size} px, ${dates} dates) in demo/"
-"$cw" simulate --out demo --seed 7 --size "$size" --dates "$dates"
+echo "== generating demo scenes and their AIS feed (seed 7, ${size} px, ${dates} dates) in demo/"
+"$cw" simulate --out demo --seed 7 --size "$size" --dates "$dates" --ais
 echo "== validating configs/demo.yaml"
 "$cw" validate configs/demo.yaml
 echo "== plan"
@@ -35,7 +35,8 @@ echo
 echo "Evidence is in $out:"
 echo "  report        $out/report.html"
 echo "  verdicts      $out/corroboration.csv"
-echo "  per job       $out/<aoi>/<before>_<after>/ (evidence.geojson, score.tif, mask.tif, product.h5, chips/)"
+echo "  per job       $out/<aoi>/<before>_<after>/ (evidence.geojson, vessels.geojson, score.tif, mask.tif, product.h5, chips/)"
+echo "  AIS           $out/port_alpha/ais.gpkg   (the feed's fixes near the port; open it in QGIS)"
 echo "  manifest      $out/manifest.json   (check it: build/changewatch verify $out)"
 if "$cw" --help 2>/dev/null | grep -q '^  serve'; then
   echo

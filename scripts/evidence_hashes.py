@@ -5,7 +5,7 @@
     scripts/evidence_hashes.py CHANGEWATCH WORKDIR --check tests/fixtures/evidence_hashes.txt
 
 Runs four configs in WORKDIR: the demo (configs/demo.yaml on `simulate --seed 7 --size 2048
---dates 4`, as scripts/demo.sh runs it), an optical simulator run with AIS, a SAR simulator run,
+--dates 4 --ais`, as scripts/demo.sh runs it), an optical simulator run with AIS, a SAR simulator run,
 and the optical run again with one thread. For every evidence file under each output folder it
 prints `<run>/<relative path> <sha256>`, and for every job.json the hash it records for each file.
 
@@ -127,8 +127,8 @@ def demo_run(cw, work):
     os.makedirs(os.path.join(work, "configs"), exist_ok=True)
     cfg = os.path.join(work, "configs", "demo.yaml")
     shutil.copy(os.path.join(ROOT, "configs", "demo.yaml"), cfg)
-    return simulate_and_run(cw, work, "demo", ["--seed", "7", "--size", "2048", "--dates", "4"],
-                            config=cfg)
+    return simulate_and_run(cw, work, "demo",
+                            ["--seed", "7", "--size", "2048", "--dates", "4", "--ais"], config=cfg)
 
 
 def main():

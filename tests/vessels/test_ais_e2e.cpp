@@ -273,3 +273,37 @@ TEST_CASE(
   const std::string report = test::readText(r.dir / "out" / "report.html");
   for (const auto& id : stsIds) CHECK_THAT(report, Contains("<code>" + id + "</code> "));
 }
+
+// Issue 20 item 6 without a water polygon: the ship detector's water learned from each scene is
+// the land/water model. Seed 3 at 1024 px: the STS pair lies about 440 m from the port box's
+// west edge (the AOI grid's edge) and about 700 m from land, so land could lie beyond the grid
+// edge nearer than the land the grid shows: both candidates stand, their shore not checked.
+TEST_CASE(
+    "AIS e2e: without a water polygon the learned water bounds the shore check at the grid "
+    "edge",
+    "[vessels][integration][slow]") {
+  test::TempDir dir("cwstslearned");
+  REQUIRE(test::runCli("simulate --out " + dir.path().string() +
+                       " --seed 3 --size 1024 --dates 2 --ais")
+              .exitCode == 0);
+  std::string config = test::readText(dir / "config.yaml");
+  const auto water = config.find("    water: ");
+  REQUIRE(water != std::string::npos);
+  config.erase(water, config.find('\n', water) + 1 - water);
+  test::writeText(dir / "config.yaml", config);
+  const auto r = test::runCli("run " + (dir / "config.yaml").string() + " --threads 2");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  const fs::path job = findFile(dir / "out" / "port_alpha", "evidence.geojson").parent_path();
+  CHECK_THAT(test::readText(job / "counts.json"), Contains("scene-overview"));
+  std::set<std::string> sources;
+  const json evidence = readJson(job / "evidence.geojson");
+  for (const auto& f : evidence["features"]) {
+    const auto& p = f["properties"];
+    if (p["feature_type"] != "sts") continue;
+    sources.insert(p["sts_source"].get<std::string>());
+    CHECK(p["shore_checked"] == false);
+    CHECK_FALSE(p.contains("shore_distance_m"));
+  }
+  CHECK(sources == std::set<std::string>{"ais", "imagery"});
+}

@@ -143,10 +143,10 @@ std::string coveringScene(const vessels::Encounter& en, const std::vector<const 
 void addEncounters(const Config& config, const vessels::ShoreDistance& shore,
                    const vessels::AoiFixes& ais, const std::vector<const Scene*>& scenes,
                    evidence::JobEvidence& ev) {
-  const std::int64_t windowS = windowSeconds(config);
-  for (const Scene* s : scenes) {
-    for (const auto& en : vessels::findEncounters(ais, s->time - windowS, s->time + windowS,
-                                                  config.ais.sts.encounter, shore)) {
+  std::vector<std::int64_t> times;
+  for (const Scene* s : scenes) times.push_back(s->time);
+  for (const auto& [from, to] : vessels::mergedWindows(times, windowSeconds(config))) {
+    for (const auto& en : vessels::findEncounters(ais, from, to, config.ais.sts.encounter, shore)) {
       evidence::StsRecord e;
       e.source = "ais";
       e.sceneId = coveringScene(en, scenes, ev);

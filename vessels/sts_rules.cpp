@@ -62,6 +62,20 @@ std::vector<HullPair> findHullPairs(const std::vector<HullObservation>& hulls,
   return out;
 }
 
+std::vector<std::pair<std::int64_t, std::int64_t>> mergedWindows(std::vector<std::int64_t> times,
+                                                                 std::int64_t halfWidthS) {
+  std::sort(times.begin(), times.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (const auto t : times) {
+    if (!out.empty() && t - halfWidthS <= out.back().second) {
+      out.back().second = std::max(out.back().second, t + halfWidthS);
+    } else {
+      out.emplace_back(t - halfWidthS, t + halfWidthS);
+    }
+  }
+  return out;
+}
+
 std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, std::int64_t toS,
                                       const EncounterRule& rule,
                                       const ShoreDistance& shoreDistance) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "vessels/ais_config.hpp"
@@ -55,6 +56,12 @@ struct Encounter {
   bool shoreChecked = false;    // the mean position's distance to shore known
   double shoreDistanceM = 0.0;  // when checked
 };
+
+// The windows [t - halfWidthS, t + halfWidthS] around acquisition times, sorted, with overlapping
+// ones merged: scenes closer than two windows (two passes on one day) share one, so an encounter
+// spanning both is found once.
+std::vector<std::pair<std::int64_t, std::int64_t>> mergedWindows(std::vector<std::int64_t> times,
+                                                                 std::int64_t halfWidthS);
 
 // Encounters among the fixes (sorted by MMSI, then time) between fromS and toS.
 std::vector<Encounter> findEncounters(const AoiFixes& ais, std::int64_t fromS, std::int64_t toS,

@@ -60,7 +60,7 @@ TEST_CASE(
   CHECK(offshore[0].shoreChecked);
 }
 
-TEST_CASE("STS from AIS: the encounter rule (500 m, 2 h, < 2 kn) finds the drifting pair only",
+TEST_CASE("STS from AIS: the encounter rule (500 m, 2 h, < 2 kn) finds the drifting pair once",
           "[vessels][unit]") {
   const std::int64_t t0 = utcSeconds(2024, 6, 1, 0, 0, 0);
   AoiFixes ais;
@@ -97,6 +97,15 @@ TEST_CASE("STS from AIS: the encounter rule (500 m, 2 h, < 2 kn) finds the drift
   CHECK(findEncounters(ais, t0, t0 + 4 * 3600, EncounterRule{}, [](double, double) {
           return 2000.0;
         }).empty());
+
+  // Two scenes 2 h apart (two passes on one day) with 3 h windows: one merged window, so the
+  // encounter is found once, not once per scene.
+  const auto w = mergedWindows({t0 + 3 * 3600, t0 + 1 * 3600}, 3 * 3600);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0] == std::pair<std::int64_t, std::int64_t>{t0 - 2 * 3600, t0 + 6 * 3600});
+  CHECK(findEncounters(ais, w[0].first, w[0].second, EncounterRule{}).size() == 1);
+  // Scenes a day apart keep their own windows.
+  CHECK(mergedWindows({t0, t0 + 86400}, 3 * 3600).size() == 2);
 }
 
 namespace {

@@ -49,6 +49,78 @@ double num(const json& props, const char* key, double fallback = 0.0) {
   const auto it = props.find(key);
   return it == props.end() || !it->is_number() ? fallback : it->get<double>();
 }
+bool flag(const json& props, const char* key) {
+  const auto it = props.find(key);
+  return it != props.end() && it->is_boolean() && it->get<bool>();
+}
+// (lon, lat) of a GeoJSON Point geometry; unchanged for any other geometry.
+void pointOf(const json& g, double& lon, double& lat) {
+  if (g.is_null() || g.value("type", "") != "Point") return;
+  lon = g.at("coordinates")[0].get<double>();
+  lat = g.at("coordinates")[1].get<double>();
+}
+
+DetectionRecord detectionFrom(const std::string& id, const json& p, const json& g) {
+  DetectionRecord d;
+  d.id = id;
+  d.kind = str(p, "kind");
+  d.sceneId = str(p, "scene_id");
+  d.lengthM = num(p, "length_m");
+  d.widthM = num(p, "width_m");
+  d.headingDeg = num(p, "heading_deg");
+  d.areaM2 = num(p, "area_m2");
+  d.score = num(p, "score");
+  d.xPx = num(p, "x_px");
+  d.yPx = num(p, "y_px");
+  d.ais.status = str(p, "ais_status");
+  d.ais.mmsi = static_cast<std::uint32_t>(num(p, "mmsi"));
+  d.ais.imo = str(p, "imo");
+  d.ais.vesselName = str(p, "vessel_name");
+  pointOf(g, d.lon, d.lat);
+  return d;
+}
+
+StsRecord stsFrom(const std::string& id, const json& p, const json& g) {
+  StsRecord e;
+  e.id = id;
+  e.source = str(p, "sts_source");
+  e.sceneId = str(p, "scene_id");
+  e.firstId = str(p, "first_id");
+  e.secondId = str(p, "second_id");
+  e.mmsi1 = static_cast<std::uint32_t>(num(p, "mmsi"));
+  e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
+  e.firstDark = num(p, "first_dark") != 0;
+  e.secondDark = num(p, "second_dark") != 0;
+  e.startIso = str(p, "start");
+  e.endIso = str(p, "end");
+  e.distanceM = num(p, "distance_m");
+  e.shoreChecked = flag(p, "shore_checked");
+  e.shoreDistanceM = num(p, "shore_distance_m");
+  pointOf(g, e.lon, e.lat);
+  return e;
+}
+
+// A scene as the first job that saw it describes it: time, footprint and counts.
+SceneObservation sceneObservation(const JobEvidence& ev, const SceneRef& s) {
+  SceneObservation o;
+  o.sceneId = s.id;
+  o.timeIso = s.timeIso;
+  o.timeS = parseIsoTime(s.timeIso).value_or(0);
+  for (const auto& f : ev.footprints)
+    if (f.sceneId == s.id) {
+      o.validFraction = f.validFraction;
+      o.imagedFraction = f.imagedFraction;
+      o.footprintAreaM2 = f.areaM2;
+      o.footprint = f.polygons;
+    }
+  for (const auto& c : ev.counts)
+    if (c.sceneId == s.id) {
+      o.counts[c.kind] += c.count;
+      if (c.degraded) o.degraded.insert(c.kind);
+      if (ev.footprints.empty()) o.validFraction = c.footprint.validFraction;
+    }
+  return o;
+}
 
 std::string withJob(const std::string& jobRel, const std::string& p) {
   return p.empty() ? p : jobRel + "/" + p;
@@ -117,23 +189,7 @@ void addJobObservations(Observations& obs, const JobEvidence& ev, const ChipInde
     const bool seen = std::any_of(aoi.scenes.begin(), aoi.scenes.end(),
                                   [&](const auto& o) { return o.sceneId == s->id; });
     if (seen) continue;
-    SceneObservation o;
-    o.sceneId = s->id;
-    o.timeIso = s->timeIso;
-    o.timeS = parseIsoTime(s->timeIso).value_or(0);
-    for (const auto& f : ev.footprints)
-      if (f.sceneId == s->id) {
-        o.validFraction = f.validFraction;
-        o.imagedFraction = f.imagedFraction;
-        o.footprintAreaM2 = f.areaM2;
-        o.footprint = f.polygons;
-      }
-    for (const auto& c : ev.counts)
-      if (c.sceneId == s->id) {
-        o.counts[c.kind] += c.count;
-        if (c.degraded) o.degraded.insert(c.kind);
-        if (ev.footprints.empty()) o.validFraction = c.footprint.validFraction;
-      }
+    SceneObservation o = sceneObservation(ev, *s);
     for (const auto& d : ev.detections) {
       if (d.sceneId != s->id) continue;
       if (rejected(d.id)) {
@@ -262,55 +318,14 @@ JobEvidence readJobEvidence(const fs::path& jobDir, ChipIndex* chips) {
       c.areaM2 = num(p, "area_m2");
       c.meanScore = num(p, "mean_score");
       c.pixelCount = static_cast<std::int64_t>(num(p, "pixel_count"));
-      c.registrationSuspect = p.contains("registration_suspect") &&
-                              p["registration_suspect"].is_boolean() &&
-                              p["registration_suspect"].get<bool>();
+      c.registrationSuspect = flag(p, "registration_suspect");
       if (!g.is_null() && g.value("type", "") == "Polygon")
         c.rings = polygonFrom(g.at("coordinates"));
       ev.changes.push_back(std::move(c));
     } else if (type == "detection") {
-      DetectionRecord d;
-      d.id = id;
-      d.kind = str(p, "kind");
-      d.sceneId = str(p, "scene_id");
-      d.lengthM = num(p, "length_m");
-      d.widthM = num(p, "width_m");
-      d.headingDeg = num(p, "heading_deg");
-      d.areaM2 = num(p, "area_m2");
-      d.score = num(p, "score");
-      d.xPx = num(p, "x_px");
-      d.yPx = num(p, "y_px");
-      d.ais.status = str(p, "ais_status");
-      d.ais.mmsi = static_cast<std::uint32_t>(num(p, "mmsi"));
-      d.ais.imo = str(p, "imo");
-      d.ais.vesselName = str(p, "vessel_name");
-      if (!g.is_null() && g.value("type", "") == "Point") {
-        d.lon = g.at("coordinates")[0].get<double>();
-        d.lat = g.at("coordinates")[1].get<double>();
-      }
-      ev.detections.push_back(std::move(d));
+      ev.detections.push_back(detectionFrom(id, p, g));
     } else if (type == "sts") {
-      StsRecord e;
-      e.id = id;
-      e.source = str(p, "sts_source");
-      e.sceneId = str(p, "scene_id");
-      e.firstId = str(p, "first_id");
-      e.secondId = str(p, "second_id");
-      e.mmsi1 = static_cast<std::uint32_t>(num(p, "mmsi"));
-      e.mmsi2 = static_cast<std::uint32_t>(num(p, "mmsi2"));
-      e.firstDark = num(p, "first_dark") != 0;
-      e.secondDark = num(p, "second_dark") != 0;
-      e.startIso = str(p, "start");
-      e.endIso = str(p, "end");
-      e.distanceM = num(p, "distance_m");
-      e.shoreChecked = p.contains("shore_checked") && p["shore_checked"].is_boolean() &&
-                       p["shore_checked"].get<bool>();
-      e.shoreDistanceM = num(p, "shore_distance_m");
-      if (!g.is_null() && g.value("type", "") == "Point") {
-        e.lon = g.at("coordinates")[0].get<double>();
-        e.lat = g.at("coordinates")[1].get<double>();
-      }
-      ev.sts.push_back(std::move(e));
+      ev.sts.push_back(stsFrom(id, p, g));
     }
   }
   return ev;

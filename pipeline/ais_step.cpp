@@ -18,6 +18,12 @@
 #include "vessels/vessel_matching.hpp"
 
 namespace cw::pipeline {
+
+bool detectsVessels(const std::string& detector) {
+  const auto* entry = imaging::Registry::builtins().detector(detector);
+  return entry && entry->detectsVessels;
+}
+
 namespace {
 
 std::int64_t windowSeconds(const Config& c) {
@@ -41,14 +47,8 @@ std::unique_ptr<OGRGeometry> footprintGeometry(const evidence::Footprint& fp) {
   return mp;
 }
 
-// Whether the detector of this name declares its detections vessels (its registry entry).
-bool detectsVessels(const std::string& detector) {
-  const auto* entry = imaging::Registry::builtins().detector(detector);
-  return entry && entry->detectsVessels;
-}
-
 // AIS is matched with vessel detections only: AOIs without a vessel detector need no store.
-bool detectsVessels(const Aoi& aoi) {
+bool hasVesselDetector(const Aoi& aoi) {
   return std::any_of(aoi.detectors.begin(), aoi.detectors.end(),
                      [](const DetectorConfig& d) { return detectsVessels(d.name); });
 }
@@ -238,7 +238,7 @@ void ingestAisForPlan(const Config& config, const Plan& plan) {
     }
     const auto it = std::find_if(config.aois.begin(), config.aois.end(),
                                  [&](const Aoi& a) { return a.id == ap.aoiId; });
-    if (it == config.aois.end() || times.empty() || !detectsVessels(*it)) continue;
+    if (it == config.aois.end() || times.empty() || !hasVesselDetector(*it)) continue;
     windows.push_back(vessels::makeAoiWindow(ap.aoiId, ringOf(*it), it->crossesAntimeridian,
                                              config.ais.bufferM, times, windowSeconds(config)));
   }
@@ -276,7 +276,7 @@ JobVessels matchJobVessels(const Config& config, const std::vector<const Scene*>
   JobVessels jv;
   const auto aoi = std::find_if(config.aois.begin(), config.aois.end(),
                                 [&](const Aoi& a) { return a.id == ev.info.aoiId; });
-  if (!config.ais.enabled() || aoi == config.aois.end() || !detectsVessels(*aoi)) return jv;
+  if (!config.ais.enabled() || aoi == config.aois.end() || !hasVesselDetector(*aoi)) return jv;
   jv.enabled = true;
   jv.windowS = windowSeconds(config);
   const auto store = config.output / ev.info.aoiId / "ais.gpkg";
@@ -342,7 +342,7 @@ void addAisObservations(const Config& config, evidence::Observations& observatio
     if (it == observations.end()) continue;
     it->second.aisFeed = true;
     // AIS is ingested and matched in AOIs with a vessel detector only (ingestAisForPlan).
-    it->second.aisMatched = detectsVessels(aoi);
+    it->second.aisMatched = hasVesselDetector(aoi);
     if (!it->second.aisMatched) continue;
     auto cached = cache.find(aoi.id);
     if (cached == cache.end()) cached = cache.emplace(aoi.id, readAisFixes(config, aoi)).first;

@@ -24,6 +24,10 @@
 
 namespace cw::pipeline {
 
+// Whether the detector of this name declares its detections vessels (its registry entry): only
+// those are matched with AIS.
+bool detectsVessels(const std::string& detector);
+
 // Does nothing when the config has no `ais:` section. Throws cw::Error for bad feeds.
 void ingestAisForPlan(const Config& config, const Plan& plan);
 

@@ -342,8 +342,7 @@ void countStep(const JobInputs& in, JobFiles& f, evidence::JobEvidence& ev) {
       sc.waterSource = dets.waterSource;
       ev.counts.push_back(sc);
       for (auto& d : dets.records) ev.detections.push_back(std::move(d));
-      const auto* entry = imaging::Registry::builtins().detector(det.name);
-      if (entry && entry->detectsVessels && !dets.sceneWater.empty())
+      if (detectsVessels(det.name) && !dets.sceneWater.empty())
         f.learnedWater.emplace(s->id, std::pair{dets.sceneWater, dets.sceneValid});
     }
   }

@@ -23,6 +23,21 @@ std::pair<double, double> at(double eastM, double northM) {
   return {lon2, lat2};
 }
 
+// Fixes of one vessel every 5 min from `from` to `to`, held at one position at `sog` knots.
+void addFixes(AoiFixes& ais, std::uint32_t mmsi, double eastM, double northM, float sog,
+              std::int64_t from, std::int64_t to) {
+  for (std::int64_t t = from; t <= to; t += 300) {
+    const auto [lon, lat] = at(eastM, northM);
+    AisFix f;
+    f.mmsi = mmsi;
+    f.timeS = t;
+    f.lon = lon;
+    f.lat = lat;
+    f.sogKn = sog;
+    ais.fixes.push_back(f);
+  }
+}
+
 HullObservation hull(double eastM, double northM, double lengthM, double widthM,
                      double headingDeg) {
   const auto [lon, lat] = at(eastM, northM);
@@ -64,25 +79,13 @@ TEST_CASE("STS from AIS: the encounter rule (500 m, 2 h, < 2 kn) finds the drift
           "[vessels][unit]") {
   const std::int64_t t0 = utcSeconds(2024, 6, 1, 0, 0, 0);
   AoiFixes ais;
-  const auto add = [&](std::uint32_t mmsi, double eastM, double northM, float sog,
-                       std::int64_t from, std::int64_t to) {
-    for (std::int64_t t = from; t <= to; t += 300) {
-      const auto [lon, lat] = at(eastM, northM);
-      AisFix f;
-      f.mmsi = mmsi;
-      f.timeS = t;
-      f.lon = lon;
-      f.lat = lat;
-      f.sogKn = sog;
-      ais.fixes.push_back(f);
-    }
-  };
-  add(211000001, 0, 0, 0.5f, t0, t0 + 4 * 3600);  // the pair, 150 m apart for 3 h
-  add(211000002, 150, 0, 0.8f, t0 + 3600, t0 + 4 * 3600);
-  add(211000003, 5000, 0, 0.5f, t0, t0 + 4 * 3600);  // 300 m from 4, but only 1 h together
-  add(211000004, 5300, 0, 0.5f, t0, t0 + 3600);
-  add(211000005, 9000, 0, 8.0f, t0, t0 + 4 * 3600);  // 100 m from 6 for 4 h, but at 8 kn
-  add(211000006, 9100, 0, 8.0f, t0, t0 + 4 * 3600);
+  addFixes(ais, 211000001, 0, 0, 0.5f, t0, t0 + 4 * 3600);  // the pair, 150 m apart for 3 h
+  addFixes(ais, 211000002, 150, 0, 0.8f, t0 + 3600, t0 + 4 * 3600);
+  addFixes(ais, 211000003, 5000, 0, 0.5f, t0,
+           t0 + 4 * 3600);  // 300 m from 4, but only 1 h together
+  addFixes(ais, 211000004, 5300, 0, 0.5f, t0, t0 + 3600);
+  addFixes(ais, 211000005, 9000, 0, 8.0f, t0, t0 + 4 * 3600);  // 100 m from 6 for 4 h, but at 8 kn
+  addFixes(ais, 211000006, 9100, 0, 8.0f, t0, t0 + 4 * 3600);
   std::sort(ais.fixes.begin(), ais.fixes.end(), [](const AisFix& a, const AisFix& b) {
     return a.mmsi != b.mmsi ? a.mmsi < b.mmsi : a.timeS < b.timeS;
   });
@@ -171,18 +174,8 @@ TEST_CASE("STS with a land mask: an AIS encounter 500 m from land is rejected at
           "[vessels][unit]") {
   const std::int64_t t0 = utcSeconds(2024, 6, 1, 0, 0, 0);
   AoiFixes ais;
-  for (const auto& [mmsi, eastM] : {std::pair{211000001u, 0.0}, std::pair{211000002u, 150.0}}) {
-    for (std::int64_t t = t0; t <= t0 + 3 * 3600; t += 300) {
-      const auto [lon, lat] = at(eastM, 0);
-      AisFix f;
-      f.mmsi = mmsi;
-      f.timeS = t;
-      f.lon = lon;
-      f.lat = lat;
-      f.sogKn = 0.5f;
-      ais.fixes.push_back(f);
-    }
-  }
+  addFixes(ais, 211000001, 0.0, 0.0, 0.5f, t0, t0 + 3 * 3600);
+  addFixes(ais, 211000002, 150.0, 0.0, 0.5f, t0, t0 + 3 * 3600);
   EncounterRule rule;
   rule.minShoreDistanceM = 1000.0;
   // The pair's mean position is 75 m east of the origin: land 500 m east of it is 425 m away.

@@ -192,26 +192,30 @@ void addDetections(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipInde
 void addSts(tiles::GeoJsonLayer& w, const JobEvidence& ev, const ChipIndex& chips) {
   for (const auto& e : ev.sts) {
     auto f = newFeature(w, ev.info, e.id, "sts", chips);
-    f->SetField("sts_source", e.source.c_str());
-    if (!e.sceneId.empty()) f->SetField("scene_id", e.sceneId.c_str());
-    if (!e.firstId.empty()) f->SetField("first_id", e.firstId.c_str());
-    if (!e.secondId.empty()) f->SetField("second_id", e.secondId.c_str());
-    if (e.mmsi1) f->SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
-    if (e.mmsi2) f->SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
-    f->SetField("first_dark", e.firstDark ? 1 : 0);
-    f->SetField("second_dark", e.secondDark ? 1 : 0);
-    if (!e.startIso.empty()) f->SetField("start", e.startIso.c_str());
-    if (!e.endIso.empty()) f->SetField("end", e.endIso.c_str());
-    f->SetField("distance_m", e.distanceM);
-    f->SetField("shore_checked", e.shoreChecked ? 1 : 0);
-    if (e.shoreChecked) f->SetField("shore_distance_m", e.shoreDistanceM);
-    OGRPoint pt(e.lon, e.lat);
-    f->SetGeometry(&pt);
+    setStsFields(*f, e);
     w.add(*f);
   }
 }
 
 }  // namespace
+
+void setStsFields(OGRFeature& f, const StsRecord& e) {
+  f.SetField("sts_source", e.source.c_str());
+  if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
+  if (!e.firstId.empty()) f.SetField("first_id", e.firstId.c_str());
+  if (!e.secondId.empty()) f.SetField("second_id", e.secondId.c_str());
+  if (e.mmsi1) f.SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
+  if (e.mmsi2) f.SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
+  f.SetField("first_dark", e.firstDark ? 1 : 0);
+  f.SetField("second_dark", e.secondDark ? 1 : 0);
+  if (!e.startIso.empty()) f.SetField("start", e.startIso.c_str());
+  if (!e.endIso.empty()) f.SetField("end", e.endIso.c_str());
+  f.SetField("distance_m", e.distanceM);
+  f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
+  if (e.shoreChecked) f.SetField("shore_distance_m", e.shoreDistanceM);
+  OGRPoint pt(e.lon, e.lat);
+  f.SetGeometry(&pt);
+}
 
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& ev,
                           const ChipIndex& chips) {

@@ -10,6 +10,8 @@
 
 #include "evidence/evidence_types.hpp"
 
+class OGRFeature;
+
 namespace cw::evidence {
 
 // Chip files of one evidence item, relative to the job folder ("chips/<id>_before.png"...).
@@ -33,6 +35,11 @@ using ChipIndex = std::map<std::string, ChipPaths>;  // evidence id -> chips
 // Requires ids (assignEvidenceIds). Throws cw::Error on GDAL failure.
 void writeEvidenceGeoJson(const std::filesystem::path& path, const JobEvidence& evidence,
                           const ChipIndex& chips);
+
+// The properties a ship-to-ship candidate has in evidence.geojson and in vessels.geojson (from
+// sts_source to shore_distance_m above; not its id or feature_type), and its Point geometry.
+// The feature's layer must define those fields.
+void setStsFields(OGRFeature& feature, const StsRecord& sts);
 
 // The detections alone, with the same properties as in evidence.geojson.
 void writeDetectionsGeoJson(const std::filesystem::path& path, const JobEvidence& evidence,

@@ -5,6 +5,7 @@
 #include <ogrsf_frmts.h>
 
 #include "core/iso_time.hpp"
+#include "evidence/geojson_writer.hpp"
 #include "tiles/ogr_vector.hpp"
 
 namespace cw::vessels {
@@ -124,21 +125,7 @@ void writeStsEvents(tiles::GeoJsonLayer& layer, const std::vector<evidence::StsR
     OGRFeature f(layer.definition());
     f.SetField("feature_type", "sts");
     if (!e.id.empty()) f.SetField("evidence_id", e.id.c_str());
-    if (!e.firstId.empty()) f.SetField("first_id", e.firstId.c_str());
-    if (!e.secondId.empty()) f.SetField("second_id", e.secondId.c_str());
-    f.SetField("sts_source", e.source.c_str());
-    if (!e.sceneId.empty()) f.SetField("scene_id", e.sceneId.c_str());
-    if (e.mmsi1) f.SetField("mmsi", static_cast<GIntBig>(e.mmsi1));
-    if (e.mmsi2) f.SetField("mmsi2", static_cast<GIntBig>(e.mmsi2));
-    f.SetField("first_dark", e.firstDark ? 1 : 0);
-    f.SetField("second_dark", e.secondDark ? 1 : 0);
-    if (!e.startIso.empty()) f.SetField("start", e.startIso.c_str());
-    if (!e.endIso.empty()) f.SetField("end", e.endIso.c_str());
-    f.SetField("distance_m", e.distanceM);
-    f.SetField("shore_checked", e.shoreChecked ? 1 : 0);
-    if (e.shoreChecked) f.SetField("shore_distance_m", e.shoreDistanceM);
-    OGRPoint pt(e.lon, e.lat);
-    f.SetGeometry(&pt);
+    evidence::setStsFields(f, e);
     layer.add(f);
   }
 }
